@@ -1,0 +1,112 @@
+// chatd: wires configuration, the event loops, the HTTP router and the Socket.IO server.
+#include <boost/asio/signal_set.hpp>
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "app/apps.hpp"
+#include "config/config.hpp"
+#include "core/logging.hpp"
+#include "core/shard_pool.hpp"
+#include "http/listener.hpp"
+#include "http/responses.hpp"
+
+using namespace dchat;
+
+namespace {
+
+engineio::Options engine_options(const config::Config& c) {
+  engineio::Options o;
+  o.ping_interval = std::chrono::milliseconds(c.ping_interval_ms);
+  o.ping_timeout = std::chrono::milliseconds(c.ping_timeout_ms);
+  o.max_payload = c.max_payload;
+  o.max_outbox_packets = c.max_outbox_packets;
+  o.max_outbox_bytes = c.max_outbox_bytes;
+  o.allowed_origins = c.allowed_origins;
+  return o;
+}
+
+http::RouteHandler json_route(boost::json::value body) {
+  return [body = std::move(body)](http::RequestContext& ctx) -> boost::asio::awaitable<http::Outcome> {
+    auto res = http::make_json_response(ctx.parser.get(), boost::beast::http::status::ok, body);
+    if (ctx.parser.content_length().value_or(0) > 0 || ctx.parser.chunked()) res.keep_alive(false);
+    const bool ok = co_await http::write_response(ctx, res);
+    co_return ok && res.keep_alive() ? http::Outcome::keep_alive : http::Outcome::close;
+  };
+}
+
+http::RouteHandler engine_route(engineio::Server& engine) {
+  return [&engine](http::RequestContext& ctx) { return engine.handle(ctx); };
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  config::Config cfg;
+  const auto outcome = config::load(argc, argv, cfg);
+  if (outcome.exit_now) return 0;
+  if (!core::setup_logging(cfg.log_level, cfg.log_format)) {
+    fmt::print(stderr, "chatd: bad LOG_LEVEL\n");
+    return 2;
+  }
+  for (const auto& w : outcome.warnings) spdlog::warn("config: {}", w);
+  if (!outcome.ok) {
+    for (const auto& e : outcome.errors) spdlog::error("config: {}", e);
+    spdlog::error("chatd: invalid configuration, not starting (see chatd --help)");
+    return 2;
+  }
+
+  try {
+    core::ShardPool pool(cfg.threads ? cfg.threads : core::ShardPool::available_cpus());
+    const auto options = engine_options(cfg);
+    socketio::Server io(pool, options, std::chrono::milliseconds(cfg.connect_timeout_ms));
+    std::unique_ptr<engineio::Server> echo;
+
+    http::Router router;
+    router.exact("/healthz", json_route({{"status", "ok"}}));
+    router.prefix("/socket.io/", engine_route(io.engine()));
+
+    const char* mode = "chat";
+    switch (cfg.mode) {
+      case config::Mode::conformance:
+        mode = "conformance";
+        app::install_conformance(io);
+        echo = app::make_echo_engine(pool, options);
+        router.prefix("/engine.io/", engine_route(*echo));
+        break;
+      case config::Mode::bench:
+        mode = "bench";
+        app::install_bench(io);
+        break;
+      case config::Mode::chat:
+        // The chat application (accounts, rooms, history, UI) is not built yet: until then the
+        // chat mode offers the benchmark's single-room broadcast.
+        app::install_bench(io);
+        break;
+    }
+
+    http::Listener listener(pool, router);
+    listener.listen(cfg.host, cfg.port);
+    listener.start();
+
+    boost::asio::signal_set signals(pool.context(0), SIGINT, SIGTERM);
+    signals.async_wait([&](boost::system::error_code ec, int sig) {
+      if (ec) return;
+      spdlog::info("chatd: signal {} received, stopping", sig);
+      listener.stop();
+      io.engine().close_all(engineio::CloseReason::server_shutdown);
+      if (echo) echo->close_all(engineio::CloseReason::server_shutdown);
+      // Let the close frames go out, then stop the loops.
+      auto timer = std::make_shared<boost::asio::steady_timer>(pool.context(0), std::chrono::milliseconds(200));
+      timer->async_wait([&pool, timer](boost::system::error_code) { pool.stop(); });
+    });
+
+    spdlog::info("chatd: {} mode, listening on http://{}:{} with {} event loop(s)", mode, cfg.host, listener.port(),
+                 pool.size());
+    pool.run();
+    spdlog::info("chatd: stopped");
+  } catch (const std::exception& e) {
+    spdlog::error("chatd: {}", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,49 @@
+#pragma once
+// Server configuration: every setting with its default next to it, read from the environment
+// and then from command-line flags (flags win), validated at start-up.
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dchat::config {
+
+enum class Mode { chat, conformance, bench };
+
+struct Config {
+  std::string host = "0.0.0.0";
+  uint16_t port = 8888;
+  size_t threads = 0;  // 0: one event loop per available CPU
+
+  // Engine.IO
+  uint32_t ping_interval_ms = 25000;
+  uint32_t ping_timeout_ms = 20000;
+  uint64_t max_payload = 1000000;      // bytes per message / polling request body
+  uint32_t connect_timeout_ms = 45000;  // Socket.IO: time to connect to a namespace
+  // Per-connection outbox bound: past it volatile packets are dropped and otherwise the slow
+  // client is disconnected, so one stalled reader cannot grow the server's memory.
+  size_t max_outbox_packets = 4096;
+  size_t max_outbox_bytes = 8u << 20;
+  // Origins allowed for cross-origin polling (CORS) and WebSocket upgrades; same-origin
+  // requests and clients that send no Origin are always allowed. "*" allows any.
+  std::vector<std::string> allowed_origins;
+
+  Mode mode = Mode::chat;
+  std::string log_level = "info";
+  std::string log_format = "text";
+};
+
+struct ParseOutcome {
+  bool ok = true;
+  bool exit_now = false;  // --help was printed
+  std::vector<std::string> errors;
+  std::vector<std::string> warnings;
+};
+
+// Reads the environment, then argv. Conformance mode applies the official test suites'
+// settings (port 3000, pingInterval 300, pingTimeout 200, connectTimeout 1000) unless a flag
+// sets them explicitly.
+ParseOutcome load(int argc, char** argv, Config& config);
+
+std::string help_text();
+
+}  // namespace dchat::config

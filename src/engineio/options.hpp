@@ -1,0 +1,18 @@
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dchat::engineio {
+
+struct Options {
+  std::chrono::milliseconds ping_interval{25000};
+  std::chrono::milliseconds ping_timeout{20000};
+  uint64_t max_payload = 1000000;
+  size_t max_outbox_packets = 4096;
+  size_t max_outbox_bytes = 8u << 20;
+  std::vector<std::string> allowed_origins;  // "*" allows any
+};
+
+}  // namespace dchat::engineio

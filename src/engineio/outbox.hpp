@@ -1,0 +1,59 @@
+#pragma once
+// The bounded queue of packets waiting to be written to one client. Entries are shared
+// pointers to packets encoded once, so a broadcast costs one reference per recipient.
+#include <cstddef>
+#include <vector>
+
+#include "engineio/packet.hpp"
+
+namespace dchat::engineio {
+
+class Outbox {
+ public:
+  enum class Push { ok, dropped, full };
+
+  Outbox(size_t max_packets, size_t max_bytes) : max_packets_(max_packets), max_bytes_(max_bytes) {}
+
+  // Volatile packets are dropped when the queue is full; anything else reports `full`, and the
+  // owner then disconnects the client (it cannot keep up).
+  Push push(WirePacketPtr packet, bool is_volatile) {
+    if (packets_.size() >= max_packets_ || bytes_ + packet->wire_size() > max_bytes_)
+      return is_volatile ? Push::dropped : Push::full;
+    bytes_ += packet->wire_size();
+    packets_.push_back(std::move(packet));
+    return Push::ok;
+  }
+
+  bool empty() const noexcept { return head_ == packets_.size(); }
+  size_t size() const noexcept { return packets_.size() - head_; }
+  const WirePacketPtr& front() const { return packets_[head_]; }
+  const WirePacketPtr& operator[](size_t i) const { return packets_[head_ + i]; }
+
+  void pop_front() {
+    bytes_ -= packets_[head_]->wire_size();
+    packets_[head_++].reset();
+    if (head_ == packets_.size()) {
+      head_ = 0;
+      packets_.clear();
+      // An idle client should not keep the capacity a burst once needed.
+      if (packets_.capacity() > 64) packets_.shrink_to_fit();
+    }
+  }
+  void clear() {
+    packets_.clear();
+    packets_.shrink_to_fit();
+    head_ = 0;
+    bytes_ = 0;
+  }
+
+ private:
+  size_t max_packets_;
+  size_t max_bytes_;
+  size_t bytes_ = 0;
+  // A vector with a moving head rather than std::deque: an empty deque already allocates
+  // over 500 bytes, which idle connections would all pay for.
+  std::vector<WirePacketPtr> packets_;
+  size_t head_ = 0;
+};
+
+}  // namespace dchat::engineio

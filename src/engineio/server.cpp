@@ -1,0 +1,296 @@
+#include "engineio/server.hpp"
+
+#include <sys/socket.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/url/parse_query.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/random_id.hpp"
+#include "engineio/websocket_transport.hpp"
+#include "http/responses.hpp"
+#include "http/ws_handshake.hpp"
+
+namespace dchat::engineio {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+using namespace asio::experimental::awaitable_operators;
+using http::Outcome;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+std::optional<std::string> query_param(std::string_view query, std::string_view key) {
+  // Boost.URL 1.81's parse_query rebuilds its view from data() alone (strlen), so it needs a
+  // NUL-terminated copy; a view into the request would be read past its end (found by ASan).
+  const std::string terminated(query);
+  auto params = boost::urls::parse_query(terminated);
+  if (!params) return std::nullopt;
+  for (auto param : *params) {
+    if (param.key.decode() == key) return param.has_value ? param.value.decode() : std::string();
+  }
+  return std::nullopt;
+}
+
+const char* error_message(Error e) {
+  switch (e) {
+    case Error::unknown_transport: return "Transport unknown";
+    case Error::unknown_sid: return "Session ID unknown";
+    case Error::bad_handshake_method: return "Bad handshake method";
+    case Error::bad_request: return "Bad request";
+    case Error::forbidden: return "Forbidden";
+    case Error::unsupported_protocol_version: return "Unsupported protocol version";
+  }
+  return "Bad request";
+}
+
+bool has_unread_body(const http::Parser& parser) {
+  return !parser.is_done() && (parser.content_length().value_or(0) > 0 || parser.chunked());
+}
+
+}  // namespace
+
+Server::Server(core::ShardPool& pool, Options options, SessionHandler on_session)
+    : pool_(pool), options_(std::move(options)), on_session_(std::move(on_session)) {}
+
+bool Server::origin_allowed(const http::Request& req) const {
+  const auto origin = req[bhttp::field::origin];
+  if (origin.empty()) return true;  // not a browser, or a same-origin GET
+  for (const auto& allowed : options_.allowed_origins)
+    if (allowed == "*" || allowed == origin) return true;
+  // Same origin: the Origin's host[:port] is the Host the request was sent to.
+  const size_t scheme_end = origin.find("://");
+  if (scheme_end == std::string_view::npos) return false;
+  return origin.substr(scheme_end + 3) == req[bhttp::field::host];
+}
+
+void Server::add_cors_headers(const http::Request& req, http::Response& res) const {
+  const auto origin = req[bhttp::field::origin];
+  if (origin.empty() || !origin_allowed(req)) return;
+  res.set(bhttp::field::access_control_allow_origin, origin);
+  res.set(bhttp::field::access_control_allow_credentials, "true");
+  res.set(bhttp::field::vary, "Origin");
+}
+
+asio::awaitable<Outcome> Server::fail(http::RequestContext& ctx, Error error) {
+  const auto& req = ctx.parser.get();
+  const auto status = error == Error::forbidden ? bhttp::status::forbidden : bhttp::status::bad_request;
+  auto res = http::make_json_response(req, status, {{"code", static_cast<int>(error)}, {"message", error_message(error)}});
+  add_cors_headers(req, res);
+  if (has_unread_body(ctx.parser)) res.keep_alive(false);
+  spdlog::debug("engine.io: {} {} refused: {}", std::string_view(req.method_string()), std::string_view(req.target()),
+                error_message(error));
+  const bool ok = co_await http::write_response(ctx, res);
+  co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
+}
+
+std::string Server::open_packet(const std::string& sid, bool websocket) const {
+  boost::json::object o;
+  o["sid"] = sid;
+  o["upgrades"] = websocket ? boost::json::array{} : boost::json::array{"websocket"};
+  o["pingInterval"] = options_.ping_interval.count();
+  o["pingTimeout"] = options_.ping_timeout.count();
+  o["maxPayload"] = options_.max_payload;
+  return boost::json::serialize(o);
+}
+
+HandshakeInfo Server::handshake_info(http::RequestContext& ctx) const {
+  const auto& req = ctx.parser.get();
+  HandshakeInfo info;
+  info.query = std::string(ctx.query);
+  info.cookie = std::string(req[bhttp::field::cookie]);
+  info.origin = std::string(req[bhttp::field::origin]);
+  boost::system::error_code ec;
+  auto endpoint = ctx.stream.socket().remote_endpoint(ec);
+  if (!ec) info.address = endpoint.address().to_string();
+  info.secure = req["X-Forwarded-Proto"] == "https";
+  return info;
+}
+
+asio::awaitable<Outcome> Server::handle(http::RequestContext& ctx) {
+  const auto& req = ctx.parser.get();
+  if (req.method() == bhttp::verb::options) co_return co_await preflight(ctx);
+
+  const auto transport = query_param(ctx.query, "transport");
+  if (!transport || (*transport != "polling" && *transport != "websocket"))
+    co_return co_await fail(ctx, Error::unknown_transport);
+  const bool websocket = *transport == "websocket";
+  if (!origin_allowed(req)) co_return co_await fail(ctx, Error::forbidden);
+
+  const auto sid = query_param(ctx.query, "sid");
+  if (!sid) {
+    if (req.method() != bhttp::verb::get) co_return co_await fail(ctx, Error::bad_handshake_method);
+    if (query_param(ctx.query, "EIO") != "4") co_return co_await fail(ctx, Error::unsupported_protocol_version);
+    if (websocket && !http::is_websocket_upgrade(req)) co_return co_await fail(ctx, Error::bad_request);
+    co_return co_await handshake(ctx, websocket);
+  }
+
+  const auto shard = registry_.shard_of(*sid);
+  if (!shard) co_return co_await fail(ctx, Error::unknown_sid);
+  if (*shard != ctx.shard) {
+    ctx.migrate_to = *shard;  // the session's state lives on its own shard's thread
+    co_return Outcome::migrate;
+  }
+  auto entry = registry_.find(*sid);
+  if (!entry) co_return co_await fail(ctx, Error::unknown_sid);
+  auto session = std::move(entry->session);
+
+  if (websocket) {
+    if (!http::is_websocket_upgrade(req)) co_return co_await fail(ctx, Error::bad_request);
+    co_return co_await upgrade(ctx, std::move(session));
+  }
+  if (session->on_websocket()) co_return co_await fail(ctx, Error::bad_request);  // transport mismatch
+  if (req.method() == bhttp::verb::get) co_return co_await poll(ctx, std::move(session));
+  if (req.method() == bhttp::verb::post) co_return co_await post(ctx, std::move(session));
+  co_return co_await fail(ctx, Error::bad_request);
+}
+
+asio::awaitable<Outcome> Server::preflight(http::RequestContext& ctx) {
+  const auto& req = ctx.parser.get();
+  if (req[bhttp::field::origin].empty() || !origin_allowed(req)) co_return co_await fail(ctx, Error::bad_request);
+  auto res = http::make_response(req, bhttp::status::no_content, "", "text/plain");
+  add_cors_headers(req, res);
+  res.set(bhttp::field::access_control_allow_methods, "GET, POST, OPTIONS");
+  if (auto h = req[bhttp::field::access_control_request_headers]; !h.empty())
+    res.set(bhttp::field::access_control_allow_headers, h);
+  res.set(bhttp::field::access_control_max_age, "600");
+  const bool ok = co_await http::write_response(ctx, res);
+  co_return ok ? Outcome::keep_alive : Outcome::close;
+}
+
+asio::awaitable<std::shared_ptr<WebSocketTransport>> accept(http::RequestContext& ctx, uint64_t max_payload) {
+  auto response = http::websocket_accept_response(ctx.parser.get());
+  if (!response) co_return nullptr;
+  auto [ec, n] = co_await asio::async_write(ctx.stream, asio::buffer(*response), use_tuple);
+  if (ec) co_return nullptr;
+  std::string leftover = boost::beast::buffers_to_string(ctx.buffer.data());
+  ctx.buffer.consume(ctx.buffer.size());
+  co_return std::make_shared<WebSocketTransport>(ctx.stream.release_socket(), std::move(leftover), max_payload);
+}
+
+asio::awaitable<Outcome> Server::handshake(http::RequestContext& ctx, bool websocket) {
+  auto& io = pool_.context(ctx.shard);
+  auto session = std::make_shared<Session>(io, ctx.shard, core::random_id(18), options_, registry_, handshake_info(ctx));
+  if (websocket) {
+    auto ws = co_await accept(ctx, options_.max_payload);
+    if (!ws) co_return co_await fail(ctx, Error::bad_request);
+    registry_.add(session);
+    session->attach_websocket(ws);
+    session->send(WirePacket::make(PacketType::open, open_packet(session->sid(), true)));
+    on_session_(session);
+    ws->start(session, false);
+    session->start_heartbeat();
+    co_return Outcome::taken;
+  }
+  registry_.add(session);
+  on_session_(session);
+  session->start_heartbeat();
+  const auto& req = ctx.parser.get();
+  auto res = http::make_response(req, bhttp::status::ok, "0" + open_packet(session->sid(), false), "text/plain; charset=UTF-8");
+  add_cors_headers(req, res);
+  const bool ok = co_await http::write_response(ctx, res);
+  co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
+}
+
+asio::awaitable<Outcome> Server::poll(http::RequestContext& ctx, std::shared_ptr<Session> session) {
+  if (session->poll_pending()) {
+    // Two GETs at once: the reference server closes the session, and so do we.
+    spdlog::info("engine.io: session {}: overlapping GET requests, closing", session->sid());
+    session->close(CloseReason::transport_error);
+    co_return co_await fail(ctx, Error::bad_request);
+  }
+  asio::steady_timer waiter(pool_.context(ctx.shard), asio::steady_timer::time_point::max());
+  session->begin_poll(&waiter);
+  auto& socket = ctx.stream.socket();
+  bool watch_socket = true;
+  while (!session->poll_ready()) {
+    if (!watch_socket) {
+      co_await waiter.async_wait(use_tuple);
+      continue;
+    }
+    auto woke = co_await (waiter.async_wait(use_tuple) || socket.async_wait(asio::socket_base::wait_read, use_tuple));
+    if (woke.index() == 1) {
+      // Readable while waiting: either the client aborted the request (EOF) or it pipelined
+      // another request, which is read after this one is answered.
+      char c;
+      const ssize_t r = ::recv(socket.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+      if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+        session->begin_poll(nullptr);
+        spdlog::debug("engine.io: session {}: polling request aborted", session->sid());
+        session->on_transport_error(CloseReason::transport_close);
+        co_return Outcome::close;
+      }
+      watch_socket = false;
+    }
+  }
+  std::string body = session->finish_poll();
+  const auto& req = ctx.parser.get();
+  auto res = http::make_response(req, bhttp::status::ok, std::move(body), "text/plain; charset=UTF-8");
+  add_cors_headers(req, res);
+  const bool ok = co_await http::write_response(ctx, res);
+  co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
+}
+
+asio::awaitable<Outcome> Server::post(http::RequestContext& ctx, std::shared_ptr<Session> session) {
+  if (session->post_in_progress) {
+    spdlog::info("engine.io: session {}: overlapping POST requests, closing", session->sid());
+    session->close(CloseReason::transport_error);
+    co_return co_await fail(ctx, Error::bad_request);
+  }
+  session->post_in_progress = true;
+  const bool read = co_await http::read_body(ctx, options_.max_payload);
+  session->post_in_progress = false;
+  if (!read) {
+    spdlog::info("engine.io: session {}: polling request body refused or unreadable, closing", session->sid());
+    session->on_transport_error(CloseReason::transport_error);
+    co_return Outcome::close;
+  }
+  auto packets = decode_payload(ctx.parser.get().body());
+  if (!packets) {
+    spdlog::info("engine.io: session {}: malformed payload, closing", session->sid());
+    session->on_transport_error(CloseReason::parse_error);
+    co_return co_await fail(ctx, Error::bad_request);
+  }
+  for (const auto& packet : *packets) {
+    if (session->closed()) break;
+    session->on_packet(packet);
+  }
+  const auto& req = ctx.parser.get();
+  auto res = http::make_response(req, bhttp::status::ok, "ok", "text/plain; charset=UTF-8");
+  add_cors_headers(req, res);
+  const bool ok = co_await http::write_response(ctx, res);
+  co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
+}
+
+asio::awaitable<Outcome> Server::upgrade(http::RequestContext& ctx, std::shared_ptr<Session> session) {
+  auto ws = co_await accept(ctx, options_.max_payload);
+  if (!ws) co_return co_await fail(ctx, Error::bad_request);
+  if (session->closed() || session->upgrading() || session->on_websocket()) {
+    // Already upgraded (or upgrading): accept, then close at once, as the reference server does.
+    ws->start(nullptr, true);
+    ws->close(http::ws::kClosePolicyViolation, "session already upgraded");
+    co_return Outcome::taken;
+  }
+  session->begin_upgrade(ws);
+  ws->start(session, true);
+  co_return Outcome::taken;
+}
+
+void Server::close_all(CloseReason reason) {
+  // Only sids cross threads: a session is touched (and destroyed) on its own shard alone.
+  for (auto& [sid, shard] : registry_.shards()) {
+    asio::post(pool_.context(shard), [this, sid = sid, reason] {
+      if (auto entry = registry_.find(sid)) entry->session->close(reason);
+    });
+  }
+}
+
+}  // namespace dchat::engineio

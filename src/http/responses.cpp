@@ -1,0 +1,61 @@
+#include "http/responses.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <boost/json/serialize.hpp>
+#include <spdlog/spdlog.h>
+
+namespace dchat::http {
+
+namespace bhttp = beast::http;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+Response make_response(const Request& req, bhttp::status status, std::string body, std::string_view content_type) {
+  Response res{status, req.version()};
+  res.set(bhttp::field::content_type, content_type);
+  res.set(bhttp::field::cache_control, "no-store");
+  res.set("X-Content-Type-Options", "nosniff");
+  res.keep_alive(req.keep_alive());
+  res.body() = std::move(body);
+  return res;
+}
+
+Response make_json_response(const Request& req, bhttp::status status, const boost::json::value& body) {
+  return make_response(req, status, boost::json::serialize(body), "application/json");
+}
+
+asio::awaitable<bool> write_response(RequestContext& ctx, Response& res) {
+  res.prepare_payload();
+  ctx.stream.expires_after(std::chrono::seconds(30));
+  auto [ec, n] = co_await bhttp::async_write(ctx.stream, res, use_tuple);
+  ctx.stream.expires_never();
+  co_return !ec;
+}
+
+asio::awaitable<bool> read_body(RequestContext& ctx, uint64_t limit) {
+  auto& req = ctx.parser.get();
+  // Refuse by Content-Length before reading a byte of an oversized body.
+  if (ctx.parser.content_length() && *ctx.parser.content_length() > limit) {
+    auto res = make_json_response(req, bhttp::status::payload_too_large,
+                                  {{"code", 413}, {"message", "Payload too large"}});
+    res.keep_alive(false);
+    co_await write_response(ctx, res);
+    co_return false;
+  }
+  ctx.parser.body_limit(limit);
+  ctx.stream.expires_after(std::chrono::seconds(30));
+  auto [ec, n] = co_await bhttp::async_read(ctx.stream, ctx.buffer, ctx.parser, use_tuple);
+  ctx.stream.expires_never();
+  if (ec == bhttp::error::body_limit) {
+    auto res = make_json_response(req, bhttp::status::payload_too_large,
+                                  {{"code", 413}, {"message", "Payload too large"}});
+    res.keep_alive(false);
+    co_await write_response(ctx, res);
+    co_return false;
+  }
+  co_return !ec;
+}
+
+}  // namespace dchat::http

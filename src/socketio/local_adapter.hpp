@@ -1,0 +1,43 @@
+#pragma once
+// The in-process adapter: room tables kept per shard (each touched only by its own thread);
+// a broadcast is encoded once and posted as one shared reference to every other shard.
+#include <unordered_map>
+#include <unordered_set>
+
+#include "core/shard_pool.hpp"
+#include "socketio/adapter.hpp"
+
+namespace dchat::socketio {
+
+class LocalAdapter : public Adapter {
+ public:
+  explicit LocalAdapter(core::ShardPool& pool);
+
+  void add(Socket& socket, const std::string& room) override;
+  void remove(Socket& socket, const std::string& room) override;
+  void add_socket(Socket& socket) override;
+  void remove_socket(Socket& socket) override;
+  void broadcast(EncodedPacket packet, std::shared_ptr<const BroadcastOptions> options) override;
+  void fetch_sockets(std::shared_ptr<const BroadcastOptions> options,
+                     std::function<void(std::vector<SocketInfo>)> done) override;
+  size_t server_count() const override { return 1; }
+
+  // Delivers to the sockets of the calling shard only.
+  void deliver_here(const EncodedPacket& packet, const BroadcastOptions& options);
+
+ private:
+  struct ShardState {
+    // A socket's own id is not stored as a room: `sockets` answers for it, saving a map
+    // entry per connection.
+    std::unordered_map<std::string, std::unordered_set<Socket*>> rooms;
+    std::unordered_map<std::string, Socket*> sockets;
+  };
+  ShardState& here();
+  template <typename Visit>
+  void for_each_match(ShardState& state, const BroadcastOptions& options, Visit&& visit);
+
+  core::ShardPool& pool_;
+  std::vector<ShardState> shards_;
+};
+
+}  // namespace dchat::socketio
