@@ -6,7 +6,7 @@
 # Tunables (environment): FUZZ_RUNS (default 20000), FUZZ_MAX_TIME seconds per target
 # (default 20), FUZZ_BUILD_DIR (default build/fuzz), FUZZ_TARGETS (default: all).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 ROOT=$PWD
 
 RUNS=${FUZZ_RUNS:-20000}

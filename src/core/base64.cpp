@@ -14,6 +14,9 @@ std::string base64_encode(std::string_view bytes) {
 }
 
 std::optional<std::string> base64_decode(std::string_view text) {
+  // libsodium 1.0.18 takes bytes >= 0x80 (negative chars) for alphabet letters: refuse them here.
+  for (char c : text)
+    if (static_cast<unsigned char>(c) >= 0x80) return std::nullopt;
   std::string out(text.size() / 4 * 3 + 3, '\0');
   size_t written = 0;
   const char* end = nullptr;

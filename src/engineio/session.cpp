@@ -146,7 +146,7 @@ std::string Session::finish_poll() {
     body.push_back(last);
     if (state_ == State::closing) finalize();
   } else if (body.empty()) {
-    body = "6";  // a probe is in progress: end this GET so the client can complete the upgrade
+    body.push_back('6');  // a probe is in progress: end this GET so the client can complete the upgrade
   }
   return body;
 }

@@ -17,6 +17,7 @@ void Listener::listen(const std::string& host, uint16_t port) {
   auto address = asio::ip::make_address(host, ec);
   if (ec) throw std::runtime_error(fmt::format("HOST \"{}\" is not an IP address", host));
   tcp::endpoint endpoint(address, port);
+  protocol_ = endpoint.protocol();
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(tcp::acceptor::reuse_address(true));
   acceptor_.bind(endpoint, ec);
@@ -42,8 +43,7 @@ void Listener::accept_next() {
     } else {
       socket.set_option(tcp::no_delay(true), ec);
       const size_t shard = next_shard_++ % pool_.size();
-      const auto protocol = socket.local_endpoint(ec).protocol();
-      spawn_connection(pool_, router_, shard, socket.release(), protocol, {}, nullptr);
+      spawn_connection(pool_, router_, shard, socket.release(), protocol_, {}, nullptr);
     }
     accept_next();
   });

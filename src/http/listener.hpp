@@ -24,6 +24,7 @@ class Listener {
   const Router& router_;
   boost::asio::ip::tcp::acceptor acceptor_;
   size_t next_shard_ = 0;
+  boost::asio::ip::tcp protocol_ = boost::asio::ip::tcp::v4();
 };
 
 }  // namespace dchat::http

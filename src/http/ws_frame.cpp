@@ -26,7 +26,12 @@ FrameHeader encode_header(Opcode opcode, uint64_t payload_len) noexcept {
 }
 
 std::string close_payload(uint16_t code, std::string_view reason) {
-  if (reason.size() > 123) reason = reason.substr(0, 123);
+  if (reason.size() > 123) {
+    // Cut on a character boundary: a close reason must stay valid UTF-8.
+    size_t cut = 123;
+    while (cut > 0 && (static_cast<unsigned char>(reason[cut]) & 0xC0) == 0x80) --cut;
+    reason = reason.substr(0, cut);
+  }
   std::string out;
   out.reserve(2 + reason.size());
   out.push_back(static_cast<char>(code >> 8));
@@ -130,6 +135,17 @@ size_t MessageReader::feed(char* data, size_t len, MessageSink& sink, ProtocolEr
         if (body.size() >= 2) {
           code = static_cast<uint16_t>((uint8_t(body[0]) << 8) | uint8_t(body[1]));
           reason = body.substr(2);
+          // RFC 6455 7.4: codes a peer may send (1004-1006 and 1015 are reserved).
+          const bool valid = (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
+                             (code >= 3000 && code <= 4999);
+          if (!valid) {
+            error = {kCloseProtocolError, "invalid close code"};
+            return pos;
+          }
+          if (!core::is_valid_utf8(reason)) {
+            error = {kCloseInvalidPayload, "close reason is not valid UTF-8"};
+            return pos;
+          }
         }
         sink.on_ws_close(code, reason);
         return pos;  // nothing after a close frame is read

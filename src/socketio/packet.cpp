@@ -1,6 +1,6 @@
 #include "socketio/packet.hpp"
 
-#include <boost/json/parse.hpp>
+#include "core/json_parse.hpp"
 #include <boost/json/serialize.hpp>
 
 namespace dchat::socketio {
@@ -83,7 +83,7 @@ DecodeResult decode(std::string_view text) {
   const bool has_data = i < text.size();
   if (has_data) {
     json::error_code ec;
-    p.data = json::parse(text.substr(i), ec);
+    p.data = core::parse_json(text.substr(i), ec);
     if (ec) return {std::nullopt, "invalid payload"};
   }
   if (!payload_valid(p.type, p.data, has_data)) return {std::nullopt, "invalid payload"};

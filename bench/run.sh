@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of chatd and the Node.js socket.io peer with the shared yardstick
+# (../shared/bench), in one run on this machine. Results: build/bench/results/*.jsonl and a
+# summary printed at the end (copy the figures into BENCHMARKS.md).
+#
+#   bench/run.sh                       cost, idle and fanout, 3 runs each, both servers
+#   REPEATS=1 SCENARIOS=cost bench/run.sh
+#   RATES="100 200 300" bench/run.sh maxrate   chatd fanout once per rate (p99 < 200 ms, no loss?)
+#   bench/run.sh floor                 the raw-socket floor (one write() per frame) at R=50
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
+WORK=$ROOT/build/bench
+CHATD=${CHATD:-$ROOT/build/release/chatd}
+REPEATS=${REPEATS:-3}
+SCENARIOS=${SCENARIOS:-cost idle fanout}
+PEER_NAME=node-socketio-4.8
+
+[ -d "$SHARED" ] || { echo "bench: the shared yardstick is not at $SHARED (set SHARED_BENCH)" >&2; exit 1; }
+[ -x "$CHATD" ] || { echo "bench: $CHATD is missing: run 'make build-release' first" >&2; exit 1; }
+
+# The shared folder is read-only: work on a copy (results from earlier runs are kept).
+mkdir -p "$WORK"
+(cd "$SHARED" && tar cf - --exclude=node_modules --exclude=results .) | (cd "$WORK" && tar xf -)
+chmod -R u+w "$WORK"
+mkdir -p "$WORK/results"
+for dir in loadgen peers/node-socketio; do
+  [ -d "$WORK/$dir/node_modules" ] || (cd "$WORK/$dir" && npm ci --no-audit --no-fund --loglevel=error)
+done
+cd "$WORK"
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+CHATD_CMD=("$CHATD" --bench --host 127.0.0.1 --port "{PORT}" --log-level warn)
+PEER_CMD=(node "$WORK/peers/node-socketio/server.js")
+
+case "${1:-suite}" in
+  suite)
+    for scenario in $SCENARIOS; do
+      # Interleaved per scenario so both servers see the same machine conditions.
+      ./suite.sh --name "$PEER_NAME" --scenarios "$scenario" --repeats "$REPEATS" \
+        --results "results/$PEER_NAME.jsonl" -- "${PEER_CMD[@]}"
+      ./suite.sh --name chatd --scenarios "$scenario" --repeats "$REPEATS" \
+        --results results/chatd.jsonl -- "${CHATD_CMD[@]}"
+    done
+    node summarize.js "results/$PEER_NAME.jsonl" results/chatd.jsonl
+    ;;
+  maxrate)
+    ./suite.sh --name chatd --scenarios fanout --repeats "${REPEATS}" --rates "${RATES:-100 150 200 250}" \
+      --results results/chatd-maxrate.jsonl -- "${CHATD_CMD[@]}"
+    node summarize.js results/chatd-maxrate.jsonl
+    ;;
+  peer-maxrate)
+    ./suite.sh --name "$PEER_NAME" --scenarios fanout --repeats "${REPEATS}" --rates "${RATES:-80 90}" \
+      --results "results/$PEER_NAME-maxrate.jsonl" -- "${PEER_CMD[@]}"
+    node summarize.js "results/$PEER_NAME-maxrate.jsonl"
+    ;;
+  floor)
+    gcc -O2 -o floor/floor floor/floor.c
+    for i in 1 2 3; do ./floor/floor 1000 50 10 1; done
+    ;;
+  *)
+    sed -n 2,12p "$0"
+    exit 2
+    ;;
+esac
