@@ -9,7 +9,9 @@
 namespace dchat::app {
 
 // Namespaces "/" and "/custom" as the socket.io v5 test suite expects, plus a few events the
-// project's own protocol tests use (rooms, server-to-client acks, server-side closes).
+// project's own protocol tests use (rooms, server-to-client acks, server-side closes), a
+// namespace "/private" behind a connect middleware (auth {"token":"secret"}), and dynamic
+// namespaces "/dyn-*".
 void install_conformance(socketio::Server& io);
 
 // A raw Engine.IO server that echoes every message, for the engine.io v4 test suite.

@@ -78,6 +78,22 @@ class EchoHandler : public engineio::Handler {
 void install_conformance(socketio::Server& io) {
   install_namespace(io.of("/"));
   install_namespace(io.of("/custom"));
+
+  // A namespace behind a connect middleware: refused without auth {"token":"secret"}.
+  auto& guarded = io.of("/private");
+  guarded.use([](const SocketPtr& socket, std::function<void(std::optional<socketio::ConnectError>)> next) {
+    const auto* token = socket->auth().if_contains("token");
+    if (token && token->is_string() && token->as_string() == "secret") {
+      next(std::nullopt);
+    } else {
+      next(socketio::ConnectError{"unauthorized", json::object{{"reason", "token required"}}});
+    }
+  });
+  install_namespace(guarded);
+
+  // Dynamic namespaces: any name starting with /dyn- is created on first connect.
+  io.allow_dynamic_namespaces([](std::string_view name, const json::object&) { return name.starts_with("/dyn-"); },
+                              [](socketio::Namespace& nsp) { install_namespace(nsp); });
 }
 
 std::unique_ptr<engineio::Server> make_echo_engine(core::ShardPool& pool, const engineio::Options& options) {

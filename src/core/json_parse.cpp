@@ -66,11 +66,15 @@ struct ExactNumberHandler {
     stack.push_uint64(u);
     return true;
   }
-  bool on_double(double, json::string_view s, error_code& ec) {
+  bool on_double(double approximate, json::string_view s, error_code& ec) {
     number.append(s.data(), s.size());
     double d = 0;
-    const auto [end, err] = std::from_chars(number.data(), number.data() + number.size(), d);
+    auto [end, err] = std::from_chars(number.data(), number.data() + number.size(), d);
     number.clear();
+    if (err == std::errc::result_out_of_range && std::isfinite(approximate) && std::fabs(approximate) < 1) {
+      d = approximate;  // underflow (1e-400): zero, as JavaScript reads it
+      err = std::errc();
+    }
     if (err != std::errc() || !std::isfinite(d)) {
       ec = json::error::exponent_overflow;
       return false;
@@ -91,11 +95,67 @@ struct ExactNumberHandler {
   bool on_comment(json::string_view, error_code&) { return true; }
 };
 
+bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+
+// The UTF-16 unit of the escape "\uXXXX" at text[i], or -1.
+int escape_unit(std::string_view text, size_t i) {
+  if (i + 6 > text.size() || text[i] != '\\' || text[i + 1] != 'u') return -1;
+  int v = 0;
+  for (size_t k = i + 2; k < i + 6; ++k) {
+    if (!is_hex(text[k])) return -1;
+    const char c = text[k];
+    v = v * 16 + (c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+  }
+  return v;
+}
+
+// JavaScript strings may hold unpaired UTF-16 surrogates ("\ud83c", half an emoji cut by a
+// client); Boost.JSON 1.81 rejects them. They are replaced by U+FFFD, as a UTF-8 decoder would,
+// instead of failing the whole packet. Returns an empty string when there is nothing to fix.
+std::string replace_lone_surrogates(std::string_view text) {
+  std::string out;
+  bool changed = false;
+  size_t copied = 0;
+  for (size_t i = 0; i + 1 < text.size(); ++i) {
+    if (text[i] != '\\') continue;
+    const int unit = escape_unit(text, i);
+    if (unit < 0) {
+      ++i;  // some other escape: skip its second character (it may be a backslash)
+      continue;
+    }
+    if (unit >= 0xD800 && unit <= 0xDBFF) {
+      const int next = escape_unit(text, i + 6);
+      if (next >= 0xDC00 && next <= 0xDFFF) {
+        i += 11;  // a valid pair
+        continue;
+      }
+    } else if (!(unit >= 0xDC00 && unit <= 0xDFFF)) {
+      i += 5;
+      continue;
+    }
+    out.append(text.substr(copied, i - copied));
+    out.append("\\ufffd");
+    copied = i + 6;
+    i += 5;
+    changed = true;
+  }
+  if (!changed) return {};
+  out.append(text.substr(copied));
+  return out;
+}
+
 }  // namespace
 
 json::value parse_json(std::string_view text, error_code& ec) {
+  std::string fixed;
+  if (text.find("\\u") != std::string_view::npos) {
+    fixed = replace_lone_surrogates(text);
+    if (!fixed.empty()) text = fixed;
+  }
   json::parse_options options;
-  options.max_depth = 32;
+  // Deep enough for any real payload, shallow enough that a hostile one cannot make the
+  // (recursive) destruction or serialization of the value expensive.
+  options.max_depth = 128;
   json::basic_parser<ExactNumberHandler> parser(options);
   parser.handler().stack.reset();
   const size_t used = parser.write_some(false, text.data(), text.size(), ec);

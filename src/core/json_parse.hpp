@@ -11,7 +11,8 @@
 namespace dchat::core {
 
 // Parses one complete JSON text; sets `ec` on malformed input, extra data, nesting deeper than
-// 32 levels, or a number outside the range of a double.
+// 128 levels, or a number outside the range of a double. Unpaired UTF-16 surrogate escapes
+// (which JavaScript allows) become U+FFFD.
 boost::json::value parse_json(std::string_view text, boost::system::error_code& ec);
 
 }  // namespace dchat::core

@@ -11,6 +11,7 @@
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse_query.hpp>
+#include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include "core/random_id.hpp"
@@ -93,13 +94,11 @@ asio::awaitable<Outcome> Server::fail(http::RequestContext& ctx, Error error) {
 }
 
 std::string Server::open_packet(const std::string& sid, bool websocket) const {
-  boost::json::object o;
-  o["sid"] = sid;
-  o["upgrades"] = websocket ? boost::json::array{} : boost::json::array{"websocket"};
-  o["pingInterval"] = options_.ping_interval.count();
-  o["pingTimeout"] = options_.ping_timeout.count();
-  o["maxPayload"] = options_.max_payload;
-  return boost::json::serialize(o);
+  // Formatted directly: it is built once per connection, and the sid is URL-safe base64 (no
+  // character needs JSON escaping).
+  return fmt::format(R"({{"sid":"{}","upgrades":{},"pingInterval":{},"pingTimeout":{},"maxPayload":{}}})", sid,
+                     websocket ? "[]" : R"(["websocket"])", options_.ping_interval.count(),
+                     options_.ping_timeout.count(), options_.max_payload);
 }
 
 HandshakeInfo Server::handshake_info(http::RequestContext& ctx) const {

@@ -43,6 +43,8 @@ void Client::on_message(std::string_view data, bool binary) {
     if (!binary_packet_) return protocol_error("unexpected binary attachment");
     attachments_.emplace_back(data);
     if (attachments_.size() == binary_packet_->attachments) {
+      if (!placeholders_valid(binary_packet_->data, binary_packet_->attachments))
+        return protocol_error("binary packet with an invalid attachment placeholder");
       Packet packet = std::move(*binary_packet_);
       binary_packet_.reset();
       dispatch(std::move(packet), std::exchange(attachments_, {}));
@@ -53,7 +55,7 @@ void Client::on_message(std::string_view data, bool binary) {
   auto decoded = decode(data);
   if (!decoded.packet) return protocol_error(decoded.error);
   if (decoded.packet->attachments > 0) {
-    binary_packet_ = std::move(decoded.packet);
+    binary_packet_ = std::make_unique<Packet>(std::move(*decoded.packet));
     return;
   }
   dispatch(std::move(*decoded.packet), {});

@@ -44,7 +44,7 @@ class Client : public engineio::Handler, public std::enable_shared_from_this<Cli
   // Usually one or two namespaces per client: a vector beats a map here.
   std::vector<std::shared_ptr<Socket>> sockets_;
   std::vector<std::string> connecting_;  // namespaces whose middlewares are still running
-  std::optional<Packet> binary_packet_;  // waiting for its attachments
+  std::unique_ptr<Packet> binary_packet_;  // waiting for its attachments (rare: kept off the object)
   std::vector<std::string> attachments_;
   std::unique_ptr<boost::asio::steady_timer> connect_timer_;
 };

@@ -7,6 +7,27 @@ namespace dchat::socketio {
 
 namespace json = boost::json;
 
+bool placeholders_valid(const json::value& value, size_t attachments) {
+  if (value.is_array()) {
+    for (const auto& v : value.as_array())
+      if (!placeholders_valid(v, attachments)) return false;
+    return true;
+  }
+  if (!value.is_object()) return true;
+  const auto& obj = value.as_object();
+  if (const auto* marker = obj.if_contains("_placeholder"); marker && marker->is_bool() && marker->as_bool()) {
+    // As socket.io-parser's reconstruction: a placeholder must name an attachment that exists.
+    const auto* num = obj.if_contains("num");
+    if (!num || !num->is_number()) return false;
+    json::error_code ec;
+    const double n = num->to_number<double>(ec);
+    return !ec && n >= 0 && n < static_cast<double>(attachments);
+  }
+  for (const auto& kv : obj)
+    if (!placeholders_valid(kv.value(), attachments)) return false;
+  return true;
+}
+
 bool is_reserved_event(std::string_view name) {
   return name == "connect" || name == "connect_error" || name == "disconnect" ||
          name == "disconnecting" || name == "newListener" || name == "removeListener";
@@ -27,8 +48,9 @@ bool payload_valid(PacketType type, const json::value& data, bool has_data) {
     case PacketType::event:
     case PacketType::binary_event: {
       if (!data.is_array() || data.as_array().empty()) return false;
+      // socket.io-parser accepts numeric event names too (EventEmitter turns them into strings).
       const auto& first = data.as_array().front();
-      return first.is_string() && !is_reserved_event(first.as_string());
+      return (first.is_string() && !is_reserved_event(first.as_string())) || first.is_int64() || first.is_uint64();
     }
     case PacketType::ack:
     case PacketType::binary_ack:

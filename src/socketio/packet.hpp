@@ -50,6 +50,11 @@ std::string encode(const Packet& packet);
 std::string encode_event(std::string_view nsp, std::string_view event, const boost::json::array& args,
                          size_t attachments = 0, std::optional<uint64_t> ack_id = std::nullopt);
 
+// For BINARY_EVENT / BINARY_ACK: true when every placeholder in `value` names one of the
+// `attachments` (0 <= num < attachments). A packet failing this is refused, since relaying it
+// would make every receiving client fail to decode it.
+bool placeholders_valid(const boost::json::value& value, size_t attachments);
+
 // Event names clients may not use, as socket.io-parser reserves them.
 bool is_reserved_event(std::string_view name);
 

@@ -1,5 +1,6 @@
 #include "socketio/socket.hpp"
 
+#include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -111,7 +112,8 @@ void Socket::close_transport() { client_->close(); }
 void Socket::on_event(Packet&& packet, std::vector<std::string>&& attachments) {
   if (!connected_) return;
   auto& args = packet.data.as_array();  // validated by the decoder: a non-empty array
-  const std::string event(args.front().as_string());
+  const auto& name = args.front();
+  const std::string event = name.is_string() ? std::string(name.as_string()) : json::serialize(name);
   const EventHandler* handler = nsp_.handler(event);
   if (!handler) {
     spdlog::debug("socket.io: no handler for event \"{}\" on {}", event, nsp_.name());

@@ -59,7 +59,7 @@ async function rawSocketIo(server = fx.server) {
 }
 
 function waitClose(ws, ms = 3000) {
-  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve([ws._closeCode]);
+  if (ws.readyState === WebSocket.CLOSED) return Promise.resolve([]);
   return once(ws, "close", ms);
 }
 

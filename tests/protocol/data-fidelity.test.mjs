@@ -80,15 +80,41 @@ for (const transports of TRANSPORTS) {
     assert.deepEqual(await roundTrip(socket, [long]), [long]);
   });
 
-  test(`an unpaired surrogate in a string round trips over ${label} (as with the reference server)`, async () => {
-    // JSON.stringify escapes a lone surrogate as \ud83c; JSON.parse on the reference server
-    // accepts it and echoes it back unchanged.
+  test(`an unpaired surrogate in a string becomes U+FFFD over ${label}, the connection stays up`, async () => {
+    // JSON.stringify escapes a lone surrogate as \ud83c. The reference server echoes it back
+    // unchanged; chatd stores text as UTF-8, where a lone surrogate cannot exist, so it is
+    // replaced by U+FFFD (as any UTF-8 decoder does) instead of failing the packet.
     const socket = await connect(fx.server, { transports });
-    const args = ["truncated emoji \ud83c", "\udc00 low first"];
+    const args = ["truncated emoji \ud83c", "\udc00 low first", "pair \ud83c\udf89 kept"];
     const disconnected = once(socket, "disconnect", 3000).then(([r]) => `disconnected: ${r}`);
-    assert.deepEqual(await Promise.race([roundTrip(socket, args), disconnected]), args);
+    assert.deepEqual(await Promise.race([roundTrip(socket, args), disconnected]), [
+      "truncated emoji \ufffd",
+      "\ufffd low first",
+      "pair \ud83c\udf89 kept",
+    ]);
+  });
+
+  test(`nesting deeper than 128 levels is refused over ${label}: the sender is disconnected`, async () => {
+    // A documented limit (core/json_parse.hpp): deep enough for any real payload.
+    const socket = await connect(fx.server, { transports });
+    let deep = { leaf: true };
+    for (let i = 0; i < 200; i++) deep = { i, child: deep };
+    const disconnected = once(socket, "disconnect", 3000);
+    socket.emit("message", deep);
+    const [reason] = await disconnected;
+    assert.ok(["transport close", "transport error"].includes(reason), reason);
   });
 }
+
+test("2000 pseudo-random doubles of every magnitude round trip exactly", async () => {
+  const socket = await connect(fx.server, { transports: ["websocket"] });
+  let seed = 12345;
+  const rnd = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
+  const values = Array.from({ length: 2000 }, () => (rnd() - 0.5) * 10 ** Math.floor(rnd() * 600 - 300));
+  const [got] = await roundTrip(socket, [values]);
+  const wrong = values.map((v, i) => [i, v, got[i]]).filter(([, v, g]) => !Object.is(v, g) && !(v === 0 && g === 0));
+  assert.deepEqual(wrong.slice(0, 5), [], `${wrong.length} of ${values.length} doubles changed`);
+});
 
 test("custom event names: numeric-looking, Unicode, with spaces are simply not handled (no crash)", async () => {
   const socket = await connect(fx.server, { transports: ["websocket"] });

@@ -142,7 +142,7 @@ function tail(s, n) {
  * GET /healthz answers. Retries on another port if the chosen one was taken meanwhile.
  */
 export async function startServer(extraArgs = [], { readyTimeoutMs = 15000, env = {} } = {}) {
-  await waitForBinary(60000);
+  await waitForBinary(20000);
   let lastError;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();

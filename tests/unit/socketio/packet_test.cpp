@@ -266,11 +266,11 @@ TEST(SocketIoDecodeErrors, UnknownPacketType) {
   EXPECT_FALSE(DecodeMessage("4abc").packet.has_value());
 }
 
-TEST(SocketIoDecodeErrors, EventPayloadMustBeANonEmptyArrayStartingWithAString) {
+TEST(SocketIoDecodeErrors, EventPayloadMustBeANonEmptyArrayStartingWithAName) {
   ExpectError("2{}", "invalid payload");  // the suite's "42{}"
   EXPECT_FALSE(DecodeMessage("42{}").packet.has_value());
   EXPECT_TRUE(Rejects("2[]"));
-  EXPECT_TRUE(Rejects("2[1,\"x\"]"));
+  EXPECT_TRUE(Rejects("2[true,\"x\"]"));  // integers are names too (see NumericEventNamesAreAccepted)
   EXPECT_TRUE(Rejects("2[null]"));
   EXPECT_TRUE(Rejects("2\"message\""));
   EXPECT_TRUE(Rejects("2"));  // an event needs a name
@@ -506,3 +506,26 @@ TEST(SocketIoReservedEvents, ExactlyTheSocketIoParserList) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Attachment placeholders and numeric event names
+
+TEST(SocketIoPlaceholders, MustNameAnExistingAttachment) {
+  const auto data = [](std::string_view text) { return json::parse(text); };
+  EXPECT_TRUE(sio::placeholders_valid(data(R"(["e",{"_placeholder":true,"num":0},{"_placeholder":true,"num":1}])"), 2));
+  EXPECT_FALSE(sio::placeholders_valid(data(R"(["e",{"_placeholder":true,"num":2}])"), 2));
+  EXPECT_FALSE(sio::placeholders_valid(data(R"(["e",{"_placeholder":true,"num":-1}])"), 2));
+  EXPECT_FALSE(sio::placeholders_valid(data(R"(["e",{"_placeholder":true,"num":"0"}])"), 2));
+  EXPECT_FALSE(sio::placeholders_valid(data(R"(["e",{"_placeholder":true}])"), 2));
+  EXPECT_FALSE(sio::placeholders_valid(data(R"(["e",{"deep":[{"_placeholder":true,"num":5}]}])"), 1));
+  // Objects that are not placeholders are left alone.
+  EXPECT_TRUE(sio::placeholders_valid(data(R"(["e",{"_placeholder":false,"num":9}])"), 0));
+}
+
+TEST(SocketIoDecode, NumericEventNamesAreAccepted) {
+  const auto r = sio::decode(R"(2[1,"x"])");
+  ASSERT_TRUE(r.packet.has_value()) << r.error;
+  EXPECT_EQ(r.packet->data.as_array()[0].as_int64(), 1);
+  EXPECT_FALSE(sio::decode(R"(2[1.5,"x"])").packet.has_value());
+  EXPECT_FALSE(sio::decode(R"(2[null])").packet.has_value());
+}

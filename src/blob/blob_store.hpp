@@ -1,0 +1,26 @@
+#pragma once
+// Where uploaded files (avatars) live: a directory (UPLOAD_DIR, possibly a shared volume) or the
+// database. Content-addressed: the id is the lower-case hex SHA-256 of the bytes, so storing the
+// same bytes twice stores them once and ids are safe to use in paths and URLs.
+// Implementations are blocking and are called on worker threads only.
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dchat::blob {
+
+class BlobStore {
+ public:
+  virtual ~BlobStore() = default;
+  // Stores the bytes and returns their id. Throws std::runtime_error when storage fails.
+  virtual std::string put(std::string_view bytes) = 0;
+  // The bytes of `id`, or nullopt when there is no such blob (or the id is malformed).
+  virtual std::optional<std::string> get(const std::string& id) = 0;
+  // Returns whether something was removed.
+  virtual bool remove(const std::string& id) = 0;
+};
+
+// True when `id` has the shape of a blob id (64 lower-case hex digits).
+bool is_blob_id(std::string_view id);
+
+}  // namespace dchat::blob

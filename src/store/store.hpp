@@ -1,0 +1,121 @@
+#pragma once
+// The Store: everything the chat persists, behind one small interface so SQLite (embedded
+// default) and PostgreSQL (scale-out) are interchangeable. Implementations are synchronous and
+// blocking; they are only ever called on the store's worker threads (see StoreExecutor), never
+// on an I/O thread. One implementation object is used by one thread at a time.
+//
+// Errors: every method may throw StoreError. `conflict` means a uniqueness rule refused the
+// write (name taken); `unavailable` means the database could not be reached or failed.
+#include <cstdint>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace dchat::store {
+
+struct StoreError : std::runtime_error {
+  enum class Kind { conflict, not_found, unavailable };
+  StoreError(Kind kind, const std::string& what) : std::runtime_error(what), kind(kind) {}
+  Kind kind;
+};
+
+struct User {
+  int64_t id = 0;
+  std::string name;         // as the user typed it (trimmed); unique case-insensitively
+  std::string avatar;       // blob id of the 256 px avatar, empty when none
+  std::string avatar_small; // blob id of the 64 px avatar, empty when none
+  int64_t created_at = 0;   // ms since the epoch
+};
+
+struct UserCredentials {
+  User user;
+  std::string password_hash;  // libsodium crypto_pwhash_str (argon2id) string
+};
+
+struct SessionRecord {
+  std::string token_hash;  // hex SHA-256 of the cookie token; the token itself is never stored
+  int64_t user_id = 0;
+  int64_t expires_at = 0;  // ms since the epoch
+};
+
+enum class RoomKind { public_room, direct };
+
+struct Room {
+  int64_t id = 0;
+  RoomKind kind = RoomKind::public_room;
+  std::string name;          // public rooms: unique case-insensitively; direct: ""
+  int64_t created_by = 0;    // user id, 0 for rooms made by the server (general)
+  int64_t created_at = 0;
+  int64_t last_seq = 0;      // seq of the newest message, 0 when empty
+  std::vector<int64_t> direct_members;  // the two users of a direct conversation
+};
+
+struct Message {
+  int64_t id = 0;
+  int64_t room_id = 0;
+  int64_t seq = 0;          // 1, 2, 3... per room, gap-free, unique
+  int64_t author_id = 0;
+  std::string author_name;  // joined from users
+  std::string text;
+  int64_t created_at = 0;   // ms since the epoch, server clock
+  std::string client_id;    // the sender's idempotency key ("" when none)
+};
+
+struct AppendResult {
+  Message message;
+  bool duplicate = false;  // the same (author, client_id) was stored before: this is that message
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Applies pending schema migrations (idempotent); called once at start-up.
+  virtual void migrate() = 0;
+
+  // ---- users ----
+  // Lookup by name is case-insensitive (names are compared by their lower-case form).
+  virtual std::optional<UserCredentials> find_credentials(const std::string& name) = 0;
+  virtual std::optional<User> find_user(int64_t id) = 0;
+  virtual std::optional<User> find_user_by_name(const std::string& name) = 0;
+  // Throws StoreError(conflict) when the name is taken (case-insensitively).
+  virtual User create_user(const std::string& name, const std::string& password_hash, int64_t now) = 0;
+  virtual void set_avatar(int64_t user_id, const std::string& blob_id, const std::string& small_blob_id) = 0;
+
+  // ---- sessions ----
+  virtual void create_session(const SessionRecord& session) = 0;
+  // Expired sessions are not returned.
+  virtual std::optional<SessionRecord> find_session(const std::string& token_hash, int64_t now) = 0;
+  virtual void extend_session(const std::string& token_hash, int64_t expires_at) = 0;
+  virtual void delete_session(const std::string& token_hash) = 0;
+  virtual size_t delete_expired_sessions(int64_t now) = 0;
+
+  // ---- rooms ----
+  // Creates the public room or returns the existing one with that name (case-insensitive).
+  virtual Room ensure_public_room(const std::string& name, int64_t created_by, int64_t now) = 0;
+  // Throws StoreError(conflict) when a public room with that name exists.
+  virtual Room create_public_room(const std::string& name, int64_t created_by, int64_t now) = 0;
+  virtual std::optional<Room> find_room(int64_t room_id) = 0;
+  virtual std::vector<Room> public_rooms() = 0;
+  // The direct conversation of two users (order does not matter), created on first use.
+  virtual Room direct_room(int64_t user_a, int64_t user_b, int64_t now) = 0;
+  // Public rooms the user joined plus the user's direct conversations.
+  virtual std::vector<Room> rooms_of(int64_t user_id) = 0;
+  virtual void add_member(int64_t room_id, int64_t user_id, int64_t now) = 0;
+  virtual void remove_member(int64_t room_id, int64_t user_id) = 0;
+  virtual bool is_member(int64_t room_id, int64_t user_id) = 0;
+
+  // ---- messages ----
+  // Stores a message with the room's next seq, atomically (safe with concurrent writers). With a
+  // non-empty client_id, a second append by the same author with the same client_id returns the
+  // first message and duplicate = true instead of storing again.
+  virtual AppendResult append_message(int64_t room_id, int64_t author_id, const std::string& text,
+                                      const std::string& client_id, int64_t now) = 0;
+  // Up to `limit` messages with seq < before_seq (before_seq <= 0: the newest), oldest first.
+  virtual std::vector<Message> messages_before(int64_t room_id, int64_t before_seq, int limit) = 0;
+  // Up to `limit` messages with seq > after_seq, oldest first.
+  virtual std::vector<Message> messages_after(int64_t room_id, int64_t after_seq, int limit) = 0;
+};
+
+}  // namespace dchat::store
