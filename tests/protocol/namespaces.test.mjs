@@ -138,3 +138,36 @@ test("an unknown namespace on a shared Manager does not break the valid one", as
   assert.equal(await good.timeout(3000).emitWithAck("message-with-ack", "fine"), "fine");
   assert.equal(manager.engine.readyState, "open");
 });
+
+test("a connect middleware refuses a namespace with connect_error {message, data}", async () => {
+  const refused = track(io(`${fx.server.url}/private`, { ...CLIENT_DEFAULTS, auth: { token: "wrong" } }));
+  const [err] = await once(refused, "connect_error", 5000);
+  assert.equal(err.message, "unauthorized");
+  assert.deepEqual(err.data, { reason: "token required" });
+  assert.equal(refused.connected, false);
+
+  const allowed = track(io(`${fx.server.url}/private`, { ...CLIENT_DEFAULTS, auth: { token: "secret" } }));
+  const [auth] = await once(allowed, "auth", 5000);
+  assert.deepEqual(auth, { token: "secret" });
+  allowed.emit("message", "inside");
+  assert.deepEqual(await once(allowed, "message-back", 3000), ["inside"]);
+});
+
+test("dynamic namespaces are created on first connect when the hook allows them", async () => {
+  const a = track(io(`${fx.server.url}/dyn-one`, { ...CLIENT_DEFAULTS, transports: ["websocket"] }));
+  await connected(a);
+  a.emit("message", 1);
+  assert.deepEqual(await once(a, "message-back", 3000), [1]);
+  // The namespace stays: a second client reaches the same one, and rooms work in it.
+  const b = track(io(`${fx.server.url}/dyn-one`, { ...CLIENT_DEFAULTS, transports: ["websocket"] }));
+  await connected(b);
+  await a.emitWithAck("join", "dyn-room");
+  await b.emitWithAck("join", "dyn-room");
+  const got = once(a, "room-message", 3000);
+  b.emit("to-room-except-me", "dyn-room", "hello");
+  assert.deepEqual(await got, ["hello"]);
+
+  const refused = track(io(`${fx.server.url}/not-dynamic`, { ...CLIENT_DEFAULTS }));
+  const [err] = await once(refused, "connect_error", 5000);
+  assert.equal(err.message, "Invalid namespace");
+});
