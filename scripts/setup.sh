@@ -46,3 +46,4 @@ npm_install() {
   fi
 }
 npm_install tests
+npm_install web

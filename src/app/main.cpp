@@ -1,9 +1,12 @@
 // chatd: wires configuration, the event loops, the HTTP router and the Socket.IO server.
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
+
+#include <filesystem>
 #include <spdlog/spdlog.h>
 
 #include "app/apps.hpp"
+#include "app/chat_app.hpp"
 #include "config/config.hpp"
 #include "core/logging.hpp"
 #include "core/shard_pool.hpp"
@@ -34,6 +37,13 @@ http::RouteHandler json_route(boost::json::value body) {
   };
 }
 
+std::string executable_dir(const char* argv0) {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) exe = std::filesystem::absolute(argv0, ec);
+  return exe.parent_path().string();
+}
+
 http::RouteHandler engine_route(engineio::Server& engine) {
   return [&engine](http::RequestContext& ctx) { return engine.handle(ctx); };
 }
@@ -60,6 +70,7 @@ int main(int argc, char** argv) {
     const auto options = engine_options(cfg);
     socketio::Server io(pool, options, std::chrono::milliseconds(cfg.connect_timeout_ms));
     std::unique_ptr<engineio::Server> echo;
+    std::unique_ptr<app::ChatApp> chat;
 
     http::Router router;
     router.exact("/healthz", json_route({{"status", "ok"}}));
@@ -78,9 +89,7 @@ int main(int argc, char** argv) {
         app::install_bench(io);
         break;
       case config::Mode::chat:
-        // The chat application (accounts, rooms, history, UI) is not built yet: until then the
-        // chat mode offers the benchmark's single-room broadcast.
-        app::install_bench(io);
+        chat = std::make_unique<app::ChatApp>(cfg, io, router, executable_dir(argv[0]));
         break;
     }
 

@@ -114,6 +114,29 @@ std::vector<Option> options(Explicit& set) {
          c.allowed_origins = split_list(v);
          return std::string();
        }},
+      {"--database-url", "DATABASE_URL", "sqlite:./data/chat.db", "where the chat is stored: sqlite:PATH",
+       [](Config& c, std::string_view v) {
+         if (!v.starts_with("sqlite:") || v.size() == 7)
+           return fmt::format("DATABASE_URL must look like sqlite:PATH (got \"{}\")", v);
+         c.database_url = std::string(v);
+         return std::string();
+       }},
+      {"--upload-dir", "UPLOAD_DIR", "./uploads", "directory for uploaded avatars (may be a shared volume)",
+       [](Config& c, std::string_view v) {
+         c.upload_dir = std::string(v);
+         return std::string(v.empty() ? "UPLOAD_DIR must not be empty" : "");
+       }},
+      {"--web-dir", "CHAT_WEB_DIR", "web/ next to chatd", "directory of the web UI files",
+       [](Config& c, std::string_view v) {
+         c.web_dir = std::string(v);
+         return std::string();
+       }},
+      {"--session-ttl-hours", "CHAT_SESSION_TTL_HOURS", "720", "sign-in sessions expire after this long unused",
+       [](Config& c, std::string_view v) {
+         return parse_number<uint32_t>(v, c.session_ttl_hours, 1, 24 * 365, "CHAT_SESSION_TTL_HOURS");
+       }},
+      {"--store-threads", "CHAT_STORE_THREADS", "4", "worker threads for the database, hashing and images",
+       [](Config& c, std::string_view v) { return parse_number<size_t>(v, c.store_threads, 1, 64, "CHAT_STORE_THREADS"); }},
       {"--conformance", "CHAT_CONFORMANCE", "false",
        "serve the handlers the official socket.io protocol test suites expect (port 3000, "
        "pingInterval 300, pingTimeout 200, connectTimeout 1000 unless set)",

@@ -27,6 +27,13 @@ struct Config {
   // requests and clients that send no Origin are always allowed. "*" allows any.
   std::vector<std::string> allowed_origins;
 
+  // Chat application
+  std::string database_url = "sqlite:./data/chat.db";  // sqlite:PATH (postgres:// comes with #4)
+  std::string upload_dir = "./uploads";                // avatars, content-addressed
+  std::string web_dir;                                 // empty: "web" next to the executable
+  uint32_t session_ttl_hours = 24 * 30;                // sliding expiry of sign-in sessions
+  size_t store_threads = 4;                            // database / hashing / image workers
+
   Mode mode = Mode::chat;
   std::string log_level = "info";
   std::string log_format = "text";

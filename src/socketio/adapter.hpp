@@ -42,6 +42,10 @@ class Adapter {
   // The matching sockets, delivered on the calling shard.
   virtual void fetch_sockets(std::shared_ptr<const BroadcastOptions> options,
                              std::function<void(std::vector<SocketInfo>)> done) = 0;
+  // Makes the matching sockets join (or leave) `room`, wherever they are (socket.io's
+  // socketsJoin/socketsLeave); callable from any shard.
+  virtual void sockets_join(std::shared_ptr<const BroadcastOptions> options, std::string room) = 0;
+  virtual void sockets_leave(std::shared_ptr<const BroadcastOptions> options, std::string room) = 0;
   virtual size_t server_count() const = 0;
 };
 

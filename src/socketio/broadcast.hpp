@@ -31,6 +31,8 @@ class BroadcastOperator {
   }
   void emit(std::string_view event, const Message& message = {});
   void fetch_sockets(std::function<void(std::vector<SocketInfo>)> done);
+  void sockets_join(std::string room);
+  void sockets_leave(std::string room);
 
  private:
   Namespace* nsp_;

@@ -89,6 +89,25 @@ void LocalAdapter::broadcast(EncodedPacket packet, std::shared_ptr<const Broadca
   if (current != core::ShardPool::kNoShard) deliver_here(packet, *options);
 }
 
+void LocalAdapter::on_every_shard(std::shared_ptr<const BroadcastOptions> options, std::function<void(Socket&)> fn) {
+  for (size_t shard = 0; shard < shards_.size(); ++shard) {
+    boost::asio::post(pool_.context(shard), [this, options, fn] {
+      // Collected first: joining changes the room tables being walked.
+      std::vector<Socket*> matches;
+      for_each_match(here(), *options, [&](Socket* s) { matches.push_back(s); });
+      for (Socket* s : matches) fn(*s);
+    });
+  }
+}
+
+void LocalAdapter::sockets_join(std::shared_ptr<const BroadcastOptions> options, std::string room) {
+  on_every_shard(std::move(options), [room = std::move(room)](Socket& s) { s.join(room); });
+}
+
+void LocalAdapter::sockets_leave(std::shared_ptr<const BroadcastOptions> options, std::string room) {
+  on_every_shard(std::move(options), [room = std::move(room)](Socket& s) { s.leave(room); });
+}
+
 void LocalAdapter::fetch_sockets(std::shared_ptr<const BroadcastOptions> options,
                                  std::function<void(std::vector<SocketInfo>)> done) {
   struct Gather {

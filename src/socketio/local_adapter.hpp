@@ -20,6 +20,8 @@ class LocalAdapter : public Adapter {
   void broadcast(EncodedPacket packet, std::shared_ptr<const BroadcastOptions> options) override;
   void fetch_sockets(std::shared_ptr<const BroadcastOptions> options,
                      std::function<void(std::vector<SocketInfo>)> done) override;
+  void sockets_join(std::shared_ptr<const BroadcastOptions> options, std::string room) override;
+  void sockets_leave(std::shared_ptr<const BroadcastOptions> options, std::string room) override;
   size_t server_count() const override { return 1; }
 
   // Delivers to the sockets of the calling shard only.
@@ -33,6 +35,8 @@ class LocalAdapter : public Adapter {
     std::unordered_map<std::string, Socket*> sockets;
   };
   ShardState& here();
+  // Runs fn(socket) for the matching sockets on every shard (on each shard's thread).
+  void on_every_shard(std::shared_ptr<const BroadcastOptions> options, std::function<void(Socket&)> fn);
   template <typename Visit>
   void for_each_match(ShardState& state, const BroadcastOptions& options, Visit&& visit);
 

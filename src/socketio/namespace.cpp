@@ -45,4 +45,8 @@ void BroadcastOperator::fetch_sockets(std::function<void(std::vector<SocketInfo>
   nsp_->adapter().fetch_sockets(options_, std::move(done));
 }
 
+void BroadcastOperator::sockets_join(std::string room) { nsp_->adapter().sockets_join(options_, std::move(room)); }
+
+void BroadcastOperator::sockets_leave(std::string room) { nsp_->adapter().sockets_leave(options_, std::move(room)); }
+
 }  // namespace dchat::socketio

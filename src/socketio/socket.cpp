@@ -42,6 +42,8 @@ Socket::~Socket() = default;
 
 const engineio::HandshakeInfo& Socket::handshake() const { return client_->handshake(); }
 
+boost::asio::io_context& Socket::context() { return client_->session()->context(); }
+
 void Socket::send_encoded(const std::vector<engineio::WirePacketPtr>& packets, bool is_volatile) {
   if (connected_) client_->send(packets, is_volatile);
 }

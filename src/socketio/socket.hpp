@@ -28,6 +28,8 @@ class Socket : public std::enable_shared_from_this<Socket> {
   Namespace& nsp() noexcept { return nsp_; }
   const boost::json::object& auth() const noexcept { return auth_; }
   const engineio::HandshakeInfo& handshake() const;
+  // The event loop of this socket's shard: completions for it must run there.
+  boost::asio::io_context& context();
   bool connected() const noexcept { return connected_; }
   // Rooms joined explicitly (every socket is also addressable by its id).
   const std::vector<std::string>& rooms() const noexcept { return rooms_; }

@@ -1,0 +1,422 @@
+#include "chat/chat_service.hpp"
+
+#include <boost/asio/bind_executor.hpp>
+#include <spdlog/spdlog.h>
+
+#include "chat/credentials.hpp"
+#include "chat/message_rules.hpp"
+#include "chat/views.hpp"
+#include "http/cookies.hpp"
+#include "socketio/socket.hpp"
+
+namespace dchat::chat {
+
+namespace json = boost::json;
+using socketio::Ack;
+using socketio::Message;
+using store::Store;
+using store::StoreResult;
+
+namespace {
+
+// The first argument as an object ({} when absent or not an object).
+json::object args_object(const Message& msg) {
+  if (!msg.args.empty() && msg.args.front().is_object()) return msg.args.front().as_object();
+  return {};
+}
+
+std::optional<int64_t> int_field(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  if (!v) return std::nullopt;
+  if (v->is_int64()) return v->as_int64();
+  if (v->is_uint64() && v->as_uint64() <= INT64_MAX) return static_cast<int64_t>(v->as_uint64());
+  return std::nullopt;
+}
+
+std::optional<std::string> string_field(const json::object& o, std::string_view key) {
+  const auto* v = o.if_contains(key);
+  if (!v || !v->is_string()) return std::nullopt;
+  return std::string(v->as_string());
+}
+
+void reply(const Ack& ack, json::object body) {
+  if (ack) ack(Message{json::array{std::move(body)}, {}});
+}
+
+json::object storage_error(const std::string& detail) {
+  spdlog::warn("chat: storage failed: {}", detail);
+  return error_json("storage_unavailable", "the message store is unavailable, try again");
+}
+
+int64_t user_id_of(const socketio::Socket& socket) { return socket.data.as_object().at("id").as_int64(); }
+
+// Whether `user` may read `room`: public rooms are open to every signed-in user, direct
+// conversations only to their two members.
+bool may_read(Store& s, const store::Room& room, int64_t user) {
+  return room.kind == store::RoomKind::public_room || s.is_member(room.id, user);
+}
+
+std::optional<store::User> peer_of(Store& s, const store::Room& room, int64_t user) {
+  if (room.kind != store::RoomKind::direct) return std::nullopt;
+  for (int64_t member : room.direct_members)
+    if (member != user) return s.find_user(member);
+  return std::nullopt;
+}
+
+}  // namespace
+
+ChatService::ChatService(socketio::Namespace& nsp, store::StoreExecutor& store, Presence& presence)
+    : nsp_(nsp), store_(store), presence_(presence) {}
+
+template <typename T>
+void ChatService::run(const SocketPtr& socket, std::function<T(Store&)> job,
+                      std::function<void(StoreResult<T>&)> done) {
+  // The socket is held until the result arrives: what a job stored must still be broadcast
+  // even if its sender disconnected meanwhile.
+  store_.async_run<T>(std::move(job),
+                      boost::asio::bind_executor(socket->context(), [socket, done = std::move(done)](StoreResult<T> r) {
+                        done(r);
+                      }));
+}
+
+void ChatService::install() {
+  nsp_.use([this](const SocketPtr& socket, std::function<void(std::optional<socketio::ConnectError>)> next) {
+    authenticate(socket, std::move(next));
+  });
+  nsp_.on_connection([this](const SocketPtr& socket) { on_connect(socket); });
+  nsp_.on_disconnect([this](const SocketPtr& socket, std::string_view) { on_disconnect(socket); });
+  auto bind = [this](auto method) {
+    return [this, method](const SocketPtr& socket, Message&& msg, Ack ack) {
+      (this->*method)(socket, std::move(msg), std::move(ack));
+    };
+  };
+  nsp_.on("message:send", bind(&ChatService::send_message));
+  nsp_.on("room:join", bind(&ChatService::join_room));
+  nsp_.on("room:leave", bind(&ChatService::leave_room_event));
+  nsp_.on("dm:open", bind(&ChatService::open_direct));
+  nsp_.on("history", bind(&ChatService::history));
+  nsp_.on("sync", bind(&ChatService::sync));
+  nsp_.on("typing", bind(&ChatService::typing));
+}
+
+void ChatService::authenticate(const SocketPtr& socket,
+                               std::function<void(std::optional<socketio::ConnectError>)> next) {
+  auto token = http::cookie_value(socket->handshake().cookie, kSessionCookie);
+  if (!token) {
+    next(socketio::ConnectError{"unauthorized", nullptr});
+    return;
+  }
+  const std::string hash = token_hash(*token);
+  const int64_t now = now_ms();
+  run<std::optional<store::User>>(
+      socket,
+      [hash, now](Store& s) -> std::optional<store::User> {
+        auto session = s.find_session(hash, now);
+        if (!session) return std::nullopt;
+        return s.find_user(session->user_id);
+      },
+      [socket, next](StoreResult<std::optional<store::User>>& r) {
+        if (!r) {
+          spdlog::warn("chat: cannot authenticate a connection: {}", r.message);
+          next(socketio::ConnectError{"storage_unavailable", nullptr});
+        } else if (!*r.value) {
+          next(socketio::ConnectError{"unauthorized", nullptr});
+        } else {
+          socket->data = user_json(**r.value);
+          next(std::nullopt);
+        }
+      });
+}
+
+void ChatService::on_connect(const SocketPtr& socket) {
+  const int64_t uid = user_id_of(*socket);
+  socket->join(user_channel(uid));
+  struct Ready {
+    json::array rooms;
+    std::vector<int64_t> ids;
+  };
+  const int64_t now = now_ms();
+  run<Ready>(
+      socket,
+      [uid, now](Store& s) {
+        // Everyone is in "general", as in the original.
+        auto general = s.ensure_public_room("general", 0, now);
+        if (!s.is_member(general.id, uid)) s.add_member(general.id, uid, now);
+        Ready ready;
+        for (const auto& room : s.rooms_of(uid)) {
+          ready.rooms.push_back(room_json(room, true, peer_of(s, room, uid)));
+          ready.ids.push_back(room.id);
+        }
+        return ready;
+      },
+      [this, socket](StoreResult<Ready>& r) {
+        if (!socket->connected()) return;
+        if (!r) {
+          spdlog::warn("chat: cannot load the rooms of a connection: {}", r.message);
+          socket->emit("error", Message{json::array{storage_error(r.message)}, {}});
+          socket->disconnect();
+          return;
+        }
+        for (int64_t id : r.value->ids) enter_room(socket, id);
+        socket->emit("ready", Message{json::array{json::object{{"user", socket->data}, {"rooms", r.value->rooms}}}, {}});
+      });
+}
+
+void ChatService::on_disconnect(const SocketPtr& socket) {
+  if (!socket->data.is_object()) return;
+  const int64_t uid = user_id_of(*socket);
+  for (const auto& room : socket->rooms()) {
+    if (!room.starts_with("room:")) continue;
+    const int64_t id = std::stoll(room.substr(5));
+    if (presence_.leave(id, uid)) broadcast_presence(id);
+  }
+}
+
+void ChatService::enter_room(const SocketPtr& socket, int64_t room_id) {
+  const std::string channel = room_channel(room_id);
+  if (socket->in_room(channel)) return;
+  socket->join(channel);
+  if (presence_.join(room_id, user_id_of(*socket), socket->data.as_object())) {
+    broadcast_presence(room_id);
+  } else {
+    socket->emit("presence",
+                 Message{json::array{json::object{{"roomId", room_id}, {"online", presence_.online(room_id)}}}, {}});
+  }
+}
+
+void ChatService::leave_room(const SocketPtr& socket, int64_t room_id) {
+  const std::string channel = room_channel(room_id);
+  if (!socket->in_room(channel)) return;
+  socket->leave(channel);
+  if (presence_.leave(room_id, user_id_of(*socket))) broadcast_presence(room_id);
+}
+
+void ChatService::broadcast_presence(int64_t room_id) {
+  nsp_.to(room_channel(room_id))
+      .emit("presence", Message{json::array{json::object{{"roomId", room_id}, {"online", presence_.online(room_id)}}}, {}});
+}
+
+void ChatService::announce_user_update(const json::object& user, const std::vector<int64_t>& room_ids) {
+  presence_.update_user(user.at("id").as_int64(), user);
+  socketio::BroadcastOperator op(nsp_);
+  op.to(user_channel(user.at("id").as_int64()));
+  for (int64_t id : room_ids) op.to(room_channel(id));
+  op.emit("user:updated", Message{json::array{user}, {}});
+}
+
+void ChatService::send_message(const SocketPtr& socket, Message&& msg, Ack ack) {
+  const auto args = args_object(msg);
+  const auto room_id = int_field(args, "roomId");
+  const auto raw_text = string_field(args, "text");
+  const std::string client_id = string_field(args, "clientId").value_or("");
+  if (!room_id) return reply(ack, error_json("bad_request", "roomId is required"));
+  if (client_id.size() > kMaxClientIdBytes) return reply(ack, error_json("bad_request", "clientId is too long"));
+  const auto text = raw_text ? normalize_message_text(*raw_text) : std::nullopt;
+  if (!text)
+    return reply(ack, error_json("invalid_text", "a message is 1 to 4000 characters of text"));
+  const int64_t uid = user_id_of(*socket);
+  const int64_t now = now_ms();
+  run<json::object>(
+      socket,
+      [uid, room = *room_id, text = *text, client_id, now](Store& s) {
+        if (!s.find_room(room)) return error_json("not_found", "no such room");
+        if (!s.is_member(room, uid)) return error_json("forbidden", "you are not a member of this room");
+        auto stored = s.append_message(room, uid, text, client_id, now);
+        return json::object{{"ok", true}, {"message", message_json(stored.message)}, {"duplicate", stored.duplicate}};
+      },
+      [this, ack, room = *room_id](StoreResult<json::object>& r) {
+        if (!r) return reply(ack, storage_error(r.message));
+        json::object& result = *r.value;
+        // Stored first, then broadcast once: a resent duplicate is only acknowledged again.
+        if (result.at("ok").as_bool() && !result.at("duplicate").as_bool())
+          nsp_.to(room_channel(room)).emit("message", Message{json::array{result.at("message")}, {}});
+        result.erase("duplicate");
+        reply(ack, std::move(result));
+      });
+}
+
+void ChatService::join_room(const SocketPtr& socket, Message&& msg, Ack ack) {
+  const auto args = args_object(msg);
+  const auto room_id = int_field(args, "roomId");
+  std::optional<std::string> name;
+  if (auto raw = string_field(args, "name")) {
+    name = normalize_name(*raw);
+    if (!name) return reply(ack, error_json("invalid_name", "a room name is 1 to 32 characters"));
+  }
+  if (!room_id && !name) return reply(ack, error_json("bad_request", "roomId or name is required"));
+  const int64_t uid = user_id_of(*socket);
+  const int64_t now = now_ms();
+  run<json::object>(
+      socket,
+      [uid, room_id, name, now](Store& s) {
+        std::optional<store::Room> room = name ? s.ensure_public_room(*name, uid, now) : s.find_room(*room_id);
+        if (!room) return error_json("not_found", "no such room");
+        if (room->kind == store::RoomKind::direct) {
+          if (!s.is_member(room->id, uid)) return error_json("forbidden", "this conversation is private");
+        } else if (!s.is_member(room->id, uid)) {
+          s.add_member(room->id, uid, now);
+        }
+        return json::object{{"ok", true},
+                            {"room", room_json(*room, true, peer_of(s, *room, uid))},
+                            {"messages", messages_json(s.messages_before(room->id, 0, kHistoryPage))}};
+      },
+      [this, socket, ack, uid](StoreResult<json::object>& r) {
+        if (!r) return reply(ack, storage_error(r.message));
+        json::object& result = *r.value;
+        if (result.at("ok").as_bool()) {
+          const auto& room = result.at("room").as_object();
+          const int64_t id = room.at("id").as_int64();
+          enter_room(socket, id);
+          // The user's other tabs follow.
+          nsp_.to(user_channel(uid)).sockets_join(room_channel(id));
+          nsp_.to(user_channel(uid)).except(socket->id()).emit("room:added", Message{json::array{room}, {}});
+          result["online"] = presence_.online(id);
+        }
+        reply(ack, std::move(result));
+      });
+}
+
+void ChatService::leave_room_event(const SocketPtr& socket, Message&& msg, Ack ack) {
+  const auto room_id = int_field(args_object(msg), "roomId");
+  if (!room_id) return reply(ack, error_json("bad_request", "roomId is required"));
+  const int64_t uid = user_id_of(*socket);
+  run<json::object>(
+      socket,
+      [uid, room = *room_id](Store& s) {
+        auto found = s.find_room(room);
+        if (!found) return error_json("not_found", "no such room");
+        // Leaving a direct conversation only hides it for now; membership stays.
+        if (found->kind == store::RoomKind::public_room) s.remove_member(room, uid);
+        return json::object{{"ok", true}};
+      },
+      [this, socket, ack, uid, room = *room_id](StoreResult<json::object>& r) {
+        if (!r) return reply(ack, storage_error(r.message));
+        if (r.value->at("ok").as_bool()) {
+          leave_room(socket, room);
+          nsp_.to(user_channel(uid)).sockets_leave(room_channel(room));
+        }
+        reply(ack, std::move(*r.value));
+      });
+}
+
+void ChatService::open_direct(const SocketPtr& socket, Message&& msg, Ack ack) {
+  const auto peer_name = string_field(args_object(msg), "userName");
+  if (!peer_name) return reply(ack, error_json("bad_request", "userName is required"));
+  const int64_t uid = user_id_of(*socket);
+  const int64_t now = now_ms();
+  struct Opened {
+    json::object ack;
+    int64_t peer = 0;
+    json::object room_for_peer;
+  };
+  run<Opened>(
+      socket,
+      [uid, name = *peer_name, now](Store& s) {
+        Opened o;
+        auto peer = s.find_user_by_name(name);
+        if (!peer) {
+          o.ack = error_json("not_found", "no user with that name");
+          return o;
+        }
+        if (peer->id == uid) {
+          o.ack = error_json("bad_request", "a conversation needs two people");
+          return o;
+        }
+        auto room = s.direct_room(uid, peer->id, now);
+        auto me = s.find_user(uid);
+        o.peer = peer->id;
+        o.room_for_peer = room_json(room, true, me);
+        o.ack = json::object{{"ok", true},
+                             {"room", room_json(room, true, peer)},
+                             {"messages", messages_json(s.messages_before(room.id, 0, kHistoryPage))}};
+        return o;
+      },
+      [this, socket, ack, uid](StoreResult<Opened>& r) {
+        if (!r) return reply(ack, storage_error(r.message));
+        Opened& o = *r.value;
+        if (o.ack.at("ok").as_bool()) {
+          const int64_t id = o.ack.at("room").as_object().at("id").as_int64();
+          enter_room(socket, id);
+          nsp_.to(user_channel(uid)).to(user_channel(o.peer)).sockets_join(room_channel(id));
+          nsp_.to(user_channel(o.peer)).emit("room:added", Message{json::array{o.room_for_peer}, {}});
+          nsp_.to(user_channel(uid)).except(socket->id()).emit("room:added",
+                                                                Message{json::array{o.ack.at("room")}, {}});
+          o.ack["online"] = presence_.online(id);
+        }
+        reply(ack, std::move(o.ack));
+      });
+}
+
+void ChatService::history(const SocketPtr& socket, Message&& msg, Ack ack) {
+  const auto args = args_object(msg);
+  const auto room_id = int_field(args, "roomId");
+  if (!room_id) return reply(ack, error_json("bad_request", "roomId is required"));
+  const int64_t before = int_field(args, "beforeSeq").value_or(0);
+  const int limit = static_cast<int>(std::clamp<int64_t>(int_field(args, "limit").value_or(kHistoryPage), 1, 100));
+  const int64_t uid = user_id_of(*socket);
+  run<json::object>(
+      socket,
+      [uid, room_id = *room_id, before, limit](Store& s) {
+        auto room = s.find_room(room_id);
+        if (!room) return error_json("not_found", "no such room");
+        if (!may_read(s, *room, uid)) return error_json("forbidden", "this conversation is private");
+        return json::object{{"ok", true}, {"messages", messages_json(s.messages_before(room_id, before, limit))}};
+      },
+      [ack](StoreResult<json::object>& r) { reply(ack, r ? std::move(*r.value) : storage_error(r.message)); });
+}
+
+void ChatService::sync(const SocketPtr& socket, Message&& msg, Ack ack) {
+  const auto args = args_object(msg);
+  const auto* rooms = args.if_contains("rooms");
+  if (!rooms || !rooms->is_object()) return reply(ack, error_json("bad_request", "rooms is required"));
+  std::vector<std::pair<int64_t, int64_t>> wanted;
+  for (const auto& [key, value] : rooms->as_object()) {
+    if (wanted.size() >= 100) break;  // bounds the work one request can cause
+    int64_t id = 0;
+    try {
+      id = std::stoll(std::string(key));
+    } catch (const std::exception&) {
+      continue;
+    }
+    if (!value.is_int64()) continue;
+    wanted.emplace_back(id, value.as_int64());
+  }
+  const int64_t uid = user_id_of(*socket);
+  run<json::object>(
+      socket,
+      [uid, wanted](Store& s) {
+        json::object missed;
+        for (const auto& [id, after] : wanted) {
+          auto room = s.find_room(id);
+          if (!room || !s.is_member(id, uid)) continue;
+          missed[std::to_string(id)] = messages_json(s.messages_after(id, after, 500));
+        }
+        return json::object{{"ok", true}, {"messages", std::move(missed)}};
+      },
+      [ack](StoreResult<json::object>& r) { reply(ack, r ? std::move(*r.value) : storage_error(r.message)); });
+}
+
+void ChatService::typing(const SocketPtr& socket, Message&& msg, Ack) {
+  const auto args = args_object(msg);
+  const auto room_id = int_field(args, "roomId");
+  const auto* flag = args.if_contains("typing");
+  if (!room_id || !flag || !flag->is_bool()) return;
+  const std::string channel = room_channel(*room_id);
+  if (!socket->in_room(channel)) return;
+  auto& data = socket->data.as_object();
+  const bool typing = flag->as_bool();
+  if (typing) {
+    // At most one "typing" per second per connection reaches the room.
+    const int64_t now = now_ms();
+    const auto* last = data.if_contains("typingAt");
+    if (last && last->is_int64() && now - last->as_int64() < 1000) return;
+    data["typingAt"] = now;
+  } else {
+    data.erase("typingAt");
+  }
+  json::object user{{"id", data.at("id")}, {"name", data.at("name")}};
+  socket->to(channel).volatile_().emit(
+      "typing", Message{json::array{json::object{{"roomId", *room_id}, {"user", user}, {"typing", typing}}}, {}});
+}
+
+}  // namespace dchat::chat

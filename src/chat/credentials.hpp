@@ -1,0 +1,24 @@
+#pragma once
+// Account rules and secrets: name validation, password hashing (argon2id via libsodium), and
+// session tokens (256 random bits; only their SHA-256 is ever stored).
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace dchat::chat {
+
+// The trimmed name when it is acceptable (1-32 characters of valid UTF-8, no control
+// characters), nullopt otherwise.
+std::optional<std::string> normalize_name(std::string_view raw);
+
+// Passwords: 1-256 bytes. Hashing takes ~50-100 ms and 64 MiB on purpose: call it on a worker
+// thread, never on an I/O thread.
+bool password_acceptable(std::string_view password);
+std::string hash_password(std::string_view password);
+bool verify_password(const std::string& hash, std::string_view password);
+
+// A new session token for the cookie, and the hash under which the store keeps it.
+std::string new_session_token();
+std::string token_hash(std::string_view token);
+
+}  // namespace dchat::chat

@@ -1,0 +1,416 @@
+#include "chat/http_api.hpp"
+
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/url/parse_query.hpp>
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+#include "chat/avatar_image.hpp"
+#include "chat/credentials.hpp"
+#include "chat/message_rules.hpp"
+#include "chat/views.hpp"
+#include "core/json_parse.hpp"
+#include "http/api_responses.hpp"
+#include "http/cookies.hpp"
+#include "http/multipart.hpp"
+
+namespace dchat::chat {
+
+namespace asio = boost::asio;
+namespace bhttp = boost::beast::http;
+namespace json = boost::json;
+using http::Outcome;
+using store::Store;
+using store::StoreResult;
+using Status = bhttp::status;
+
+namespace {
+
+std::string ascii_lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
+  return out;
+}
+
+std::optional<int64_t> query_int(std::string_view query, std::string_view key) {
+  const std::string terminated(query);  // Boost.URL 1.81 needs a NUL-terminated string (see engineio/server.cpp)
+  auto params = boost::urls::parse_query(terminated);
+  if (!params) return std::nullopt;
+  for (auto p : *params) {
+    if (p.key.decode() != key || !p.has_value) continue;
+    try {
+      size_t used = 0;
+      const std::string v = p.value.decode();
+      const long long n = std::stoll(v, &used);
+      if (used == v.size()) return n;
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+bool secure_request(const http::Request& req) { return req["X-Forwarded-Proto"] == "https"; }
+
+std::string client_address(http::RequestContext& ctx) {
+  boost::system::error_code ec;
+  auto endpoint = ctx.stream.socket().remote_endpoint(ec);
+  return ec ? std::string("unknown") : endpoint.address().to_string();
+}
+
+}  // namespace
+
+HttpApi::HttpApi(store::StoreExecutor& store, blob::BlobStore& blobs, ChatService& chat, HttpApiOptions options)
+    : store_(store), blobs_(blobs), chat_(chat), options_(options) {}
+
+void HttpApi::install(http::Router& router) {
+  auto bind = [this](Awaitable (HttpApi::*method)(http::RequestContext&)) {
+    return [this, method](http::RequestContext& ctx) { return (this->*method)(ctx); };
+  };
+  router.exact("/api/session", bind(&HttpApi::session_route));
+  router.exact("/api/me", bind(&HttpApi::me));
+  router.exact("/api/rooms", bind(&HttpApi::rooms));
+  router.prefix("/api/rooms/", bind(&HttpApi::room_messages));
+  router.exact("/api/avatar", bind(&HttpApi::upload_avatar));
+  router.prefix("/avatars/", bind(&HttpApi::avatar_image));
+}
+
+HttpApi::Awaitable HttpApi::session_route(http::RequestContext& ctx) {
+  const auto method = ctx.parser.get().method();
+  if (method == bhttp::verb::post) co_return co_await sign_in(ctx);
+  if (method == bhttp::verb::delete_) co_return co_await sign_out(ctx);
+  co_return co_await http::reply_error(ctx, Status::method_not_allowed, "bad_request", "use POST or DELETE");
+}
+
+asio::awaitable<HttpApi::Auth> HttpApi::current_user(http::RequestContext& ctx) {
+  auto token = http::cookie_value(ctx.parser.get()[bhttp::field::cookie], kSessionCookie);
+  if (!token) co_return Auth{true, std::nullopt};
+  const std::string hash = token_hash(*token);
+  const int64_t now = now_ms();
+  const int64_t ttl = std::chrono::duration_cast<std::chrono::milliseconds>(options_.session_ttl).count();
+  std::function<std::optional<store::User>(Store&)> job =
+      [hash, now, ttl](Store& s) -> std::optional<store::User> {
+        auto session = s.find_session(hash, now);
+        if (!session) return std::nullopt;
+        // Sliding expiry: renewed once less than half of its lifetime is left.
+        if (session->expires_at - now < ttl / 2) s.extend_session(hash, now + ttl);
+        return s.find_user(session->user_id);
+      };
+  auto r = co_await store_.async_run<std::optional<store::User>>(std::move(job), asio::use_awaitable);
+  if (!r) co_return Auth{false, std::nullopt};
+  co_return Auth{true, std::move(*r.value)};
+}
+
+HttpApi::Awaitable HttpApi::sign_in(http::RequestContext& ctx) {
+  const auto& req = ctx.parser.get();
+  if (!http::same_origin(req))
+    co_return co_await http::reply_error(ctx, Status::forbidden, "forbidden", "cross-site request refused");
+  if (!std::string_view(req[bhttp::field::content_type]).starts_with("application/json"))
+    co_return co_await http::reply_error(ctx, Status::unsupported_media_type, "bad_request",
+                                         "send the credentials as application/json");
+  if (!co_await http::read_body(ctx, 8 * 1024)) co_return Outcome::close;
+  boost::system::error_code ec;
+  const json::value body = core::parse_json(ctx.parser.get().body(), ec);
+  const json::object* fields = !ec && body.is_object() ? &body.as_object() : nullptr;
+  const json::value* raw_name = fields ? fields->if_contains("name") : nullptr;
+  const json::value* raw_password = fields ? fields->if_contains("password") : nullptr;
+  if (!raw_name || !raw_name->is_string() || !raw_password || !raw_password->is_string())
+    co_return co_await http::reply_error(ctx, Status::bad_request, "bad_request",
+                                         "expected {\"name\": \"...\", \"password\": \"...\"}");
+  const auto name = normalize_name(raw_name->as_string());
+  if (!name)
+    co_return co_await http::reply_error(ctx, Status::bad_request, "invalid_name",
+                                         "a name is 1 to 32 characters, without control characters");
+  const std::string password(raw_password->as_string());
+  if (!password_acceptable(password))
+    co_return co_await http::reply_error(ctx, Status::bad_request, "invalid_password",
+                                         "a password is 1 to 256 bytes");
+
+  const std::string name_key = "name:" + ascii_lower(*name);
+  const std::string address_key = "addr:" + client_address(ctx);
+  const auto wait = std::max(by_name_.retry_after(name_key), by_address_.retry_after(address_key));
+  if (wait.count() > 0) {
+    spdlog::info("auth: sign-in for \"{}\" from {} refused: too many failures", *name, address_key.substr(5));
+    // Built before co_await: GCC 12 miscompiles braced initializer lists inside co_await
+    // expressions ("array used as initializer").
+    json::object body{{"error", "rate_limited"}, {"message", "too many failed sign-ins, try again later"}};
+    std::vector<std::pair<std::string, std::string>> headers;
+    headers.emplace_back("Retry-After", std::to_string(wait.count()));
+    co_return co_await http::reply_json(ctx, Status::too_many_requests, body, std::move(headers));
+  }
+
+  struct SignIn {
+    std::optional<store::User> user;
+    bool created = false;
+    std::string token;
+  };
+  const int64_t now = now_ms();
+  const int64_t ttl = std::chrono::duration_cast<std::chrono::milliseconds>(options_.session_ttl).count();
+  std::function<SignIn(Store&)> job =
+      [name = *name, password, now, ttl](Store& s) {
+        SignIn result;
+        auto creds = s.find_credentials(name);
+        if (!creds) {
+          // The first sign-in with an unused name creates the account.
+          const std::string hash = hash_password(password);
+          try {
+            result.user = s.create_user(name, hash, now);
+            result.created = true;
+          } catch (const store::StoreError& e) {
+            if (e.kind != store::StoreError::Kind::conflict) throw;
+            creds = s.find_credentials(name);  // created by a concurrent sign-in: check against it
+          }
+        }
+        if (!result.user) {
+          if (!creds || !verify_password(creds->password_hash, password)) return result;
+          result.user = creds->user;
+        }
+        result.token = new_session_token();
+        s.create_session(store::SessionRecord{token_hash(result.token), result.user->id, now + ttl});
+        return result;
+      };
+  auto r = co_await store_.async_run<SignIn>(std::move(job), asio::use_awaitable);
+  if (!r)
+    co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable",
+                                         "the account store is unavailable, try again");
+  if (!r.value->user) {
+    by_name_.record_failure(name_key);
+    by_address_.record_failure(address_key);
+    spdlog::info("auth: wrong password for \"{}\" from {}", *name, address_key.substr(5));
+    co_return co_await http::reply_error(ctx, Status::unauthorized, "bad_credentials",
+                                         "that name is taken and the password does not match");
+  }
+  by_name_.reset(name_key);
+  const auto cookie = http::set_cookie(
+      kSessionCookie, r.value->token,
+      {std::chrono::duration_cast<std::chrono::seconds>(options_.session_ttl).count(), secure_request(req)});
+  json::object answer;
+  answer["user"] = user_json(*r.value->user);
+  answer["created"] = r.value->created;
+  std::vector<std::pair<std::string, std::string>> headers;
+  headers.emplace_back("Set-Cookie", cookie);
+  co_return co_await http::reply_json(ctx, r.value->created ? Status::created : Status::ok, answer, std::move(headers));
+}
+
+HttpApi::Awaitable HttpApi::sign_out(http::RequestContext& ctx) {
+  const auto& req = ctx.parser.get();
+  if (!http::same_origin(req))
+    co_return co_await http::reply_error(ctx, Status::forbidden, "forbidden", "cross-site request refused");
+  if (auto token = http::cookie_value(req[bhttp::field::cookie], kSessionCookie)) {
+    const std::string hash = token_hash(*token);
+    std::function<bool(Store&)> job =
+        [hash](Store& s) {
+          s.delete_session(hash);
+          return true;
+        };
+  auto r = co_await store_.async_run<bool>(std::move(job), asio::use_awaitable);
+    if (!r)
+      co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable",
+                                           "the session store is unavailable, try again");
+  }
+  auto res = http::make_response(req, Status::no_content, "", "application/json");
+  res.set(bhttp::field::set_cookie, http::set_cookie(kSessionCookie, "", {0, secure_request(req)}));
+  const bool ok = co_await http::write_response(ctx, res);
+  co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
+}
+
+HttpApi::Awaitable HttpApi::me(http::RequestContext& ctx) {
+  const auto auth = co_await current_user(ctx);
+  if (!auth.store_ok)
+    co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
+  if (!auth.user) co_return co_await http::reply_error(ctx, Status::unauthorized, "unauthorized", "sign in first");
+  const auto& user = auth.user;
+  json::object body;
+  body["user"] = user_json(*user);
+  co_return co_await http::reply_json(ctx, Status::ok, body);
+}
+
+HttpApi::Awaitable HttpApi::rooms(http::RequestContext& ctx) {
+  const auto auth = co_await current_user(ctx);
+  if (!auth.store_ok)
+    co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
+  if (!auth.user) co_return co_await http::reply_error(ctx, Status::unauthorized, "unauthorized", "sign in first");
+  const auto& user = auth.user;
+  const int64_t uid = user->id;
+  std::function<json::array(Store&)> job =
+      [uid](Store& s) {
+        json::array out;
+        auto mine = s.rooms_of(uid);
+        auto joined = [&](int64_t id) {
+          return std::any_of(mine.begin(), mine.end(), [id](const store::Room& r) { return r.id == id; });
+        };
+        for (const auto& room : s.public_rooms()) out.push_back(room_json(room, joined(room.id), std::nullopt));
+        for (const auto& room : mine) {
+          if (room.kind != store::RoomKind::direct) continue;
+          std::optional<store::User> peer;
+          for (int64_t m : room.direct_members)
+            if (m != uid) peer = s.find_user(m);
+          out.push_back(room_json(room, true, peer));
+        }
+        return out;
+      };
+  auto r = co_await store_.async_run<json::array>(std::move(job), asio::use_awaitable);
+  if (!r) co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
+  json::object body;
+  body["rooms"] = std::move(*r.value);
+  co_return co_await http::reply_json(ctx, Status::ok, body);
+}
+
+HttpApi::Awaitable HttpApi::room_messages(http::RequestContext& ctx) {
+  // GET /api/rooms/{id}/messages?before=SEQ&limit=N
+  const std::string_view id_text = http::path_segment(ctx.path, "/api/rooms/");
+  int64_t room_id = 0;
+  const bool id_ok = !id_text.empty() && id_text.size() < 19 &&
+                     std::all_of(id_text.begin(), id_text.end(), [](char c) { return c >= '0' && c <= '9'; });
+  if (id_ok) room_id = std::stoll(std::string(id_text));
+  if (!id_ok || ctx.path != "/api/rooms/" + std::string(id_text) + "/messages")
+    co_return co_await http::reply_error(ctx, Status::not_found, "not_found", "no such resource");
+  if (ctx.parser.get().method() != bhttp::verb::get)
+    co_return co_await http::reply_error(ctx, Status::method_not_allowed, "bad_request", "use GET");
+  const auto auth = co_await current_user(ctx);
+  if (!auth.store_ok)
+    co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
+  if (!auth.user) co_return co_await http::reply_error(ctx, Status::unauthorized, "unauthorized", "sign in first");
+  const auto& user = auth.user;
+  const int64_t before = query_int(ctx.query, "before").value_or(0);
+  const int64_t limit = std::clamp<int64_t>(query_int(ctx.query, "limit").value_or(kHistoryPage), 1, 100);
+  const int64_t uid = user->id;
+  struct Page {
+    Status status = Status::ok;
+    json::object body;
+  };
+  std::function<Page(Store&)> job =
+      [uid, room_id, before, limit](Store& s) {
+        auto room = s.find_room(room_id);
+        if (!room) return Page{Status::not_found, json::object{{"error", "not_found"}, {"message", "no such room"}}};
+        if (room->kind == store::RoomKind::direct && !s.is_member(room_id, uid))
+          return Page{Status::forbidden, json::object{{"error", "forbidden"}, {"message", "this conversation is private"}}};
+        return Page{Status::ok,
+                    json::object{{"messages", messages_json(s.messages_before(room_id, before, static_cast<int>(limit)))}}};
+      };
+  auto r = co_await store_.async_run<Page>(std::move(job), asio::use_awaitable);
+  if (!r) co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
+  const json::value answer = std::move(r.value->body);
+  co_return co_await http::reply_json(ctx, r.value->status, answer);
+}
+
+HttpApi::Awaitable HttpApi::avatar_image(http::RequestContext& ctx) {
+  std::string_view file = ctx.path.substr(std::string_view("/avatars/").size());
+  if (!file.ends_with(".webp") || !blob::is_blob_id(file.substr(0, file.size() - 5)))
+    co_return co_await http::reply_error(ctx, Status::not_found, "not_found", "no such avatar");
+  const std::string id(file.substr(0, file.size() - 5));
+  std::function<std::optional<std::string>(Store&)> job = [this, id](Store&) { return blobs_.get(id); };
+  auto r = co_await store_.async_run<std::optional<std::string>>(std::move(job), asio::use_awaitable);
+  if (!r) co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
+  if (!*r.value) co_return co_await http::reply_error(ctx, Status::not_found, "not_found", "no such avatar");
+  const auto& req = ctx.parser.get();
+  auto res = http::make_response(req, Status::ok, std::move(**r.value), "image/webp");
+  // Content-addressed: the bytes behind a URL never change.
+  res.set(bhttp::field::cache_control, "public, max-age=31536000, immutable");
+  res.set("Content-Security-Policy", "default-src 'none'; sandbox");
+  const bool ok = co_await http::write_response(ctx, res);
+  co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
+}
+
+}  // namespace dchat::chat
+
+namespace dchat::chat {
+
+namespace {
+
+// Collects the `avatar` file part (the parser already bounds its size); other parts are ignored.
+class AvatarSink : public http::MultipartSink {
+ public:
+  void on_part_begin(const http::MultipartPart& part) override {
+    in_avatar_ = part.name == "avatar" && part.has_filename && !found_;
+    if (in_avatar_) found_ = true;
+  }
+  void on_part_data(std::string_view bytes) override {
+    if (in_avatar_) data_.append(bytes);
+  }
+  void on_part_end() override { in_avatar_ = false; }
+  bool found() const { return found_; }
+  std::string take() { return std::move(data_); }
+
+ private:
+  bool in_avatar_ = false;
+  bool found_ = false;
+  std::string data_;
+};
+
+}  // namespace
+
+HttpApi::Awaitable HttpApi::upload_avatar(http::RequestContext& ctx) {
+  const auto& req = ctx.parser.get();
+  if (req.method() != bhttp::verb::post)
+    co_return co_await http::reply_error(ctx, Status::method_not_allowed, "bad_request", "use POST");
+  if (!http::same_origin(req))
+    co_return co_await http::reply_error(ctx, Status::forbidden, "forbidden", "cross-site request refused");
+  const auto auth = co_await current_user(ctx);
+  if (!auth.store_ok)
+    co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
+  if (!auth.user) co_return co_await http::reply_error(ctx, Status::unauthorized, "unauthorized", "sign in first");
+  const auto& user = auth.user;
+
+  http::MultipartLimits limits;
+  limits.max_file_bytes = options_.max_avatar_bytes;
+  limits.max_body_bytes = options_.max_avatar_bytes + 64 * 1024;
+  // Over the limit by Content-Length: refused before a byte of the body is read; chunked
+  // bodies stop at the limit. At most the limit is ever held in memory.
+  if (!co_await http::read_body(ctx, limits.max_body_bytes)) {
+    spdlog::info("avatar: upload by user {} refused: too large", user->id);
+    co_return Outcome::close;
+  }
+  AvatarSink sink;
+  http::MultipartParser parser(req[bhttp::field::content_type], sink, limits);
+  const bool parsed = parser.feed(ctx.parser.get().body()) && parser.finish();
+  if (!parsed) {
+    const auto error = parser.error();
+    spdlog::info("avatar: upload by user {} refused: {}", user->id, http::multipart_error_message(error));
+    if (http::is_size_error(error))
+      co_return co_await http::reply_error(ctx, Status::payload_too_large, "too_large", "the image is over 5 MiB");
+    co_return co_await http::reply_error(ctx, Status::bad_request, "bad_upload", http::multipart_error_message(error));
+  }
+  if (!sink.found())
+    co_return co_await http::reply_error(ctx, Status::bad_request, "bad_upload", "no file in the \"avatar\" field");
+
+  struct Uploaded {
+    Status status = Status::ok;
+    json::object body;
+    std::vector<int64_t> rooms;
+  };
+  const int64_t uid = user->id;
+  std::function<Uploaded(Store&)> job = [this, uid, bytes = sink.take()](Store& s) {
+    // Decoding and re-encoding is the only thing that leaves the upload: whatever the client
+    // sent (name, metadata, polyglot tricks) never reaches the disk as is.
+    auto processed = process_avatar(bytes);
+    if (!processed) {
+      const auto [status, code] =
+          processed.error == AvatarError::unsupported_type       ? std::pair{Status::unsupported_media_type, "unsupported_type"}
+          : processed.error == AvatarError::too_large_dimensions ? std::pair{Status::payload_too_large, "too_large"}
+                                                                 : std::pair{Status::bad_request, "bad_upload"};
+      if (!processed.detail.empty()) spdlog::info("avatar: user {}: {}", uid, processed.detail);
+      return Uploaded{status, json::object{{"error", code}, {"message", avatar_error_message(processed.error)}}, {}};
+    }
+    const std::string large = blobs_.put(processed.large);
+    const std::string small = blobs_.put(processed.small);
+    s.set_avatar(uid, large, small);
+    auto updated = s.find_user(uid);
+    std::vector<int64_t> rooms;
+    for (const auto& room : s.rooms_of(uid)) rooms.push_back(room.id);
+    return Uploaded{Status::ok, json::object{{"user", user_json(*updated)}}, std::move(rooms)};
+  };
+  auto r = co_await store_.async_run<Uploaded>(std::move(job), asio::use_awaitable);
+  if (!r) co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
+  if (r.value->status == Status::ok) {
+    chat_.announce_user_update(r.value->body.at("user").as_object(), r.value->rooms);
+  } else {
+    spdlog::info("avatar: upload by user {} refused: {}", uid, json::value_to<std::string>(r.value->body.at("message")));
+  }
+  const auto status = r.value->status;
+  json::value answer = std::move(r.value->body);
+  co_return co_await http::reply_json(ctx, status, std::move(answer));
+}
+
+}  // namespace dchat::chat

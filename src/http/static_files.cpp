@@ -1,0 +1,88 @@
+#include "http/static_files.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "http/api_responses.hpp"
+
+namespace dchat::http {
+
+namespace bhttp = beast::http;
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kContentSecurityPolicy =
+    "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+    "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+std::string content_type_for(const std::string& name) {
+  auto ends = [&](const char* ext) { return name.ends_with(ext); };
+  if (ends(".html")) return "text/html; charset=utf-8";
+  if (ends(".js") || ends(".mjs")) return "text/javascript; charset=utf-8";
+  if (ends(".css")) return "text/css; charset=utf-8";
+  if (ends(".svg")) return "image/svg+xml";
+  if (ends(".png")) return "image/png";
+  if (ends(".webp")) return "image/webp";
+  if (ends(".ico")) return "image/x-icon";
+  if (ends(".json") || ends(".map")) return "application/json";
+  return "application/octet-stream";
+}
+
+bool safe_name(const std::string& name) {
+  if (name.empty() || name[0] == '.') return false;
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-')) return false;
+  return true;
+}
+
+}  // namespace
+
+StaticFiles::StaticFiles(const std::string& dir) {
+  std::error_code ec;
+  if (dir.empty() || !fs::is_directory(dir, ec)) {
+    spdlog::warn("web: no UI directory at \"{}\": only the API is served", dir);
+    return;
+  }
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    if (!entry.is_regular_file() || !safe_name(name)) continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::ostringstream content;
+    content << in.rdbuf();
+    files_["/" + name] = File{content.str(), content_type_for(name)};
+  }
+  spdlog::info("web: serving {} file(s) from {}", files_.size(), dir);
+}
+
+void StaticFiles::install(Router& router) {
+  for (const auto& [path, file] : files_) {
+    const bool html = path.ends_with(".html");
+    router.exact(path, [this, &file, html](RequestContext& ctx) { return serve(ctx, file, html); });
+  }
+  if (auto index = files_.find("/index.html"); index != files_.end())
+    router.exact("/", [this, &file = index->second](RequestContext& ctx) { return serve(ctx, file, true); });
+}
+
+asio::awaitable<Outcome> StaticFiles::serve(RequestContext& ctx, const File& file, bool html) {
+  const auto& req = ctx.parser.get();
+  if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head)
+    co_return co_await reply_error(ctx, bhttp::status::method_not_allowed, "bad_request", "use GET");
+  auto res = make_response(req, bhttp::status::ok, req.method() == bhttp::verb::head ? "" : file.content,
+                           file.content_type);
+  if (html) {
+    res.set("Content-Security-Policy", kContentSecurityPolicy);
+    res.set("X-Frame-Options", "DENY");
+    res.set("Referrer-Policy", "same-origin");
+    res.set(bhttp::field::cache_control, "no-cache");
+  } else {
+    res.set(bhttp::field::cache_control, "public, max-age=300");
+  }
+  const bool ok = co_await write_response(ctx, res);
+  co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
+}
+
+}  // namespace dchat::http

@@ -1,0 +1,114 @@
+#include "store/sqlite_connection.hpp"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <stdexcept>
+#include <system_error>
+
+#include "store/sqlite_error.hpp"
+
+namespace dchat::store {
+
+namespace {
+
+// Paths SQLite treats specially and that name no directory to create.
+bool is_special_path(const std::string& path) {
+  return path.empty() || path == ":memory:" || path.rfind("file:", 0) == 0;
+}
+
+void create_parent_directories(const std::string& path) {
+  if (is_special_path(path)) return;
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  if (parent.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  if (ec) {
+    throw StoreError(StoreError::Kind::unavailable,
+                     "sqlite: cannot create directory " + parent.string() + ": " + ec.message());
+  }
+}
+
+}  // namespace
+
+void SqliteConnection::StatementDeleter::operator()(sqlite3_stmt* stmt) const noexcept {
+  sqlite3_finalize(stmt);
+}
+
+SqliteConnection::SqliteConnection(const std::string& path, std::chrono::milliseconds busy_timeout) {
+  create_parent_directories(path);
+  // NOMUTEX: the Store contract already guarantees one thread at a time per object, so SQLite's
+  // per-connection mutex would only add cost. URI names ("file:...?mode=ro") are accepted so
+  // operators can pass SQLite options through the path.
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_URI;
+  const int rc = sqlite3_open_v2(path.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    // Even a failed open usually allocates a handle (which carries the message); it must be
+    // closed all the same.
+    std::string what = "open " + path;
+    if (db_ != nullptr) {
+      what += ": ";
+      what += sqlite3_errmsg(db_);
+      sqlite3_close(db_);
+      db_ = nullptr;
+    }
+    throw_sqlite_error(nullptr, rc, what);
+  }
+  try {
+    // Extended codes tell a unique violation (conflict) from a foreign-key one (not found).
+    sqlite3_extended_result_codes(db_, 1);
+    // The timeout comes first: switching to WAL needs a lock that another connection opening
+    // the same file at the same moment may hold.
+    sqlite3_busy_timeout(db_, static_cast<int>(busy_timeout.count()));
+    exec("PRAGMA journal_mode = WAL");  // answers "memory" for in-memory databases; harmless
+    exec("PRAGMA synchronous = NORMAL");
+    exec("PRAGMA foreign_keys = ON");
+  } catch (...) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
+  }
+}
+
+SqliteConnection::~SqliteConnection() {
+  // Statements first: sqlite3_close refuses to close a connection with live statements.
+  statements_.clear();
+  if (db_ != nullptr) sqlite3_close(db_);
+}
+
+SqliteQuery SqliteConnection::query(std::string_view sql) {
+  auto it = statements_.find(sql);
+  if (it == statements_.end()) {
+    sqlite3_stmt* raw = nullptr;
+    // PERSISTENT: these statements live as long as the connection, which lets SQLite allocate
+    // them outside its short-lived lookaside memory.
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &raw, nullptr);
+    if (rc != SQLITE_OK) throw_sqlite_error(db_, rc, "prepare " + std::string(sql));
+    Cached cached;
+    cached.stmt.reset(raw);
+    it = statements_.emplace(std::string(sql), std::move(cached)).first;
+  }
+  Cached& cached = it->second;
+  if (cached.in_use) throw std::logic_error("sqlite statement used twice at once: " + std::string(sql));
+  cached.in_use = true;
+  return SqliteQuery(db_, cached.stmt.get(), &cached.in_use);
+}
+
+void SqliteConnection::exec(const char* sql) {
+  char* message = nullptr;
+  const int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &message);
+  if (rc != SQLITE_OK) {
+    std::string what = message != nullptr ? message : sqlite3_errstr(rc);
+    sqlite3_free(message);
+    throw StoreError(sqlite_error_kind(rc), "sqlite: " + what + " (code " + std::to_string(rc) + ")");
+  }
+}
+
+int64_t SqliteConnection::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+
+int64_t SqliteConnection::changes() const { return sqlite3_changes64(db_); }
+
+bool SqliteConnection::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
+
+}  // namespace dchat::store

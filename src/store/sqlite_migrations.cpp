@@ -1,0 +1,112 @@
+#include "store/sqlite_migrations.hpp"
+
+#include "store/sqlite_connection.hpp"
+#include "store/sqlite_transaction.hpp"
+
+namespace dchat::store {
+
+namespace {
+
+// Version 1: the chat's tables.
+//
+// - name_key columns hold name_key(name) (computed in C++: SQL's lower() folds ASCII only) and
+//   carry the case-insensitive uniqueness. Direct rooms leave rooms.name_key NULL and public
+//   rooms leave dm_key NULL; NULLs never collide in a UNIQUE column, so each UNIQUE applies to one
+//   kind only, and the CHECKs keep it that way.
+// - dm_key is "<smaller user id>:<larger user id>", so (a, b) and (b, a) find the same room.
+// - rooms.last_seq is the per-room message counter: append reads and bumps it inside the write
+//   transaction that inserts the message, which keeps seq gap-free even if an insert fails.
+// - created_by is NULL for rooms the server made (Room::created_by 0), so it can still reference
+//   users.
+// - UNIQUE(room_id, seq) is also the history index (seq ranges of one room, either direction).
+// - The (author_id, client_id) index is partial: messages without an idempotency key ('') must
+//   not collide with each other.
+// - messages.author_id has no ON DELETE: removing an author must not punch holes into rooms'
+//   gap-free histories, so it is refused until decided otherwise.
+// - WITHOUT ROWID for tables whose primary key is how they are always read.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE users (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT    NOT NULL,
+  name_key      TEXT    NOT NULL UNIQUE,
+  password_hash TEXT    NOT NULL,
+  avatar        TEXT    NOT NULL DEFAULT '',
+  avatar_small  TEXT    NOT NULL DEFAULT '',
+  created_at    INTEGER NOT NULL
+);
+
+CREATE TABLE sessions (
+  token_hash TEXT    PRIMARY KEY,
+  user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  expires_at INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX sessions_by_expiry ON sessions(expires_at);
+CREATE INDEX sessions_by_user ON sessions(user_id);
+
+CREATE TABLE rooms (
+  id         INTEGER PRIMARY KEY,
+  kind       TEXT    NOT NULL CHECK (kind IN ('public', 'direct')),
+  name       TEXT    NOT NULL DEFAULT '',
+  name_key   TEXT    UNIQUE,
+  dm_key     TEXT    UNIQUE,
+  created_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+  created_at INTEGER NOT NULL,
+  last_seq   INTEGER NOT NULL DEFAULT 0,
+  CHECK ((kind = 'public') = (name_key IS NOT NULL)),
+  CHECK ((kind = 'direct') = (dm_key IS NOT NULL))
+);
+
+CREATE TABLE room_members (
+  room_id   INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+  user_id   INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  joined_at INTEGER NOT NULL,
+  PRIMARY KEY (room_id, user_id)
+) WITHOUT ROWID;
+CREATE INDEX room_members_by_user ON room_members(user_id, room_id);
+
+CREATE TABLE messages (
+  id         INTEGER PRIMARY KEY,
+  room_id    INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+  seq        INTEGER NOT NULL,
+  author_id  INTEGER NOT NULL REFERENCES users(id),
+  text       TEXT    NOT NULL,
+  created_at INTEGER NOT NULL,
+  client_id  TEXT    NOT NULL DEFAULT '',
+  UNIQUE (room_id, seq)
+);
+CREATE UNIQUE INDEX messages_by_author_client ON messages(author_id, client_id) WHERE client_id <> '';
+)sql";
+
+constexpr SqliteMigration kMigrations[] = {
+    {1, "users, sessions, rooms, room_members, messages", kSchemaV1},
+};
+
+}  // namespace
+
+std::span<const SqliteMigration> sqlite_migrations() { return kMigrations; }
+
+int apply_sqlite_migrations(SqliteConnection& db, int64_t now_ms) {
+  SqliteTransaction tx(db);
+  db.exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations ("
+      " version INTEGER PRIMARY KEY,"
+      " description TEXT NOT NULL,"
+      " applied_at INTEGER NOT NULL)");
+  int64_t current = 0;
+  {
+    auto q = db.query("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
+    if (q.step()) current = q.int64(0);
+  }
+  int applied = 0;
+  for (const SqliteMigration& migration : kMigrations) {
+    if (migration.version <= current) continue;
+    db.exec(migration.sql);
+    auto q = db.query("INSERT INTO schema_migrations (version, description, applied_at) VALUES (?1, ?2, ?3)");
+    q.bind(1, int64_t{migration.version}).bind(2, migration.description).bind(3, now_ms).run();
+    ++applied;
+  }
+  tx.commit();
+  return applied;
+}
+
+}  // namespace dchat::store

@@ -1,0 +1,414 @@
+#include "store/sqlite_store.hpp"
+
+#include <algorithm>
+#include <charconv>
+#include <cstdint>
+#include <limits>
+
+#include "store/sqlite_connection.hpp"
+#include "store/sqlite_migrations.hpp"
+#include "store/sqlite_name_key.hpp"
+#include "store/sqlite_query.hpp"
+#include "store/sqlite_transaction.hpp"
+
+namespace dchat::store {
+
+namespace {
+
+// Column lists shared by several statements. They are fixed text joined at compile time;
+// every value a statement uses is bound as a parameter.
+#define DCHAT_USER_COLUMNS "u.id, u.name, u.avatar, u.avatar_small, u.created_at"
+#define DCHAT_ROOM_COLUMNS \
+  "r.id, r.kind, r.name, COALESCE(r.created_by, 0), r.created_at, r.last_seq, COALESCE(r.dm_key, '')"
+#define DCHAT_MESSAGE_SELECT                                                                     \
+  "SELECT m.id, m.room_id, m.seq, m.author_id, COALESCE(u.name, ''), m.text, m.created_at, "   \
+  "m.client_id FROM messages m LEFT JOIN users u ON u.id = m.author_id "
+
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+User read_user(const SqliteQuery& q) {
+  User user;
+  user.id = q.int64(0);
+  user.name = q.text(1);
+  user.avatar = q.text(2);
+  user.avatar_small = q.text(3);
+  user.created_at = q.int64(4);
+  return user;
+}
+
+std::string make_dm_key(int64_t low, int64_t high) {
+  return std::to_string(low) + ":" + std::to_string(high);
+}
+
+// The two user ids of a dm_key written by make_dm_key.
+std::vector<int64_t> parse_dm_key(const std::string& key) {
+  const size_t colon = key.find(':');
+  if (colon == std::string::npos) return {};
+  int64_t low = 0;
+  int64_t high = 0;
+  const char* begin = key.data();
+  const char* end = key.data() + key.size();
+  if (std::from_chars(begin, begin + colon, low).ec != std::errc{}) return {};
+  if (std::from_chars(begin + colon + 1, end, high).ec != std::errc{}) return {};
+  return {low, high};
+}
+
+Room read_room(const SqliteQuery& q) {
+  Room room;
+  room.id = q.int64(0);
+  room.kind = q.text(1) == "direct" ? RoomKind::direct : RoomKind::public_room;
+  room.name = q.text(2);
+  room.created_by = q.int64(3);
+  room.created_at = q.int64(4);
+  room.last_seq = q.int64(5);
+  if (room.kind == RoomKind::direct) room.direct_members = parse_dm_key(q.text(6));
+  return room;
+}
+
+Message read_message(const SqliteQuery& q) {
+  Message message;
+  message.id = q.int64(0);
+  message.room_id = q.int64(1);
+  message.seq = q.int64(2);
+  message.author_id = q.int64(3);
+  message.author_name = q.text(4);
+  message.text = q.text(5);
+  message.created_at = q.int64(6);
+  message.client_id = q.text(7);
+  return message;
+}
+
+// Room::created_by 0 means "made by the server"; it is stored as NULL so the column can still
+// reference users.
+void bind_creator(SqliteQuery& q, int index, int64_t created_by) {
+  if (created_by == 0) {
+    q.bind_null(index);
+  } else {
+    q.bind(index, created_by);
+  }
+}
+
+}  // namespace
+
+SqliteStore::SqliteStore(const std::string& path, std::chrono::milliseconds busy_timeout)
+    : db_(std::make_unique<SqliteConnection>(path, busy_timeout)) {}
+
+SqliteStore::~SqliteStore() = default;
+
+void SqliteStore::migrate() { apply_sqlite_migrations(*db_, now_ms()); }
+
+// ---- users ----
+
+std::optional<UserCredentials> SqliteStore::find_credentials(const std::string& name) {
+  auto q = db_->query("SELECT " DCHAT_USER_COLUMNS ", u.password_hash FROM users u WHERE u.name_key = ?1");
+  q.bind(1, name_key(name));
+  if (!q.step()) return std::nullopt;
+  UserCredentials credentials;
+  credentials.user = read_user(q);
+  credentials.password_hash = q.text(5);
+  return credentials;
+}
+
+std::optional<User> SqliteStore::find_user(int64_t id) {
+  auto q = db_->query("SELECT " DCHAT_USER_COLUMNS " FROM users u WHERE u.id = ?1");
+  q.bind(1, id);
+  if (!q.step()) return std::nullopt;
+  return read_user(q);
+}
+
+std::optional<User> SqliteStore::find_user_by_name(const std::string& name) {
+  auto q = db_->query("SELECT " DCHAT_USER_COLUMNS " FROM users u WHERE u.name_key = ?1");
+  q.bind(1, name_key(name));
+  if (!q.step()) return std::nullopt;
+  return read_user(q);
+}
+
+User SqliteStore::create_user(const std::string& name, const std::string& password_hash, int64_t now) {
+  auto q = db_->query(
+      "INSERT INTO users (name, name_key, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)");
+  q.bind(1, name).bind(2, name_key(name)).bind(3, password_hash).bind(4, now);
+  try {
+    q.run();
+  } catch (const StoreError& e) {
+    if (e.kind != StoreError::Kind::conflict) throw;
+    throw StoreError(StoreError::Kind::conflict, "user name taken: " + name);
+  }
+  User user;
+  user.id = db_->last_insert_rowid();
+  user.name = name;
+  user.created_at = now;
+  return user;
+}
+
+void SqliteStore::set_avatar(int64_t user_id, const std::string& blob_id, const std::string& small_blob_id) {
+  auto q = db_->query("UPDATE users SET avatar = ?2, avatar_small = ?3 WHERE id = ?1");
+  q.bind(1, user_id).bind(2, blob_id).bind(3, small_blob_id).run();
+  if (db_->changes() == 0) {
+    throw StoreError(StoreError::Kind::not_found, "no user " + std::to_string(user_id));
+  }
+}
+
+// ---- sessions ----
+
+void SqliteStore::create_session(const SessionRecord& session) {
+  auto q = db_->query("INSERT INTO sessions (token_hash, user_id, expires_at) VALUES (?1, ?2, ?3)");
+  q.bind(1, session.token_hash).bind(2, session.user_id).bind(3, session.expires_at).run();
+}
+
+std::optional<SessionRecord> SqliteStore::find_session(const std::string& token_hash, int64_t now) {
+  auto q = db_->query(
+      "SELECT token_hash, user_id, expires_at FROM sessions WHERE token_hash = ?1 AND expires_at > ?2");
+  q.bind(1, token_hash).bind(2, now);
+  if (!q.step()) return std::nullopt;
+  SessionRecord session;
+  session.token_hash = q.text(0);
+  session.user_id = q.int64(1);
+  session.expires_at = q.int64(2);
+  return session;
+}
+
+void SqliteStore::extend_session(const std::string& token_hash, int64_t expires_at) {
+  auto q = db_->query("UPDATE sessions SET expires_at = ?2 WHERE token_hash = ?1");
+  q.bind(1, token_hash).bind(2, expires_at).run();
+}
+
+void SqliteStore::delete_session(const std::string& token_hash) {
+  auto q = db_->query("DELETE FROM sessions WHERE token_hash = ?1");
+  q.bind(1, token_hash).run();
+}
+
+size_t SqliteStore::delete_expired_sessions(int64_t now) {
+  auto q = db_->query("DELETE FROM sessions WHERE expires_at <= ?1");
+  q.bind(1, now).run();
+  return static_cast<size_t>(db_->changes());
+}
+
+// ---- rooms ----
+
+std::optional<Room> SqliteStore::find_public_room_by_key(const std::string& key) {
+  auto q = db_->query("SELECT " DCHAT_ROOM_COLUMNS " FROM rooms r WHERE r.name_key = ?1");
+  q.bind(1, key);
+  if (!q.step()) return std::nullopt;
+  return read_room(q);
+}
+
+std::optional<Room> SqliteStore::find_direct_room_by_key(const std::string& dm_key) {
+  auto q = db_->query("SELECT " DCHAT_ROOM_COLUMNS " FROM rooms r WHERE r.dm_key = ?1");
+  q.bind(1, dm_key);
+  if (!q.step()) return std::nullopt;
+  return read_room(q);
+}
+
+Room SqliteStore::ensure_public_room(const std::string& name, int64_t created_by, int64_t now) {
+  const std::string key = name_key(name);
+  // Read first: this runs at every start-up (general) and on every join by name, and a plain read
+  // does not take the write lock.
+  if (auto room = find_public_room_by_key(key)) return *room;
+  {
+    // DO NOTHING: a writer that created it since the read wins, and its room is returned below.
+    auto q = db_->query(
+        "INSERT INTO rooms (kind, name, name_key, created_by, created_at) VALUES ('public', ?1, ?2, ?3, ?4) "
+        "ON CONFLICT (name_key) DO NOTHING");
+    q.bind(1, name).bind(2, key).bind(4, now);
+    bind_creator(q, 3, created_by);
+    q.run();
+  }
+  if (auto room = find_public_room_by_key(key)) return *room;
+  throw StoreError(StoreError::Kind::unavailable, "public room vanished after insert: " + name);
+}
+
+Room SqliteStore::create_public_room(const std::string& name, int64_t created_by, int64_t now) {
+  auto q = db_->query(
+      "INSERT INTO rooms (kind, name, name_key, created_by, created_at) VALUES ('public', ?1, ?2, ?3, ?4)");
+  q.bind(1, name).bind(2, name_key(name)).bind(4, now);
+  bind_creator(q, 3, created_by);
+  try {
+    q.run();
+  } catch (const StoreError& e) {
+    if (e.kind != StoreError::Kind::conflict) throw;
+    throw StoreError(StoreError::Kind::conflict, "room name taken: " + name);
+  }
+  Room room;
+  room.id = db_->last_insert_rowid();
+  room.kind = RoomKind::public_room;
+  room.name = name;
+  room.created_by = created_by;
+  room.created_at = now;
+  return room;
+}
+
+std::optional<Room> SqliteStore::find_room(int64_t room_id) {
+  auto q = db_->query("SELECT " DCHAT_ROOM_COLUMNS " FROM rooms r WHERE r.id = ?1");
+  q.bind(1, room_id);
+  if (!q.step()) return std::nullopt;
+  return read_room(q);
+}
+
+std::vector<Room> SqliteStore::public_rooms() {
+  auto q = db_->query("SELECT " DCHAT_ROOM_COLUMNS " FROM rooms r WHERE r.kind = 'public' ORDER BY r.id");
+  std::vector<Room> rooms;
+  while (q.step()) rooms.push_back(read_room(q));
+  return rooms;
+}
+
+Room SqliteStore::direct_room(int64_t user_a, int64_t user_b, int64_t now) {
+  const int64_t low = std::min(user_a, user_b);
+  const int64_t high = std::max(user_a, user_b);
+  const std::string key = make_dm_key(low, high);
+  if (auto room = find_direct_room_by_key(key)) return *room;
+  {
+    // The room and its two memberships appear together or not at all, and the second look
+    // under the write lock keeps two connections from both creating it.
+    SqliteTransaction tx(*db_);
+    if (!find_direct_room_by_key(key)) {
+      int64_t room_id = 0;
+      {
+        auto q = db_->query(
+            "INSERT INTO rooms (kind, name, dm_key, created_by, created_at) VALUES ('direct', '', ?1, ?2, ?3)");
+        q.bind(1, key).bind(3, now);
+        bind_creator(q, 2, user_a);
+        q.run();
+        room_id = db_->last_insert_rowid();
+      }
+      for (const int64_t member : {low, high}) {
+        // DO NOTHING covers direct_room(a, a), where both inserts name the same user.
+        auto q = db_->query(
+            "INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?1, ?2, ?3) "
+            "ON CONFLICT (room_id, user_id) DO NOTHING");
+        q.bind(1, room_id).bind(2, member).bind(3, now).run();
+      }
+    }
+    tx.commit();
+  }
+  if (auto room = find_direct_room_by_key(key)) return *room;
+  throw StoreError(StoreError::Kind::unavailable, "direct room vanished after insert: " + key);
+}
+
+std::vector<Room> SqliteStore::rooms_of(int64_t user_id) {
+  // Direct rooms have both users as members, so membership alone answers "joined public rooms
+  // plus the user's direct conversations".
+  auto q = db_->query("SELECT " DCHAT_ROOM_COLUMNS
+                      " FROM room_members m JOIN rooms r ON r.id = m.room_id WHERE m.user_id = ?1 ORDER BY r.id");
+  q.bind(1, user_id);
+  std::vector<Room> rooms;
+  while (q.step()) rooms.push_back(read_room(q));
+  return rooms;
+}
+
+void SqliteStore::add_member(int64_t room_id, int64_t user_id, int64_t now) {
+  // Joining twice keeps the first joined_at.
+  auto q = db_->query(
+      "INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?1, ?2, ?3) "
+      "ON CONFLICT (room_id, user_id) DO NOTHING");
+  q.bind(1, room_id).bind(2, user_id).bind(3, now).run();
+}
+
+void SqliteStore::remove_member(int64_t room_id, int64_t user_id) {
+  auto q = db_->query("DELETE FROM room_members WHERE room_id = ?1 AND user_id = ?2");
+  q.bind(1, room_id).bind(2, user_id).run();
+}
+
+bool SqliteStore::is_member(int64_t room_id, int64_t user_id) {
+  auto q = db_->query("SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2");
+  q.bind(1, room_id).bind(2, user_id);
+  return q.step();
+}
+
+// ---- messages ----
+
+std::optional<Message> SqliteStore::find_message_by_client_id(int64_t author_id, const std::string& client_id) {
+  // The literal "client_id <> ''" term lets SQLite use the partial unique index.
+  auto q = db_->query(DCHAT_MESSAGE_SELECT "WHERE m.author_id = ?1 AND m.client_id = ?2 AND m.client_id <> ''");
+  q.bind(1, author_id).bind(2, client_id);
+  if (!q.step()) return std::nullopt;
+  return read_message(q);
+}
+
+AppendResult SqliteStore::append_message(int64_t room_id, int64_t author_id, const std::string& text,
+                                         const std::string& client_id, int64_t now) {
+  // A resend is answered without the write lock: it is what a client retrying after a lost ack
+  // does, and it needs nothing written.
+  if (!client_id.empty()) {
+    if (auto existing = find_message_by_client_id(author_id, client_id)) return {*existing, true};
+  }
+
+  // Everything below holds the write lock: the seq read-and-bump, the insert and the commit are
+  // one step for every other connection, and a failure anywhere rolls the bump back, so seqs
+  // stay gap-free.
+  SqliteTransaction tx(*db_);
+  if (!client_id.empty()) {
+    // Another connection may have stored it between the read above and taking the lock.
+    if (auto existing = find_message_by_client_id(author_id, client_id)) {
+      tx.commit();
+      return {*existing, true};
+    }
+  }
+
+  Message message;
+  message.room_id = room_id;
+  message.author_id = author_id;
+  message.text = text;
+  message.created_at = now;
+  message.client_id = client_id;
+  {
+    auto q = db_->query("SELECT name FROM users WHERE id = ?1");
+    q.bind(1, author_id);
+    if (!q.step()) throw StoreError(StoreError::Kind::not_found, "no user " + std::to_string(author_id));
+    message.author_name = q.text(0);
+  }
+  {
+    auto q = db_->query("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq");
+    q.bind(1, room_id);
+    if (!q.step()) throw StoreError(StoreError::Kind::not_found, "no room " + std::to_string(room_id));
+    message.seq = q.int64(0);
+    q.run();
+  }
+  try {
+    auto q = db_->query(
+        "INSERT INTO messages (room_id, seq, author_id, text, created_at, client_id) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    q.bind(1, room_id).bind(2, message.seq).bind(3, author_id).bind(4, text).bind(5, now).bind(6, client_id);
+    q.run();
+    message.id = db_->last_insert_rowid();
+  } catch (const StoreError& e) {
+    // Under the write lock the checks above make this unreachable; if the idempotency index
+    // refuses the insert all the same, the stored message is still the right answer (the
+    // transaction's destructor rolls the seq bump back).
+    if (e.kind != StoreError::Kind::conflict || client_id.empty()) throw;
+    if (auto existing = find_message_by_client_id(author_id, client_id)) return {*existing, true};
+    throw;
+  }
+  tx.commit();
+  return {message, false};
+}
+
+std::vector<Message> SqliteStore::messages_before(int64_t room_id, int64_t before_seq, int limit) {
+  if (limit <= 0) return {};
+  const int64_t bound = before_seq <= 0 ? std::numeric_limits<int64_t>::max() : before_seq;
+  // The newest `limit` below the bound, walking the (room_id, seq) index backwards, then put
+  // oldest first.
+  auto q = db_->query(DCHAT_MESSAGE_SELECT "WHERE m.room_id = ?1 AND m.seq < ?2 ORDER BY m.seq DESC LIMIT ?3");
+  q.bind(1, room_id).bind(2, bound).bind(3, int64_t{limit});
+  std::vector<Message> messages;
+  while (q.step()) messages.push_back(read_message(q));
+  std::reverse(messages.begin(), messages.end());
+  return messages;
+}
+
+std::vector<Message> SqliteStore::messages_after(int64_t room_id, int64_t after_seq, int limit) {
+  if (limit <= 0) return {};
+  auto q = db_->query(DCHAT_MESSAGE_SELECT "WHERE m.room_id = ?1 AND m.seq > ?2 ORDER BY m.seq ASC LIMIT ?3");
+  q.bind(1, room_id).bind(2, after_seq).bind(3, int64_t{limit});
+  std::vector<Message> messages;
+  while (q.step()) messages.push_back(read_message(q));
+  return messages;
+}
+
+#undef DCHAT_USER_COLUMNS
+#undef DCHAT_ROOM_COLUMNS
+#undef DCHAT_MESSAGE_SELECT
+
+}  // namespace dchat::store

@@ -1,0 +1,77 @@
+#pragma once
+// The Store on SQLite: the embedded default, one database file (or ":memory:" for tests). Each
+// SqliteStore object is one connection; give every store worker thread its own object. Several
+// objects (threads or processes) may share one file: writes that read-then-write (message seq,
+// direct rooms, migrations) run in BEGIN IMMEDIATE transactions, so they are serialized by
+// SQLite's write lock and a second writer waits up to `busy_timeout` before the call fails with
+// StoreError(unavailable).
+//
+// Beyond what store.hpp says, this implementation (and the contract tests that hold every Store
+// to it) decides:
+// - names compare by name_key() (see sqlite_name_key.hpp for exactly which letters fold);
+// - a session whose expires_at <= now is expired (not found, and removed by
+//   delete_expired_sessions(now));
+// - writes naming a user or room that does not exist throw StoreError(not_found): set_avatar,
+//   create_session, add_member, direct_room, append_message; extend_session, delete_session and
+//   remove_member on something missing do nothing;
+// - public_rooms() and rooms_of() are ordered by room id (creation order);
+// - direct_room(a, a) is allowed (a note-to-self room with one member);
+// - messages_before/after with limit <= 0 return nothing.
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "store/store.hpp"
+
+namespace dchat::store {
+
+class SqliteConnection;
+
+class SqliteStore final : public Store {
+ public:
+  // Opens (creating when missing, with its parent directories) the database at `path`.
+  // Throws StoreError(unavailable) when it cannot be opened. Call migrate() before anything else.
+  explicit SqliteStore(const std::string& path,
+                       std::chrono::milliseconds busy_timeout = std::chrono::milliseconds(5000));
+  ~SqliteStore() override;
+  SqliteStore(const SqliteStore&) = delete;
+  SqliteStore& operator=(const SqliteStore&) = delete;
+
+  void migrate() override;
+
+  std::optional<UserCredentials> find_credentials(const std::string& name) override;
+  std::optional<User> find_user(int64_t id) override;
+  std::optional<User> find_user_by_name(const std::string& name) override;
+  User create_user(const std::string& name, const std::string& password_hash, int64_t now) override;
+  void set_avatar(int64_t user_id, const std::string& blob_id, const std::string& small_blob_id) override;
+
+  void create_session(const SessionRecord& session) override;
+  std::optional<SessionRecord> find_session(const std::string& token_hash, int64_t now) override;
+  void extend_session(const std::string& token_hash, int64_t expires_at) override;
+  void delete_session(const std::string& token_hash) override;
+  size_t delete_expired_sessions(int64_t now) override;
+
+  Room ensure_public_room(const std::string& name, int64_t created_by, int64_t now) override;
+  Room create_public_room(const std::string& name, int64_t created_by, int64_t now) override;
+  std::optional<Room> find_room(int64_t room_id) override;
+  std::vector<Room> public_rooms() override;
+  Room direct_room(int64_t user_a, int64_t user_b, int64_t now) override;
+  std::vector<Room> rooms_of(int64_t user_id) override;
+  void add_member(int64_t room_id, int64_t user_id, int64_t now) override;
+  void remove_member(int64_t room_id, int64_t user_id) override;
+  bool is_member(int64_t room_id, int64_t user_id) override;
+
+  AppendResult append_message(int64_t room_id, int64_t author_id, const std::string& text,
+                              const std::string& client_id, int64_t now) override;
+  std::vector<Message> messages_before(int64_t room_id, int64_t before_seq, int limit) override;
+  std::vector<Message> messages_after(int64_t room_id, int64_t after_seq, int limit) override;
+
+ private:
+  std::optional<Room> find_public_room_by_key(const std::string& key);
+  std::optional<Room> find_direct_room_by_key(const std::string& dm_key);
+  std::optional<Message> find_message_by_client_id(int64_t author_id, const std::string& client_id);
+
+  std::unique_ptr<SqliteConnection> db_;
+};
+
+}  // namespace dchat::store

@@ -1,0 +1,99 @@
+#pragma once
+// Runs Store calls (and other blocking work such as password hashing) on a small pool of worker
+// threads, each with its own Store connection, and delivers the result on the caller's executor
+// (the shard of the connection that asked). This is what keeps blocking database calls off the
+// I/O threads. The queue is bounded: past `max_queue` jobs a call fails at once with
+// `unavailable` rather than letting latency and memory grow without limit.
+#include <boost/asio/associated_executor.hpp>
+#include <boost/asio/async_result.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <type_traits>
+#include <vector>
+
+#include "store/store.hpp"
+
+namespace dchat::store {
+
+template <typename T>
+struct StoreResult {
+  std::optional<T> value;                  // set on success
+  StoreError::Kind error = StoreError::Kind::unavailable;
+  std::string message;                     // set on failure
+  explicit operator bool() const noexcept { return value.has_value(); }
+};
+
+class StoreExecutor {
+ public:
+  using Factory = std::function<std::unique_ptr<Store>()>;
+
+  // Opens `threads` connections with `factory` (the first one also migrates the schema);
+  // throws StoreError when the database cannot be opened.
+  StoreExecutor(Factory factory, size_t threads, size_t max_queue = 10000);
+  ~StoreExecutor();
+
+  // Calls job(store) on a worker; completes with StoreResult<T> on the token's executor.
+  template <typename T, typename CompletionToken>
+  auto async_run(std::function<T(Store&)> job, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, void(StoreResult<T>)>(
+        [this](auto handler, std::function<T(Store&)> job) {
+          using Handler = decltype(handler);
+          struct Task : Job {
+            Handler handler;
+            std::function<T(Store&)> job;
+            boost::asio::executor_work_guard<boost::asio::associated_executor_t<Handler>> work;
+            Task(Handler h, std::function<T(Store&)> j)
+                : handler(std::move(h)), job(std::move(j)),
+                  work(boost::asio::get_associated_executor(handler)) {}
+            void run(Store* store) override {
+              StoreResult<T> result;
+              if (!store) {
+                result.message = "storage is shutting down or overloaded";
+              } else {
+                try {
+                  result.value.emplace(job(*store));
+                } catch (const StoreError& e) {
+                  result.error = e.kind;
+                  result.message = e.what();
+                } catch (const std::exception& e) {
+                  result.message = e.what();
+                }
+              }
+              auto ex = work.get_executor();
+              boost::asio::post(ex, [h = std::move(handler), r = std::move(result)]() mutable { h(std::move(r)); });
+              work.reset();
+            }
+          };
+          submit(std::make_unique<Task>(std::move(handler), std::move(job)));
+        },
+        token, std::move(job));
+  }
+
+  size_t queued() const;
+
+ private:
+  struct Job {
+    virtual ~Job() = default;
+    virtual void run(Store* store) = 0;  // store is null when the job is refused
+  };
+  void submit(std::unique_ptr<Job> job);
+  void worker(std::unique_ptr<Store> store);
+
+  size_t max_queue_;
+  mutable std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<std::unique_ptr<Job>> queue_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace dchat::store

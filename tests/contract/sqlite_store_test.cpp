@@ -1,0 +1,171 @@
+// What only SqliteStore has, beyond the shared contract: the name fold, the recorded migrations,
+// the connection settings, and how SQLite failures reach callers as StoreError kinds.
+#include <sqlite3.h>
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "store/sqlite_name_key.hpp"
+#include "store/sqlite_store.hpp"
+#include "temp_directory.hpp"
+
+namespace dchat::store {
+namespace {
+
+using contract::TempDirectory;
+using Kind = StoreError::Kind;
+constexpr int64_t kNow = 1'700'000'000'000;
+
+template <class Action>
+std::optional<Kind> thrown_kind(Action&& action) {
+  try {
+    action();
+  } catch (const StoreError& e) {
+    return e.kind;
+  }
+  return std::nullopt;
+}
+
+// A second, raw connection to look at (or lock) the file behind the store's back.
+class RawConnection {
+ public:
+  explicit RawConnection(const std::string& path) { sqlite3_open(path.c_str(), &db_); }
+  ~RawConnection() { sqlite3_close(db_); }
+  RawConnection(const RawConnection&) = delete;
+  RawConnection& operator=(const RawConnection&) = delete;
+
+  int exec(const char* sql) { return sqlite3_exec(db_, sql, nullptr, nullptr, nullptr); }
+
+  // The first column of the first row as text ("" when there is none).
+  std::string scalar(const char* sql) {
+    std::string out = rows(sql, 0);
+    const size_t newline = out.find('\n');
+    return newline == std::string::npos ? out : out.substr(0, newline);
+  }
+
+  // Column `column` of every row, as text, one line per row.
+  std::string rows(const char* sql, int column) {
+    sqlite3_stmt* stmt = nullptr;
+    std::string out;
+    if (sqlite3_prepare_v2(db_, sql, -1, &stmt, nullptr) != SQLITE_OK) return "prepare failed: " + std::string(sqlite3_errmsg(db_));
+    while (sqlite3_step(stmt) == SQLITE_ROW) {
+      const auto* text = sqlite3_column_text(stmt, column);
+      if (!out.empty()) out += "\n";
+      if (text != nullptr) out += reinterpret_cast<const char*>(text);
+    }
+    sqlite3_finalize(stmt);
+    return out;
+  }
+
+ private:
+  sqlite3* db_ = nullptr;
+};
+
+TEST(SqliteNameKey, FoldsAsciiAndCommonAlphabets) {
+  EXPECT_EQ(name_key("Alice"), "alice");
+  EXPECT_EQ(name_key("ALICE_42-x"), "alice_42-x");
+  EXPECT_EQ(name_key(""), "");
+  EXPECT_EQ(name_key("ÉMILE"), "émile");
+  EXPECT_EQ(name_key("ÀÞ×ß"), "àþ×ß") << "× is not a letter; ß has no simple fold";
+  EXPECT_EQ(name_key("ŸĀĹŽ"), "ÿāĺž");
+  EXPECT_EQ(name_key("İ"), "i");
+  EXPECT_EQ(name_key("ΣΟΦΙΑ ς"), "σοφια σ");
+  EXPECT_EQ(name_key("ЁЛКА Дом"), "ёлка дом");
+  EXPECT_EQ(name_key("ＡＢＣ"), "ａｂｃ");
+  EXPECT_EQ(name_key("中文 😀"), "中文 😀");
+}
+
+TEST(SqliteNameKey, KeepsBytesThatAreNotUtf8) {
+  EXPECT_EQ(name_key(std::string("\xFF" "AB", 3)), std::string("\xFF" "ab", 3));
+  EXPECT_EQ(name_key(std::string("A\xC3", 2)), std::string("a\xC3", 2)) << "truncated sequence";
+  EXPECT_EQ(name_key(std::string("\xC0\x81Z", 3)), std::string("\xC0\x81z", 3)) << "overlong";
+  EXPECT_EQ(name_key(std::string("\xED\xA0\x80", 3)), std::string("\xED\xA0\x80", 3)) << "surrogate";
+}
+
+TEST(SqliteStore, RecordsEachMigrationOnce) {
+  TempDirectory dir("chatd-sqlite-test");
+  const std::string path = (dir.path() / "chat.db").string();
+  {
+    SqliteStore store(path);
+    store.migrate();
+    store.migrate();
+    SqliteStore other(path);
+    other.migrate();
+  }
+  RawConnection raw(path);
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1");
+  EXPECT_EQ(raw.scalar("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'messages_by_author_client'"), "1");
+}
+
+TEST(SqliteStore, IdempotencyLookupUsesThePartialIndex) {
+  TempDirectory dir("chatd-sqlite-test");
+  const std::string path = (dir.path() / "chat.db").string();
+  SqliteStore(path).migrate();
+  RawConnection raw(path);
+  // The same WHERE clause as SqliteStore::find_message_by_client_id: without the literal
+  // "client_id <> ''" SQLite could not prove the partial index applies and would scan.
+  const std::string details = raw.rows(
+      "EXPLAIN QUERY PLAN SELECT m.id FROM messages m LEFT JOIN users u ON u.id = m.author_id "
+      "WHERE m.author_id = ?1 AND m.client_id = ?2 AND m.client_id <> ''",
+      3);
+  EXPECT_NE(details.find("messages_by_author_client"), std::string::npos) << details;
+}
+
+TEST(SqliteStore, UncreatableDirectoryIsUnavailable) {
+  TempDirectory dir("chatd-sqlite-test");
+  const auto file = dir.path() / "a-file";
+  std::ofstream(file) << "not a directory";
+  const std::string path = (file / "sub" / "chat.db").string();
+  EXPECT_EQ(thrown_kind([&] { SqliteStore store(path); }), Kind::unavailable);
+}
+
+TEST(SqliteStore, FileThatIsNotADatabaseIsUnavailable) {
+  TempDirectory dir("chatd-sqlite-test");
+  const auto path = dir.path() / "chat.db";
+  {
+    std::ofstream out(path, std::ios::binary);
+    for (int i = 0; i < 512; ++i) out << "this is not an SQLite database file. ";
+  }
+  EXPECT_EQ(thrown_kind([&] {
+              SqliteStore store(path.string());
+              store.migrate();
+            }),
+            Kind::unavailable);
+}
+
+TEST(SqliteStore, WriterLockedOutPastTheBusyTimeoutIsUnavailable) {
+  TempDirectory dir("chatd-sqlite-test");
+  const std::string path = (dir.path() / "chat.db").string();
+  SqliteStore store(path, std::chrono::milliseconds(50));
+  store.migrate();
+  const User alice = store.create_user("alice", "h", kNow);
+  const Room room = store.ensure_public_room("general", 0, kNow);
+
+  RawConnection other(path);
+  ASSERT_EQ(other.exec("BEGIN IMMEDIATE"), SQLITE_OK);
+  EXPECT_EQ(thrown_kind([&] { store.append_message(room.id, alice.id, "t", "", kNow); }), Kind::unavailable);
+  EXPECT_TRUE(store.messages_after(room.id, 0, 10).empty()) << "readers are not blocked in WAL mode";
+  ASSERT_EQ(other.exec("ROLLBACK"), SQLITE_OK);
+
+  // Once the lock is free the same connection works again, from seq 1.
+  EXPECT_EQ(store.append_message(room.id, alice.id, "t", "", kNow).message.seq, 1);
+}
+
+TEST(SqliteStore, TextWithNulBytesRoundTrips) {
+  SqliteStore store(":memory:");
+  store.migrate();
+  const User alice = store.create_user("alice", "h", kNow);
+  const Room room = store.ensure_public_room("general", 0, kNow);
+  const std::string text("a\0b", 3);
+  store.append_message(room.id, alice.id, text, "", kNow);
+  EXPECT_EQ(store.messages_after(room.id, 0, 1).at(0).text, text);
+}
+
+}  // namespace
+}  // namespace dchat::store

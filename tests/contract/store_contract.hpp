@@ -1,0 +1,77 @@
+#pragma once
+// The Store contract suite's plug-in point. The suite (store_contract_test.cpp) knows only the
+// Store interface; each implementation adds a factory file that lists its ContractBackends and
+// instantiates the suite with them:
+//
+//   INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContract, ::testing::ValuesIn(sqlite_backends()),
+//                            dchat::store::contract::backend_name);
+//
+// A backend makes one empty database per test and hands back the factory that opens Store
+// objects on it, so the same tests run unchanged against SQLite now and PostgreSQL later.
+#include <gtest/gtest.h>
+
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "store/store.hpp"
+
+namespace dchat::store::contract {
+
+using StoreFactory = std::function<std::unique_ptr<Store>()>;
+
+// One empty database, for one test.
+struct ContractDatabase {
+  // Each call opens a new Store (its own connection) on this database; migrate() is not called.
+  // Called from several threads at once by the concurrency tests. Left empty when the backend is
+  // not available here (no database server running): the tests then skip instead of failing.
+  StoreFactory open;
+  // True when every open() reaches the same data (a file, a server). False for databases private
+  // to one connection (SQLite ":memory:"): the reopen and multi-connection tests then skip.
+  bool shared = false;
+  // Runs after the test, once every Store is destroyed: delete files, drop the schema.
+  std::function<void()> drop;
+};
+
+struct ContractBackend {
+  std::string name;  // test-name suffix: letters, digits and '_' only
+  std::function<ContractDatabase()> new_database;
+};
+
+inline void PrintTo(const ContractBackend& backend, std::ostream* out) { *out << backend.name; }
+
+inline std::string backend_name(const ::testing::TestParamInfo<ContractBackend>& info) {
+  return info.param.name;
+}
+
+class StoreContract : public ::testing::TestWithParam<ContractBackend> {
+ protected:
+  static constexpr int64_t kNow = 1'700'000'000'000;  // ms since the epoch (Nov 2023)
+
+  void SetUp() override {
+    db_ = GetParam().new_database();
+    if (!db_.open) GTEST_SKIP() << GetParam().name << " is not available here";
+    store_ = open_migrated();
+  }
+
+  void TearDown() override {
+    store_.reset();
+    if (db_.drop) db_.drop();
+  }
+
+  std::unique_ptr<Store> open_migrated() {
+    std::unique_ptr<Store> store = db_.open();
+    store->migrate();
+    return store;
+  }
+
+  Store& store() { return *store_; }
+
+  User make_user(const std::string& name) { return store_->create_user(name, "hash-of-" + name, kNow); }
+
+  ContractDatabase db_;
+  std::unique_ptr<Store> store_;
+};
+
+}  // namespace dchat::store::contract
