@@ -169,6 +169,7 @@
       nodeCache: new Map(), // key -> element, for the current room's message list
       roomButtons: new Map(),
       onlineNodes: new Map(),
+      earlyPresence: new Map(), // roomId -> online, for presence that arrives before its room
       connectTimer: null,
       retryTimer: null,
       roomsRefreshTimer: null,
@@ -473,11 +474,16 @@
       ui.ownAvatarBox.classList.remove('avatar-placeholder');
     } else {
       ui.ownAvatar.removeAttribute('src');
-      ui.ownAvatar.hidden = true;
-      ui.ownAvatarInitials.hidden = false;
-      ui.ownAvatarInitials.textContent = initialsOf(me.name);
-      ui.ownAvatarBox.classList.add('avatar-placeholder', `av-c${colourIndex(me.name)}`);
+      showOwnInitials();
     }
+  }
+
+  function showOwnInitials() {
+    const me = state.me;
+    ui.ownAvatar.hidden = true;
+    ui.ownAvatarInitials.hidden = false;
+    ui.ownAvatarInitials.textContent = initialsOf(me ? me.name : '');
+    ui.ownAvatarBox.classList.add('avatar-placeholder', `av-c${colourIndex(me ? me.name : '')}`);
   }
 
   function setMe(user) {
@@ -540,6 +546,11 @@
         unreadSeqs: new Set(),
       };
       if (isMember(room) && serverLastSeq > lastRead) room.baseUnread = serverLastSeq - lastRead;
+      // The server may announce presence before `ready` lists the room.
+      if (state.earlyPresence.has(id)) {
+        room.online = state.earlyPresence.get(id);
+        state.earlyPresence.delete(id);
+      }
       state.rooms.set(id, room);
     } else {
       room.kind = info.kind === 'direct' ? 'direct' : 'public';
@@ -1296,7 +1307,8 @@
         return;
       }
       p.status = 'failed';
-      p.error = e.text;
+      // The server's own words say why (e.g. "you are not a member of this room").
+      p.error = e.serverMessage && !['invalid_text', 'rate_limited'].includes(e.code) ? e.serverMessage : e.text;
       rerenderPending(p);
       pump(p.roomId);
     });
@@ -1696,9 +1708,15 @@
 
   function onPresence(p) {
     if (!isObj(p)) return;
-    const room = state.rooms.get(toId(p.roomId));
-    if (!room || !Array.isArray(p.online)) return;
-    room.online = p.online.map(mergeUser).filter(Boolean);
+    const roomId = toId(p.roomId);
+    if (roomId === null || !Array.isArray(p.online)) return;
+    const online = p.online.map(mergeUser).filter(Boolean);
+    const room = state.rooms.get(roomId);
+    if (!room) {
+      state.earlyPresence.set(roomId, online);
+      return;
+    }
+    room.online = online;
     if (room.id === state.currentRoomId) renderOnline();
   }
 
@@ -1903,6 +1921,8 @@
     ui.signinForm.addEventListener('submit', signIn);
     ui.signoutButton.addEventListener('click', signOut);
     ui.avatarInput.addEventListener('change', uploadAvatar);
+    // A broken image falls back to the initials.
+    ui.ownAvatar.addEventListener('error', () => { if (ui.ownAvatar.getAttribute('src')) showOwnInitials(); });
 
     ui.composer.addEventListener('submit', (e) => {
       e.preventDefault();

@@ -29,6 +29,10 @@ void init_once(const char* argv0) {
   // Avatars are processed on the server's worker threads, which already run side by side; one
   // libvips worker per image keeps a burst of uploads from starting cores x cores threads.
   vips_concurrency_set(1);
+  // libvips reports bad uploads ("not enough data", "error in tile") as GLib warnings printed on
+  // stderr, outside the server's log, once per broken file anyone sends. The failure itself
+  // reaches the caller as AvatarImages::error/detail, which is where it gets logged.
+  g_log_set_handler("VIPS", G_LOG_LEVEL_WARNING, [](const gchar*, GLogLevelFlags, const gchar*, gpointer) {}, nullptr);
   g_init_ok = true;
 }
 
@@ -57,13 +61,57 @@ bool loader_matches(const char* loader, ImageType type) {
   return name.find(format) != std::string::npos && name.find("buffer") != std::string::npos;
 }
 
-// Encodes with every piece of metadata left out. The image handed in has none already (see
-// strip_to_pixels); strip=true is the second lock.
+uint32_t get_le32(const std::string& s, size_t pos) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<unsigned char>(s[pos + i]);
+  return v;
+}
+
+void put_le32(std::string& s, size_t pos, uint32_t v) {
+  for (int i = 0; i < 4; ++i) s[pos + i] = static_cast<char>((v >> (8 * i)) & 0xFF);
+}
+
+// Removes the EXIF, XMP and ICC chunks from a WebP file and clears their VP8X flags.
+//
+// Needed because libvips 8.14.0-8.14.1 (Debian 12) ignores strip=true in webpsave and always
+// writes an EXIF chunk (libvips issue #3340); doing it on the container also keeps the promise
+// whatever a future libvips does. Returns false when `webp` is not a well-formed RIFF/WebP.
+bool strip_webp_metadata(std::string& webp) {
+  if (webp.size() < 12 || webp.compare(0, 4, "RIFF") != 0 || webp.compare(8, 4, "WEBP") != 0) return false;
+  std::string out = webp.substr(0, 12);
+  size_t pos = 12;
+  size_t vp8x = std::string::npos;
+  while (pos < webp.size()) {
+    if (webp.size() - pos < 8) return false;
+    const std::string id = webp.substr(pos, 4);
+    const uint64_t len = get_le32(webp, pos + 4);
+    const uint64_t padded = 8 + len + (len & 1);
+    if (padded > webp.size() - pos) return false;
+    if (id != "EXIF" && id != "XMP " && id != "ICCP") {
+      if (id == "VP8X") vp8x = out.size();
+      out.append(webp, pos, static_cast<size_t>(padded));
+    }
+    pos += static_cast<size_t>(padded);
+  }
+  if (vp8x != std::string::npos) {
+    if (get_le32(out, vp8x + 4) < 10) return false;
+    // VP8X flags: 0x20 ICC profile, 0x08 EXIF, 0x04 XMP.
+    out[vp8x + 8] = static_cast<char>(static_cast<unsigned char>(out[vp8x + 8]) & ~0x2C);
+  }
+  put_le32(out, 4, static_cast<uint32_t>(out.size() - 8));
+  webp.swap(out);
+  return true;
+}
+
+// Encodes with every piece of metadata left out: the image handed in has none (see
+// strip_to_pixels), strip=true asks libvips not to add any, and strip_webp_metadata removes
+// what it adds anyway.
 std::string encode_webp(const vips::VImage& image, int quality) {
   VipsBlob* blob = image.webpsave_buffer(vips::VImage::option()->set("Q", quality)->set("strip", true));
   const auto* area = reinterpret_cast<VipsArea*>(blob);
   std::string out(static_cast<const char*>(area->data), area->length);
   vips_area_unref(reinterpret_cast<VipsArea*>(blob));
+  if (!strip_webp_metadata(out)) throw vips::VError("webpsave produced a malformed WebP container");
   return out;
 }
 

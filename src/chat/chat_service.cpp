@@ -222,6 +222,9 @@ void ChatService::send_message(const SocketPtr& socket, Message&& msg, Ack ack) 
         if (!s.find_room(room)) return error_json("not_found", "no such room");
         if (!s.is_member(room, uid)) return error_json("forbidden", "you are not a member of this room");
         auto stored = s.append_message(room, uid, text, client_id, now);
+        // Idempotency keys are per author: the same key reused for another room is a client bug.
+        if (stored.duplicate && stored.message.room_id != room)
+          return error_json("bad_request", "this clientId was already used for another message");
         return json::object{{"ok", true}, {"message", message_json(stored.message)}, {"duplicate", stored.duplicate}};
       },
       [this, ack, room = *room_id](StoreResult<json::object>& r) {
@@ -263,15 +266,32 @@ void ChatService::join_room(const SocketPtr& socket, Message&& msg, Ack ack) {
       [this, socket, ack, uid](StoreResult<json::object>& r) {
         if (!r) return reply(ack, storage_error(r.message));
         json::object& result = *r.value;
-        if (result.at("ok").as_bool()) {
-          const auto& room = result.at("room").as_object();
-          const int64_t id = room.at("id").as_int64();
-          enter_room(socket, id);
-          // The user's other tabs follow.
-          nsp_.to(user_channel(uid)).sockets_join(room_channel(id));
-          nsp_.to(user_channel(uid)).except(socket->id()).emit("room:added", Message{json::array{room}, {}});
-          result["online"] = presence_.online(id);
+        if (!result.at("ok").as_bool()) return reply(ack, std::move(result));
+        const auto& room = result.at("room").as_object();
+        const int64_t id = room.at("id").as_int64();
+        enter_room(socket, id);
+        // The user's other tabs follow.
+        nsp_.to(user_channel(uid)).sockets_join(room_channel(id));
+        nsp_.to(user_channel(uid)).except(socket->id()).emit("room:added", Message{json::array{room}, {}});
+        complete_join(socket, ack, std::move(result));
+      });
+}
+
+void ChatService::complete_join(const SocketPtr& socket, const Ack& ack, json::object result) {
+  // The history was read before the socket joined the room's channel: a message stored in
+  // between would reach neither. Now that the socket receives live messages, read once more
+  // after the newest one loaded; the client merges both by seq.
+  const int64_t id = result.at("room").as_object().at("id").as_int64();
+  const auto& loaded = result.at("messages").as_array();
+  const int64_t after = loaded.empty() ? 0 : loaded.back().as_object().at("seq").as_int64();
+  run<std::vector<store::Message>>(
+      socket, [id, after](Store& s) { return s.messages_after(id, after, 500); },
+      [this, ack, id, result = std::move(result)](StoreResult<std::vector<store::Message>>& r) mutable {
+        if (r) {
+          auto& messages = result["messages"].as_array();
+          for (const auto& m : *r.value) messages.push_back(message_json(m));
         }
+        result["online"] = presence_.online(id);
         reply(ack, std::move(result));
       });
 }
@@ -334,16 +354,13 @@ void ChatService::open_direct(const SocketPtr& socket, Message&& msg, Ack ack) {
       [this, socket, ack, uid](StoreResult<Opened>& r) {
         if (!r) return reply(ack, storage_error(r.message));
         Opened& o = *r.value;
-        if (o.ack.at("ok").as_bool()) {
-          const int64_t id = o.ack.at("room").as_object().at("id").as_int64();
-          enter_room(socket, id);
-          nsp_.to(user_channel(uid)).to(user_channel(o.peer)).sockets_join(room_channel(id));
-          nsp_.to(user_channel(o.peer)).emit("room:added", Message{json::array{o.room_for_peer}, {}});
-          nsp_.to(user_channel(uid)).except(socket->id()).emit("room:added",
-                                                                Message{json::array{o.ack.at("room")}, {}});
-          o.ack["online"] = presence_.online(id);
-        }
-        reply(ack, std::move(o.ack));
+        if (!o.ack.at("ok").as_bool()) return reply(ack, std::move(o.ack));
+        const int64_t id = o.ack.at("room").as_object().at("id").as_int64();
+        enter_room(socket, id);
+        nsp_.to(user_channel(uid)).to(user_channel(o.peer)).sockets_join(room_channel(id));
+        nsp_.to(user_channel(o.peer)).emit("room:added", Message{json::array{o.room_for_peer}, {}});
+        nsp_.to(user_channel(uid)).except(socket->id()).emit("room:added", Message{json::array{o.ack.at("room")}, {}});
+        complete_join(socket, ack, std::move(o.ack));
       });
 }
 

@@ -29,6 +29,7 @@ class ChatService {
   void enter_room(const SocketPtr& socket, int64_t room_id);
   void leave_room(const SocketPtr& socket, int64_t room_id);
   void broadcast_presence(int64_t room_id);
+  void complete_join(const SocketPtr& socket, const socketio::Ack& ack, boost::json::object result);
 
   void send_message(const SocketPtr& socket, socketio::Message&& msg, socketio::Ack ack);
   void join_room(const SocketPtr& socket, socketio::Message&& msg, socketio::Ack ack);

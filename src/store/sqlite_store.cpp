@@ -7,7 +7,7 @@
 
 #include "store/sqlite_connection.hpp"
 #include "store/sqlite_migrations.hpp"
-#include "store/sqlite_name_key.hpp"
+#include "store/name_key.hpp"
 #include "store/sqlite_query.hpp"
 #include "store/sqlite_transaction.hpp"
 

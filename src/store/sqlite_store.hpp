@@ -8,7 +8,7 @@
 //
 // Beyond what store.hpp says, this implementation (and the contract tests that hold every Store
 // to it) decides:
-// - names compare by name_key() (see sqlite_name_key.hpp for exactly which letters fold);
+// - names compare by name_key() (see name_key.hpp for exactly which letters fold);
 // - a session whose expires_at <= now is expired (not found, and removed by
 //   delete_expired_sessions(now));
 // - writes naming a user or room that does not exist throw StoreError(not_found): set_avatar,

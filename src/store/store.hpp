@@ -6,6 +6,7 @@
 //
 // Errors: every method may throw StoreError. `conflict` means a uniqueness rule refused the
 // write (name taken); `unavailable` means the database could not be reached or failed.
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <stdexcept>

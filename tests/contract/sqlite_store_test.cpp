@@ -10,7 +10,7 @@
 #include <optional>
 #include <string>
 
-#include "store/sqlite_name_key.hpp"
+#include "store/name_key.hpp"
 #include "store/sqlite_store.hpp"
 #include "temp_directory.hpp"
 

@@ -80,7 +80,9 @@ void ExpectCleanWebp(const std::string& webp, int size) {
   EXPECT_EQ(image.get_typeof(VIPS_META_ICC_NAME), 0u);
   EXPECT_EQ(image.get_typeof("orientation"), 0u);
   EXPECT_EQ(image.get_typeof("exif-ifd3-GPSLatitude"), 0u);
-  if (image.get_typeof("n-pages")) EXPECT_EQ(image.get_int("n-pages"), 1);
+  if (image.get_typeof("n-pages")) {
+    EXPECT_EQ(image.get_int("n-pages"), 1);
+  }
 }
 
 // Whether the pixel at (x, y) is mostly the given primary colour (lossy coding shifts values).

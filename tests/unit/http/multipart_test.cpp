@@ -54,7 +54,9 @@ class RecordingSink : public MultipartSink {
   explicit RecordingSink(Result* r) : out(r) {}
   void on_part_begin(const MultipartPart& part) override {
     // A new part only after the previous one ended.
-    if (!out->parts.empty()) EXPECT_TRUE(out->parts.back().ended);
+    if (!out->parts.empty()) {
+      EXPECT_TRUE(out->parts.back().ended);
+    }
     out->parts.push_back({part, {}, false});
   }
   void on_part_data(std::string_view bytes) override {

@@ -1,4 +1,4 @@
-#include "store/sqlite_name_key.hpp"
+#include "store/name_key.hpp"
 
 #include <cstdint>
 

@@ -1,0 +1,112 @@
+// Scenario 5: bob misses messages while disconnected and catches up with `sync`.
+import assert from "node:assert/strict";
+import { account, connectChat, scenario, sleep, until, useChat } from "./helpers.mjs";
+
+const fx = useChat();
+
+scenario(fx, "after a reconnect, sync returns exactly the missed messages, in order", async () => {
+  const s = fx.server;
+  const alice = await account(s, "alice");
+  const bob = await account(s, "bob");
+  const a = await connectChat(s, alice.cookie, { label: "alice" });
+  const b = await connectChat(s, bob.cookie, { label: "bob" });
+  const general = b.room("general");
+
+  const seen = await a.send(general.id, "before the gap");
+  await b.waitFor("message", (m) => m.id === seen.id);
+  const lastSeq = seen.seq;
+
+  // Fully caught up: nothing to sync.
+  const upToDate = await b.ack("sync", { rooms: { [general.id]: lastSeq } });
+  assert.equal(upToDate.ok, true, JSON.stringify(upToDate));
+  assert.deepEqual(upToDate.messages, { [general.id]: [] });
+
+  const mark = a.events.length;
+  b.disconnect();
+  // Wait until alice sees bob go offline, so the server has processed the disconnect.
+  await a.waitFor("presence", (p) => p.roomId === general.id && !p.online.some((u) => u.id === bob.user.id), {
+    from: mark,
+    ms: 3000,
+  });
+
+  const missed = [];
+  for (let i = 0; i < 5; i++) missed.push(await a.send(general.id, `missed ${i}`));
+  assert.deepEqual(
+    missed.map((m) => m.seq),
+    [1, 2, 3, 4, 5].map((k) => lastSeq + k),
+  );
+
+  const beforeReconnect = b.events.length;
+  const ready = await b.open();
+  assert.equal(ready.rooms.find((r) => r.id === general.id)?.lastSeq, missed[4].seq, "ready tells the room's lastSeq");
+
+  const caughtUp = await b.ack("sync", { rooms: { [general.id]: lastSeq } });
+  assert.equal(caughtUp.ok, true, JSON.stringify(caughtUp));
+  assert.deepEqual(Object.keys(caughtUp.messages), [String(general.id)]);
+  assert.deepEqual(caughtUp.messages[general.id], missed, "exactly the 5 missed messages, in seq order");
+
+  // They were not also pushed live to the new connection (no duplicates).
+  await sleep(100);
+  const live = b.all("message", (m) => missed.some((x) => x.id === m.id), beforeReconnect);
+  assert.deepEqual(live, []);
+
+  // Syncing from the new position: nothing more.
+  const again = await b.ack("sync", { rooms: { [general.id]: missed[4].seq } });
+  assert.deepEqual(again.messages, { [general.id]: [] });
+
+  // Live delivery works again on the new connection.
+  const after = await a.send(general.id, "welcome back");
+  assert.deepEqual(await b.waitFor("message", (m) => m.id === after.id, { from: beforeReconnect }), after);
+});
+
+scenario(fx, "sync after a dropped connection and the client's automatic reconnection", async () => {
+  const s = fx.server;
+  const alice = await account(s, "alice");
+  const bob = await account(s, "bob");
+  const a = await connectChat(s, alice.cookie, { label: "alice" });
+  const b = await connectChat(s, bob.cookie, {
+    label: "bob",
+    transports: ["websocket"],
+    // Reconnects by itself, after a fixed delay long enough for alice to send meanwhile.
+    ioOptions: { reconnection: true, reconnectionDelay: 1500, reconnectionDelayMax: 1500, randomizationFactor: 0 },
+  });
+  const general = b.room("general");
+  const lastSeq = (await a.send(general.id, "before the drop")).seq;
+  await b.waitFor("message", (m) => m.seq === lastSeq && m.roomId === general.id);
+
+  // Simulate a network drop: the client's transport closes without a Socket.IO disconnect.
+  const readies = b.all("ready").length;
+  const mark = a.events.length;
+  b.socket.io.engine.close();
+  await a.waitFor("presence", (p) => p.roomId === general.id && !p.online.some((u) => u.id === bob.user.id), {
+    from: mark,
+    ms: 5000,
+  });
+  const missed = [];
+  for (let i = 0; i < 3; i++) missed.push(await a.send(general.id, `while dropped ${i}`));
+  await until(() => b.all("ready").length === readies + 1, 8000, "bob to reconnect by himself and get ready");
+  assert.equal(b.socket.connected, true);
+  const caughtUp = await b.ack("sync", { rooms: { [general.id]: lastSeq } });
+  assert.equal(caughtUp.ok, true, JSON.stringify(caughtUp));
+  assert.deepEqual(caughtUp.messages[general.id], missed);
+});
+
+scenario(fx, "sync over several rooms answers per room; unknown rooms are left out", async () => {
+  const s = fx.server;
+  const alice = await account(s, "alice");
+  const bob = await account(s, "bob");
+  const a = await connectChat(s, alice.cookie, { label: "alice" });
+  const b = await connectChat(s, bob.cookie, { label: "bob" });
+  const general = b.room("general");
+  const dm = (await a.ack("dm:open", { userName: "bob" })).room;
+  await b.waitFor("room:added", (r) => r.id === dm.id);
+  const g1 = await a.send(general.id, "g1");
+  const d1 = await a.send(dm.id, "d1");
+  const d2 = await a.send(dm.id, "d2");
+  await b.waitFor("message", (m) => m.id === d2.id);
+  const res = await b.ack("sync", { rooms: { [general.id]: g1.seq - 1, [dm.id]: d1.seq, 987654321: 0 } });
+  assert.equal(res.ok, true, JSON.stringify(res));
+  assert.deepEqual(res.messages[general.id], [g1]);
+  assert.deepEqual(res.messages[dm.id], [d2]);
+  assert.deepEqual(res.messages["987654321"] ?? [], [], "nothing for a room that does not exist");
+});
