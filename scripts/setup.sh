@@ -10,8 +10,10 @@ DEB_PACKAGES=(
   libhiredis-dev libnats-dev librabbitmq-dev libpq-dev libsqlite3-dev libvips-dev libsodium-dev
   libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libssl-dev nlohmann-json3-dev
   ccache ninja-build pkg-config cmake g++ curl
-  # fuzzing (libFuzzer ships with clang) and the tests' Node runtime helpers
+  # fuzzing (libFuzzer ships with clang)
   clang libclang-rt-14-dev
+  # browser tests (driven by playwright-core from npm; never a downloaded browser)
+  chromium
 )
 
 SUDO=""
