@@ -50,6 +50,13 @@ json::object storage_error(const std::string& detail) {
 
 int64_t user_id_of(const socketio::Socket& socket) { return socket.data.as_object().at("id").as_int64(); }
 
+// The User object of the socket's user, without the connection's own bookkeeping fields.
+json::object public_user(const socketio::Socket& socket) {
+  json::object user = socket.data.as_object();
+  user.erase("typingAt");
+  return user;
+}
+
 // Whether `user` may read `room`: public rooms are open to every signed-in user, direct
 // conversations only to their two members.
 bool may_read(Store& s, const store::Room& room, int64_t user) {
@@ -158,7 +165,7 @@ void ChatService::on_connect(const SocketPtr& socket) {
           return;
         }
         for (int64_t id : r.value->ids) enter_room(socket, id);
-        socket->emit("ready", Message{json::array{json::object{{"user", socket->data}, {"rooms", r.value->rooms}}}, {}});
+        socket->emit("ready", Message{json::array{json::object{{"user", public_user(*socket)}, {"rooms", r.value->rooms}}}, {}});
       });
 }
 
@@ -176,7 +183,7 @@ void ChatService::enter_room(const SocketPtr& socket, int64_t room_id) {
   const std::string channel = room_channel(room_id);
   if (socket->in_room(channel)) return;
   socket->join(channel);
-  if (presence_.join(room_id, user_id_of(*socket), socket->data.as_object())) {
+  if (presence_.join(room_id, user_id_of(*socket), public_user(*socket))) {
     broadcast_presence(room_id);
   } else {
     socket->emit("presence",

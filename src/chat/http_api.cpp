@@ -14,6 +14,7 @@
 #include "http/api_responses.hpp"
 #include "http/cookies.hpp"
 #include "http/multipart.hpp"
+#include "store/name_key.hpp"
 
 namespace dchat::chat {
 
@@ -26,12 +27,6 @@ using store::StoreResult;
 using Status = bhttp::status;
 
 namespace {
-
-std::string ascii_lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return std::tolower(c); });
-  return out;
-}
 
 std::optional<int64_t> query_int(std::string_view query, std::string_view key) {
   const std::string terminated(query);  // Boost.URL 1.81 needs a NUL-terminated string (see engineio/server.cpp)
@@ -127,7 +122,8 @@ HttpApi::Awaitable HttpApi::sign_in(http::RequestContext& ctx) {
     co_return co_await http::reply_error(ctx, Status::bad_request, "invalid_password",
                                          "a password is 1 to 256 bytes");
 
-  const std::string name_key = "name:" + ascii_lower(*name);
+  // The same folding as the store's unique names: "ÉLISE" and "élise" are one account, so one key.
+  const std::string name_key = "name:" + store::name_key(*name);
   const std::string address_key = "addr:" + client_address(ctx);
   const auto wait = std::max(by_name_.retry_after(name_key), by_address_.retry_after(address_key));
   if (wait.count() > 0) {

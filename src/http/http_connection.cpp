@@ -30,6 +30,9 @@ asio::awaitable<void> serve_connection(core::ShardPool& pool, const Router& rout
       if (!parser) {
         parser = std::make_unique<Parser>();
         parser->header_limit(kHeaderLimit);
+        // No body limit while reading the header: each route sets its own when it reads the
+        // body (read_body), and refuses by Content-Length before reading a byte of it.
+        parser->body_limit(boost::none);
         stream.expires_after(kIdleTimeout);
         auto [ec, n] = co_await bhttp::async_read_header(stream, buffer, *parser, asio::as_tuple(asio::use_awaitable));
         stream.expires_never();

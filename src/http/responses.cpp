@@ -39,7 +39,7 @@ asio::awaitable<bool> read_body(RequestContext& ctx, uint64_t limit) {
   // Refuse by Content-Length before reading a byte of an oversized body.
   if (ctx.parser.content_length() && *ctx.parser.content_length() > limit) {
     auto res = make_json_response(req, bhttp::status::payload_too_large,
-                                  {{"code", 413}, {"message", "Payload too large"}});
+                                  {{"code", 413}, {"error", "too_large"}, {"message", "payload too large"}});
     res.keep_alive(false);
     co_await write_response(ctx, res);
     co_return false;
@@ -50,7 +50,7 @@ asio::awaitable<bool> read_body(RequestContext& ctx, uint64_t limit) {
   ctx.stream.expires_never();
   if (ec == bhttp::error::body_limit) {
     auto res = make_json_response(req, bhttp::status::payload_too_large,
-                                  {{"code", 413}, {"message", "Payload too large"}});
+                                  {{"code", 413}, {"error", "too_large"}, {"message", "payload too large"}});
     res.keep_alive(false);
     co_await write_response(ctx, res);
     co_return false;
