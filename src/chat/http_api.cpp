@@ -97,6 +97,11 @@ asio::awaitable<HttpApi::Auth> HttpApi::current_user(http::RequestContext& ctx) 
   co_return Auth{true, std::move(*r.value)};
 }
 
+HttpApi::Awaitable HttpApi::refuse_anonymous(http::RequestContext& ctx, bool store_ok) {
+  if (!store_ok) return http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
+  return http::reply_error(ctx, Status::unauthorized, "unauthorized", "sign in first");
+}
+
 HttpApi::Awaitable HttpApi::sign_in(http::RequestContext& ctx) {
   const auto& req = ctx.parser.get();
   if (!http::same_origin(req))
@@ -213,9 +218,7 @@ HttpApi::Awaitable HttpApi::sign_out(http::RequestContext& ctx) {
 
 HttpApi::Awaitable HttpApi::me(http::RequestContext& ctx) {
   const auto auth = co_await current_user(ctx);
-  if (!auth.store_ok)
-    co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
-  if (!auth.user) co_return co_await http::reply_error(ctx, Status::unauthorized, "unauthorized", "sign in first");
+  if (!auth.user) co_return co_await refuse_anonymous(ctx, auth.store_ok);
   const auto& user = auth.user;
   json::object body;
   body["user"] = user_json(*user);
@@ -224,9 +227,7 @@ HttpApi::Awaitable HttpApi::me(http::RequestContext& ctx) {
 
 HttpApi::Awaitable HttpApi::rooms(http::RequestContext& ctx) {
   const auto auth = co_await current_user(ctx);
-  if (!auth.store_ok)
-    co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
-  if (!auth.user) co_return co_await http::reply_error(ctx, Status::unauthorized, "unauthorized", "sign in first");
+  if (!auth.user) co_return co_await refuse_anonymous(ctx, auth.store_ok);
   const auto& user = auth.user;
   const int64_t uid = user->id;
   std::function<json::array(Store&)> job =
@@ -265,9 +266,7 @@ HttpApi::Awaitable HttpApi::room_messages(http::RequestContext& ctx) {
   if (ctx.parser.get().method() != bhttp::verb::get)
     co_return co_await http::reply_error(ctx, Status::method_not_allowed, "bad_request", "use GET");
   const auto auth = co_await current_user(ctx);
-  if (!auth.store_ok)
-    co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
-  if (!auth.user) co_return co_await http::reply_error(ctx, Status::unauthorized, "unauthorized", "sign in first");
+  if (!auth.user) co_return co_await refuse_anonymous(ctx, auth.store_ok);
   const auto& user = auth.user;
   const int64_t before = query_int(ctx.query, "before").value_or(0);
   const int64_t limit = std::clamp<int64_t>(query_int(ctx.query, "limit").value_or(kHistoryPage), 1, 100);
@@ -344,9 +343,7 @@ HttpApi::Awaitable HttpApi::upload_avatar(http::RequestContext& ctx) {
   if (!http::same_origin(req))
     co_return co_await http::reply_error(ctx, Status::forbidden, "forbidden", "cross-site request refused");
   const auto auth = co_await current_user(ctx);
-  if (!auth.store_ok)
-    co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
-  if (!auth.user) co_return co_await http::reply_error(ctx, Status::unauthorized, "unauthorized", "sign in first");
+  if (!auth.user) co_return co_await refuse_anonymous(ctx, auth.store_ok);
   const auto& user = auth.user;
 
   http::MultipartLimits limits;

@@ -37,6 +37,9 @@ class HttpApi {
     std::optional<store::User> user;   // empty: not signed in
   };
   boost::asio::awaitable<Auth> current_user(http::RequestContext& ctx);
+  // The answer for a request without a signed-in user: 503 when the store could not be asked,
+  // 401 otherwise. Not a coroutine: its arguments are used before it returns.
+  Awaitable refuse_anonymous(http::RequestContext& ctx, bool store_ok);
 
   store::StoreExecutor& store_;
   blob::BlobStore& blobs_;
