@@ -8,7 +8,8 @@
 // - channel names are 1..120 characters of [a-z0-9._-]; payloads are any bytes (NUL included),
 //   up to kMaxPayload;
 // - a subscriber receives every message published on its channels while both sides are
-//   connected, its own messages included, in the order one Broker object published them;
+//   connected, its own messages included, in the order one Broker object published them on
+//   that channel;
 // - publish/subscribe/unsubscribe are thread-safe and never block the caller (no network
 //   round trip on the caller's thread): they queue work for the broker's own thread(s);
 // - subscriptions are remembered and restored after a reconnect; messages published while the
