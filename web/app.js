@@ -1571,6 +1571,7 @@
     socket.on('typing', (t) => { if (state.socket === socket) onTyping(t); });
     socket.on('user:updated', (u) => { if (state.socket === socket) onUserUpdated(u); });
     socket.on('room:added', (r) => { if (state.socket === socket) onRoomAdded(r); });
+    socket.on('resync', () => { if (state.socket === socket) onResync(); });
   }
 
   async function checkSessionThenReconnect(socket) {
@@ -1701,9 +1702,42 @@
       refreshRoomsSoon();
       return;
     }
+    // With several replicas a message can overtake another, or be missed during a broker
+    // outage: a seq jump in a loaded room means something is missing; fetch it by seq.
+    const newest = room.loaded && room.messages.length ? room.messages[room.messages.length - 1].seq : null;
     ingest(room, [raw], { live: true });
+    if (newest !== null && m.seq > newest + 1) fillGapSoon(room.id, newest);
     if (room.id === state.currentRoomId) renderMessages(isMe(m.author.id) ? 'bottom' : 'follow');
     renderRooms();
+  }
+
+  const gapTimers = new Map();  // roomId -> timer: one gap fill at a time per room
+  function fillGapSoon(roomId, afterSeq) {
+    if (gapTimers.has(roomId)) return;
+    // A short wait lets an overtaken message arrive by itself first.
+    gapTimers.set(roomId, setTimeout(async () => {
+      gapTimers.delete(roomId);
+      const room = state.rooms.get(roomId);
+      if (!room || !connected()) return;
+      const missing = room.messages.some((msg, i) => i > 0 && msg.seq > afterSeq && msg.seq !== room.messages[i - 1].seq + 1);
+      if (!missing) return;
+      try {
+        const res = await request('sync', { rooms: { [roomId]: afterSeq } });
+        const list = isObj(res.messages) && Array.isArray(res.messages[roomId]) ? res.messages[roomId] : [];
+        if (list.length) ingest(room, list);
+        renderRooms();
+        if (room.id === state.currentRoomId) renderMessages('follow');
+      } catch (e) {
+        // The next reconnect or `resync` catches up.
+      }
+    }, 300));
+  }
+
+  /** The server says messages may have been missed (its broker connection came back). */
+  function onResync() {
+    const seen = new Map();
+    for (const [id, room] of state.rooms) seen.set(id, room.lastSeq);
+    syncAfterReconnect(seen, new Map());
   }
 
   function onPresence(p) {

@@ -1,8 +1,10 @@
 #pragma once
-// The chat application wired together: store (SQLite by DATABASE_URL), blob store (UPLOAD_DIR),
-// presence, the Socket.IO handlers, the HTTP API and the web UI.
+// The chat application wired together: store (SQLite or PostgreSQL by DATABASE_URL), blob store
+// (UPLOAD_DIR or the database by BLOB_STORE), presence (cluster-wide in cluster mode), the
+// Socket.IO handlers, the HTTP API and the web UI.
 #include <memory>
 
+#include "app/cluster_setup.hpp"
 #include "blob/blob_store.hpp"
 #include "chat/chat_service.hpp"
 #include "chat/http_api.hpp"
@@ -16,12 +18,16 @@ namespace dchat::app {
 class ChatApp {
  public:
   // Throws with a clear message when the database or the upload directory cannot be used.
-  ChatApp(const config::Config& config, socketio::Server& io, http::Router& router, const std::string& exe_dir);
+  // `cluster` is null for one process.
+  ChatApp(const config::Config& config, socketio::Server& io, http::Router& router, const std::string& exe_dir,
+          core::ShardPool& pool, Cluster* cluster);
+
+  store::StoreExecutor& store() { return *store_; }
 
  private:
   std::unique_ptr<store::StoreExecutor> store_;
   std::unique_ptr<blob::BlobStore> blobs_;
-  chat::Presence presence_;
+  std::unique_ptr<chat::Presence> presence_;
   std::unique_ptr<chat::ChatService> service_;
   std::unique_ptr<chat::HttpApi> api_;
   std::unique_ptr<http::StaticFiles> web_;

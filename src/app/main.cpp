@@ -7,6 +7,7 @@
 
 #include "app/apps.hpp"
 #include "app/chat_app.hpp"
+#include "app/cluster_setup.hpp"
 #include "config/config.hpp"
 #include "core/logging.hpp"
 #include "core/shard_pool.hpp"
@@ -68,7 +69,9 @@ int main(int argc, char** argv) {
   try {
     core::ShardPool pool(cfg.threads ? cfg.threads : core::ShardPool::available_cpus());
     const auto options = engine_options(cfg);
-    socketio::Server io(pool, options, std::chrono::milliseconds(cfg.connect_timeout_ms));
+    auto cluster = app::start_cluster(cfg, pool);
+    socketio::Server io(pool, options, std::chrono::milliseconds(cfg.connect_timeout_ms),
+                        cluster ? app::cluster_adapters(*cluster, pool) : socketio::Server::AdapterFactory{});
     std::unique_ptr<engineio::Server> echo;
     std::unique_ptr<app::ChatApp> chat;
 
@@ -89,7 +92,7 @@ int main(int argc, char** argv) {
         app::install_bench(io);
         break;
       case config::Mode::chat:
-        chat = std::make_unique<app::ChatApp>(cfg, io, router, executable_dir(argv[0]));
+        chat = std::make_unique<app::ChatApp>(cfg, io, router, executable_dir(argv[0]), pool, cluster.get());
         break;
     }
 
@@ -112,6 +115,8 @@ int main(int argc, char** argv) {
     spdlog::info("chatd: {} mode, listening on http://{}:{} with {} event loop(s)", mode, cfg.host, listener.port(),
                  pool.size());
     pool.run();
+    // No broker message may reach the namespaces once they start going away.
+    if (cluster) cluster->bus->stop();
     spdlog::info("chatd: stopped");
   } catch (const std::exception& e) {
     spdlog::error("chatd: {}", e.what());

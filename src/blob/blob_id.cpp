@@ -1,5 +1,9 @@
 #include "blob/blob_store.hpp"
 
+#include <openssl/evp.h>
+
+#include <stdexcept>
+
 namespace dchat::blob {
 
 bool is_blob_id(std::string_view id) {
@@ -9,6 +13,20 @@ bool is_blob_id(std::string_view id) {
   for (char c : id)
     if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   return true;
+}
+
+std::string content_id(std::string_view bytes) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr) != 1 || len != 32)
+    throw std::runtime_error("blob store: SHA-256 failed");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id(64, '0');
+  for (unsigned i = 0; i < 32; ++i) {
+    id[2 * i] = kHex[digest[i] >> 4];
+    id[2 * i + 1] = kHex[digest[i] & 0xF];
+  }
+  return id;
 }
 
 }  // namespace dchat::blob

@@ -23,4 +23,8 @@ class BlobStore {
 // True when `id` has the shape of a blob id (64 lower-case hex digits).
 bool is_blob_id(std::string_view id);
 
+// The blob id of `bytes`: lower-case hex SHA-256 (OpenSSL). Every implementation uses it, so a
+// blob has the same id whichever store holds it. Throws std::runtime_error if hashing fails.
+std::string content_id(std::string_view bytes);
+
 }  // namespace dchat::blob

@@ -1,7 +1,6 @@
 #include "blob/fs_blob_store.hpp"
 
 #include <fcntl.h>
-#include <openssl/evp.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -81,20 +80,6 @@ std::string temp_name() {
 }
 
 }  // namespace
-
-std::string content_id(std::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  if (EVP_Digest(bytes.data(), bytes.size(), digest, &len, EVP_sha256(), nullptr) != 1 || len != 32)
-    throw std::runtime_error("blob store: SHA-256 failed");
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string id(64, '0');
-  for (unsigned i = 0; i < 32; ++i) {
-    id[2 * i] = kHex[digest[i] >> 4];
-    id[2 * i + 1] = kHex[digest[i] & 0xF];
-  }
-  return id;
-}
 
 FsBlobStore::FsBlobStore(std::string dir) : dir_(std::move(dir)) {
   if (dir_.empty()) throw std::runtime_error("blob store: the upload directory is empty");

@@ -34,7 +34,6 @@ class FsBlobStore : public BlobStore {
   std::string dir_;
 };
 
-// The blob id of `bytes`: lower-case hex SHA-256 (OpenSSL).
-std::string content_id(std::string_view bytes);
+// content_id(bytes), the id put() returns, is declared in blob_store.hpp.
 
 }  // namespace dchat::blob

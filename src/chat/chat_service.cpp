@@ -1,5 +1,7 @@
 #include "chat/chat_service.hpp"
 
+#include "core/utf8.hpp"
+
 #include <boost/asio/bind_executor.hpp>
 #include <spdlog/spdlog.h>
 
@@ -198,9 +200,16 @@ void ChatService::leave_room(const SocketPtr& socket, int64_t room_id) {
   if (presence_.leave(room_id, user_id_of(*socket))) broadcast_presence(room_id);
 }
 
+// Local only: every replica computes the cluster-wide list itself (ClusterPresence) and shows it
+// to its own members, so a change is never delivered twice or in two versions.
 void ChatService::broadcast_presence(int64_t room_id) {
   nsp_.to(room_channel(room_id))
+      .local()
       .emit("presence", Message{json::array{json::object{{"roomId", room_id}, {"online", presence_.online(room_id)}}}, {}});
+}
+
+void ChatService::ask_clients_to_resync() {
+  nsp_.emit("resync");
 }
 
 void ChatService::announce_user_update(const json::object& user, const std::vector<int64_t>& room_ids) {
@@ -218,6 +227,8 @@ void ChatService::send_message(const SocketPtr& socket, Message&& msg, Ack ack) 
   const std::string client_id = string_field(args, "clientId").value_or("");
   if (!room_id) return reply(ack, error_json("bad_request", "roomId is required"));
   if (client_id.size() > kMaxClientIdBytes) return reply(ack, error_json("bad_request", "clientId is too long"));
+  if (!core::is_valid_utf8(client_id) || client_id.find('\0') != std::string::npos)
+    return reply(ack, error_json("bad_request", "clientId must be text"));
   const auto text = raw_text ? normalize_message_text(*raw_text) : std::nullopt;
   if (!text)
     return reply(ack, error_json("invalid_text", "a message is 1 to 4000 characters of text"));

@@ -20,6 +20,12 @@ class ChatService {
 
   // Tells everyone sharing a room with the user about the user's new profile (avatar).
   void announce_user_update(const boost::json::object& user, const std::vector<int64_t>& room_ids);
+  // Shows the room's online list to this replica's members (another replica changed it).
+  void broadcast_presence(int64_t room_id);
+  // Cluster mode, after this replica's broker connection came back: messages published while it
+  // was down never reached other replicas (or this one), so every client fetches what it missed
+  // from the store (`resync` → `sync`, by seq: nothing is lost or shown twice).
+  void ask_clients_to_resync();
 
  private:
   using SocketPtr = std::shared_ptr<socketio::Socket>;
@@ -28,7 +34,6 @@ class ChatService {
   void on_disconnect(const SocketPtr& socket);
   void enter_room(const SocketPtr& socket, int64_t room_id);
   void leave_room(const SocketPtr& socket, int64_t room_id);
-  void broadcast_presence(int64_t room_id);
   void complete_join(const SocketPtr& socket, const socketio::Ack& ack, boost::json::object result);
 
   void send_message(const SocketPtr& socket, socketio::Message&& msg, socketio::Ack ack);

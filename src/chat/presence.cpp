@@ -36,4 +36,20 @@ boost::json::array Presence::online(int64_t room_id) const {
   return out;
 }
 
+std::map<int64_t, boost::json::object> Presence::local_users(int64_t room_id) const {
+  std::lock_guard lock(mutex_);
+  std::map<int64_t, boost::json::object> out;
+  if (auto room = rooms_.find(room_id); room != rooms_.end())
+    for (const auto& [id, e] : room->second) out.emplace(id, e.user);
+  return out;
+}
+
+std::map<int64_t, std::map<int64_t, boost::json::object>> Presence::local_snapshot() const {
+  std::lock_guard lock(mutex_);
+  std::map<int64_t, std::map<int64_t, boost::json::object>> out;
+  for (const auto& [room_id, users] : rooms_)
+    for (const auto& [id, e] : users) out[room_id].emplace(id, e.user);
+  return out;
+}
+
 }  // namespace dchat::chat

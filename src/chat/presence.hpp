@@ -1,7 +1,8 @@
 #pragma once
 // Who is online in which room, counted per connection so that a user with two tabs is one
 // entry and stays online until the last tab leaves. Shared by all shards (one lock; touched on
-// joins and leaves, not per message). In-process: the cluster version comes with issue #4.
+// joins and leaves, not per message). This class knows this process only; ClusterPresence
+// (cluster_presence.hpp) adds what the other replicas report.
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
@@ -13,12 +14,19 @@ namespace dchat::chat {
 
 class Presence {
  public:
+  virtual ~Presence() = default;
   // True when the user was not online in the room before (the online list changed).
-  bool join(int64_t room_id, int64_t user_id, const boost::json::object& user);
-  // True when this was the user's last connection in the room.
-  bool leave(int64_t room_id, int64_t user_id);
-  void update_user(int64_t user_id, const boost::json::object& user);
-  boost::json::array online(int64_t room_id) const;
+  virtual bool join(int64_t room_id, int64_t user_id, const boost::json::object& user);
+  // True when this was the user's last connection in the room (the online list changed).
+  virtual bool leave(int64_t room_id, int64_t user_id);
+  virtual void update_user(int64_t user_id, const boost::json::object& user);
+  // Ordered by user id.
+  virtual boost::json::array online(int64_t room_id) const;
+
+  // The users online in a room through this process's connections, by id.
+  std::map<int64_t, boost::json::object> local_users(int64_t room_id) const;
+  // Every room with local users, and who.
+  std::map<int64_t, std::map<int64_t, boost::json::object>> local_snapshot() const;
 
  private:
   struct Entry {

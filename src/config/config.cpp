@@ -5,6 +5,7 @@
 #include <charconv>
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <functional>
 #include <set>
 #include <string_view>
@@ -114,12 +115,58 @@ std::vector<Option> options(Explicit& set) {
          c.allowed_origins = split_list(v);
          return std::string();
        }},
-      {"--database-url", "DATABASE_URL", "sqlite:./data/chat.db", "where the chat is stored: sqlite:PATH",
+      {"--database-url", "DATABASE_URL", "sqlite:./data/chat.db",
+       "where the chat is stored: sqlite:PATH, or postgres://USER:PASSWORD@HOST:PORT/DB (shared by replicas)",
        [](Config& c, std::string_view v) {
-         if (!v.starts_with("sqlite:") || v.size() == 7)
-           return fmt::format("DATABASE_URL must look like sqlite:PATH (got \"{}\")", v);
+         const bool sqlite = v.starts_with("sqlite:") && v.size() > 7;
+         const bool postgres = (v.starts_with("postgres://") && v.size() > 11) ||
+                               (v.starts_with("postgresql://") && v.size() > 13);
+         if (!sqlite && !postgres)
+           return fmt::format("DATABASE_URL must look like sqlite:PATH or postgres://USER@HOST:PORT/DB (got \"{}\")", v);
          c.database_url = std::string(v);
          return std::string();
+       }},
+      {"--blob-store", "BLOB_STORE", "fs", "where avatars live: fs (UPLOAD_DIR) or db (the database: no shared volume needed)",
+       [](Config& c, std::string_view v) {
+         if (v != "fs" && v != "db") return fmt::format("BLOB_STORE must be fs or db (got \"{}\")", v);
+         c.blob_store = std::string(v);
+         return std::string();
+       }},
+      {"--scalable", "SCALABLE", "false", "cluster mode: replicas share the database and a broker",
+       [](Config& c, std::string_view v) { return parse_bool(v, c.scalable, "SCALABLE"); }, true},
+      {"--broker", "BROKER", "(from *_HOST)", "redis, nats, amqp, postgres (LISTEN/NOTIFY on DATABASE_URL) or local",
+       [](Config& c, std::string_view v) {
+         std::string b(v);
+         if (b == "rabbit" || b == "rabbitmq") b = "amqp";
+         static const std::set<std::string_view> ok{"redis", "nats", "amqp", "postgres", "local"};
+         if (!ok.count(b)) return fmt::format("BROKER must be redis, nats, amqp, postgres or local (got \"{}\")", v);
+         c.broker = b;
+         return std::string();
+       }},
+      {"--redis-host", "REDIS_HOST", "", "Redis host: with SCALABLE, Redis is the broker",
+       [](Config& c, std::string_view v) { c.redis_host = std::string(v); return std::string(); }},
+      {"--redis-port", "REDIS_PORT", "6379", "Redis port",
+       [](Config& c, std::string_view v) { return parse_number<uint16_t>(v, c.redis_port, 1, 65535, "REDIS_PORT"); }},
+      {"--nats-host", "NATS_HOST", "", "NATS host: with SCALABLE, NATS is the broker",
+       [](Config& c, std::string_view v) { c.nats_host = std::string(v); return std::string(); }},
+      {"--nats-port", "NATS_PORT", "4222", "NATS port",
+       [](Config& c, std::string_view v) { return parse_number<uint16_t>(v, c.nats_port, 1, 65535, "NATS_PORT"); }},
+      {"--rabbit-host", "RABBIT_HOST", "", "RabbitMQ host: with SCALABLE, RabbitMQ (AMQP 0-9-1) is the broker",
+       [](Config& c, std::string_view v) { c.rabbit_host = std::string(v); return std::string(); }},
+      {"--rabbit-port", "RABBIT_PORT", "5672", "RabbitMQ port",
+       [](Config& c, std::string_view v) { return parse_number<uint16_t>(v, c.rabbit_port, 1, 65535, "RABBIT_PORT"); }},
+      {"--rabbit-user", "RABBIT_USER", "guest", "RabbitMQ user",
+       [](Config& c, std::string_view v) { c.rabbit_user = std::string(v); return std::string(); }},
+      {"--rabbit-password", "RABBIT_PASSWORD", "guest", "RabbitMQ password",
+       [](Config& c, std::string_view v) { c.rabbit_password = std::string(v); return std::string(); }},
+      {"--rabbit-vhost", "RABBIT_VHOST", "/", "RabbitMQ virtual host",
+       [](Config& c, std::string_view v) { c.rabbit_vhost = std::string(v); return std::string(); }},
+      {"--replica-name", "REPLICA_NAME", "(host name)", "this replica's name in logs and metrics",
+       [](Config& c, std::string_view v) { c.replica_name = std::string(v); return std::string(); }},
+      {"--cluster-heartbeat", "CHAT_CLUSTER_HEARTBEAT_MS", "2000",
+       "replica heartbeat (ms); a replica silent for 4 heartbeats is gone and its users go offline",
+       [](Config& c, std::string_view v) {
+         return parse_number<uint32_t>(v, c.cluster_heartbeat_ms, 100, 60000, "CHAT_CLUSTER_HEARTBEAT_MS");
        }},
       {"--upload-dir", "UPLOAD_DIR", "./uploads", "directory for uploaded avatars (may be a shared volume)",
        [](Config& c, std::string_view v) {
@@ -171,6 +218,61 @@ std::vector<Option> options(Explicit& set) {
          return std::string();
        }},
   };
+}
+
+// SCALABLE picks the broker as the original did (from which *_HOST is set), or BROKER says it
+// explicitly; anything ambiguous or incomplete is refused with what to change.
+void resolve_cluster(Config& c, std::vector<std::string>& errors) {
+  std::vector<std::string> hosts;
+  if (!c.redis_host.empty()) hosts.push_back("redis");
+  if (!c.nats_host.empty()) hosts.push_back("nats");
+  if (!c.rabbit_host.empty()) hosts.push_back("amqp");
+  auto host_var = [](const std::string& kind) -> std::string {
+    return kind == "redis" ? "REDIS_HOST" : kind == "nats" ? "NATS_HOST" : "RABBIT_HOST";
+  };
+  if (!c.scalable) {
+    if (!c.broker.empty() && c.broker != "local") {
+      errors.push_back(fmt::format("BROKER={} needs SCALABLE=true (or remove BROKER to run one process)", c.broker));
+    } else if (!hosts.empty()) {
+      errors.push_back(fmt::format("{} is set but SCALABLE is not true: set SCALABLE=true to run as a cluster, or "
+                                   "remove {}", host_var(hosts.front()), host_var(hosts.front())));
+    }
+    if (c.broker == "local") c.broker.clear();
+    return;
+  }
+  if (c.mode == Mode::conformance) {
+    errors.push_back("SCALABLE=true applies to the chat and --bench, not to --conformance");
+    return;
+  }
+  if (c.broker.empty()) {
+    if (hosts.size() > 1) {
+      std::string list;
+      for (const auto& h : hosts) list += (list.empty() ? "" : ", ") + host_var(h);
+      errors.push_back(fmt::format("{} are all set: keep one, or say which broker with BROKER=redis|nats|amqp", list));
+      return;
+    }
+    if (hosts.empty()) {
+      errors.push_back(
+          "SCALABLE=true needs a broker: set REDIS_HOST, NATS_HOST or RABBIT_HOST (or BROKER=postgres to use "
+          "PostgreSQL LISTEN/NOTIFY)");
+      return;
+    }
+    c.broker = hosts.front();
+  } else {
+    for (const auto& h : hosts)
+      if (h != c.broker)
+        errors.push_back(fmt::format("BROKER={} conflicts with {} being set: remove one", c.broker, host_var(h)));
+    if ((c.broker == "redis" || c.broker == "nats" || c.broker == "amqp") &&
+        std::find(hosts.begin(), hosts.end(), c.broker) == hosts.end())
+      errors.push_back(fmt::format("BROKER={} needs {}", c.broker, host_var(c.broker)));
+  }
+  const bool postgres = !c.database_url.starts_with("sqlite:");
+  if (c.broker == "postgres" && !postgres)
+    errors.push_back("BROKER=postgres uses the database's LISTEN/NOTIFY: set DATABASE_URL=postgres://...");
+  // --bench stores nothing, so its replicas need no shared database.
+  if (c.broker != "local" && !postgres && c.mode == Mode::chat)
+    errors.push_back("SCALABLE=true needs a database every replica shares: set DATABASE_URL=postgres://... "
+                     "(SQLite is one process's file)");
 }
 
 }  // namespace
@@ -249,6 +351,7 @@ ParseOutcome load(int argc, char** argv, Config& config) {
     if (!set.ping_timeout) config.ping_timeout_ms = 200;
     if (!set.connect_timeout) config.connect_timeout_ms = 1000;
   }
+  resolve_cluster(config, outcome.errors);
   outcome.ok = outcome.errors.empty();
   return outcome;
 }

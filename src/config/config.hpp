@@ -28,11 +28,28 @@ struct Config {
   std::vector<std::string> allowed_origins;
 
   // Chat application
-  std::string database_url = "sqlite:./data/chat.db";  // sqlite:PATH (postgres:// comes with #4)
+  std::string database_url = "sqlite:./data/chat.db";  // sqlite:PATH or postgres://...
   std::string upload_dir = "./uploads";                // avatars, content-addressed
+  std::string blob_store = "fs";                       // fs (UPLOAD_DIR) or db (the database)
   std::string web_dir;                                 // empty: "web" next to the executable
   uint32_t session_ttl_hours = 24 * 30;                // sliding expiry of sign-in sessions
   size_t store_threads = 4;                            // database / hashing / image workers
+
+  // Cluster mode (many replicas): SCALABLE turns it on; the broker comes from BROKER or from
+  // which of REDIS_HOST / NATS_HOST / RABBIT_HOST is set, as in the original.
+  bool scalable = false;
+  std::string broker;  // after load(): "" (one process), redis, nats, amqp, postgres or local
+  std::string redis_host;
+  uint16_t redis_port = 6379;
+  std::string nats_host;
+  uint16_t nats_port = 4222;
+  std::string rabbit_host;
+  uint16_t rabbit_port = 5672;
+  std::string rabbit_user = "guest";
+  std::string rabbit_password = "guest";
+  std::string rabbit_vhost = "/";
+  std::string replica_name;              // in logs and /metrics; default: the host name
+  uint32_t cluster_heartbeat_ms = 2000;  // replicas missing 4 heartbeats count as gone
 
   Mode mode = Mode::chat;
   std::string log_level = "info";

@@ -16,6 +16,12 @@ LocalAdapter::ShardState& LocalAdapter::here() {
   return shards_[shard == core::ShardPool::kNoShard ? 0 : shard];
 }
 
+bool LocalAdapter::has_member(Socket& socket, const std::string& room) {
+  auto& rooms = here().rooms;
+  auto it = rooms.find(room);
+  return it != rooms.end() && it->second.count(&socket) > 0;
+}
+
 void LocalAdapter::add(Socket& socket, const std::string& room) {
   if (room == socket.id()) return;
   here().rooms[room].insert(&socket);

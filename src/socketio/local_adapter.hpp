@@ -24,6 +24,9 @@ class LocalAdapter : public Adapter {
   void sockets_leave(std::shared_ptr<const BroadcastOptions> options, std::string room) override;
   size_t server_count() const override { return 1; }
 
+  // Whether `socket` is in `room` (its own shard's table; call on the socket's shard).
+  bool has_member(Socket& socket, const std::string& room);
+
   // Delivers to the sockets of the calling shard only.
   void deliver_here(const EncodedPacket& packet, const BroadcastOptions& options);
 

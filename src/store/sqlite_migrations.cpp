@@ -77,8 +77,21 @@ CREATE TABLE messages (
 CREATE UNIQUE INDEX messages_by_author_client ON messages(author_id, client_id) WHERE client_id <> '';
 )sql";
 
+// Version 2: blobs (avatars) in the database, for deployments without a shared UPLOAD_DIR.
+// Content-addressed: id is the hex SHA-256 of bytes, so a second put of the same id is a no-op.
+// A rowid table, not WITHOUT ROWID: its rows are large (up to megabytes), which WITHOUT ROWID
+// tables handle poorly.
+constexpr const char* kSchemaV2 = R"sql(
+CREATE TABLE blobs (
+  id         TEXT    PRIMARY KEY,
+  bytes      BLOB    NOT NULL,
+  created_at INTEGER
+);
+)sql";
+
 constexpr SqliteMigration kMigrations[] = {
     {1, "users, sessions, rooms, room_members, messages", kSchemaV1},
+    {2, "blobs", kSchemaV2},
 };
 
 }  // namespace

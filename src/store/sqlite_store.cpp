@@ -407,6 +407,29 @@ std::vector<Message> SqliteStore::messages_after(int64_t room_id, int64_t after_
   return messages;
 }
 
+// ---- blobs ----
+
+void SqliteStore::put_blob(const std::string& id, std::string_view bytes) {
+  // CAST: the bytes are bound as text (which SQLite keeps byte for byte, NULs included) and
+  // stored as a BLOB value. Content-addressed, so an existing id keeps its bytes.
+  auto q = db_->query(
+      "INSERT INTO blobs (id, bytes, created_at) VALUES (?1, CAST(?2 AS BLOB), ?3) ON CONFLICT (id) DO NOTHING");
+  q.bind(1, id).bind(2, bytes).bind(3, now_ms()).run();
+}
+
+std::optional<std::string> SqliteStore::get_blob(const std::string& id) {
+  auto q = db_->query("SELECT bytes FROM blobs WHERE id = ?1");
+  q.bind(1, id);
+  if (!q.step()) return std::nullopt;
+  return q.text(0);  // read with its byte count: the whole blob
+}
+
+bool SqliteStore::delete_blob(const std::string& id) {
+  auto q = db_->query("DELETE FROM blobs WHERE id = ?1");
+  q.bind(1, id).run();
+  return db_->changes() > 0;
+}
+
 #undef DCHAT_USER_COLUMNS
 #undef DCHAT_ROOM_COLUMNS
 #undef DCHAT_MESSAGE_SELECT

@@ -66,6 +66,10 @@ class SqliteStore final : public Store {
   std::vector<Message> messages_before(int64_t room_id, int64_t before_seq, int limit) override;
   std::vector<Message> messages_after(int64_t room_id, int64_t after_seq, int limit) override;
 
+  void put_blob(const std::string& id, std::string_view bytes) override;
+  std::optional<std::string> get_blob(const std::string& id) override;
+  bool delete_blob(const std::string& id) override;
+
  private:
   std::optional<Room> find_public_room_by_key(const std::string& key);
   std::optional<Room> find_direct_room_by_key(const std::string& dm_key);

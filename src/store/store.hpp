@@ -11,6 +11,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace dchat::store {
@@ -117,6 +118,15 @@ class Store {
   virtual std::vector<Message> messages_before(int64_t room_id, int64_t before_seq, int limit) = 0;
   // Up to `limit` messages with seq > after_seq, oldest first.
   virtual std::vector<Message> messages_after(int64_t room_id, int64_t after_seq, int limit) = 0;
+
+  // ---- blobs (uploaded files kept in the database: see blob/db_blob_store.hpp) ----
+  // `id` is chosen by the caller (the content hash; the store does not check it). Idempotent:
+  // putting an id that exists keeps the stored bytes and succeeds, also when two connections
+  // race with the same id.
+  virtual void put_blob(const std::string& id, std::string_view bytes) = 0;
+  virtual std::optional<std::string> get_blob(const std::string& id) = 0;
+  // Returns whether something was removed.
+  virtual bool delete_blob(const std::string& id) = 0;
 };
 
 }  // namespace dchat::store

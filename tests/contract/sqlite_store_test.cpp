@@ -98,9 +98,32 @@ TEST(SqliteStore, RecordsEachMigrationOnce) {
     other.migrate();
   }
   RawConnection raw(path);
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2");
   EXPECT_EQ(raw.scalar("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'messages_by_author_client'"), "1");
+}
+
+TEST(SqliteStore, MigrateAddsBlobsToAVersion1Database) {
+  TempDirectory dir("chatd-sqlite-test");
+  const std::string path = (dir.path() / "chat.db").string();
+  SqliteStore(path).migrate();
+  {
+    // Make it look like a database a release with only version 1 created.
+    RawConnection raw(path);
+    ASSERT_EQ(raw.exec("DROP TABLE blobs"), SQLITE_OK);
+    ASSERT_EQ(raw.exec("DELETE FROM schema_migrations WHERE version = 2"), SQLITE_OK);
+  }
+  SqliteStore store(path);
+  store.migrate();
+  const std::string bytes("blob\0with nul", 13);
+  store.put_blob("id", bytes);
+  store.put_blob("id", "other");  // an existing id keeps its bytes
+  EXPECT_EQ(store.get_blob("id"), bytes);
+  RawConnection raw(path);
+  EXPECT_EQ(raw.scalar("SELECT typeof(bytes) FROM blobs WHERE id = 'id'"), "blob");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2");
+  EXPECT_TRUE(store.delete_blob("id"));
+  EXPECT_FALSE(store.delete_blob("id"));
 }
 
 TEST(SqliteStore, IdempotencyLookupUsesThePartialIndex) {

@@ -38,6 +38,10 @@ TEST(ChatMessages, TextIsTrimmedAndLimitedTo4000Characters) {
   EXPECT_TRUE(chat::normalize_message_text(emoji));
   EXPECT_FALSE(chat::normalize_message_text(" \n\t "));
   EXPECT_FALSE(chat::normalize_message_text("\xFF"));
+  EXPECT_EQ(chat::normalize_message_text("a\tb\r\nc"), "a\tb\r\nc");
+  EXPECT_FALSE(chat::normalize_message_text(std::string("a\0b", 3)));
+  EXPECT_FALSE(chat::normalize_message_text("a\x1b[31mred"));
+  EXPECT_FALSE(chat::normalize_message_text("a\x7f"));
 }
 
 TEST(ChatPasswords, HashAndVerify) {

@@ -1,0 +1,555 @@
+#include "broker/amqp_broker.hpp"
+
+#include <amqp.h>
+#include <amqp_tcp_socket.h>
+#include <poll.h>
+#include <spdlog/spdlog.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <random>
+#include <set>
+#include <stdexcept>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace dchat::broker {
+namespace {
+
+constexpr size_t kMaxQueuedPublishes = 16 * 1024;
+constexpr size_t kMaxQueuedBytes = 64 * 1024 * 1024;
+constexpr int64_t kBackoffFirstMs = 100;
+constexpr int64_t kBackoffMaxMs = 5000;
+constexpr int kFrameMax = 131072;
+constexpr amqp_channel_t kChannel = 1;
+constexpr int kPollMs = 500;            // idle wait; AMQP heartbeats are serviced at least this often
+constexpr int kDeliveriesPerRound = 256;  // then queued work gets its turn again
+
+int64_t amqp_backoff_ms(int attempt) {
+  const int shift = std::clamp(attempt - 1, 0, 16);
+  const int64_t base = std::min(kBackoffMaxMs, kBackoffFirstMs << shift);
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  std::uniform_int_distribution<int64_t> jitter(-base / 5, base / 5);
+  return std::clamp<int64_t>(base + jitter(rng), kBackoffFirstMs / 2, kBackoffMaxMs);
+}
+
+amqp_bytes_t amqp_view(const std::string& s) {
+  amqp_bytes_t b;
+  b.len = s.size();
+  b.bytes = const_cast<char*>(s.data());
+  return b;
+}
+
+std::string amqp_describe(const amqp_rpc_reply_t& r) {
+  switch (r.reply_type) {
+    case AMQP_RESPONSE_NORMAL:
+      return "ok";
+    case AMQP_RESPONSE_NONE:
+      return "no reply";
+    case AMQP_RESPONSE_LIBRARY_EXCEPTION:
+      return amqp_error_string2(r.library_error);
+    case AMQP_RESPONSE_SERVER_EXCEPTION:
+      if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+        auto* m = static_cast<amqp_connection_close_t*>(r.reply.decoded);
+        return "connection closed by the server: " + std::to_string(m->reply_code) + " " +
+               std::string(static_cast<const char*>(m->reply_text.bytes), m->reply_text.len);
+      }
+      if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+        auto* m = static_cast<amqp_channel_close_t*>(r.reply.decoded);
+        return "channel closed by the server: " + std::to_string(m->reply_code) + " " +
+               std::string(static_cast<const char*>(m->reply_text.bytes), m->reply_text.len);
+      }
+      return "server exception (method " + std::to_string(r.reply.id) + ")";
+  }
+  return "unknown reply";
+}
+
+void log_once(std::atomic<bool>& flag, const char* what, std::string_view detail) {
+  if (!flag.exchange(true)) spdlog::warn("broker amqp: {}: {} (logged once)", what, detail);
+}
+
+// An error that ends the current connection (the worker then reconnects).
+struct ConnectionLost : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+}  // namespace
+
+AmqpSettings AmqpSettings::from_url(std::string_view url) {
+  std::vector<char> buf(url.begin(), url.end());
+  buf.push_back('\0');
+  amqp_connection_info info;
+  amqp_default_connection_info(&info);
+  if (amqp_parse_url(buf.data(), &info) != AMQP_STATUS_OK)
+    throw std::invalid_argument("malformed AMQP URL (expected amqp://user:password@host:port/vhost)");
+  if (info.ssl) throw std::invalid_argument("amqps:// (TLS) is not supported");
+  AmqpSettings s;
+  s.host = info.host ? info.host : "localhost";
+  s.port = info.port;
+  s.user = info.user ? info.user : "guest";
+  s.password = info.password ? info.password : "guest";
+  s.vhost = (info.vhost && *info.vhost) ? info.vhost : "/";
+  return s;
+}
+
+class AmqpBroker::Impl {
+ public:
+  explicit Impl(AmqpSettings settings) : s_(std::move(settings)) {
+    efd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (efd_ < 0) throw std::runtime_error("broker amqp: eventfd() failed");
+  }
+  ~Impl() {
+    if (efd_ >= 0) ::close(efd_);
+  }
+
+  void start(MessageHandler on_message, StateHandler on_state) {
+    std::lock_guard lock(mu_);
+    if (started_ || stopping_) return;
+    started_ = true;
+    on_message_ = std::move(on_message);
+    on_state_ = std::move(on_state);
+    worker_ = std::thread([this] { run(); });
+  }
+
+  void stop() {
+    std::lock_guard stop_lock(stop_mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    {
+      std::lock_guard lock(deliver_mu_);
+      delivering_ = false;
+    }
+    {
+      std::lock_guard lock(mu_);
+      stopping_ = true;
+      ops_.clear();
+      queued_publishes_ = queued_bytes_ = 0;
+    }
+    cv_.notify_all();
+    wake();
+    if (worker_.joinable()) worker_.join();
+  }
+
+  void publish(std::string channel, std::string payload) {
+    if (!valid_channel(channel)) {
+      ++dropped_;
+      log_once(logged_invalid_, "publish on an invalid channel name dropped", channel.substr(0, 130));
+      return;
+    }
+    if (payload.size() > kMaxPayload) {
+      ++dropped_;
+      log_once(logged_oversize_, "payload larger than kMaxPayload dropped", channel);
+      return;
+    }
+    if (!connected_.load()) {
+      ++dropped_;
+      log_once(logged_down_, "not connected, publishes are dropped", channel);
+      return;
+    }
+    bool was_empty;
+    {
+      std::lock_guard lock(mu_);
+      if (stopping_ || !started_) {
+        ++dropped_;
+        return;
+      }
+      if (queued_publishes_ >= kMaxQueuedPublishes || queued_bytes_ + payload.size() > kMaxQueuedBytes) {
+        ++dropped_;
+        log_once(logged_full_, "publish queue full, publishes are dropped", channel);
+        return;
+      }
+      ++queued_publishes_;
+      queued_bytes_ += payload.size();
+      was_empty = ops_.empty();
+      ops_.push_back({true, epoch_, std::move(channel), std::move(payload)});
+    }
+    if (was_empty) wake();
+  }
+
+  void change(std::string channel, bool subscribe) {
+    if (!valid_channel(channel)) {
+      log_once(logged_invalid_sub_, "subscribe/unsubscribe with an invalid channel name ignored",
+               channel.substr(0, 130));
+      return;
+    }
+    bool was_empty;
+    {
+      std::lock_guard lock(mu_);
+      if (subscribe)
+        desired_.insert(channel);
+      else
+        desired_.erase(channel);
+      if (stopping_ || pending_.count(channel)) return;
+      pending_.insert(channel);
+      was_empty = ops_.empty();
+      ops_.push_back({false, 0, std::move(channel), {}});
+    }
+    if (was_empty) wake();
+  }
+
+  bool connected() const { return connected_.load(); }
+
+  BrokerStats stats() const {
+    BrokerStats st;
+    st.published = published_.load();
+    st.received = received_.load();
+    st.dropped = dropped_.load();
+    st.reconnects = reconnects_.load();
+    return st;
+  }
+
+ private:
+  struct Op {
+    bool publish;    // else: bring the binding of `channel` in line with desired_
+    uint64_t epoch;  // publishes: the connection they were made on
+    std::string channel;
+    std::string payload;
+  };
+
+  void wake() {
+    const uint64_t one = 1;
+    [[maybe_unused]] ssize_t n = ::write(efd_, &one, sizeof one);
+  }
+  void clear_wake() {
+    uint64_t v;
+    [[maybe_unused]] ssize_t n = ::read(efd_, &v, sizeof v);
+  }
+
+  bool stopping() {
+    std::lock_guard lock(mu_);
+    return stopping_;
+  }
+
+  // ---- the broker thread ----
+
+  void run() {
+    int failures = 0;
+    bool ever_connected = false;
+    while (!stopping()) {
+      std::string error;
+      if (!open_connection(error)) {
+        destroy_connection();
+        ++failures;
+        if (failures == 1)
+          spdlog::warn("broker amqp: cannot connect to {}:{}: {} (retrying with backoff)", s_.host, s_.port, error);
+        else
+          spdlog::debug("broker amqp: connect attempt {} failed: {}", failures, error);
+        discard_publishes();
+        std::unique_lock lock(mu_);
+        cv_.wait_for(lock, std::chrono::milliseconds(amqp_backoff_ms(failures)), [this] { return stopping_; });
+        continue;
+      }
+      failures = 0;
+      if (ever_connected) ++reconnects_;
+      ever_connected = true;
+      logged_down_ = false;
+      spdlog::info("broker amqp: connected to {}:{} (queue {})", s_.host, s_.port, queue_);
+      set_state(true);
+      bool graceful = false;
+      try {
+        serve();
+        graceful = true;  // stopping
+      } catch (const ConnectionLost& e) {
+        spdlog::warn("broker amqp: connection lost: {}", e.what());
+      }
+      {
+        std::lock_guard lock(mu_);
+        ++epoch_;
+      }
+      set_state(false);
+      if (graceful) close_gracefully();
+      destroy_connection();
+      discard_publishes();
+    }
+  }
+
+  bool check(const char* what, std::string& error) {
+    const amqp_rpc_reply_t r = amqp_get_rpc_reply(conn_);
+    if (r.reply_type == AMQP_RESPONSE_NORMAL) return true;
+    error = std::string(what) + ": " + amqp_describe(r);
+    return false;
+  }
+
+  bool open_connection(std::string& error) {
+    conn_ = amqp_new_connection();
+    if (!conn_) return error = "out of memory", false;
+    amqp_socket_t* socket = amqp_tcp_socket_new(conn_);
+    if (!socket) return error = "cannot create a socket", false;
+    timeval timeout{5, 0};
+    amqp_set_handshake_timeout(conn_, &timeout);
+    amqp_set_rpc_timeout(conn_, &timeout);
+    int rc = amqp_socket_open_noblock(socket, s_.host.c_str(), s_.port, &timeout);
+    if (rc != AMQP_STATUS_OK) return error = std::string("TCP connect: ") + amqp_error_string2(rc), false;
+    const amqp_rpc_reply_t login = amqp_login(conn_, s_.vhost.c_str(), 0, kFrameMax, s_.heartbeat_seconds,
+                                              AMQP_SASL_METHOD_PLAIN, s_.user.c_str(), s_.password.c_str());
+    if (login.reply_type != AMQP_RESPONSE_NORMAL) return error = "login: " + amqp_describe(login), false;
+    amqp_channel_open(conn_, kChannel);
+    if (!check("channel.open", error)) return false;
+    const std::string direct = "direct";
+    amqp_exchange_declare(conn_, kChannel, amqp_view(s_.exchange), amqp_view(direct), 0, 0, 0, 0, amqp_empty_table);
+    if (!check("exchange.declare", error)) return false;
+    amqp_queue_declare_ok_t* q = amqp_queue_declare(conn_, kChannel, amqp_empty_bytes, 0, 0, 1, 1, amqp_empty_table);
+    if (!q || !check("queue.declare", error)) {
+      if (error.empty()) error = "queue.declare: no reply";
+      return false;
+    }
+    queue_.assign(static_cast<const char*>(q->queue.bytes), q->queue.len);
+    bound_.clear();
+    std::vector<std::string> wanted;
+    {
+      std::lock_guard lock(mu_);
+      wanted.assign(desired_.begin(), desired_.end());
+    }
+    for (const auto& channel : wanted) {
+      amqp_queue_bind(conn_, kChannel, amqp_view(queue_), amqp_view(s_.exchange), amqp_view(channel),
+                      amqp_empty_table);
+      if (!check("queue.bind", error)) return false;
+      bound_.insert(channel);
+    }
+    amqp_basic_consume(conn_, kChannel, amqp_view(queue_), amqp_empty_bytes, 0, 1, 1, amqp_empty_table);
+    if (!check("basic.consume", error)) return false;
+    connected_ = true;
+    return true;
+  }
+
+  // Returns when stopping; throws ConnectionLost on any error.
+  void serve() {
+    const int fd = amqp_get_sockfd(conn_);
+    for (;;) {
+      clear_wake();
+      std::deque<Op> batch;
+      {
+        std::lock_guard lock(mu_);
+        if (stopping_) return;
+        batch.swap(ops_);
+        queued_publishes_ = queued_bytes_ = 0;
+      }
+      for (auto& op : batch) {
+        if (op.publish)
+          do_publish(op);
+        else
+          reconcile(op.channel);
+      }
+      read_deliveries();
+      if (amqp_frames_enqueued(conn_) || amqp_data_in_buffer(conn_)) continue;
+      pollfd fds[2] = {{fd, POLLIN, 0}, {efd_, POLLIN, 0}};
+      if (::poll(fds, 2, kPollMs) < 0 && errno != EINTR) throw ConnectionLost("poll() failed");
+    }
+  }
+
+  void do_publish(const Op& op) {
+    if (op.epoch != current_epoch()) {
+      ++dropped_;
+      log_once(logged_down_, "not connected, publishes are dropped", op.channel);
+      return;
+    }
+    amqp_bytes_t body;
+    body.len = op.payload.size();
+    body.bytes = const_cast<char*>(op.payload.data());
+    const int rc =
+        amqp_basic_publish(conn_, kChannel, amqp_view(s_.exchange), amqp_view(op.channel), 0, 0, nullptr, body);
+    if (rc != AMQP_STATUS_OK) {
+      ++dropped_;
+      throw ConnectionLost(std::string("basic.publish: ") + amqp_error_string2(rc));
+    }
+    ++published_;
+  }
+
+  uint64_t current_epoch() {
+    std::lock_guard lock(mu_);
+    return epoch_;
+  }
+
+  void reconcile(const std::string& channel) {
+    bool want;
+    {
+      std::lock_guard lock(mu_);
+      pending_.erase(channel);
+      want = desired_.count(channel) > 0;
+    }
+    const bool bound = bound_.count(channel) > 0;
+    std::string error;
+    if (want && !bound) {
+      amqp_queue_bind(conn_, kChannel, amqp_view(queue_), amqp_view(s_.exchange), amqp_view(channel),
+                      amqp_empty_table);
+      if (!check("queue.bind", error)) throw ConnectionLost(error);
+      bound_.insert(channel);
+    } else if (!want && bound) {
+      amqp_queue_unbind(conn_, kChannel, amqp_view(queue_), amqp_view(s_.exchange), amqp_view(channel),
+                        amqp_empty_table);
+      if (!check("queue.unbind", error)) throw ConnectionLost(error);
+      bound_.erase(channel);
+    }
+  }
+
+  void read_deliveries() {
+    for (int i = 0; i < kDeliveriesPerRound; ++i) {
+      timeval zero{0, 0};
+      amqp_envelope_t envelope;
+      amqp_maybe_release_buffers(conn_);
+      const amqp_rpc_reply_t r = amqp_consume_message(conn_, &envelope, &zero, 0);
+      if (r.reply_type == AMQP_RESPONSE_NORMAL) {
+        const std::string channel(static_cast<const char*>(envelope.routing_key.bytes), envelope.routing_key.len);
+        const std::string_view payload(static_cast<const char*>(envelope.message.body.bytes),
+                                       envelope.message.body.len);
+        deliver(channel, payload);
+        amqp_destroy_envelope(&envelope);
+        continue;
+      }
+      if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_TIMEOUT) return;
+      if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_UNEXPECTED_STATE) {
+        // A frame other than a delivery: a close from the server ends the connection.
+        amqp_frame_t frame;
+        const int rc = amqp_simple_wait_frame_noblock(conn_, &frame, &zero);
+        if (rc == AMQP_STATUS_TIMEOUT) return;
+        if (rc != AMQP_STATUS_OK) throw ConnectionLost(std::string("read: ") + amqp_error_string2(rc));
+        if (frame.frame_type == AMQP_FRAME_METHOD &&
+            (frame.payload.method.id == AMQP_CONNECTION_CLOSE_METHOD ||
+             frame.payload.method.id == AMQP_CHANNEL_CLOSE_METHOD))
+          throw ConnectionLost(frame.payload.method.id == AMQP_CONNECTION_CLOSE_METHOD ? "connection closed by the server"
+                                                                                       : "channel closed by the server");
+        if (frame.frame_type == AMQP_FRAME_METHOD && frame.payload.method.id == AMQP_BASIC_CANCEL_METHOD)
+          throw ConnectionLost("consumer cancelled by the server");
+        continue;  // anything else is of no interest
+      }
+      throw ConnectionLost("consume: " + amqp_describe(r));
+    }
+  }
+
+  void deliver(const std::string& channel, std::string_view payload) {
+    {
+      std::lock_guard lock(mu_);
+      if (!desired_.count(channel)) return;  // unsubscribed: the unbind may still be in flight
+    }
+    std::lock_guard lock(deliver_mu_);
+    if (!delivering_ || !on_message_) return;
+    ++received_;
+    try {
+      on_message_(channel, payload);
+    } catch (const std::exception& e) {
+      spdlog::error("broker amqp: message handler threw: {}", e.what());
+    }
+  }
+
+  void set_state(bool up) {
+    connected_ = up;
+    std::lock_guard lock(deliver_mu_);
+    if (!delivering_ || reported_ == up) return;
+    reported_ = up;
+    if (!on_state_) return;
+    try {
+      on_state_(up);
+    } catch (const std::exception& e) {
+      spdlog::error("broker amqp: state handler threw: {}", e.what());
+    }
+  }
+
+  // Publishes queued for a connection that is gone are dropped, not sent late.
+  void discard_publishes() {
+    std::lock_guard lock(mu_);
+    std::deque<Op> keep;
+    for (auto& op : ops_) {
+      if (op.publish)
+        ++dropped_;
+      else
+        keep.push_back(std::move(op));
+    }
+    ops_.swap(keep);
+    queued_publishes_ = queued_bytes_ = 0;
+  }
+
+  void close_gracefully() {
+    timeval timeout{1, 0};
+    amqp_set_rpc_timeout(conn_, &timeout);
+    amqp_channel_close(conn_, kChannel, AMQP_REPLY_SUCCESS);
+    amqp_connection_close(conn_, AMQP_REPLY_SUCCESS);
+  }
+
+  void destroy_connection() {
+    connected_ = false;
+    if (conn_) amqp_destroy_connection(conn_);
+    conn_ = nullptr;
+    bound_.clear();
+    queue_.clear();
+  }
+
+  const AmqpSettings s_;
+  int efd_ = -1;
+  MessageHandler on_message_;
+  StateHandler on_state_;
+
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Op> ops_;
+  size_t queued_publishes_ = 0;
+  size_t queued_bytes_ = 0;
+  std::set<std::string> desired_;
+  std::set<std::string> pending_;
+  uint64_t epoch_ = 0;  // incremented when a connection ends
+  bool started_ = false;
+  bool stopping_ = false;
+
+  std::mutex deliver_mu_;
+  bool delivering_ = true;
+  bool reported_ = false;
+
+  std::mutex stop_mu_;
+  bool stopped_ = false;
+
+  std::atomic<bool> connected_{false};
+  std::atomic<uint64_t> published_{0};
+  std::atomic<uint64_t> received_{0};
+  std::atomic<uint64_t> dropped_{0};
+  std::atomic<uint64_t> reconnects_{0};
+  std::atomic<bool> logged_invalid_{false};
+  std::atomic<bool> logged_invalid_sub_{false};
+  std::atomic<bool> logged_oversize_{false};
+  std::atomic<bool> logged_full_{false};
+  std::atomic<bool> logged_down_{false};
+
+  // The broker thread's own.
+  std::thread worker_;
+  amqp_connection_state_t conn_ = nullptr;
+  std::string queue_;
+  std::set<std::string> bound_;
+};
+
+AmqpBroker::AmqpBroker(AmqpSettings settings) : impl_(std::make_unique<Impl>(std::move(settings))) {}
+
+AmqpBroker::AmqpBroker(std::string_view url) : AmqpBroker(AmqpSettings::from_url(url)) {}
+
+AmqpBroker::AmqpBroker(std::string host, int port, std::string user, std::string password, std::string vhost)
+    : AmqpBroker([&] {
+        AmqpSettings s;
+        s.host = std::move(host);
+        s.port = port;
+        s.user = std::move(user);
+        s.password = std::move(password);
+        s.vhost = std::move(vhost);
+        return s;
+      }()) {}
+
+AmqpBroker::~AmqpBroker() { stop(); }
+
+void AmqpBroker::start(MessageHandler on_message, StateHandler on_state) {
+  impl_->start(std::move(on_message), std::move(on_state));
+}
+void AmqpBroker::stop() { impl_->stop(); }
+void AmqpBroker::publish(std::string channel, std::string payload) {
+  impl_->publish(std::move(channel), std::move(payload));
+}
+void AmqpBroker::subscribe(std::string channel) { impl_->change(std::move(channel), true); }
+void AmqpBroker::unsubscribe(std::string channel) { impl_->change(std::move(channel), false); }
+bool AmqpBroker::connected() const { return impl_->connected(); }
+BrokerStats AmqpBroker::stats() const { return impl_->stats(); }
+
+}  // namespace dchat::broker

@@ -1,0 +1,83 @@
+#pragma once
+// Broker over Redis pub/sub (hiredis async API on a private io_context and thread).
+//
+// Two connections: one in subscribe mode (SUBSCRIBE/UNSUBSCRIBE, receives "message" pushes),
+// one for PUBLISH. Payloads are sent binary-safe (%b). Both are (re)connected together with
+// capped exponential backoff; the subscriptions are replayed on every new connection.
+#include <atomic>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <thread>
+
+#include "broker/backoff.hpp"
+#include "broker/broker.hpp"
+#include "broker/publish_gate.hpp"
+
+struct redisAsyncContext;
+
+namespace dchat::broker {
+
+class RedisBroker final : public Broker {
+ public:
+  // host: an IP address or a name (resolved on the broker's thread); port: Redis' TCP port.
+  RedisBroker(std::string host, int port);
+  ~RedisBroker() override;
+
+  void start(MessageHandler on_message, StateHandler on_state) override;
+  void stop() override;
+  void publish(std::string channel, std::string payload) override;
+  void subscribe(std::string channel) override;
+  void unsubscribe(std::string channel) override;
+  bool connected() const override { return connected_.load(); }
+  BrokerStats stats() const override { return gate_.stats(); }
+  std::string_view kind() const override { return "redis"; }
+
+ private:
+  enum class Link { idle, connecting, up, waiting, stopped };
+
+  // All below run on the broker's thread.
+  void connect();
+  redisAsyncContext* open_context();
+  void link_down();
+  void on_up();
+  void shutdown();
+  void forget(const redisAsyncContext* ac);
+  void send_subscribe(const std::set<std::string>& channels);
+  void send_unsubscribe(const std::string& channel);
+  void on_sub_reply(void* reply);
+  static void connect_cb(const redisAsyncContext* ac, int status);
+  static void disconnect_cb(const redisAsyncContext* ac, int status);
+  static void sub_reply_cb(redisAsyncContext* ac, void* reply, void* privdata);
+  static void publish_reply_cb(redisAsyncContext* ac, void* reply, void* privdata);
+
+  const std::string host_;
+  const int port_;
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::thread thread_;
+  std::mutex lifecycle_mu_;
+  bool started_ = false, stopped_ = false;
+  PublishGate gate_{"redis"};
+  std::atomic<bool> connected_{false};
+
+  // Broker thread only.
+  MessageHandler on_message_;
+  StateHandler on_state_;
+  std::set<std::string> channels_;            // what the application subscribed to
+  std::map<std::string, int> unsubscribing_;  // UNSUBSCRIBEs sent, reply not yet received
+  redisAsyncContext* sub_ = nullptr;
+  redisAsyncContext* pub_ = nullptr;
+  bool sub_up_ = false, pub_up_ = false;
+  Link link_ = Link::idle;
+  bool ever_connected_ = false;
+  Backoff backoff_;
+  boost::asio::steady_timer retry_timer_{io_};
+};
+
+}  // namespace dchat::broker

@@ -1,0 +1,77 @@
+#pragma once
+// The Store on PostgreSQL (libpq), for several chatd replicas sharing one database. Each PgStore
+// object is one connection; give every store worker thread its own object. Same semantics as
+// SqliteStore (see sqlite_store.hpp for the rules store.hpp leaves open; the contract suite holds
+// both to them), with PostgreSQL's ways of keeping them under concurrent writers:
+// - message seq: UPDATE rooms SET last_seq = last_seq + 1 ... RETURNING and the INSERT run in one
+//   transaction; the row lock on the room serialises writers of that room across connections and
+//   processes, and a failure rolls the bump back, so seqs stay gap-free and unique;
+// - idempotent appends: a unique index on (author_id, client_id); the INSERT uses ON CONFLICT DO
+//   NOTHING, so a racing duplicate rolls its transaction back and returns the first message;
+// - direct rooms and public rooms: INSERT ... ON CONFLICT DO NOTHING on their unique keys;
+// - migrations: see pg_migrations.hpp (advisory lock).
+// Errors: unique violations are StoreError(conflict), missing references not_found, and a lost
+// connection (server restart, pg_terminate_backend) unavailable for the call that noticed; the
+// next call reconnects by itself (see pg_connection.hpp).
+#include <memory>
+#include <string>
+
+#include "store/pg_connection.hpp"
+#include "store/store.hpp"
+
+namespace dchat::store {
+
+class PgStore final : public Store {
+ public:
+  // Connects to `url` (postgres://user:pass@host:port/db). Throws StoreError(unavailable) when the
+  // server cannot be reached. Call migrate() before anything else.
+  explicit PgStore(const std::string& url, PgSettings settings = {});
+  ~PgStore() override;
+  PgStore(const PgStore&) = delete;
+  PgStore& operator=(const PgStore&) = delete;
+
+  void migrate() override;
+
+  std::optional<UserCredentials> find_credentials(const std::string& name) override;
+  std::optional<User> find_user(int64_t id) override;
+  std::optional<User> find_user_by_name(const std::string& name) override;
+  User create_user(const std::string& name, const std::string& password_hash, int64_t now) override;
+  void set_avatar(int64_t user_id, const std::string& blob_id, const std::string& small_blob_id) override;
+
+  void create_session(const SessionRecord& session) override;
+  std::optional<SessionRecord> find_session(const std::string& token_hash, int64_t now) override;
+  void extend_session(const std::string& token_hash, int64_t expires_at) override;
+  void delete_session(const std::string& token_hash) override;
+  size_t delete_expired_sessions(int64_t now) override;
+
+  Room ensure_public_room(const std::string& name, int64_t created_by, int64_t now) override;
+  Room create_public_room(const std::string& name, int64_t created_by, int64_t now) override;
+  std::optional<Room> find_room(int64_t room_id) override;
+  std::vector<Room> public_rooms() override;
+  Room direct_room(int64_t user_a, int64_t user_b, int64_t now) override;
+  std::vector<Room> rooms_of(int64_t user_id) override;
+  void add_member(int64_t room_id, int64_t user_id, int64_t now) override;
+  void remove_member(int64_t room_id, int64_t user_id) override;
+  bool is_member(int64_t room_id, int64_t user_id) override;
+
+  AppendResult append_message(int64_t room_id, int64_t author_id, const std::string& text,
+                              const std::string& client_id, int64_t now) override;
+  std::vector<Message> messages_before(int64_t room_id, int64_t before_seq, int limit) override;
+  std::vector<Message> messages_after(int64_t room_id, int64_t after_seq, int limit) override;
+
+  void put_blob(const std::string& id, std::string_view bytes) override;
+  std::optional<std::string> get_blob(const std::string& id) override;
+  bool delete_blob(const std::string& id) override;
+
+  // The server process of the current connection (tests, diagnostics).
+  int backend_pid() { return db_->backend_pid(); }
+
+ private:
+  std::optional<Room> find_public_room_by_key(const std::string& key);
+  std::optional<Room> find_direct_room_by_key(const std::string& dm_key);
+  std::optional<Message> find_message_by_client_id(int64_t author_id, const std::string& client_id);
+
+  std::unique_ptr<PgConnection> db_;
+};
+
+}  // namespace dchat::store

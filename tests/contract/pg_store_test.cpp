@@ -1,0 +1,293 @@
+// What only PgStore has, beyond the shared contract: writers on several connections at once
+// (seq, idempotency, migrations), and recovering by itself when the server ends its sessions.
+// Each test runs on a fresh database of the test server (TEST_DATABASE_URL; see
+// pg_test_database.hpp).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <barrier>
+#include <chrono>
+#include <latch>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "pg_test_database.hpp"
+#include "store/pg_store.hpp"
+
+namespace dchat::store {
+namespace {
+
+using contract::PgAdmin;
+using contract::TestDatabase;
+using Kind = StoreError::Kind;
+constexpr int64_t kNow = 1'700'000'000'000;
+
+template <class Action>
+std::optional<Kind> thrown_kind(Action&& action) {
+  try {
+    action();
+  } catch (const StoreError& e) {
+    return e.kind;
+  }
+  return std::nullopt;
+}
+
+std::vector<int64_t> range(int64_t first, int64_t last) {
+  std::vector<int64_t> out;
+  for (int64_t i = first; i <= last; ++i) out.push_back(i);
+  return out;
+}
+
+class PostgresStore : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    database_ = std::make_unique<TestDatabase>();
+    store_ = open();
+  }
+  void TearDown() override {
+    store_.reset();
+    database_.reset();
+  }
+  std::unique_ptr<PgStore> open(PgSettings settings = {}) {
+    auto store = std::make_unique<PgStore>(database_->url(), settings);
+    store->migrate();
+    return store;
+  }
+  PgStore& store() { return *store_; }
+  TestDatabase& database() { return *database_; }
+
+  std::unique_ptr<TestDatabase> database_;
+  std::unique_ptr<PgStore> store_;
+};
+
+TEST_F(PostgresStore, ManyThreadsOnTwoConnectionsEachGetGapFreeSeqs) {
+  // Four threads share two connections (two store workers' worth, taking turns per call, as the
+  // StoreExecutor never does but a pool might) and two more have their own: every append from
+  // every connection must get its own seq, 1..N without a hole.
+  constexpr int kThreads = 6, kEach = 60;
+  const User alice = store().create_user("alice", "h", kNow);
+  const Room room = store().ensure_public_room("general", 0, kNow);
+  std::unique_ptr<PgStore> shared[2] = {open(), open()};
+  std::mutex shared_mutex[2];
+  std::vector<std::vector<int64_t>> seqs(kThreads);
+  std::latch start(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        std::unique_ptr<PgStore> own = t >= 4 ? open() : nullptr;
+        start.arrive_and_wait();
+        for (int i = 0; i < kEach; ++i) {
+          AppendResult r;
+          if (own) {
+            r = own->append_message(room.id, alice.id, "m", "", kNow);
+          } else {
+            std::lock_guard lock(shared_mutex[t % 2]);
+            r = shared[t % 2]->append_message(room.id, alice.id, "m", "", kNow);
+          }
+          seqs[t].push_back(r.message.seq);
+        }
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << "thread " << t << ": " << e.what();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  std::vector<int64_t> all;
+  for (const auto& s : seqs) {
+    EXPECT_TRUE(std::is_sorted(s.begin(), s.end()));
+    all.insert(all.end(), s.begin(), s.end());
+  }
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all, range(1, kThreads * kEach));
+  EXPECT_EQ(store().find_room(room.id)->last_seq, kThreads * kEach);
+  PgAdmin direct(database().url());
+  EXPECT_EQ(direct.scalar("SELECT count(DISTINCT seq) || '/' || count(*) || '/' || max(seq) FROM messages"),
+            std::to_string(kThreads * kEach) + "/" + std::to_string(kThreads * kEach) + "/" +
+                std::to_string(kThreads * kEach));
+}
+
+TEST_F(PostgresStore, RacingAppendsWithTheSameClientIdStoreOneMessage) {
+  constexpr int kThreads = 4, kMessages = 40;
+  const User alice = store().create_user("alice", "h", kNow);
+  const Room room = store().ensure_public_room("general", 0, kNow);
+  std::vector<std::vector<AppendResult>> results(kThreads);
+  std::barrier round(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::unique_ptr<PgStore> own;
+      try {
+        own = open();
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+      }
+      for (int i = 0; i < kMessages; ++i) {
+        round.arrive_and_wait();  // every thread sends message i at the same instant
+        if (!own) continue;
+        try {
+          results[t].push_back(own->append_message(room.id, alice.id, "m" + std::to_string(i),
+                                                   "c-" + std::to_string(i), kNow));
+        } catch (const std::exception& e) {
+          ADD_FAILURE() << "thread " << t << " message " << i << ": " << e.what();
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (int t = 0; t < kThreads; ++t) ASSERT_EQ(results[t].size(), static_cast<size_t>(kMessages));
+  for (int i = 0; i < kMessages; ++i) {
+    int stored = 0;
+    for (int t = 0; t < kThreads; ++t) {
+      stored += results[t][i].duplicate ? 0 : 1;
+      EXPECT_EQ(results[t][i].message.id, results[0][i].message.id) << "c-" << i;
+      EXPECT_EQ(results[t][i].message.seq, results[0][i].message.seq) << "c-" << i;
+      EXPECT_EQ(results[t][i].message.text, "m" + std::to_string(i));
+    }
+    EXPECT_EQ(stored, 1) << "c-" << i << " stored exactly once";
+  }
+  // The losers' seq bumps were rolled back: no holes.
+  std::vector<int64_t> seqs;
+  for (const Message& m : store().messages_after(room.id, 0, 1000)) seqs.push_back(m.seq);
+  EXPECT_EQ(seqs, range(1, kMessages));
+  EXPECT_EQ(store().find_room(room.id)->last_seq, kMessages);
+}
+
+TEST_F(PostgresStore, AFailedInsertRollsTheSeqBack) {
+  const User alice = store().create_user("alice", "h", kNow);
+  const Room room = store().ensure_public_room("general", 0, kNow);
+  EXPECT_EQ(store().append_message(room.id, alice.id, "one", "", kNow).message.seq, 1);
+  // PostgreSQL text cannot hold NUL: the insert fails after the seq was bumped. The text must be
+  // refused (not cut at the NUL) and the bump undone.
+  EXPECT_EQ(thrown_kind([&] { store().append_message(room.id, alice.id, std::string("a\0b", 3), "c-x", kNow); }),
+            Kind::unavailable);
+  EXPECT_EQ(store().append_message(room.id, alice.id, "two", "c-x", kNow).message.seq, 2);
+  EXPECT_EQ(store().find_room(room.id)->last_seq, 2);
+}
+
+TEST_F(PostgresStore, RecoversAfterTheServerEndsTheSession) {
+  const User alice = store().create_user("alice", "h", kNow);
+  const Room room = store().ensure_public_room("general", 0, kNow);
+  const int old_pid = store().backend_pid();
+  for (int round = 0; round < 3; ++round) {
+    ASSERT_GE(database().admin().terminate_sessions(database().name()), 1);
+    // The first call after the kill finds the connection dead: it throws unavailable with a
+    // clear message (or, had libpq already noticed, reconnects and succeeds).
+    try {
+      store().append_message(room.id, alice.id, "during " + std::to_string(round), "", kNow);
+    } catch (const StoreError& e) {
+      RecordProperty("first_call_after_kill_" + std::to_string(round), e.what());
+      EXPECT_EQ(e.kind, Kind::unavailable);
+      EXPECT_NE(std::string(e.what()).find("connection"), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find("reconnect"), std::string::npos) << e.what();
+    }
+    // The next call reconnects by itself: no new store object, no restart.
+    const AppendResult r = store().append_message(room.id, alice.id, "after " + std::to_string(round), "", kNow);
+    EXPECT_FALSE(r.duplicate);
+    EXPECT_EQ(store().find_user(alice.id)->name, "alice");
+  }
+  EXPECT_NE(store().backend_pid(), old_pid);
+  // Whatever happened to the calls that failed, the seqs are still gap-free.
+  std::vector<int64_t> seqs;
+  for (const Message& m : store().messages_after(room.id, 0, 100)) seqs.push_back(m.seq);
+  EXPECT_EQ(seqs, range(1, store().find_room(room.id)->last_seq));
+}
+
+TEST_F(PostgresStore, UnreachableServerIsUnavailableAndHidesThePassword) {
+  const auto started = std::chrono::steady_clock::now();
+  try {
+    PgStore unreachable("postgres://chat:s3cret@127.0.0.1:1/chat");
+    FAIL() << "connected to port 1?";
+  } catch (const StoreError& e) {
+    EXPECT_EQ(e.kind, Kind::unavailable);
+    const std::string what = e.what();
+    EXPECT_NE(what.find("cannot connect"), std::string::npos) << what;
+    EXPECT_EQ(what.find("s3cret"), std::string::npos) << what;
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+}
+
+TEST_F(PostgresStore, StatementTimeoutBoundsAWaitForALockedRoom) {
+  const User alice = store().create_user("alice", "h", kNow);
+  const Room room = store().ensure_public_room("general", 0, kNow);
+  PgSettings quick;
+  quick.statement_timeout = std::chrono::milliseconds(300);
+  std::unique_ptr<PgStore> impatient = open(quick);
+  // Another session holds the room's row lock (a stuck writer).
+  PgAdmin locker(database().url());
+  locker.rows("BEGIN");
+  locker.rows("SELECT last_seq FROM rooms WHERE id = $1 FOR UPDATE", {std::to_string(room.id)});
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(thrown_kind([&] { impatient->append_message(room.id, alice.id, "stuck", "", kNow); }), Kind::unavailable);
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5));
+  locker.rows("ROLLBACK");
+  // Same connection, usable again, and the timed-out append left no hole.
+  EXPECT_EQ(impatient->append_message(room.id, alice.id, "free", "", kNow).message.seq, 1);
+}
+
+TEST_F(PostgresStore, ConcurrentMigrateFromManyConnectionsIsSafe) {
+  // A second, empty database, so that every connection races to create the schema.
+  TestDatabase fresh;
+  constexpr int kConnections = 6;
+  std::latch start(kConnections);
+  std::vector<std::string> errors(kConnections);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kConnections; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        PgStore own(fresh.url());
+        start.arrive_and_wait();
+        own.migrate();
+        own.migrate();
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const std::string& e : errors) EXPECT_EQ(e, "");
+  PgAdmin direct(fresh.url());
+  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2");
+  PgStore after(fresh.url());
+  EXPECT_EQ(after.create_user("bob", "h", kNow).name, "bob");
+}
+
+TEST_F(PostgresStore, MigrateBringsAnOlderSchemaUpToDate) {
+  // A database a release with only version 1 created.
+  PgAdmin direct(database().url());
+  direct.rows("DROP TABLE blobs");
+  direct.rows("DELETE FROM schema_migrations WHERE version = 2");
+  store().migrate();
+  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2");
+  store().put_blob(std::string(64, 'a'), "bytes");
+  EXPECT_EQ(store().get_blob(std::string(64, 'a')), "bytes");
+}
+
+TEST_F(PostgresStore, BlobsKeepEveryByteAndTheFirstPutWins) {
+  std::string bytes;
+  for (int i = 0; i < 256; ++i) bytes.push_back(static_cast<char>(i));
+  store().put_blob("id-1", bytes);
+  store().put_blob("id-1", "other bytes");  // same id again: kept as it was
+  EXPECT_EQ(store().get_blob("id-1"), bytes);
+  store().put_blob("empty", "");
+  EXPECT_EQ(store().get_blob("empty"), "");
+  EXPECT_FALSE(store().get_blob("missing").has_value());
+  EXPECT_TRUE(store().delete_blob("id-1"));
+  EXPECT_FALSE(store().delete_blob("id-1"));
+}
+
+TEST_F(PostgresStore, ValuesNeverBecomeSql) {
+  const std::string evil = "x'); DROP TABLE users; --";
+  const User user = store().create_user(evil, evil, kNow);
+  EXPECT_EQ(store().find_credentials(evil)->password_hash, evil);
+  store().create_session({evil, user.id, kNow + 1});
+  EXPECT_TRUE(store().find_session(evil, kNow).has_value());
+  EXPECT_EQ(store().ensure_public_room(evil, user.id, kNow).name, evil);
+}
+
+}  // namespace
+}  // namespace dchat::store
