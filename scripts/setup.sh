@@ -14,6 +14,11 @@ DEB_PACKAGES=(
   clang libclang-rt-14-dev
   # browser tests (driven by playwright-core from npm; never a downloaded browser)
   chromium
+  # servers the contract and cluster tests start as private instances (scripts/services.sh);
+  # none of them is started by the package installation here (no init system)
+  redis-server nats-server rabbitmq-server postgresql haproxy iproute2
+  # offline validation of the deployment files (no Docker engine is needed or started)
+  docker-compose
 )
 
 SUDO=""
