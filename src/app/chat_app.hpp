@@ -23,6 +23,7 @@ class ChatApp {
           core::ShardPool& pool, Cluster* cluster);
 
   store::StoreExecutor& store() { return *store_; }
+  const chat::Presence& presence() const { return *presence_; }
 
  private:
   std::unique_ptr<store::StoreExecutor> store_;

@@ -8,6 +8,8 @@
 #include "app/apps.hpp"
 #include "app/chat_app.hpp"
 #include "app/cluster_setup.hpp"
+#include "app/health_check.hpp"
+#include "app/operations.hpp"
 #include "config/config.hpp"
 #include "core/logging.hpp"
 #include "core/shard_pool.hpp"
@@ -27,15 +29,6 @@ engineio::Options engine_options(const config::Config& c) {
   o.max_outbox_bytes = c.max_outbox_bytes;
   o.allowed_origins = c.allowed_origins;
   return o;
-}
-
-http::RouteHandler json_route(boost::json::value body) {
-  return [body = std::move(body)](http::RequestContext& ctx) -> boost::asio::awaitable<http::Outcome> {
-    auto res = http::make_json_response(ctx.parser.get(), boost::beast::http::status::ok, body);
-    if (ctx.parser.content_length().value_or(0) > 0 || ctx.parser.chunked()) res.keep_alive(false);
-    const bool ok = co_await http::write_response(ctx, res);
-    co_return ok && res.keep_alive() ? http::Outcome::keep_alive : http::Outcome::close;
-  };
 }
 
 std::string executable_dir(const char* argv0) {
@@ -66,6 +59,8 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (cfg.mode == config::Mode::health_check) return app::run_health_check(cfg);
+
   try {
     core::ShardPool pool(cfg.threads ? cfg.threads : core::ShardPool::available_cpus());
     const auto options = engine_options(cfg);
@@ -76,7 +71,6 @@ int main(int argc, char** argv) {
     std::unique_ptr<app::ChatApp> chat;
 
     http::Router router;
-    router.exact("/healthz", json_route({{"status", "ok"}}));
     router.prefix("/socket.io/", engine_route(io.engine()));
 
     const char* mode = "chat";
@@ -92,25 +86,35 @@ int main(int argc, char** argv) {
         app::install_bench(io);
         break;
       case config::Mode::chat:
+      case config::Mode::health_check:  // handled above; never reaches here
         chat = std::make_unique<app::ChatApp>(cfg, io, router, executable_dir(argv[0]), pool, cluster.get());
         break;
     }
+
+    app::Operations operations(pool, io.engine(), chat.get(), cluster.get());
+    operations.install(router);
+    operations.start();
 
     http::Listener listener(pool, router);
     listener.listen(cfg.host, cfg.port);
     listener.start();
 
+    // SIGTERM/SIGINT: drain (see Operations::drain); a second signal stops at once.
     boost::asio::signal_set signals(pool.context(0), SIGINT, SIGTERM);
-    signals.async_wait([&](boost::system::error_code ec, int sig) {
+    std::function<void(boost::system::error_code, int)> on_signal = [&](boost::system::error_code ec, int sig) {
       if (ec) return;
-      spdlog::info("chatd: signal {} received, stopping", sig);
-      listener.stop();
-      io.engine().close_all(engineio::CloseReason::server_shutdown);
+      if (operations.draining()) {
+        spdlog::warn("chatd: signal {} again, stopping now", sig);
+        pool.stop();
+        return;
+      }
+      spdlog::info("chatd: signal {} received, draining", sig);
       if (echo) echo->close_all(engineio::CloseReason::server_shutdown);
-      // Let the close frames go out, then stop the loops.
-      auto timer = std::make_shared<boost::asio::steady_timer>(pool.context(0), std::chrono::milliseconds(200));
-      timer->async_wait([&pool, timer](boost::system::error_code) { pool.stop(); });
-    });
+      operations.drain(listener, std::chrono::milliseconds(cfg.drain_delay_ms),
+                       std::chrono::milliseconds(cfg.shutdown_grace_ms), [&pool] { pool.stop(); });
+      signals.async_wait(on_signal);
+    };
+    signals.async_wait(on_signal);
 
     spdlog::info("chatd: {} mode, listening on http://{}:{} with {} event loop(s)", mode, cfg.host, listener.port(),
                  pool.size());

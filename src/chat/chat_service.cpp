@@ -1,5 +1,6 @@
 #include "chat/chat_service.hpp"
 
+#include "core/metrics.hpp"
 #include "core/utf8.hpp"
 
 #include <boost/asio/bind_executor.hpp>
@@ -249,8 +250,10 @@ void ChatService::send_message(const SocketPtr& socket, Message&& msg, Ack ack) 
         if (!r) return reply(ack, storage_error(r.message));
         json::object& result = *r.value;
         // Stored first, then broadcast once: a resent duplicate is only acknowledged again.
-        if (result.at("ok").as_bool() && !result.at("duplicate").as_bool())
+        if (result.at("ok").as_bool() && !result.at("duplicate").as_bool()) {
+          core::metrics().messages_stored.inc();
           nsp_.to(room_channel(room)).emit("message", Message{json::array{result.at("message")}, {}});
+        }
         result.erase("duplicate");
         reply(ack, std::move(result));
       });

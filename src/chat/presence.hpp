@@ -23,6 +23,11 @@ class Presence {
   // Ordered by user id.
   virtual boost::json::array online(int64_t room_id) const;
 
+  // Rooms with at least one connection of this process in them.
+  size_t active_rooms() const {
+    std::lock_guard lock(mutex_);
+    return rooms_.size();
+  }
   // The users online in a room through this process's connections, by id.
   std::map<int64_t, boost::json::object> local_users(int64_t room_id) const;
   // Every room with local users, and who.

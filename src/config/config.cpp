@@ -204,6 +204,24 @@ std::vector<Option> options(Explicit& set) {
          return err;
        },
        true},
+      {"--shutdown-grace", "CHAT_SHUTDOWN_GRACE_MS", "10000",
+       "on SIGTERM: stop taking traffic, move clients away, finish in-flight work, exit within this (ms)",
+       [](Config& c, std::string_view v) {
+         return parse_number<uint32_t>(v, c.shutdown_grace_ms, 0, 3600000, "CHAT_SHUTDOWN_GRACE_MS");
+       }},
+      {"--drain-delay", "CHAT_DRAIN_DELAY_MS", "0",
+       "on SIGTERM: keep serving this long with /readyz at 503 before moving clients away (ms)",
+       [](Config& c, std::string_view v) {
+         return parse_number<uint32_t>(v, c.drain_delay_ms, 0, 3600000, "CHAT_DRAIN_DELAY_MS");
+       }},
+      {"--health-check", "", "", "ask the chatd on 127.0.0.1:PORT for /healthz and exit 0 (healthy) or 1 (for Docker)",
+       [](Config& c, std::string_view v) {
+         bool on = false;
+         auto err = parse_bool(v, on, "--health-check");
+         if (on) c.mode = Mode::health_check;
+         return err;
+       },
+       true},
       {"--log-level", "LOG_LEVEL", "info", "trace, debug, info, warn, error or off",
        [](Config& c, std::string_view v) {
          static const std::set<std::string_view> ok{"trace", "debug", "info", "warn", "error", "off"};

@@ -7,7 +7,7 @@
 
 namespace dchat::config {
 
-enum class Mode { chat, conformance, bench };
+enum class Mode { chat, conformance, bench, health_check };
 
 struct Config {
   std::string host = "0.0.0.0";
@@ -50,6 +50,13 @@ struct Config {
   std::string rabbit_vhost = "/";
   std::string replica_name;              // in logs and /metrics; default: the host name
   uint32_t cluster_heartbeat_ms = 2000;  // replicas missing 4 heartbeats count as gone
+
+  // SIGTERM: readiness goes false, new connections are refused, clients are told to reconnect
+  // (elsewhere), in-flight work finishes; the process exits within this.
+  uint32_t shutdown_grace_ms = 10000;
+  // Before that: how long to keep serving while /readyz already says 503, so load balancers and
+  // Kubernetes endpoints stop sending new clients first.
+  uint32_t drain_delay_ms = 0;
 
   Mode mode = Mode::chat;
   std::string log_level = "info";

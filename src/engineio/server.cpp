@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/random_id.hpp"
+#include "core/metrics.hpp"
 #include "engineio/websocket_transport.hpp"
 #include "http/responses.hpp"
 #include "http/ws_handshake.hpp"
@@ -178,6 +179,7 @@ asio::awaitable<std::shared_ptr<WebSocketTransport>> accept(http::RequestContext
 asio::awaitable<Outcome> Server::handshake(http::RequestContext& ctx, bool websocket) {
   auto& io = pool_.context(ctx.shard);
   auto session = std::make_shared<Session>(io, ctx.shard, core::random_id(18), options_, registry_, handshake_info(ctx));
+  core::metrics().connections_opened.inc();
   if (websocket) {
     auto ws = co_await accept(ctx, options_.max_payload);
     if (!ws) co_return co_await fail(ctx, Error::bad_request);

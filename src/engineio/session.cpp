@@ -1,5 +1,7 @@
 #include "engineio/session.hpp"
 
+#include "core/metrics.hpp"
+
 #include <spdlog/spdlog.h>
 
 #include "engineio/session_registry.hpp"
@@ -39,6 +41,7 @@ bool Session::send(std::span<const WirePacketPtr> packets, bool is_volatile) {
   for (size_t i = 0; i < packets.size(); ++i) {
     switch (outbox_.push(packets[i], is_volatile)) {
       case Outbox::Push::ok:
+        core::metrics().packets_out.inc();
         break;
       case Outbox::Push::dropped:
         // Attachments of a dropped volatile event would be meaningless alone.
@@ -46,6 +49,7 @@ bool Session::send(std::span<const WirePacketPtr> packets, bool is_volatile) {
       case Outbox::Push::full:
         spdlog::warn("engine.io: session {} cannot keep up ({} packets queued), disconnecting", sid_, outbox_.size());
         outbox_.clear();
+        core::metrics().slow_clients_dropped.inc();
         close(CloseReason::slow_client);
         return false;
     }

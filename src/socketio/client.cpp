@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/random_id.hpp"
+#include "core/metrics.hpp"
 #include "socketio/namespace.hpp"
 #include "socketio/server.hpp"
 #include "socketio/socket.hpp"
@@ -52,6 +53,7 @@ void Client::on_message(std::string_view data, bool binary) {
     return;
   }
   if (binary_packet_) return protocol_error("text packet while waiting for attachments");
+  core::metrics().packets_in.inc();
   auto decoded = decode(data);
   if (!decoded.packet) return protocol_error(decoded.error);
   if (decoded.packet->attachments > 0) {

@@ -1,5 +1,7 @@
 #include "socketio/namespace.hpp"
 
+#include "core/metrics.hpp"
+
 #include "socketio/socket.hpp"
 
 namespace dchat::socketio {
@@ -38,6 +40,7 @@ void Namespace::disconnected(const std::shared_ptr<Socket>& socket, std::string_
 }
 
 void BroadcastOperator::emit(std::string_view event, const Message& message) {
+  core::metrics().broadcasts.inc();
   nsp_->adapter().broadcast(encode_event_packet(nsp_->name(), event, message), options_);
 }
 

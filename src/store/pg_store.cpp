@@ -99,6 +99,8 @@ PgStore::~PgStore() = default;
 
 void PgStore::migrate() { apply_pg_migrations(*db_, now_ms()); }
 
+void PgStore::ping() { db_->query("SELECT 1"); }
+
 // ---- users ----
 
 std::optional<UserCredentials> PgStore::find_credentials(const std::string& name) {

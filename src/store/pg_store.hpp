@@ -31,6 +31,7 @@ class PgStore final : public Store {
   PgStore& operator=(const PgStore&) = delete;
 
   void migrate() override;
+  void ping() override;
 
   std::optional<UserCredentials> find_credentials(const std::string& name) override;
   std::optional<User> find_user(int64_t id) override;

@@ -112,6 +112,11 @@ std::optional<UserCredentials> SqliteStore::find_credentials(const std::string& 
   return credentials;
 }
 
+void SqliteStore::ping() {
+  auto q = db_->query("SELECT 1");
+  q.step();
+}
+
 std::optional<User> SqliteStore::find_user(int64_t id) {
   auto q = db_->query("SELECT " DCHAT_USER_COLUMNS " FROM users u WHERE u.id = ?1");
   q.bind(1, id);

@@ -38,6 +38,7 @@ class SqliteStore final : public Store {
   SqliteStore& operator=(const SqliteStore&) = delete;
 
   void migrate() override;
+  void ping() override;
 
   std::optional<UserCredentials> find_credentials(const std::string& name) override;
   std::optional<User> find_user(int64_t id) override;

@@ -75,6 +75,8 @@ class Store {
 
   // Applies pending schema migrations (idempotent); called once at start-up.
   virtual void migrate() = 0;
+  // A round trip to the database (readiness checks); throws StoreError(unavailable) when it fails.
+  virtual void ping() = 0;
 
   // ---- users ----
   // Lookup by name is case-insensitive (names are compared by their lower-case form).

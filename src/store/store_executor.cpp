@@ -34,6 +34,7 @@ void StoreExecutor::submit(std::unique_ptr<Job> job) {
   {
     std::lock_guard lock(mutex_);
     if (!stopping_ && queue_.size() < max_queue_) {
+      ++in_flight_;
       queue_.push_back(std::move(job));
       ready_.notify_one();
       return;
@@ -54,6 +55,7 @@ void StoreExecutor::worker(std::unique_ptr<Store> store) {
       queue_.pop_front();
     }
     job->run(store.get());
+    --in_flight_;
   }
 }
 

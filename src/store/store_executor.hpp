@@ -9,6 +9,8 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -20,6 +22,7 @@
 #include <type_traits>
 #include <vector>
 
+#include "core/metrics.hpp"
 #include "store/store.hpp"
 
 namespace dchat::store {
@@ -49,6 +52,7 @@ class StoreExecutor {
           using Handler = decltype(handler);
           struct Task : Job {
             Handler handler;
+            std::chrono::steady_clock::time_point submitted = std::chrono::steady_clock::now();
             std::function<T(Store&)> job;
             boost::asio::executor_work_guard<boost::asio::associated_executor_t<Handler>> work;
             Task(Handler h, std::function<T(Store&)> j)
@@ -68,6 +72,9 @@ class StoreExecutor {
                   result.message = e.what();
                 }
               }
+              if (store)
+                core::metrics().store_seconds.observe(
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - submitted).count());
               auto ex = work.get_executor();
               boost::asio::post(ex, [h = std::move(handler), r = std::move(result)]() mutable { h(std::move(r)); });
               work.reset();
@@ -79,6 +86,8 @@ class StoreExecutor {
   }
 
   size_t queued() const;
+  // Jobs queued or running: 0 when every request handed in so far has completed.
+  size_t in_flight() const { return in_flight_.load(); }
 
  private:
   struct Job {
@@ -88,6 +97,7 @@ class StoreExecutor {
   void submit(std::unique_ptr<Job> job);
   void worker(std::unique_ptr<Store> store);
 
+  std::atomic<size_t> in_flight_{0};
   size_t max_queue_;
   mutable std::mutex mutex_;
   std::condition_variable ready_;

@@ -88,7 +88,9 @@ export async function until(predicate, ms = 3000, what = "condition") {
  * across restarts.
  */
 export class ChatServer {
-  constructor() {
+  /** `args`: extra chatd flags (e.g. ["--log-format", "json"]). */
+  constructor({ args = [] } = {}) {
+    this.extraArgs = args;
     this.dir = mkdtempSync(path.join(os.tmpdir(), "chatd-scenario-"));
     // The upload dir is nested, so that a "../../x" escaping it still lands inside this.dir,
     // where the avatar test can look for it.
@@ -143,6 +145,7 @@ export class ChatServer {
         "--upload-dir", this.uploadDir,
         "--web-dir", this.webDir,
         "--log-level", "debug",
+        ...this.extraArgs,
       ];
       this.chunks.push(`\n=== chatd ${args.join(" ")} ===\n`);
       const proc = spawn(CHATD, args, { stdio: ["ignore", "pipe", "pipe"], env: serverEnv() });
@@ -241,10 +244,10 @@ export class ChatServer {
  * every client closed and the server checked after each test, the server stopped (clean exit
  * asserted) after the file.
  */
-export function useChat({ setup } = {}) {
+export function useChat({ setup, args } = {}) {
   const fx = { server: null };
   before(async () => {
-    fx.server = new ChatServer();
+    fx.server = new ChatServer({ args });
     await fx.server.start();
     // Runs in the same hook: a second top-level before() may start before this one finishes.
     if (setup) await setup(fx.server);

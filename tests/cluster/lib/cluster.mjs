@@ -209,8 +209,9 @@ export class Replica {
  * upload directory (BLOB_STORE=fs) or blobs in the database (BLOB_STORE=db).
  */
 export class Cluster {
-  constructor(label) {
+  constructor(label, env = {}) {
     this.label = label;
+    this.extraEnv = env;
     this.dir = path.join(state.workDir, label);
     mkdirSync(this.dir, { recursive: true });
     this.uploadDir = path.join(this.dir, "uploads");
@@ -249,6 +250,7 @@ export class Cluster {
       CHAT_WEB_DIR: this.webDir,
       // A SIGKILLed replica makes no exit report anyway; the stopped ones are checked for leaks.
       ASAN_OPTIONS: "detect_leaks=1",
+      ...this.extraEnv,
       ...extra,
     });
   }
@@ -342,10 +344,10 @@ export class Cluster {
  * Per-file fixture: a fresh cluster before the file's tests, every client closed and the replicas
  * checked after each test, the replicas stopped (clean exits asserted) after the file.
  */
-export function useCluster(label, { closeClients } = {}) {
+export function useCluster(label, { closeClients, env } = {}) {
   const fx = { cluster: null };
   before(async () => {
-    fx.cluster = new Cluster(label);
+    fx.cluster = new Cluster(label, env);
     await fx.cluster.start();
   });
   afterEach(async () => {

@@ -1,0 +1,176 @@
+#include "app/operations.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/metrics.hpp"
+#include "http/responses.hpp"
+
+namespace dchat::app {
+
+namespace {
+
+constexpr auto kProbeInterval = std::chrono::seconds(2);
+namespace http_ns = boost::beast::http;
+
+http::Outcome finish(bool written, const http::Response& res) {
+  return written && res.keep_alive() ? http::Outcome::keep_alive : http::Outcome::close;
+}
+
+}  // namespace
+
+Operations::Operations(core::ShardPool& pool, engineio::Server& engine, ChatApp* chat, Cluster* cluster)
+    : pool_(pool), engine_(engine), chat_(chat), cluster_(cluster), timer_(pool.context(0)) {
+  // Without a store there is nothing to probe.
+  store_ok_ = chat_ == nullptr;
+}
+
+Operations::~Operations() { lifeline_.cut(); }
+
+void Operations::install(http::Router& router) {
+  router.exact("/healthz", [](http::RequestContext& ctx) -> boost::asio::awaitable<http::Outcome> {
+    auto res = http::make_json_response(ctx.parser.get(), http_ns::status::ok, boost::json::object{{"status", "ok"}});
+    if (ctx.parser.content_length().value_or(0) > 0 || ctx.parser.chunked()) res.keep_alive(false);
+    const bool ok = co_await http::write_response(ctx, res);
+    co_return finish(ok, res);
+  });
+  router.exact("/readyz", [this](http::RequestContext& ctx) -> boost::asio::awaitable<http::Outcome> {
+    boost::json::array reasons;
+    if (draining_) reasons.push_back("draining");
+    if (!store_ok_) reasons.push_back(store_checked_ ? "store unreachable" : "store not checked yet");
+    if (cluster_ && !cluster_->broker->connected()) reasons.push_back("broker unreachable");
+    const bool ready = reasons.empty();
+    boost::json::object body{{"status", ready ? "ready" : "not_ready"}};
+    if (!ready) body["reasons"] = std::move(reasons);
+    auto res = http::make_json_response(ctx.parser.get(),
+                                        ready ? http_ns::status::ok : http_ns::status::service_unavailable, body);
+    if (ctx.parser.content_length().value_or(0) > 0 || ctx.parser.chunked()) res.keep_alive(false);
+    const bool ok = co_await http::write_response(ctx, res);
+    co_return finish(ok, res);
+  });
+  router.exact("/metrics", [this](http::RequestContext& ctx) -> boost::asio::awaitable<http::Outcome> {
+    auto res = http::make_response(ctx.parser.get(), http_ns::status::ok, render_metrics(),
+                                   "text/plain; version=0.0.4; charset=utf-8");
+    if (ctx.parser.content_length().value_or(0) > 0 || ctx.parser.chunked()) res.keep_alive(false);
+    const bool ok = co_await http::write_response(ctx, res);
+    co_return finish(ok, res);
+  });
+}
+
+void Operations::start() {
+  if (!chat_) return;
+  boost::asio::post(timer_.get_executor(), lifeline_.guard([this] { probe_store(); }));
+}
+
+void Operations::probe_store() {
+  // One probe at a time: a hanging database must not pile probes up in the store queue.
+  if (!probe_pending_.exchange(true)) {
+    chat_->store().async_run<bool>(
+        [](store::Store& s) {
+          s.ping();
+          return true;
+        },
+        boost::asio::bind_executor(timer_.get_executor(), lifeline_.guard([this](store::StoreResult<bool> r) {
+          const bool ok = static_cast<bool>(r);
+          const bool first = !store_checked_.exchange(true);
+          if (store_ok_.exchange(ok) != ok || (first && !ok)) {
+            if (ok) spdlog::info("readiness: the store answers again");
+            else spdlog::warn("readiness: the store does not answer: {}", r.message);
+          }
+          probe_pending_ = false;
+        })));
+  }
+  timer_.expires_after(kProbeInterval);
+  timer_.async_wait(lifeline_.guard([this](boost::system::error_code ec) {
+    if (!ec) probe_store();
+  }));
+}
+
+void Operations::drain(http::Listener& listener, std::chrono::milliseconds delay, std::chrono::milliseconds grace,
+                       std::function<void()> done) {
+  if (draining_.exchange(true)) return;
+  if (delay.count() == 0) return move_clients_away(listener, grace, std::move(done));
+  spdlog::info("drain: not ready; still serving for {} ms", delay.count());
+  auto timer = std::make_shared<boost::asio::steady_timer>(pool_.context(0), delay);
+  timer->async_wait([this, timer, &listener, grace, done = std::move(done)](boost::system::error_code) mutable {
+    move_clients_away(listener, grace, std::move(done));
+  });
+}
+
+void Operations::move_clients_away(http::Listener& listener, std::chrono::milliseconds grace,
+                                   std::function<void()> done) {
+  const auto deadline = std::chrono::steady_clock::now() + grace;
+  spdlog::info("drain: refusing new connections, closing {} session(s); exit within {} ms",
+               engine_.session_count(), grace.count());
+  listener.stop();
+  // Clients see their transport close and reconnect by themselves: through the load balancer,
+  // to another replica (this one no longer accepts).
+  engine_.close_all(engineio::CloseReason::server_shutdown);
+  auto timer = std::make_shared<boost::asio::steady_timer>(pool_.context(0));
+  auto check = std::make_shared<std::function<void()>>();
+  *check = [this, timer, check, deadline, done = std::move(done)]() {
+    const size_t store_work = chat_ ? chat_->store().in_flight() : 0;
+    const size_t sessions = engine_.session_count();
+    const bool over = std::chrono::steady_clock::now() >= deadline;
+    if ((store_work == 0 && sessions == 0) || over) {
+      if (over) spdlog::warn("drain: grace period over with {} store job(s), {} session(s) left", store_work, sessions);
+      else spdlog::info("drain: done");
+      // Let completions already posted (acks of stored messages) run before the loops stop.
+      timer->expires_after(std::chrono::milliseconds(100));
+      timer->async_wait([done, check](boost::system::error_code) {
+        done();
+        *check = nullptr;  // breaks the self-reference
+      });
+      return;
+    }
+    timer->expires_after(std::chrono::milliseconds(50));
+    timer->async_wait([check](boost::system::error_code) {
+      if (*check) (*check)();
+    });
+  };
+  (*check)();
+}
+
+std::string Operations::render_metrics() const {
+  auto& m = core::metrics();
+  std::string out;
+  out.reserve(4096);
+  core::render_gauge(out, "chatd_up", "1 while the process runs", 1);
+  core::render_gauge(out, "chatd_ready", "1 when /readyz answers 200", !draining_ && store_ok_ &&
+                                                                            (!cluster_ || cluster_->broker->connected()));
+  core::render_gauge(out, "chatd_draining", "1 after SIGTERM", draining_ ? 1 : 0);
+  core::render_gauge(out, "chatd_connections", "open Engine.IO sessions (connected clients)",
+                     static_cast<double>(engine_.session_count()));
+  core::render_counter(out, "chatd_connections_opened_total", "Engine.IO sessions opened", m.connections_opened.value());
+  core::render_counter(out, "chatd_slow_clients_dropped_total",
+                       "clients disconnected because they could not keep up (outbox full)",
+                       m.slow_clients_dropped.value());
+  core::render_counter(out, "chatd_packets_in_total", "Socket.IO packets received from clients", m.packets_in.value());
+  core::render_counter(out, "chatd_packets_out_total", "packets queued for clients (one per recipient)",
+                       m.packets_out.value());
+  core::render_counter(out, "chatd_broadcasts_total", "broadcasts emitted by this replica", m.broadcasts.value());
+  if (chat_) {
+    core::render_gauge(out, "chatd_rooms_active", "chat rooms with a client of this replica in them",
+                       static_cast<double>(chat_->presence().active_rooms()));
+    core::render_counter(out, "chatd_messages_stored_total", "chat messages stored through this replica",
+                         m.messages_stored.value());
+    core::render_gauge(out, "chatd_store_in_flight", "store jobs queued or running",
+                       static_cast<double>(chat_->store().in_flight()));
+    m.store_seconds.render(out, "chatd_store_seconds", "store job latency, queueing included");
+  }
+  if (cluster_) {
+    const auto stats = cluster_->broker->stats();
+    core::render_gauge(out, "chatd_broker_connected", "1 while the broker connection is up",
+                       cluster_->broker->connected() ? 1 : 0);
+    core::render_counter(out, "chatd_broker_published_total", "messages published to the broker", stats.published);
+    core::render_counter(out, "chatd_broker_received_total", "messages received from the broker", stats.received);
+    core::render_counter(out, "chatd_broker_dropped_total",
+                         "publishes dropped (broker down, queue full, too large)", stats.dropped);
+    core::render_counter(out, "chatd_broker_reconnects_total", "broker reconnections", stats.reconnects);
+    core::render_gauge(out, "chatd_cluster_nodes", "live replicas seen through the broker, this one included",
+                       static_cast<double>(cluster_->bus->node_count()));
+  }
+  return out;
+}
+
+}  // namespace dchat::app

@@ -1,0 +1,61 @@
+#pragma once
+// What platforms (Docker, Kubernetes, load balancers, Prometheus) ask of a replica:
+//   GET /healthz  the process is alive (always 200 while it serves HTTP);
+//   GET /readyz   200 when it should get traffic: the store answered its last probe, the broker
+//                 is connected (cluster mode) and it is not draining; 503 with the reasons else;
+//   GET /metrics  Prometheus text: connections, rooms, packets in/out, broadcasts, messages,
+//                 broker publish/receive/drops, store latency, slow clients dropped;
+// and the graceful drain on SIGTERM. Both probes answer from state kept by a background probe
+// (one store round trip every 2 s), so they cost nothing and never wait on the database.
+#include <boost/asio/steady_timer.hpp>
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "app/chat_app.hpp"
+#include "app/cluster_setup.hpp"
+#include "core/lifeline.hpp"
+#include "core/shard_pool.hpp"
+#include "engineio/server.hpp"
+#include "http/listener.hpp"
+#include "http/router.hpp"
+
+namespace dchat::app {
+
+class Operations {
+ public:
+  // chat and cluster may be null (other modes, one process).
+  Operations(core::ShardPool& pool, engineio::Server& engine, ChatApp* chat, Cluster* cluster);
+  ~Operations();
+
+  void install(http::Router& router);
+  void start();  // begins the store probe
+
+  // SIGTERM: not ready any more; after `delay` (still serving, so load balancers notice first)
+  // stop accepting, close every session (clients reconnect, and the load balancer sends them to
+  // another replica), let in-flight store work finish, then call `done` — at the latest `grace`
+  // after the delay. Runs on shard 0.
+  void drain(http::Listener& listener, std::chrono::milliseconds delay, std::chrono::milliseconds grace,
+             std::function<void()> done);
+  bool draining() const noexcept { return draining_; }
+
+ private:
+  void probe_store();
+  void move_clients_away(http::Listener& listener, std::chrono::milliseconds grace, std::function<void()> done);
+  std::string render_metrics() const;
+
+  core::ShardPool& pool_;
+  engineio::Server& engine_;
+  ChatApp* chat_;
+  Cluster* cluster_;
+  boost::asio::steady_timer timer_;
+  core::Lifeline lifeline_;
+  std::atomic<bool> draining_{false};
+  std::atomic<bool> store_ok_{false};
+  std::atomic<bool> store_checked_{false};
+  std::atomic<bool> probe_pending_{false};
+};
+
+}  // namespace dchat::app
