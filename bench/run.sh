@@ -7,6 +7,9 @@
 #   REPEATS=1 SCENARIOS=cost bench/run.sh
 #   RATES="100 200 300" bench/run.sh maxrate   chatd fanout once per rate (p99 < 200 ms, no loss?)
 #   bench/run.sh floor                 the raw-socket floor (one write() per frame) at R=50
+#   bench/run.sh cluster               fanout: chatd 1 process vs 2 replicas over each broker
+#                                      (redis nats amqp postgres), and the peer's 2 processes
+#                                      with its redis adapter; CLUSTER_RATE (100), BROKERS
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
@@ -58,8 +61,33 @@ case "${1:-suite}" in
     gcc -O2 -o floor/floor floor/floor.c
     for i in 1 2 3; do ./floor/floor 1000 50 10 1; done
     ;;
+  cluster)
+    # Brokers and PostgreSQL as private instances (scripts/services.sh), measured as extra pids.
+    RATE=${CLUSTER_RATE:-100}
+    FANOUT=(--fanout-args "--clients 1000 --senders 10 --rate $RATE --duration 20")
+    "$ROOT/scripts/services.sh" start postgres redis nats rabbitmq
+    SVC=$ROOT/build/services
+    pid_of() { case $1 in
+      redis) cat "$SVC/redis/redis.pid" ;; nats) cat "$SVC/nats/nats.pid" ;;
+      amqp) cat "$SVC/rabbitmq/rabbit.pid" ;; postgres) head -1 "$SVC/postgres/data/postmaster.pid" ;; esac; }
+    # Like the peer's redis, the brokers share CPU 0 with the servers (all their threads and,
+    # for PostgreSQL, all its processes).
+    for b in redis nats amqp; do taskset -apc 0 "$(pid_of $b)" >/dev/null; done
+    for p in $(pgrep -u postgres); do taskset -apc 0 "$p" >/dev/null; done
+    ./suite.sh --name chatd-1proc --scenarios fanout --repeats "$REPEATS" "${FANOUT[@]}" \
+      --results results/cluster-chatd-1proc.jsonl -- "${CHATD_CMD[@]}"
+    for broker in ${BROKERS:-redis nats amqp postgres}; do
+      env SCALABLE=true BROKER="$broker" REDIS_HOST=127.0.0.1 REDIS_PORT=56379 NATS_HOST=127.0.0.1 NATS_PORT=54222 \
+        RABBIT_HOST=127.0.0.1 RABBIT_PORT=55672 DATABASE_URL=postgres://postgres@127.0.0.1:55432/postgres \
+        ./suite.sh --name "chatd-2x-$broker" --procs 2 --scenarios fanout --repeats "$REPEATS" "${FANOUT[@]}" \
+        --extra-pid "$(pid_of "$broker")" --results "results/cluster-chatd-2x-$broker.jsonl" -- "${CHATD_CMD[@]}"
+    done
+    ./run-peer.sh redis --scenarios fanout --repeats "$REPEATS" "${FANOUT[@]}" \
+      --results "results/cluster-$PEER_NAME-redis2.jsonl"
+    node summarize.js results/cluster-*.jsonl
+    ;;
   *)
-    sed -n 2,12p "$0"
+    sed -n 2,14p "$0"
     exit 2
     ;;
 esac

@@ -54,3 +54,8 @@ npm_install() {
 }
 npm_install tests
 npm_install web
+
+# kubectl (with kustomize v5) validates the Kubernetes manifests in the deploy test. Debian 12
+# has no current kubectl package; the machine image provides one. Say so early when it is missing.
+command -v kubectl >/dev/null 2>&1 ||
+  echo "setup: warning: kubectl is not installed; the deploy test (kubectl kustomize) will fail" >&2
