@@ -74,11 +74,17 @@ case "${1:-suite}" in
     # for PostgreSQL, all its processes).
     for b in redis nats amqp; do taskset -apc 0 "$(pid_of $b)" >/dev/null; done
     for p in $(pgrep -u postgres); do taskset -apc 0 "$p" >/dev/null; done
-    ./suite.sh --name chatd-1proc --scenarios fanout --repeats "$REPEATS" "${FANOUT[@]}" \
+    [ -n "${SKIP_ONE_PROC:-}" ] || ./suite.sh --name chatd-1proc --scenarios fanout --repeats "$REPEATS" "${FANOUT[@]}" \
       --results results/cluster-chatd-1proc.jsonl -- "${CHATD_CMD[@]}"
     for broker in ${BROKERS:-redis nats amqp postgres}; do
-      env SCALABLE=true BROKER="$broker" REDIS_HOST=127.0.0.1 REDIS_PORT=56379 NATS_HOST=127.0.0.1 NATS_PORT=54222 \
-        RABBIT_HOST=127.0.0.1 RABBIT_PORT=55672 DATABASE_URL=postgres://postgres@127.0.0.1:55432/postgres \
+      # Only the chosen broker's address: chatd refuses ambiguous settings.
+      case $broker in
+        redis) BROKER_ENV=(REDIS_HOST=127.0.0.1 REDIS_PORT=56379) ;;
+        nats) BROKER_ENV=(NATS_HOST=127.0.0.1 NATS_PORT=54222) ;;
+        amqp) BROKER_ENV=(RABBIT_HOST=127.0.0.1 RABBIT_PORT=55672) ;;
+        postgres) BROKER_ENV=(DATABASE_URL=postgres://postgres@127.0.0.1:55432/postgres) ;;
+      esac
+      env SCALABLE=true BROKER="$broker" "${BROKER_ENV[@]}" \
         ./suite.sh --name "chatd-2x-$broker" --procs 2 --scenarios fanout --repeats "$REPEATS" "${FANOUT[@]}" \
         --extra-pid "$(pid_of "$broker")" --results "results/cluster-chatd-2x-$broker.jsonl" -- "${CHATD_CMD[@]}"
     done

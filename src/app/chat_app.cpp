@@ -37,6 +37,9 @@ ChatApp::ChatApp(const config::Config& config, socketio::Server& io, http::Route
                  cluster ? " (every replica must see the same directory: a shared volume)" : "");
   }
 
+  // Before anything registers with the cluster bus: what can still fail here fails first.
+  web_ = std::make_unique<http::StaticFiles>(config.web_dir.empty() ? exe_dir + "/web" : config.web_dir);
+
   if (cluster) {
     auto presence = std::make_unique<chat::ClusterPresence>(*cluster->bus, pool.context(0),
                                                             std::chrono::milliseconds(config.cluster_heartbeat_ms));
@@ -57,7 +60,6 @@ ChatApp::ChatApp(const config::Config& config, socketio::Server& io, http::Route
   api_options.session_ttl = std::chrono::hours(config.session_ttl_hours);
   api_ = std::make_unique<chat::HttpApi>(*store_, *blobs_, *service_, api_options);
   api_->install(router);
-  web_ = std::make_unique<http::StaticFiles>(config.web_dir.empty() ? exe_dir + "/web" : config.web_dir);
   web_->install(router);
 }
 

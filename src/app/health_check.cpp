@@ -20,14 +20,15 @@ namespace bhttp = beast::http;
 
 namespace {
 
-asio::awaitable<void> check(uint16_t port, int& status, std::string& error) {
+asio::awaitable<void> check(std::string host, uint16_t port, int& status, std::string& error) {
   try {
     beast::tcp_stream stream(co_await asio::this_coro::executor);
     stream.expires_after(std::chrono::seconds(3));
-    const asio::ip::tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), port);
+    const auto address = asio::ip::make_address(host);
+    const asio::ip::tcp::endpoint endpoint(address, port);
     co_await stream.async_connect(endpoint, asio::use_awaitable);
     bhttp::request<bhttp::empty_body> req(bhttp::verb::get, "/healthz", 11);
-    req.set(bhttp::field::host, fmt::format("127.0.0.1:{}", port));
+    req.set(bhttp::field::host, address.is_v6() ? fmt::format("[{}]:{}", host, port) : fmt::format("{}:{}", host, port));
     req.set(bhttp::field::connection, "close");
     co_await bhttp::async_write(stream, req, asio::use_awaitable);
     beast::flat_buffer buffer;
@@ -47,11 +48,15 @@ int run_health_check(const config::Config& config) {
   asio::io_context io;
   int status = 0;
   std::string error;
-  asio::co_spawn(io, check(config.port, status, error), asio::detached);
+  // The address chatd listens on; loopback when it listens on every address.
+  std::string host = config.host;
+  if (host.empty() || host == "0.0.0.0" || host == "localhost") host = "127.0.0.1";
+  if (host == "::") host = "::1";
+  asio::co_spawn(io, check(host, config.port, status, error), asio::detached);
   io.run();
   if (status == 200) return 0;
-  if (status) fmt::print(stderr, "chatd: /healthz on port {} answered {}\n", config.port, status);
-  else fmt::print(stderr, "chatd: no answer from port {}: {}\n", config.port, error);
+  if (status) fmt::print(stderr, "chatd: /healthz on {}:{} answered {}\n", host, config.port, status);
+  else fmt::print(stderr, "chatd: no answer from {}:{}: {}\n", host, config.port, error);
   return 1;
 }
 

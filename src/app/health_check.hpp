@@ -1,6 +1,7 @@
 #pragma once
-// `chatd --health-check`: asks the chatd listening on 127.0.0.1:PORT for /healthz, so a Docker
-// HEALTHCHECK needs no curl in the image. Returns the process exit code (0 healthy, 1 not).
+// `chatd --health-check`: asks the chatd listening on HOST:PORT (loopback when HOST is 0.0.0.0)
+// for /healthz, so a Docker HEALTHCHECK needs no curl in the image. Returns the process exit code
+// (0 healthy, 1 not).
 #include "config/config.hpp"
 
 namespace dchat::app {

@@ -69,6 +69,14 @@ int main(int argc, char** argv) {
                         cluster ? app::cluster_adapters(*cluster, pool) : socketio::Server::AdapterFactory{});
     std::unique_ptr<engineio::Server> echo;
     std::unique_ptr<app::ChatApp> chat;
+    // Whatever happens from here (a start-up error included), the broker stops delivering into
+    // the namespaces and the chat before they are destroyed (declared after them: runs first).
+    struct StopClusterFirst {
+      app::Cluster* cluster;
+      ~StopClusterFirst() {
+        if (cluster) cluster->bus->stop();
+      }
+    } stop_cluster_first{cluster.get()};
 
     http::Router router;
     router.prefix("/socket.io/", engine_route(io.engine()));

@@ -38,7 +38,8 @@ void Operations::install(http::Router& router) {
     boost::json::array reasons;
     if (draining_) reasons.push_back("draining");
     if (!store_ok_) reasons.push_back(store_checked_ ? "store unreachable" : "store not checked yet");
-    if (cluster_ && !cluster_->broker->connected()) reasons.push_back("broker unreachable");
+    else if (store_probe_stuck()) reasons.push_back("store not answering");
+    if (cluster_ && !cluster_->bus->connected()) reasons.push_back("broker unreachable");
     const bool ready = reasons.empty();
     boost::json::object body{{"status", ready ? "ready" : "not_ready"}};
     if (!ready) body["reasons"] = std::move(reasons);
@@ -57,6 +58,14 @@ void Operations::install(http::Router& router) {
   });
 }
 
+// A probe that has not come back for a while counts as a failure: threads stuck on a dead
+// connection never complete it, and the last answer would otherwise stay "ok".
+bool Operations::store_probe_stuck() const {
+  if (!probe_pending_) return false;
+  const auto started = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(probe_started_.load()));
+  return std::chrono::steady_clock::now() - started > std::chrono::seconds(5);
+}
+
 void Operations::start() {
   if (!chat_) return;
   boost::asio::post(timer_.get_executor(), lifeline_.guard([this] { probe_store(); }));
@@ -65,6 +74,7 @@ void Operations::start() {
 void Operations::probe_store() {
   // One probe at a time: a hanging database must not pile probes up in the store queue.
   if (!probe_pending_.exchange(true)) {
+    probe_started_ = std::chrono::steady_clock::now().time_since_epoch().count();
     chat_->store().async_run<bool>(
         [](store::Store& s) {
           s.ping();
@@ -136,8 +146,8 @@ std::string Operations::render_metrics() const {
   std::string out;
   out.reserve(4096);
   core::render_gauge(out, "chatd_up", "1 while the process runs", 1);
-  core::render_gauge(out, "chatd_ready", "1 when /readyz answers 200", !draining_ && store_ok_ &&
-                                                                            (!cluster_ || cluster_->broker->connected()));
+  core::render_gauge(out, "chatd_ready", "1 when /readyz answers 200",
+                     !draining_ && store_ok_ && !store_probe_stuck() && (!cluster_ || cluster_->bus->connected()));
   core::render_gauge(out, "chatd_draining", "1 after SIGTERM", draining_ ? 1 : 0);
   core::render_gauge(out, "chatd_connections", "open Engine.IO sessions (connected clients)",
                      static_cast<double>(engine_.session_count()));

@@ -43,6 +43,7 @@ class Operations {
 
  private:
   void probe_store();
+  bool store_probe_stuck() const;
   void move_clients_away(http::Listener& listener, std::chrono::milliseconds grace, std::function<void()> done);
   std::string render_metrics() const;
 
@@ -56,6 +57,7 @@ class Operations {
   std::atomic<bool> store_ok_{false};
   std::atomic<bool> store_checked_{false};
   std::atomic<bool> probe_pending_{false};
+  std::atomic<int64_t> probe_started_{0};  // steady_clock ticks
 };
 
 }  // namespace dchat::app

@@ -7,6 +7,7 @@
 // posting on_lost (never from inside a call into this object), so the owner may destroy the
 // connection there. Destroying it fails the queries still queued (their handlers run with a null
 // result) and closes the connection (PQfinish).
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -74,7 +75,7 @@ class PgConnection {
   PGconn* conn_ = nullptr;
   std::unique_ptr<FdWatch> watch_;
   bool ready_ = false, failed_ = false;
-  std::vector<Command> queue_;  // front = the command in flight when busy_
+  std::deque<Command> queue_;  // front = the command in flight when busy_
   bool busy_ = false;
   PGresult* result_ = nullptr;  // the in-flight command's result so far
   std::string error_;

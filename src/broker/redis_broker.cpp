@@ -107,6 +107,9 @@ redisAsyncContext* RedisBroker::open_context() {
     return nullptr;
   }
   ac->data = this;
+  // A server that vanishes without closing the connection is noticed within ~30 s instead of
+  // the TCP retransmission timeout (the cluster bus also watches its own heartbeat).
+  redisEnableKeepAlive(&ac->c);
   hiredis_attach_asio(ac, io_);
   redisAsyncSetConnectCallback(ac, &RedisBroker::connect_cb);  // arms the first write wait
   redisAsyncSetDisconnectCallback(ac, &RedisBroker::disconnect_cb);
@@ -185,6 +188,7 @@ void RedisBroker::shutdown() {
 }
 
 void RedisBroker::send_subscribe(const std::set<std::string>& channels) {
+  if (!sub_) return;  // connection lost, link_down() pending: on_up() subscribes everything again
   // One SUBSCRIBE per batch of channels.
   constexpr size_t kBatch = 256;
   std::vector<const char*> argv;
@@ -207,6 +211,9 @@ void RedisBroker::send_subscribe(const std::set<std::string>& channels) {
 }
 
 void RedisBroker::send_unsubscribe(const std::string& channel) {
+  // Between a connection loss and link_down() the context is gone while link_ still says up;
+  // the channel set is what a reconnect restores, so nothing is lost by not sending.
+  if (!sub_) return;
   ++unsubscribing_[channel];
   redisAsyncCommand(sub_, &RedisBroker::sub_reply_cb, nullptr, "UNSUBSCRIBE %b", channel.data(), channel.size());
 }

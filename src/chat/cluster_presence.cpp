@@ -41,13 +41,12 @@ void ClusterPresence::start() {
 }
 
 void ClusterPresence::tick() {
-  uint64_t seq;
   {
+    // Under the lock, like deltas: a heartbeat never overtakes a change it does not count.
     std::lock_guard lock(mutex_);
-    seq = seq_;
+    bus_.broker().publish(std::string(kChannel),
+                          json::serialize(json::object{{"t", "h"}, {"n", bus_.node_id()}, {"s", seq_}}));
   }
-  bus_.broker().publish(std::string(kChannel),
-                        json::serialize(json::object{{"t", "h"}, {"n", bus_.node_id()}, {"s", seq}}));
   timer_.expires_after(heartbeat_);
   timer_.async_wait(lifeline_.guard([this](boost::system::error_code ec) {
     if (!ec) tick();
@@ -160,15 +159,24 @@ void ClusterPresence::request_snapshot(const std::string& node, Node& state) {
 void ClusterPresence::send_snapshot() {
   // The state and its seq read under one hold, so they match.
   std::lock_guard lock(mutex_);
+  // Each profile once, rooms list ids: a user in many rooms costs one profile.
   json::object rooms;
-  for (const auto& [room_id, users] : local_snapshot()) {
-    json::array list;
-    for (const auto& [id, user] : users) list.push_back(user);
-    rooms[std::to_string(room_id)] = std::move(list);
+  json::object users;
+  for (const auto& [room_id, members] : local_snapshot()) {
+    json::array ids;
+    for (const auto& [id, user] : members) {
+      ids.push_back(id);
+      users.insert_or_assign(std::to_string(id), user);
+    }
+    rooms[std::to_string(room_id)] = std::move(ids);
   }
-  const uint64_t seq = seq_;
-  bus_.broker().publish(std::string(kChannel), json::serialize(json::object{
-                                                   {"t", "snap"}, {"n", bus_.node_id()}, {"s", seq}, {"rooms", rooms}}));
+  std::string payload = json::serialize(
+      json::object{{"t", "snap"}, {"n", bus_.node_id()}, {"s", seq_}, {"users", users}, {"rooms", rooms}});
+  if (payload.size() > broker::kMaxPayload)
+    spdlog::error("presence: this replica's snapshot ({} bytes) is larger than a broker message may be; other "
+                  "replicas cannot see its users until it shrinks",
+                  payload.size());
+  bus_.broker().publish(std::string(kChannel), std::move(payload));
 }
 
 void ClusterPresence::apply_delta(const std::string& node, const json::object& m) {
@@ -204,7 +212,8 @@ void ClusterPresence::apply_delta(const std::string& node, const json::object& m
 
 void ClusterPresence::apply_snapshot(const std::string& node, const json::object& m) {
   const auto* rooms = m.if_contains("rooms");
-  if (!rooms || !rooms->is_object()) return;
+  const auto* users = m.if_contains("users");
+  if (!rooms || !rooms->is_object() || !users || !users->is_object()) return;
   std::map<int64_t, Users> fresh;
   for (const auto& [key, list] : rooms->as_object()) {
     int64_t room_id = 0;
@@ -214,10 +223,10 @@ void ClusterPresence::apply_snapshot(const std::string& node, const json::object
       continue;
     }
     if (!list.is_array()) continue;
-    for (const auto& user : list.as_array()) {
-      if (!user.is_object()) continue;
-      const int64_t id = int_field(user.as_object(), "id");
-      if (id) fresh[room_id][id] = user.as_object();
+    for (const auto& id : list.as_array()) {
+      if (!id.is_int64()) continue;
+      const auto* user = users->as_object().if_contains(std::to_string(id.as_int64()));
+      if (user && user->is_object()) fresh[room_id][id.as_int64()] = user->as_object();
     }
   }
   std::set<int64_t> changed;

@@ -9,7 +9,7 @@
 //   {"t":"d","n":node,"s":seq,"op":"user","u":user,"user":{...}}                    new profile
 //   {"t":"h","n":node,"s":seq}                     heartbeat: the sender's latest seq
 //   {"t":"q","n":node,"to":target}                 please send your snapshot
-//   {"t":"snap","n":node,"s":seq,"rooms":{"<room>":[user...]}}
+//   {"t":"snap","n":node,"s":seq,"users":{"<id>":{...}},"rooms":{"<room>":[id...]}}
 // Every node numbers its changes; a receiver that sees a gap (a lost message, a broker outage,
 // a node it has not heard before) asks that node for a snapshot, which replaces what it knew.
 // A node that stops sending heartbeats is dropped by the ClusterBus after its TTL, and its users

@@ -214,7 +214,7 @@ std::vector<Option> options(Explicit& set) {
        [](Config& c, std::string_view v) {
          return parse_number<uint32_t>(v, c.drain_delay_ms, 0, 3600000, "CHAT_DRAIN_DELAY_MS");
        }},
-      {"--health-check", "", "", "ask the chatd on 127.0.0.1:PORT for /healthz and exit 0 (healthy) or 1 (for Docker)",
+      {"--health-check", "", "", "ask the chatd on HOST:PORT (loopback for 0.0.0.0) for /healthz; exit 0 (healthy) or 1 (for Docker)",
        [](Config& c, std::string_view v) {
          bool on = false;
          auto err = parse_bool(v, on, "--health-check");

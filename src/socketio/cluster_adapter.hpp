@@ -39,6 +39,8 @@ class ClusterAdapter : public Adapter {
   void add_socket(Socket& socket) override;
   void remove_socket(Socket& socket) override;
   void broadcast(EncodedPacket packet, std::shared_ptr<const BroadcastOptions> options) override;
+  // Asks every live node and completes when all answered or after fetch_timeout (a node that
+  // never created this namespace does not answer, so then it takes the whole timeout).
   void fetch_sockets(std::shared_ptr<const BroadcastOptions> options,
                      std::function<void(std::vector<SocketInfo>)> done) override;
   void sockets_join(std::shared_ptr<const BroadcastOptions> options, std::string room) override;

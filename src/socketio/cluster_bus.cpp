@@ -64,23 +64,22 @@ void ClusterBus::start() {
   broker_.start([this](std::string_view channel, std::string_view payload) { dispatch(channel, payload); },
                 [this](bool up) {
                   if (stopped_) return;
-                  connected_ = up;
                   boost::asio::post(timers_, lifeline_.guard([this, up] {
                     const bool recovered = up && ever_connected_;
                     if (up) {
                       ever_connected_ = true;
+                      const auto now = std::chrono::steady_clock::now();
+                      self_heard_ = now.time_since_epoch().count();
+                      deaf_ = false;
                       // Everyone gets a fresh grace period: we could not hear them while down.
                       std::lock_guard lock(mutex_);
-                      for (auto& [node, seen] : nodes_) seen = std::chrono::steady_clock::now();
+                      for (auto& [node, seen] : nodes_) seen = now;
                     }
+                    // Only now: a tick in between would expire everyone by pre-outage times.
+                    connected_ = up;
                     spdlog::log(up ? spdlog::level::info : spdlog::level::warn, "cluster: {} broker {}",
                                 broker_.kind(), up ? (recovered ? "reconnected" : "connected") : "connection lost");
-                    std::vector<std::function<void(bool, bool)>> listeners;
-                    {
-                      std::lock_guard lock(mutex_);
-                      listeners = connection_listeners_;
-                    }
-                    for (auto& l : listeners) l(up, recovered);
+                    notify_connection(up, recovered);
                   }));
                 });
   spdlog::info("cluster: node {} ({}) joining over {}", node_id_, options_.node_name, broker_.kind());
@@ -92,6 +91,15 @@ void ClusterBus::stop() {
   broker_.stop();
   // The timer's pending wait completes into a dead guard (or is dropped with the io_context).
   lifeline_.cut();
+}
+
+void ClusterBus::notify_connection(bool connected, bool recovered) {
+  std::vector<std::function<void(bool, bool)>> listeners;
+  {
+    std::lock_guard lock(mutex_);
+    listeners = connection_listeners_;
+  }
+  for (auto& l : listeners) l(connected, recovered);
 }
 
 size_t ClusterBus::node_count() const {
@@ -121,7 +129,11 @@ void ClusterBus::dispatch(std::string_view channel, std::string_view payload) {
 void ClusterBus::heard(std::string_view payload) {
   // "<node id> <name>"
   const std::string_view node = payload.substr(0, payload.find(' '));
-  if (node.empty() || node == node_id_) return;
+  if (node.empty()) return;
+  if (node == node_id_) {
+    self_heard_ = std::chrono::steady_clock::now().time_since_epoch().count();
+    return;
+  }
   std::lock_guard lock(mutex_);
   auto [it, inserted] = nodes_.try_emplace(std::string(node), std::chrono::steady_clock::now());
   if (inserted) {
@@ -134,9 +146,30 @@ void ClusterBus::heard(std::string_view payload) {
 void ClusterBus::tick() {
   if (stopped_) return;
   broker_.publish(std::string(kNodesChannel), node_id_ + " " + options_.node_name);
-  std::vector<std::string> gone;
+  const auto now = std::chrono::steady_clock::now();
+  const auto ttl = options_.heartbeat * options_.missed_heartbeats;
   if (connected_) {
-    const auto deadline = std::chrono::steady_clock::now() - options_.heartbeat * options_.missed_heartbeats;
+    const auto last_self = std::chrono::steady_clock::time_point(std::chrono::steady_clock::duration(self_heard_.load()));
+    const bool deaf = now - last_self > ttl;
+    if (deaf != deaf_.exchange(deaf)) {
+      if (deaf) {
+        spdlog::warn("cluster: our own heartbeat has not come back through the {} broker for {} ms; "
+                     "treating the broker as unreachable", broker_.kind(), ttl.count());
+        notify_connection(false, false);
+      } else {
+        spdlog::info("cluster: our own heartbeat comes back through the {} broker again", broker_.kind());
+        // Everyone gets a fresh grace period, and clients fetch what they may have missed.
+        {
+          std::lock_guard lock(mutex_);
+          for (auto& [node, seen] : nodes_) seen = now;
+        }
+        notify_connection(true, true);
+      }
+    }
+  }
+  std::vector<std::string> gone;
+  if (connected_ && !deaf_) {
+    const auto deadline = now - ttl;
     std::lock_guard lock(mutex_);
     for (auto it = nodes_.begin(); it != nodes_.end();) {
       if (it->second < deadline) {

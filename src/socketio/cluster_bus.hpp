@@ -8,6 +8,11 @@
 // heard from for `missed_heartbeats` intervals is declared down. While this node's own broker
 // connection is down it hears nobody, so expiry pauses; after a reconnect every node gets a fresh
 // grace period instead of being declared dead at once.
+//
+// Watchdog: every node also hears its own heartbeat. A connection the client library still
+// believes up but that carries nothing (a broker that vanished without closing it) shows as
+// our own heartbeat not coming back: the bus then counts as disconnected (readiness fails, so
+// the load balancer moves clients away) until it comes back, which triggers a resync.
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -56,7 +61,7 @@ class ClusterBus {
 
   // Live nodes, this one included.
   size_t node_count() const;
-  bool connected() const noexcept { return connected_; }
+  bool connected() const noexcept { return connected_ && !deaf_; }
 
   // A channel-safe token for any name: its lower-case alphanumerics (readable in broker tools)
   // plus 16 hex digits of its SHA-256 (unique).
@@ -67,6 +72,7 @@ class ClusterBus {
   void heard(std::string_view payload);
   void tick();
   void schedule();
+  void notify_connection(bool connected, bool recovered);
 
   broker::Broker& broker_;
   boost::asio::io_context& timers_;
@@ -74,6 +80,8 @@ class ClusterBus {
   std::string node_id_;
   boost::asio::steady_timer timer_;
   std::atomic<bool> connected_{false};
+  std::atomic<bool> deaf_{false};  // connected, but our own heartbeat does not come back
+  std::atomic<int64_t> self_heard_{0};  // steady_clock ticks of the last own heartbeat heard
   std::atomic<bool> stopped_{false};
   bool ever_connected_ = false;  // touched on timers_ only
   core::Lifeline lifeline_;      // nothing posted to timers_ runs after stop()

@@ -69,8 +69,12 @@ void PgConnection::ensure_connected() {
   // expand_dbname = 1: the URL (or conninfo string) in "dbname" supplies everything it names;
   // the keywords after it override it, so every connect is bounded by our connect_timeout.
   const std::string timeout = std::to_string(settings_.connect_timeout.count());
-  const char* keywords[] = {"dbname", "connect_timeout", "application_name", nullptr};
-  const char* values[] = {url_.c_str(), timeout.c_str(), settings_.application_name.c_str(), nullptr};
+  // TCP keepalives and a user timeout: a server that vanishes without closing the connection
+  // fails the call within ~30 s instead of the TCP retransmission timeout (~15 min).
+  const char* keywords[] = {"dbname", "connect_timeout", "application_name", "keepalives_idle", "keepalives_interval",
+                            "keepalives_count", "tcp_user_timeout", nullptr};
+  const char* values[] = {url_.c_str(), timeout.c_str(), settings_.application_name.c_str(), "10", "5", "3", "30000",
+                          nullptr};
   pg_conn* conn = PQconnectdbParams(keywords, values, 1);
   if (conn == nullptr) {
     throw StoreError(StoreError::Kind::unavailable, "postgres: out of memory connecting to " + describe_database_url(url_));
