@@ -1,0 +1,69 @@
+// Missed messages (issue #4): with several replicas a live message can be lost (broker outage)
+// or overtaken. The page must notice a seq jump and fetch the gap with `sync`, and fetch what it
+// missed when the server says `resync`. Bob's WebSocket goes through a Playwright route that
+// drops chosen `message` frames from the server, standing in for the lost broadcast.
+import assert from "node:assert/strict";
+import { describe } from "node:test";
+import {
+  assertNoPageErrors,
+  browserTest,
+  messages,
+  send,
+  signInToGeneral,
+  sleep,
+  useChat,
+  waitFor,
+  waitForMessage,
+} from "./helpers.mjs";
+
+describe("missed messages", () => {
+  const fx = useChat();
+
+  browserTest(fx, "a seq gap is filled with sync, and `resync` fetches a lost last message", async () => {
+    const alice = await fx.newUser("alice");
+    const bob = await fx.newUser("bob");
+
+    const dropped = [];
+    let route = null;
+    await bob.routeWebSocket(/\/socket\.io\//, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => server.send(m));
+      server.onMessage((m) => {
+        if (typeof m === "string" && m.startsWith('42["message"') && m.includes("LOST ")) {
+          dropped.push(m);
+          return;
+        }
+        ws.send(m);
+      });
+      route = ws;
+    });
+
+    await signInToGeneral(fx, alice, "alice");
+    await signInToGeneral(fx, bob, "bob");
+    // Bob's client upgrades from polling to the (routed) WebSocket shortly after connecting.
+    await waitFor(async () => route !== null, { what: "bob: WebSocket through the route" });
+    await sleep(500);
+
+    // 1. A gap: the middle message never arrives live.
+    for (const text of ["gap one", "LOST gap two", "gap three"]) {
+      await send(alice, text);
+      await waitForMessage(alice, text, { who: "alice" });
+    }
+    for (const text of ["gap one", "LOST gap two", "gap three"]) await waitForMessage(bob, text, { who: "bob" });
+    assert.equal(dropped.length, 1, "the route dropped the middle message");
+    const order = (await messages(bob)).filter((m) => m.text?.includes("gap")).map((m) => m.text);
+    assert.deepEqual(order, ["gap one", "LOST gap two", "gap three"], "in seq order");
+
+    // 2. The last message is lost: nothing follows, so only `resync` can bring it.
+    await send(alice, "LOST last one");
+    await waitForMessage(alice, "LOST last one", { who: "alice" });
+    await waitFor(async () => dropped.length === 2, { what: "the route dropped the last message" });
+    await sleep(1000);
+    assert.ok(!(await messages(bob)).some((m) => m.text === "LOST last one"), "bob has not seen it yet");
+    route.send('42["resync"]');
+    await waitForMessage(bob, "LOST last one", { who: "bob" });
+    const all = (await messages(bob)).map((m) => m.text);
+    assert.equal(all.filter((t) => t === "LOST last one").length, 1);
+    assertNoPageErrors(fx);
+  });
+});
