@@ -301,12 +301,12 @@ std::string help_text() {
       "chatd: real-time chat server (Engine.IO v4 / Socket.IO v5)\n\n"
       "Usage: chatd [flags]\n\n"
       "Every flag can also be given as an environment variable; flags win.\n\n";
-  out += fmt::format("  {:<24} {:<26} {:<26} {}\n", "flag", "environment", "default", "meaning");
+  out += fmt::format("  {:<27} {:<27} {:<26} {}\n", "flag", "environment", "default", "meaning");
   for (const auto& o : options(set)) {
-    out += fmt::format("  {:<24} {:<26} {:<26} {}\n", std::string(o.flag) + (o.is_switch ? "" : " VALUE"), o.env,
+    out += fmt::format("  {:<27} {:<27} {:<26} {}\n", std::string(o.flag) + (o.is_switch ? "" : " VALUE"), o.env,
                        o.default_text, o.help);
   }
-  out += fmt::format("  {:<24} {:<26} {:<26} {}\n", "--help", "", "", "print this help and exit");
+  out += fmt::format("  {:<27} {:<27} {:<26} {}\n", "--help", "", "", "print this help and exit");
   return out;
 }
 

@@ -84,3 +84,28 @@ clusterTest(fx, "a user on two replicas is online once; a killed replica's users
   }
   console.log(`# quinn went offline ${tookMs} ms after chat2 was killed`);
 });
+
+clusterTest(fx, "typing notices reach room mates on the other replicas, not the typist", async () => {
+  const cluster = fx.cluster;
+  const [r1, , r3] = cluster.replicas;
+  const tia = await account(cluster.lbUrl, "tia");
+  const uma = await account(cluster.lbUrl, "uma");
+  const typist = new TrackingClient(r1.url, tia.cookie, { kind: "websocket", label: "tia@chat1", reconnection: false });
+  const reader = new TrackingClient(r3.url, uma.cookie, { kind: "polling", label: "uma@chat3", reconnection: false });
+  await Promise.all([typist.open(), reader.open()]);
+  const general = reader.roomId("general");
+  await sleep(500); // both replicas subscribed to the room's channel
+
+  const typingEvents = (c) => c.events.filter((e) => e.event === "typing").map((e) => e.args[0]);
+  typist.socket.emit("typing", { roomId: general, typing: true });
+  await reader.until(() => typingEvents(reader).some((t) => t.user?.name === "tia" && t.typing === true), 10000,
+    "uma@chat3 to see tia typing (from chat1)");
+  typist.socket.emit("typing", { roomId: general, typing: false });
+  await reader.until(() => typingEvents(reader).some((t) => t.user?.name === "tia" && t.typing === false), 10000,
+    "uma@chat3 to see tia stop typing");
+  const t = typingEvents(reader).find((e) => e.typing === true);
+  assert.equal(t.roomId, general);
+  assert.equal(typingEvents(typist).length, 0, "the typist gets no notice of their own typing");
+  typist.close();
+  reader.close();
+});
