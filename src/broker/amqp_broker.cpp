@@ -22,11 +22,12 @@
 #include <utility>
 #include <vector>
 
+#include "broker/publish_gate.hpp"
+
 namespace dchat::broker {
 namespace {
 
-constexpr size_t kMaxQueuedPublishes = 16 * 1024;
-constexpr size_t kMaxQueuedBytes = 64 * 1024 * 1024;
+constexpr size_t kMaxQueuedPublishes = 16 * 1024;  // and PublishGate's byte limit
 constexpr int64_t kBackoffFirstMs = 100;
 constexpr int64_t kBackoffMaxMs = 5000;
 constexpr int kFrameMax = 131072;
@@ -71,10 +72,6 @@ std::string amqp_describe(const amqp_rpc_reply_t& r) {
       return "server exception (method " + std::to_string(r.reply.id) + ")";
   }
   return "unknown reply";
-}
-
-void log_once(std::atomic<bool>& flag, const char* what, std::string_view detail) {
-  if (!flag.exchange(true)) spdlog::warn("broker amqp: {}: {} (logged once)", what, detail);
 }
 
 // An error that ends the current connection (the worker then reconnects).
@@ -131,8 +128,9 @@ class AmqpBroker::Impl {
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
+      for (const Op& op : ops_)
+        if (op.publish) gate_.discard_queued(op.payload.size());
       ops_.clear();
-      queued_publishes_ = queued_bytes_ = 0;
     }
     cv_.notify_all();
     wake();
@@ -140,35 +138,14 @@ class AmqpBroker::Impl {
   }
 
   void publish(std::string channel, std::string payload) {
-    if (!valid_channel(channel)) {
-      ++dropped_;
-      log_once(logged_invalid_, "publish on an invalid channel name dropped", channel.substr(0, 130));
-      return;
-    }
-    if (payload.size() > kMaxPayload) {
-      ++dropped_;
-      log_once(logged_oversize_, "payload larger than kMaxPayload dropped", channel);
-      return;
-    }
-    if (!connected_.load()) {
-      ++dropped_;
-      log_once(logged_down_, "not connected, publishes are dropped", channel);
-      return;
-    }
+    if (!gate_.admit(channel, payload.size(), connected_.load())) return;
     bool was_empty;
     {
       std::lock_guard lock(mu_);
       if (stopping_ || !started_) {
-        ++dropped_;
+        gate_.drop_queued(payload.size());
         return;
       }
-      if (queued_publishes_ >= kMaxQueuedPublishes || queued_bytes_ + payload.size() > kMaxQueuedBytes) {
-        ++dropped_;
-        log_once(logged_full_, "publish queue full, publishes are dropped", channel);
-        return;
-      }
-      ++queued_publishes_;
-      queued_bytes_ += payload.size();
       was_empty = ops_.empty();
       ops_.push_back({true, epoch_, std::move(channel), std::move(payload)});
     }
@@ -176,11 +153,7 @@ class AmqpBroker::Impl {
   }
 
   void change(std::string channel, bool subscribe) {
-    if (!valid_channel(channel)) {
-      log_once(logged_invalid_sub_, "subscribe/unsubscribe with an invalid channel name ignored",
-               channel.substr(0, 130));
-      return;
-    }
+    if (!gate_.check_channel(channel)) return;
     bool was_empty;
     {
       std::lock_guard lock(mu_);
@@ -198,14 +171,7 @@ class AmqpBroker::Impl {
 
   bool connected() const { return connected_.load(); }
 
-  BrokerStats stats() const {
-    BrokerStats st;
-    st.published = published_.load();
-    st.received = received_.load();
-    st.dropped = dropped_.load();
-    st.reconnects = reconnects_.load();
-    return st;
-  }
+  BrokerStats stats() const { return gate_.stats(); }
 
  private:
   struct Op {
@@ -249,9 +215,9 @@ class AmqpBroker::Impl {
         continue;
       }
       failures = 0;
-      if (ever_connected) ++reconnects_;
+      if (ever_connected) gate_.count_reconnect();
       ever_connected = true;
-      logged_down_ = false;
+      gate_.rearm(PublishGate::Warning::disconnected);
       spdlog::info("broker amqp: connected to {}:{} (queue {})", s_.host, s_.port, queue_);
       set_state(true);
       bool graceful = false;
@@ -331,13 +297,20 @@ class AmqpBroker::Impl {
         std::lock_guard lock(mu_);
         if (stopping_) return;
         batch.swap(ops_);
-        queued_publishes_ = queued_bytes_ = 0;
       }
-      for (auto& op : batch) {
-        if (op.publish)
-          do_publish(op);
-        else
-          reconcile(op.channel);
+      size_t done = 0;
+      try {
+        for (; done < batch.size(); ++done) {
+          if (batch[done].publish)
+            do_publish(batch[done]);
+          else
+            reconcile(batch[done].channel);
+        }
+      } catch (const ConnectionLost&) {
+        // The rest of the batch goes with the connection (its publishes not counted).
+        while (++done < batch.size())
+          if (batch[done].publish) gate_.discard_queued(batch[done].payload.size());
+        throw;
       }
       read_deliveries();
       if (amqp_frames_enqueued(conn_) || amqp_data_in_buffer(conn_)) continue;
@@ -348,8 +321,8 @@ class AmqpBroker::Impl {
 
   void do_publish(const Op& op) {
     if (op.epoch != current_epoch()) {
-      ++dropped_;
-      log_once(logged_down_, "not connected, publishes are dropped", op.channel);
+      gate_.drop_queued(op.payload.size());
+      gate_.warn_once(PublishGate::Warning::disconnected, op.channel);
       return;
     }
     amqp_bytes_t body;
@@ -357,11 +330,8 @@ class AmqpBroker::Impl {
     body.bytes = const_cast<char*>(op.payload.data());
     const int rc =
         amqp_basic_publish(conn_, kChannel, amqp_view(s_.exchange), amqp_view(op.channel), 0, 0, nullptr, body);
-    if (rc != AMQP_STATUS_OK) {
-      ++dropped_;
-      throw ConnectionLost(std::string("basic.publish: ") + amqp_error_string2(rc));
-    }
-    ++published_;
+    gate_.release(op.payload.size(), rc == AMQP_STATUS_OK);
+    if (rc != AMQP_STATUS_OK) throw ConnectionLost(std::string("basic.publish: ") + amqp_error_string2(rc));
   }
 
   uint64_t current_epoch() {
@@ -432,7 +402,7 @@ class AmqpBroker::Impl {
     }
     std::lock_guard lock(deliver_mu_);
     if (!delivering_ || !on_message_) return;
-    ++received_;
+    gate_.count_received();
     try {
       on_message_(channel, payload);
     } catch (const std::exception& e) {
@@ -459,12 +429,11 @@ class AmqpBroker::Impl {
     std::deque<Op> keep;
     for (auto& op : ops_) {
       if (op.publish)
-        ++dropped_;
+        gate_.drop_queued(op.payload.size());
       else
         keep.push_back(std::move(op));
     }
     ops_.swap(keep);
-    queued_publishes_ = queued_bytes_ = 0;
   }
 
   void close_gracefully() {
@@ -490,8 +459,6 @@ class AmqpBroker::Impl {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Op> ops_;
-  size_t queued_publishes_ = 0;
-  size_t queued_bytes_ = 0;
   std::set<std::string> desired_;
   std::set<std::string> pending_;
   uint64_t epoch_ = 0;  // incremented when a connection ends
@@ -506,15 +473,8 @@ class AmqpBroker::Impl {
   bool stopped_ = false;
 
   std::atomic<bool> connected_{false};
-  std::atomic<uint64_t> published_{0};
-  std::atomic<uint64_t> received_{0};
-  std::atomic<uint64_t> dropped_{0};
-  std::atomic<uint64_t> reconnects_{0};
-  std::atomic<bool> logged_invalid_{false};
-  std::atomic<bool> logged_invalid_sub_{false};
-  std::atomic<bool> logged_oversize_{false};
-  std::atomic<bool> logged_full_{false};
-  std::atomic<bool> logged_down_{false};
+  // Admission (bounded queue), counters and log-once warnings.
+  PublishGate gate_{"amqp", kMaxQueuedPublishes, /*warn_refusals=*/true};
 
   // The broker thread's own.
   std::thread worker_;

@@ -16,13 +16,14 @@
 #include <unordered_map>
 #include <utility>
 
+#include "broker/publish_gate.hpp"
+
 namespace dchat::broker {
 namespace {
 
-// Work queued for the worker thread beyond these limits is refused (publishes counted as
-// dropped): memory stays bounded whatever the callers do.
+// Publishes queued for the worker thread beyond this (or PublishGate's byte limit) are refused
+// and counted as dropped: memory stays bounded whatever the callers do.
 constexpr size_t kMaxQueuedPublishes = 16 * 1024;
-constexpr size_t kMaxQueuedBytes = 64 * 1024 * 1024;
 constexpr int64_t kBackoffFirstMs = 100;
 constexpr int64_t kBackoffMaxMs = 5000;
 // How long stop() waits for nats.c's last callbacks (closed, subscription completion).
@@ -49,10 +50,6 @@ std::string nats_subject(std::string_view channel) {
 const char* nats_error_text(natsStatus s) {
   const char* last = nats_GetLastError(nullptr);
   return (last && *last) ? last : natsStatus_GetText(s);
-}
-
-void log_once(std::atomic<bool>& flag, const char* what, std::string_view detail) {
-  if (!flag.exchange(true)) spdlog::warn("broker nats: {}: {} (logged once)", what, detail);
 }
 
 }  // namespace
@@ -84,8 +81,9 @@ class NatsBroker::Impl {
     {
       std::lock_guard lock(mu_);
       stopping_ = true;
+      for (const Op& op : ops_)
+        if (op.publish) gate_.discard_queued(op.payload.size());
       ops_.clear();
-      queued_publishes_ = queued_bytes_ = 0;
     }
     cv_.notify_all();
     if (worker_.joinable()) worker_.join();
@@ -93,34 +91,13 @@ class NatsBroker::Impl {
   }
 
   void publish(std::string channel, std::string payload) {
-    if (!valid_channel(channel)) {
-      ++dropped_;
-      log_once(logged_invalid_, "publish on an invalid channel name dropped", channel.substr(0, 130));
-      return;
-    }
-    if (payload.size() > kMaxPayload) {
-      ++dropped_;
-      log_once(logged_oversize_, "payload larger than kMaxPayload dropped", channel);
-      return;
-    }
-    if (!connected_.load()) {
-      ++dropped_;
-      log_once(logged_down_, "not connected, publishes are dropped", channel);
-      return;
-    }
+    if (!gate_.admit(channel, payload.size(), connected_.load())) return;
     {
       std::lock_guard lock(mu_);
       if (stopping_ || !started_) {
-        ++dropped_;
+        gate_.drop_queued(payload.size());
         return;
       }
-      if (queued_publishes_ >= kMaxQueuedPublishes || queued_bytes_ + payload.size() > kMaxQueuedBytes) {
-        ++dropped_;
-        log_once(logged_full_, "publish queue full, publishes are dropped", channel);
-        return;
-      }
-      ++queued_publishes_;
-      queued_bytes_ += payload.size();
       ops_.push_back({true, std::move(channel), std::move(payload)});
     }
     cv_.notify_one();
@@ -131,14 +108,7 @@ class NatsBroker::Impl {
 
   bool connected() const { return connected_.load(); }
 
-  BrokerStats stats() const {
-    BrokerStats s;
-    s.published = published_.load();
-    s.received = received_.load();
-    s.dropped = dropped_.load();
-    s.reconnects = reconnects_.load();
-    return s;
-  }
+  BrokerStats stats() const { return gate_.stats(); }
 
  private:
   struct Op {
@@ -156,11 +126,7 @@ class NatsBroker::Impl {
   // The wanted state changes at once (delivery is filtered on it); the server side follows on the
   // worker thread. At most one queued op per channel, so the queue stays bounded.
   void change(std::string channel, bool subscribe) {
-    if (!valid_channel(channel)) {
-      log_once(logged_invalid_sub_, "subscribe/unsubscribe with an invalid channel name ignored",
-               channel.substr(0, 130));
-      return;
-    }
+    if (!gate_.check_channel(channel)) return;
     {
       std::lock_guard lock(mu_);
       if (subscribe)
@@ -189,7 +155,6 @@ class NatsBroker::Impl {
       if (stopping_) break;
       std::deque<Op> batch;
       batch.swap(ops_);
-      queued_publishes_ = queued_bytes_ = 0;
       lock.unlock();
       for (auto& op : batch) {
         if (op.publish)
@@ -240,20 +205,16 @@ class NatsBroker::Impl {
   }
 
   void do_publish(const Op& op) {
+    const size_t size = op.payload.size();
     if (!nc_ || natsConnection_Status(nc_) != NATS_CONN_STATUS_CONNECTED) {
-      ++dropped_;
-      log_once(logged_down_, "not connected, publishes are dropped", op.channel);
+      gate_.drop_queued(size);
+      gate_.warn_once(PublishGate::Warning::disconnected, op.channel);
       return;
     }
     const std::string subject = nats_subject(op.channel);
-    const natsStatus s =
-        natsConnection_Publish(nc_, subject.c_str(), op.payload.data(), static_cast<int>(op.payload.size()));
-    if (s == NATS_OK) {
-      ++published_;
-    } else {
-      ++dropped_;
-      log_once(logged_publish_error_, "publish failed, dropped", nats_error_text(s));
-    }
+    const natsStatus s = natsConnection_Publish(nc_, subject.c_str(), op.payload.data(), static_cast<int>(size));
+    gate_.release(size, s == NATS_OK);
+    if (s != NATS_OK) gate_.warn_once(PublishGate::Warning::send_failed, nats_error_text(s));
   }
 
   void reconcile(const std::string& channel) {
@@ -345,7 +306,7 @@ class NatsBroker::Impl {
       const std::string_view payload(data ? data : "", data ? static_cast<size_t>(len) : 0);
       std::lock_guard lock(self->deliver_mu_);
       if (self->delivering_ && self->on_message_) {
-        ++self->received_;
+        self->gate_.count_received();
         try {
           self->on_message_(ctx->channel, payload);
         } catch (const std::exception& e) {
@@ -372,8 +333,8 @@ class NatsBroker::Impl {
 
   static void on_reconnected(natsConnection*, void* closure) {
     auto* self = static_cast<Impl*>(closure);
-    ++self->reconnects_;
-    self->logged_down_ = false;
+    self->gate_.count_reconnect();
+    self->gate_.rearm(PublishGate::Warning::disconnected);
     spdlog::info("broker nats: reconnected to {}", self->url_);
     self->set_state(true);
   }
@@ -394,8 +355,7 @@ class NatsBroker::Impl {
 
   static void on_error(natsConnection*, natsSubscription*, natsStatus err, void* closure) {
     auto* self = static_cast<Impl*>(closure);
-    log_once(self->logged_async_error_, "asynchronous error (e.g. slow consumer: messages lost)",
-             natsStatus_GetText(err));
+    self->gate_.warn_once(PublishGate::Warning::async_error, natsStatus_GetText(err));
   }
 
   static int64_t reconnect_delay(natsConnection*, int attempts, void*) { return nats_backoff_ms(attempts); }
@@ -408,8 +368,6 @@ class NatsBroker::Impl {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::deque<Op> ops_;
-  size_t queued_publishes_ = 0;
-  size_t queued_bytes_ = 0;
   std::set<std::string> desired_;
   std::set<std::string> pending_;  // channels with a reconcile op in ops_
   bool started_ = false;
@@ -431,17 +389,8 @@ class NatsBroker::Impl {
   bool stopped_ = false;
 
   std::atomic<bool> connected_{false};
-  std::atomic<uint64_t> published_{0};
-  std::atomic<uint64_t> received_{0};
-  std::atomic<uint64_t> dropped_{0};
-  std::atomic<uint64_t> reconnects_{0};
-  std::atomic<bool> logged_invalid_{false};
-  std::atomic<bool> logged_invalid_sub_{false};
-  std::atomic<bool> logged_oversize_{false};
-  std::atomic<bool> logged_full_{false};
-  std::atomic<bool> logged_down_{false};
-  std::atomic<bool> logged_publish_error_{false};
-  std::atomic<bool> logged_async_error_{false};
+  // Admission (bounded queue), counters and log-once warnings.
+  PublishGate gate_{"nats", kMaxQueuedPublishes, /*warn_refusals=*/true};
 
   // Owned by the worker thread (subs_ also locked: it is the per-channel subscription map).
   std::thread worker_;

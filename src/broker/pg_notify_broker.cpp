@@ -69,31 +69,23 @@ PgNotifyBroker::PgNotifyBroker(std::string conninfo) : conninfo_(std::move(conni
 PgNotifyBroker::~PgNotifyBroker() { stop(); }
 
 void PgNotifyBroker::start(MessageHandler on_message, StateHandler on_state) {
-  std::lock_guard lock(lifecycle_mu_);
-  if (started_ || stopped_) return;
-  started_ = true;
-  on_message_ = std::move(on_message);
-  on_state_ = std::move(on_state);
-  work_.emplace(io_.get_executor());
-  boost::asio::post(io_, [this] { connect(); });
-  thread_ = std::thread([this] { io_.run(); });
+  // The handlers are the broker thread's: stored there, before connecting.
+  thread_.start([this, on_message = std::move(on_message), on_state = std::move(on_state)]() mutable {
+    on_message_ = std::move(on_message);
+    on_state_ = std::move(on_state);
+    connect();
+  });
 }
 
 void PgNotifyBroker::stop() {
-  std::lock_guard lock(lifecycle_mu_);
-  if (stopped_) return;
-  stopped_ = true;
   connected_ = false;
-  if (!thread_.joinable()) return;
-  boost::asio::post(io_, [this] { shutdown(); });
-  work_.reset();
-  thread_.join();
+  thread_.stop([this] { shutdown(); });
 }
 
 void PgNotifyBroker::publish(std::string channel, std::string payload) {
   const size_t size = payload.size();
   if (!gate_.admit(channel, size, connected_.load())) return;
-  boost::asio::post(io_, [this, channel = std::move(channel), payload = std::move(payload), size]() mutable {
+  boost::asio::post(thread_.io(), [this, channel = std::move(channel), payload = std::move(payload), size]() mutable {
     if (link_ != Link::up || !publisher_) {
       gate_.drop_queued(size);
       return;
@@ -118,7 +110,7 @@ void PgNotifyBroker::publish(std::string channel, std::string payload) {
 
 void PgNotifyBroker::subscribe(std::string channel) {
   if (!gate_.check_channel(channel)) return;
-  boost::asio::post(io_, [this, channel = std::move(channel)] {
+  boost::asio::post(thread_.io(), [this, channel = std::move(channel)] {
     std::string nc = notify_channel(channel);
     if (!channels_.emplace(nc, channel).second) return;
     if (link_ == Link::up) listen(nc, true);
@@ -127,7 +119,7 @@ void PgNotifyBroker::subscribe(std::string channel) {
 
 void PgNotifyBroker::unsubscribe(std::string channel) {
   if (!valid_channel(channel)) return;
-  boost::asio::post(io_, [this, channel = std::move(channel)] {
+  boost::asio::post(thread_.io(), [this, channel = std::move(channel)] {
     const std::string nc = notify_channel(channel);
     if (channels_.erase(nc) == 0) return;  // deliveries stop here (on_notify, deliver_ready)
     if (link_ == Link::up) listen(nc, false);
@@ -147,11 +139,11 @@ void PgNotifyBroker::connect() {
   auto on_lost = [this, gen](const std::string& why) {
     if (gen == generation_) link_down(why);
   };
-  listener_ = std::make_unique<PgConnection>(io_, conninfo_, on_ready, on_lost,
+  listener_ = std::make_unique<PgConnection>(thread_.io(), conninfo_, on_ready, on_lost,
                                              [this, gen](const std::string& nc, const std::string& payload) {
                                                if (gen == generation_) on_notify(nc, payload);
                                              });
-  publisher_ = std::make_unique<PgConnection>(io_, conninfo_, on_ready, on_lost);
+  publisher_ = std::make_unique<PgConnection>(thread_.io(), conninfo_, on_ready, on_lost);
   listener_->connect();
   publisher_->connect();
 }

@@ -16,8 +16,6 @@
 //   back the ones behind it.
 //
 // Two connections: one LISTENs (and fetches stored payloads), one publishes (and prunes).
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
@@ -25,13 +23,11 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <mutex>
-#include <optional>
 #include <string>
-#include <thread>
 
 #include "broker/backoff.hpp"
 #include "broker/broker.hpp"
+#include "broker/broker_thread.hpp"
 #include "broker/publish_gate.hpp"
 
 namespace dchat::broker {
@@ -74,11 +70,7 @@ class PgNotifyBroker final : public Broker {
   void prune();
 
   const std::string conninfo_;
-  boost::asio::io_context io_;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
-  std::thread thread_;
-  std::mutex lifecycle_mu_;
-  bool started_ = false, stopped_ = false;
+  BrokerThread thread_;  // before the timers, which use its io_context
   PublishGate gate_{"postgres"};
   std::atomic<bool> connected_{false};
 
@@ -93,8 +85,8 @@ class PgNotifyBroker final : public Broker {
   uint64_t generation_ = 0;  // bumped on every link change; stale callbacks compare it
   std::deque<std::shared_ptr<Pending>> pending_;
   Backoff backoff_;
-  boost::asio::steady_timer retry_timer_{io_};
-  boost::asio::steady_timer prune_timer_{io_};
+  boost::asio::steady_timer retry_timer_{thread_.io()};
+  boost::asio::steady_timer prune_timer_{thread_.io()};
 };
 
 }  // namespace dchat::broker

@@ -30,33 +30,25 @@ RedisBroker::RedisBroker(std::string host, int port) : host_(std::move(host)), p
 RedisBroker::~RedisBroker() { stop(); }
 
 void RedisBroker::start(MessageHandler on_message, StateHandler on_state) {
-  std::lock_guard lock(lifecycle_mu_);
-  if (started_ || stopped_) return;
-  started_ = true;
-  on_message_ = std::move(on_message);
-  on_state_ = std::move(on_state);
-  work_.emplace(io_.get_executor());
-  boost::asio::post(io_, [this] { connect(); });
-  thread_ = std::thread([this] { io_.run(); });
+  // The handlers are the broker thread's: stored there, before connecting.
+  thread_.start([this, on_message = std::move(on_message), on_state = std::move(on_state)]() mutable {
+    on_message_ = std::move(on_message);
+    on_state_ = std::move(on_state);
+    connect();
+  });
 }
 
 void RedisBroker::stop() {
-  std::lock_guard lock(lifecycle_mu_);
-  if (stopped_) return;
-  stopped_ = true;
   connected_ = false;
-  if (!thread_.joinable()) return;
   // shutdown() frees the contexts (their fds leave the reactor) and cancels the retry timer;
   // run() then returns when the last handler has run.
-  boost::asio::post(io_, [this] { shutdown(); });
-  work_.reset();
-  thread_.join();
+  thread_.stop([this] { shutdown(); });
 }
 
 void RedisBroker::publish(std::string channel, std::string payload) {
   const size_t size = payload.size();
   if (!gate_.admit(channel, size, connected_.load())) return;
-  boost::asio::post(io_, [this, channel = std::move(channel), payload = std::move(payload), size] {
+  boost::asio::post(thread_.io(), [this, channel = std::move(channel), payload = std::move(payload), size] {
     if (link_ != Link::up || !pub_) {
       gate_.drop_queued(size);
       return;
@@ -70,7 +62,7 @@ void RedisBroker::publish(std::string channel, std::string payload) {
 
 void RedisBroker::subscribe(std::string channel) {
   if (!gate_.check_channel(channel)) return;
-  boost::asio::post(io_, [this, channel = std::move(channel)] {
+  boost::asio::post(thread_.io(), [this, channel = std::move(channel)] {
     if (!channels_.insert(channel).second) return;
     // An UNSUBSCRIBE of this channel still in flight: its reply would drop hiredis' callback
     // for the channel, so SUBSCRIBE again when that reply has arrived (on_sub_reply).
@@ -80,7 +72,7 @@ void RedisBroker::subscribe(std::string channel) {
 
 void RedisBroker::unsubscribe(std::string channel) {
   if (!valid_channel(channel)) return;
-  boost::asio::post(io_, [this, channel = std::move(channel)] {
+  boost::asio::post(thread_.io(), [this, channel = std::move(channel)] {
     if (channels_.erase(channel) == 0) return;  // deliveries stop here (on_sub_reply filters)
     if (link_ == Link::up) send_unsubscribe(channel);
   });
@@ -95,7 +87,7 @@ void RedisBroker::connect() {
   unsubscribing_.clear();
   sub_ = open_context();
   pub_ = open_context();
-  if (!sub_ || !pub_) boost::asio::post(io_, [this] { link_down(); });
+  if (!sub_ || !pub_) boost::asio::post(thread_.io(), [this] { link_down(); });
 }
 
 redisAsyncContext* RedisBroker::open_context() {
@@ -110,7 +102,7 @@ redisAsyncContext* RedisBroker::open_context() {
   // A server that vanishes without closing the connection is noticed within ~30 s instead of
   // the TCP retransmission timeout (the cluster bus also watches its own heartbeat).
   redisEnableKeepAlive(&ac->c);
-  hiredis_attach_asio(ac, io_);
+  hiredis_attach_asio(ac, thread_.io());
   redisAsyncSetConnectCallback(ac, &RedisBroker::connect_cb);  // arms the first write wait
   redisAsyncSetDisconnectCallback(ac, &RedisBroker::disconnect_cb);
   return ac;
@@ -127,7 +119,7 @@ void RedisBroker::connect_cb(const redisAsyncContext* ac, int status) {
     // hiredis frees the context after this callback.
     spdlog::debug("redis broker: connect to {}:{} failed: {}", self->host_, self->port_, ac->errstr);
     self->forget(ac);
-    boost::asio::post(self->io_, [self] { self->link_down(); });
+    boost::asio::post(self->thread_.io(), [self] { self->link_down(); });
     return;
   }
   if (ac == self->sub_) self->sub_up_ = true;
@@ -139,7 +131,7 @@ void RedisBroker::disconnect_cb(const redisAsyncContext* ac, int /*status*/) {
   // The context is being freed (an error, the server closed it, or our own redisAsyncFree).
   RedisBroker* self = self_of(ac);
   self->forget(ac);
-  if (self->link_ != Link::stopped) boost::asio::post(self->io_, [self] { self->link_down(); });
+  if (self->link_ != Link::stopped) boost::asio::post(self->thread_.io(), [self] { self->link_down(); });
 }
 
 void RedisBroker::on_up() {

@@ -5,18 +5,14 @@
 // one for PUBLISH. Payloads are sent binary-safe (%b). Both are (re)connected together with
 // capped exponential backoff; the subscriptions are replayed on every new connection.
 #include <atomic>
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <map>
-#include <mutex>
-#include <optional>
 #include <set>
 #include <string>
-#include <thread>
 
 #include "broker/backoff.hpp"
 #include "broker/broker.hpp"
+#include "broker/broker_thread.hpp"
 #include "broker/publish_gate.hpp"
 
 struct redisAsyncContext;
@@ -58,11 +54,7 @@ class RedisBroker final : public Broker {
 
   const std::string host_;
   const int port_;
-  boost::asio::io_context io_;
-  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
-  std::thread thread_;
-  std::mutex lifecycle_mu_;
-  bool started_ = false, stopped_ = false;
+  BrokerThread thread_;  // before the timers, which use its io_context
   PublishGate gate_{"redis"};
   std::atomic<bool> connected_{false};
 
@@ -77,7 +69,7 @@ class RedisBroker final : public Broker {
   Link link_ = Link::idle;
   bool ever_connected_ = false;
   Backoff backoff_;
-  boost::asio::steady_timer retry_timer_{io_};
+  boost::asio::steady_timer retry_timer_{thread_.io()};
 };
 
 }  // namespace dchat::broker
