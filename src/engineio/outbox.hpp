@@ -26,6 +26,7 @@ class Outbox {
 
   bool empty() const noexcept { return head_ == packets_.size(); }
   size_t size() const noexcept { return packets_.size() - head_; }
+  size_t bytes() const noexcept { return bytes_; }
   const WirePacketPtr& front() const { return packets_[head_]; }
   const WirePacketPtr& operator[](size_t i) const { return packets_[head_ + i]; }
 

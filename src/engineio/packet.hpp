@@ -44,6 +44,7 @@ class WirePacket {
   // Text: the Engine.IO packet ("4..."); binary: the raw bytes.
   const std::string& data() const noexcept { return data_; }
   const http::ws::FrameHeader& ws_header() const noexcept { return ws_header_; }
+  http::ws::Opcode ws_opcode() const noexcept { return static_cast<http::ws::Opcode>(ws_header_.bytes[0] & 0x0F); }
   // Bytes this packet costs in a queue, for outbox limits.
   size_t wire_size() const noexcept { return data_.size() + ws_header_.size; }
 

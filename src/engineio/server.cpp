@@ -180,6 +180,8 @@ asio::awaitable<Outcome> Server::handshake(http::RequestContext& ctx, bool webso
   auto& io = pool_.context(ctx.shard);
   auto session = std::make_shared<Session>(io, ctx.shard, core::random_id(18), options_, registry_, handshake_info(ctx));
   core::metrics().connections_opened.inc();
+  spdlog::debug("engine.io: session {} opened over {} from {}", session->sid(), websocket ? "websocket" : "polling",
+                session->handshake().address);
   if (websocket) {
     auto ws = co_await accept(ctx, options_.max_payload);
     if (!ws) co_return co_await fail(ctx, Error::bad_request);

@@ -1,6 +1,9 @@
 #include "engineio/session.hpp"
 
+#include "core/log_throttle.hpp"
 #include "core/metrics.hpp"
+
+#include <boost/asio/post.hpp>
 
 #include <spdlog/spdlog.h>
 
@@ -37,7 +40,7 @@ Session::Session(boost::asio::io_context& ctx, size_t shard, std::string sid, co
 Session::~Session() = default;
 
 bool Session::send(std::span<const WirePacketPtr> packets, bool is_volatile) {
-  if (state_ != State::open) return false;
+  if (state_ != State::open || overflowed_) return false;
   for (size_t i = 0; i < packets.size(); ++i) {
     switch (outbox_.push(packets[i], is_volatile)) {
       case Outbox::Push::ok:
@@ -47,10 +50,7 @@ bool Session::send(std::span<const WirePacketPtr> packets, bool is_volatile) {
         // Attachments of a dropped volatile event would be meaningless alone.
         return false;
       case Outbox::Push::full:
-        spdlog::warn("engine.io: session {} cannot keep up ({} packets queued), disconnecting", sid_, outbox_.size());
-        outbox_.clear();
-        core::metrics().slow_clients_dropped.inc();
-        close(CloseReason::slow_client);
+        overflow();
         return false;
     }
   }
@@ -60,6 +60,20 @@ bool Session::send(std::span<const WirePacketPtr> packets, bool is_volatile) {
     wake_poll();
   }
   return true;
+}
+
+// The outbox is full in the middle of a send, which usually means in the middle of a broadcast
+// walking a room table this session's sockets belong to. Closing here would run the disconnect
+// handlers, which leave rooms (erasing from that very table) and start broadcasts of their own.
+// So the session only stops accepting packets now, and closes from the event loop, after the
+// current handler (and the broadcast in it) has returned.
+void Session::overflow() {
+  CHAT_LOG_THROTTLED(spdlog::level::warn, "engine.io: session {} cannot keep up ({} packets, {} bytes queued), disconnecting",
+                     sid_, outbox_.size(), outbox_.bytes());
+  overflowed_ = true;
+  outbox_.clear();
+  core::metrics().slow_clients_dropped.inc();
+  boost::asio::post(ctx_, [self = shared_from_this()] { self->close(CloseReason::slow_client); });
 }
 
 void Session::start_heartbeat() {
@@ -92,7 +106,7 @@ void Session::on_heartbeat_timer() {
 }
 
 void Session::on_packet(const Packet& packet) {
-  if (state_ != State::open) return;
+  if (state_ != State::open || overflowed_) return;
   switch (packet.type) {
     case PacketType::pong:
       if (awaiting_pong_) {
@@ -200,9 +214,11 @@ void Session::close(CloseReason reason) {
     probe_->close(http::ws::kCloseNormal, "session closed");
     probe_.reset();
   }
-  // Graceful: the client still gets what is queued (and, on polling, a last noop or close).
-  const bool graceful = reason == CloseReason::server_close || reason == CloseReason::server_shutdown ||
-                        reason == CloseReason::forced_close;
+  // Graceful: the client still gets what is queued (and, on polling, a last close packet). A
+  // client that sent a close packet itself expects nothing more, and at shutdown a client finds
+  // out from its next request anyway: a GET already waiting is answered, but the session does
+  // not wait for another one (it would hold the sid, and a drain, for a whole ping timeout).
+  const bool graceful = reason == CloseReason::server_close;
   if (ws_) {
     state_ = State::closed;
     registry_.remove(sid_);

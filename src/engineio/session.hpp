@@ -40,7 +40,8 @@ class Session : public std::enable_shared_from_this<Session> {
   const HandshakeInfo& handshake() const noexcept { return handshake_; }
   const Options& options() const noexcept { return options_; }
   boost::asio::io_context& context() noexcept { return ctx_; }
-  bool closed() const noexcept { return state_ == State::closed || state_ == State::closing; }
+  // Closing, closed, or about to close (its outbox overflowed; see overflow()).
+  bool closed() const noexcept { return state_ != State::open || overflowed_; }
   bool on_websocket() const noexcept { return ws_ != nullptr; }
   bool upgrading() const noexcept { return probe_ != nullptr; }
 
@@ -78,6 +79,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
  private:
   enum class State { open, closing, closed };
+  void overflow();
   void on_heartbeat_timer();
   void wake_poll();
   void finalize();
@@ -90,6 +92,7 @@ class Session : public std::enable_shared_from_this<Session> {
   HandshakeInfo handshake_;
   std::shared_ptr<Handler> handler_;
   State state_ = State::open;
+  bool overflowed_ = false;  // the outbox overflowed: refuse packets, close from the event loop
   CloseReason close_reason_ = CloseReason::server_close;
 
   Outbox outbox_;

@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/log_throttle.hpp"
 #include "engineio/session.hpp"
 
 namespace dchat::engineio {
@@ -23,6 +24,8 @@ thread_local std::vector<asio::const_buffer> t_iov;
 thread_local std::vector<const WirePacket*> t_batch;
 
 constexpr auto kCloseLinger = std::chrono::seconds(5);
+// Frames this transport answers by itself (probe pongs, WebSocket pongs) waiting to be written.
+constexpr size_t kMaxOwnFrames = 16;
 
 }  // namespace
 
@@ -136,7 +139,17 @@ void WebSocketTransport::on_ws_message(bool binary, std::string_view payload) {
 }
 
 void WebSocketTransport::on_ws_ping(std::string_view payload) {
-  send_own(WirePacket::make_ws_control(http::ws::Opcode::pong, std::string(payload)));
+  // RFC 6455 5.5.3: a pong may answer only the most recent ping. A pong still waiting to be
+  // written is replaced rather than joined by another, so a ping flood from a client that does
+  // not read queues one pong, not one per ping.
+  auto pong = WirePacket::make_ws_control(http::ws::Opcode::pong, std::string(payload));
+  for (auto& frame : own_) {
+    if (frame->ws_opcode() == http::ws::Opcode::pong) {
+      frame = std::move(pong);
+      return;
+    }
+  }
+  send_own(std::move(pong));
 }
 
 void WebSocketTransport::on_ws_close(uint16_t code, std::string_view) {
@@ -157,6 +170,19 @@ void WebSocketTransport::on_ws_close(uint16_t code, std::string_view) {
 
 void WebSocketTransport::send_own(WirePacketPtr frame) {
   if (close_frame_ || closed_) return;
+  if (own_.size() >= kMaxOwnFrames) {
+    // Only a client that makes us answer (probes, pings) faster than it reads gets here.
+    CHAT_LOG_THROTTLED(spdlog::level::info, "websocket: closing a connection that does not read its control answers");
+    close(http::ws::kClosePolicyViolation, "too many unanswered control frames");
+    if (auto session = session_) {
+      if (probing_) {
+        session->probe_failed(this);
+      } else {
+        session->on_transport_error(CloseReason::slow_client);
+      }
+    }
+    return;
+  }
   own_.push_back(std::move(frame));
   schedule_flush();
 }

@@ -42,6 +42,11 @@ void Client::protocol_error(const char* what) {
 void Client::on_message(std::string_view data, bool binary) {
   if (binary) {
     if (!binary_packet_) return protocol_error("unexpected binary attachment");
+    // One packet with all its attachments is bounded by maxPayload, like any single message:
+    // otherwise 64 attachments of maxPayload each could be buffered for one event.
+    pending_bytes_ += data.size();
+    if (pending_bytes_ > session_->options().max_payload)
+      return protocol_error("binary packet with its attachments larger than maxPayload");
     attachments_.emplace_back(data);
     if (attachments_.size() == binary_packet_->attachments) {
       if (!placeholders_valid(binary_packet_->data, binary_packet_->attachments))
@@ -57,6 +62,10 @@ void Client::on_message(std::string_view data, bool binary) {
   auto decoded = decode(data);
   if (!decoded.packet) return protocol_error(decoded.error);
   if (decoded.packet->attachments > 0) {
+    // Attachments are only buffered for a namespace the client has joined: before that (or for
+    // a namespace it is not in) nobody would receive them.
+    if (!socket_for(decoded.packet->nsp)) return protocol_error("binary packet for a namespace not joined");
+    pending_bytes_ = data.size();
     binary_packet_ = std::make_unique<Packet>(std::move(*decoded.packet));
     return;
   }

@@ -46,6 +46,7 @@ class Client : public engineio::Handler, public std::enable_shared_from_this<Cli
   std::vector<std::string> connecting_;  // namespaces whose middlewares are still running
   std::unique_ptr<Packet> binary_packet_;  // waiting for its attachments (rare: kept off the object)
   std::vector<std::string> attachments_;
+  uint64_t pending_bytes_ = 0;  // the binary packet waiting for attachments, and those received
   std::unique_ptr<boost::asio::steady_timer> connect_timer_;
 };
 

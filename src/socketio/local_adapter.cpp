@@ -2,6 +2,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 
@@ -52,38 +53,83 @@ void LocalAdapter::remove_socket(Socket& socket) {
   state.sockets.erase(socket.id());
 }
 
-template <typename Visit>
-void LocalAdapter::for_each_match(ShardState& state, const BroadcastOptions& options, Visit&& visit) {
+namespace {
+
+// Scratch space for one walk over a shard's room tables. Walks nest (a broadcast started while
+// another one's recipients are being served, e.g. a presence update from a disconnect handler),
+// so each nesting level gets its own instead of clobbering a shared one.
+struct WalkScratch {
+  std::vector<Socket*> matches;
+  std::vector<Socket*> excluded;  // sorted
+};
+thread_local std::vector<std::unique_ptr<WalkScratch>> t_walks;
+thread_local size_t t_walk_depth = 0;
+
+class WalkLease {
+ public:
+  WalkLease() {
+    if (t_walks.size() <= t_walk_depth) t_walks.push_back(std::make_unique<WalkScratch>());
+    scratch_ = t_walks[t_walk_depth++].get();
+    scratch_->matches.clear();
+    scratch_->excluded.clear();
+  }
+  ~WalkLease() {
+    --t_walk_depth;
+    // A walk over a huge room should not pin its capacity on the thread forever.
+    if (scratch_->matches.capacity() > 65536) std::vector<Socket*>().swap(scratch_->matches);
+    if (scratch_->excluded.capacity() > 65536) std::vector<Socket*>().swap(scratch_->excluded);
+  }
+  WalkLease(const WalkLease&) = delete;
+  WalkLease& operator=(const WalkLease&) = delete;
+  WalkScratch& operator*() const noexcept { return *scratch_; }
+  WalkScratch* operator->() const noexcept { return scratch_; }
+
+ private:
+  WalkScratch* scratch_;
+};
+
+}  // namespace
+
+// Only reads the tables and appends to `out`: nothing is called back while a table is walked,
+// so whatever serving a recipient does later (leave rooms, disconnect, broadcast again) cannot
+// invalidate the walk.
+void LocalAdapter::collect(ShardState& state, const BroadcastOptions& options, std::vector<Socket*>& out,
+                           std::vector<Socket*>& excluded) {
   // Members of a room, or the socket whose id the room name is.
-  auto for_room = [&state](const std::string& room, auto&& fn) {
+  auto for_room = [&state](const std::string& room, std::vector<Socket*>& into) {
     if (auto it = state.rooms.find(room); it != state.rooms.end()) {
-      for (Socket* s : it->second) fn(s);
+      into.insert(into.end(), it->second.begin(), it->second.end());
     } else if (auto sit = state.sockets.find(room); sit != state.sockets.end()) {
-      fn(sit->second);
+      into.push_back(sit->second);
     }
   };
-  thread_local std::unordered_set<Socket*> excluded;
-  thread_local std::unordered_set<Socket*> seen;
-  excluded.clear();
-  for (const auto& room : options.except) for_room(room, [](Socket* s) { excluded.insert(s); });
-  auto pass = [&](Socket* s) {
-    if (excluded.empty() || !excluded.count(s)) visit(s);
-  };
+  for (const auto& room : options.except) for_room(room, excluded);
+  std::sort(excluded.begin(), excluded.end());
+  const size_t first = out.size();
   if (options.rooms.empty()) {
-    for (auto& [id, s] : state.sockets) pass(s);
-  } else if (options.rooms.size() == 1) {
-    for_room(options.rooms.front(), pass);
+    out.reserve(first + state.sockets.size());
+    for (auto& [id, s] : state.sockets) out.push_back(s);
   } else {
-    seen.clear();
-    for (const auto& room : options.rooms)
-      for_room(room, [&](Socket* s) {
-        if (seen.insert(s).second) pass(s);
-      });
+    for (const auto& room : options.rooms) for_room(room, out);
+    if (options.rooms.size() > 1) {
+      // A socket in two of the rooms gets the packet once.
+      std::sort(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
+      out.erase(std::unique(out.begin() + static_cast<std::ptrdiff_t>(first), out.end()), out.end());
+    }
+  }
+  if (!excluded.empty()) {
+    out.erase(std::remove_if(out.begin() + static_cast<std::ptrdiff_t>(first), out.end(),
+                             [&](Socket* s) { return std::binary_search(excluded.begin(), excluded.end(), s); }),
+              out.end());
   }
 }
 
 void LocalAdapter::deliver_here(const EncodedPacket& packet, const BroadcastOptions& options) {
-  for_each_match(here(), options, [&](Socket* s) { s->send_encoded(*packet, options.is_volatile); });
+  WalkLease walk;
+  collect(here(), options, walk->matches, walk->excluded);
+  // Sockets are owned by their Client and only released when their session closes, which never
+  // happens synchronously inside a send (Session::overflow), so every pointer stays valid here.
+  for (Socket* s : walk->matches) s->send_encoded(*packet, options.is_volatile);
 }
 
 void LocalAdapter::broadcast(EncodedPacket packet, std::shared_ptr<const BroadcastOptions> options) {
@@ -99,8 +145,8 @@ void LocalAdapter::on_every_shard(std::shared_ptr<const BroadcastOptions> option
   for (size_t shard = 0; shard < shards_.size(); ++shard) {
     boost::asio::post(pool_.context(shard), [this, options, fn] {
       // Collected first: joining changes the room tables being walked.
-      std::vector<Socket*> matches;
-      for_each_match(here(), *options, [&](Socket* s) { matches.push_back(s); });
+      std::vector<Socket*> matches, excluded;
+      collect(here(), *options, matches, excluded);
       for (Socket* s : matches) fn(*s);
     });
   }
@@ -131,7 +177,9 @@ void LocalAdapter::fetch_sockets(std::shared_ptr<const BroadcastOptions> options
   for (size_t shard = 0; shard < shards_.size(); ++shard) {
     boost::asio::post(pool_.context(shard), [this, gather, options] {
       std::vector<SocketInfo> mine;
-      for_each_match(here(), *options, [&](Socket* s) { mine.push_back({s->id(), s->rooms(), s->data}); });
+      std::vector<Socket*> matches, excluded;
+      collect(here(), *options, matches, excluded);
+      for (Socket* s : matches) mine.push_back({s->id(), s->rooms(), s->data});
       {
         std::lock_guard lock(gather->mutex);
         for (auto& info : mine) gather->found.push_back(std::move(info));

@@ -40,8 +40,9 @@ class LocalAdapter : public Adapter {
   ShardState& here();
   // Runs fn(socket) for the matching sockets on every shard (on each shard's thread).
   void on_every_shard(std::shared_ptr<const BroadcastOptions> options, std::function<void(Socket&)> fn);
-  template <typename Visit>
-  void for_each_match(ShardState& state, const BroadcastOptions& options, Visit&& visit);
+  // Appends the sockets of `state` that `options` selects to `out` (`excluded` is scratch space).
+  static void collect(ShardState& state, const BroadcastOptions& options, std::vector<Socket*>& out,
+                      std::vector<Socket*>& excluded);
 
   core::ShardPool& pool_;
   std::vector<ShardState> shards_;
