@@ -289,6 +289,8 @@
     invalid_name: 'That name is not allowed.',
     invalid_password: 'That password is not allowed.',
     rate_limited: 'Too many attempts. Please wait a moment and try again.',
+    overloaded: 'The server is busy. Trying again shortly.',
+    too_many_rooms: 'You are in too many rooms. Leave one first.',
     forbidden: 'You are not allowed to do that.',
     not_found: 'Not found.',
     invalid_text: 'Messages must be between 1 and 4000 characters.',
@@ -370,7 +372,8 @@
         } else if (!isObj(res) || res.ok !== true) {
           const code = isObj(res) && typeof res.error === 'string' ? res.error : 'bad_request';
           const serverMessage = isObj(res) && typeof res.message === 'string' ? res.message : '';
-          reject(new RequestError(code, serverMessage || code, { serverMessage }));
+          const retryAfterMs = isObj(res) && typeof res.retryAfterMs === 'number' ? res.retryAfterMs : 0;
+          reject(new RequestError(code, serverMessage || code, { serverMessage, retryAfterMs }));
         } else {
           resolve(res);
         }
@@ -1291,11 +1294,12 @@
         rerenderPending(p);
         return;
       }
-      if (e.code === 'timeout' || e.code === 'rate_limited' || e.code === 'storage_unavailable') {
-        // Transient: retry with the same clientId (the server stores it once), backing off.
+      if (['timeout', 'rate_limited', 'overloaded', 'storage_unavailable'].includes(e.code)) {
+        // Transient: retry with the same clientId (the server stores it once), backing off,
+        // and never sooner than the server asked.
         p.status = 'retrying';
         p.error = e.code === 'timeout' ? '' : e.text;
-        const delay = Math.min(30000, 1000 * 2 ** Math.min(p.attempts, 5));
+        const delay = Math.max(e.retryAfterMs || 0, Math.min(30000, 1000 * 2 ** Math.min(p.attempts, 5)));
         clearTimeout(p.retryTimer);
         p.retryTimer = setTimeout(() => {
           p.retryTimer = null;
@@ -1670,14 +1674,21 @@
       if (gen !== state.connGen) return;
       const next = {};
       const byRoom = isObj(res.messages) ? res.messages : {};
+      // `more` lists rooms the answer could not cover (it keeps within a byte budget): ask
+      // again from the newest seq received, or from where we were for rooms not reached.
+      const more = isObj(res.more) ? res.more : {};
       for (const [key, list] of Object.entries(byRoom)) {
         const room = state.rooms.get(toId(key));
         if (!room || !Array.isArray(list) || !list.length) continue;
         ingest(room, list);
-        if (list.length >= SYNC_LIMIT) {
+        if (list.length >= SYNC_LIMIT || more[key] === true) {
           const last = normaliseMessage(list[list.length - 1]);
           if (last) next[room.id] = last.seq;
         }
+      }
+      for (const key of Object.keys(more)) {
+        const id = toId(key);
+        if (more[key] === true && !(id in next) && id in want) next[id] = want[id];
       }
       want = next;
     }

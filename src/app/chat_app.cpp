@@ -13,6 +13,23 @@
 
 namespace dchat::app {
 
+namespace {
+
+chat::ChatLimits chat_limits(const config::Config& c) {
+  chat::ChatLimits l;
+  l.message_rate = c.message_rate;
+  l.message_burst = c.message_burst;
+  l.max_pending_per_connection = c.max_pending_per_connection;
+  l.max_rooms_per_user = c.max_rooms_per_user;
+  l.room_creations_per_hour = c.room_creations_per_hour;
+  // A quarter of what one connection may have queued: an answer alone never makes a client
+  // "slow", and never exceeds 1 MiB.
+  l.answer_budget = std::min<size_t>(1u << 20, c.max_outbox_bytes / 4);
+  return l;
+}
+
+}  // namespace
+
 ChatApp::ChatApp(const config::Config& config, socketio::Server& io, http::Router& router, const std::string& exe_dir,
                  core::ShardPool& pool, Cluster* cluster) {
   auto factory = store::make_store_factory(config.database_url);
@@ -45,7 +62,7 @@ ChatApp::ChatApp(const config::Config& config, socketio::Server& io, http::Route
                                                             std::chrono::milliseconds(config.cluster_heartbeat_ms));
     auto* cluster_presence = presence.get();
     presence_ = std::move(presence);
-    service_ = std::make_unique<chat::ChatService>(io.of("/"), *store_, *presence_);
+    service_ = std::make_unique<chat::ChatService>(io.of("/"), *store_, *presence_, chat_limits(config));
     cluster_presence->on_remote_change([service = service_.get()](int64_t room) { service->broadcast_presence(room); });
     cluster_presence->start();
     cluster->bus->on_connection_change([service = service_.get()](bool connected, bool recovered) {
@@ -53,14 +70,35 @@ ChatApp::ChatApp(const config::Config& config, socketio::Server& io, http::Route
     });
   } else {
     presence_ = std::make_unique<chat::Presence>();
-    service_ = std::make_unique<chat::ChatService>(io.of("/"), *store_, *presence_);
+    service_ = std::make_unique<chat::ChatService>(io.of("/"), *store_, *presence_, chat_limits(config));
   }
   service_->install();
   chat::HttpApiOptions api_options;
-  api_options.session_ttl = std::chrono::hours(config.session_ttl_hours);
+  api_options.session_ttl = std::chrono::milliseconds(static_cast<int64_t>(config.session_ttl_hours * 3600 * 1000));
   api_ = std::make_unique<chat::HttpApi>(*store_, *blobs_, *service_, api_options);
   api_->install(router);
   web_->install(router);
+
+  purge_timer_ = std::make_unique<boost::asio::steady_timer>(pool.context(0));
+  purge_expired_sessions();
+}
+
+ChatApp::~ChatApp() {
+  lifeline_.cut();
+  if (purge_timer_) purge_timer_->cancel();
+}
+
+// Expired sessions are refused anyway; deleting them keeps the table (and its index) from
+// growing with every sign-in ever made. Every replica does it: the deletes are idempotent.
+void ChatApp::purge_expired_sessions() {
+  store_->async_run<size_t>([](store::Store& s) { return s.delete_expired_sessions(chat::now_ms()); },
+                            lifeline_.guard([](store::StoreResult<size_t> r) {
+                              if (r && *r.value > 0) spdlog::info("sessions: {} expired session(s) deleted", *r.value);
+                            }));
+  purge_timer_->expires_after(std::chrono::hours(1));
+  purge_timer_->async_wait(lifeline_.guard([this](boost::system::error_code ec) {
+    if (!ec) purge_expired_sessions();
+  }));
 }
 
 }  // namespace dchat::app

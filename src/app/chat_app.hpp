@@ -10,6 +10,9 @@
 #include "chat/http_api.hpp"
 #include "chat/presence.hpp"
 #include "config/config.hpp"
+#include "core/lifeline.hpp"
+
+#include <boost/asio/steady_timer.hpp>
 #include "http/static_files.hpp"
 #include "store/store_executor.hpp"
 
@@ -22,6 +25,8 @@ class ChatApp {
   ChatApp(const config::Config& config, socketio::Server& io, http::Router& router, const std::string& exe_dir,
           core::ShardPool& pool, Cluster* cluster);
 
+  ~ChatApp();
+
   store::StoreExecutor& store() { return *store_; }
   const chat::Presence& presence() const { return *presence_; }
 
@@ -32,6 +37,10 @@ class ChatApp {
   std::unique_ptr<chat::ChatService> service_;
   std::unique_ptr<chat::HttpApi> api_;
   std::unique_ptr<http::StaticFiles> web_;
+  std::unique_ptr<boost::asio::steady_timer> purge_timer_;
+  core::Lifeline lifeline_;
+
+  void purge_expired_sessions();
 };
 
 }  // namespace dchat::app

@@ -2,6 +2,8 @@
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
 
+#include <sys/resource.h>
+
 #include <filesystem>
 #include <spdlog/spdlog.h>
 
@@ -20,6 +22,36 @@ using namespace dchat;
 
 namespace {
 
+// Descriptors: the soft limit is raised to the hard one (a container's default soft limit of
+// 1024 would cap the chat at a few hundred users). Connections may use all but a reserve kept
+// for the database, the broker, files and the spare descriptor of the listener.
+size_t connection_capacity(const config::Config& c) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  const size_t reserve = 64 + 4 * c.store_threads;
+  const size_t fds = limit.rlim_cur == RLIM_INFINITY ? 1000000 : static_cast<size_t>(limit.rlim_cur);
+  const size_t available = fds > 2 * reserve ? fds - reserve : fds / 2;
+  if (c.max_connections == 0) return available;
+  // Honoured as set (the listener survives running out of descriptors), but said.
+  if (c.max_connections > available)
+    spdlog::warn("config: CHAT_MAX_CONNECTIONS={} is more than the descriptor limit ({}) leaves room for ({})",
+                 c.max_connections, fds, available);
+  return c.max_connections;
+}
+
+http::ConnectionPolicy connection_policy(const config::Config& c, const http::TrustedProxies& proxies) {
+  http::ConnectionPolicy p;
+  p.proxies = proxies;
+  p.max_connections = connection_capacity(c);
+  p.max_connections_per_client = c.max_connections_per_client;
+  p.header_timeout = std::chrono::milliseconds(c.header_timeout_ms);
+  return p;
+}
+
 engineio::Options engine_options(const config::Config& c) {
   engineio::Options o;
   o.ping_interval = std::chrono::milliseconds(c.ping_interval_ms);
@@ -28,6 +60,7 @@ engineio::Options engine_options(const config::Config& c) {
   o.max_outbox_packets = c.max_outbox_packets;
   o.max_outbox_bytes = c.max_outbox_bytes;
   o.allowed_origins = c.allowed_origins;
+  o.max_sessions_per_client = c.max_sessions_per_client;
   return o;
 }
 
@@ -61,9 +94,18 @@ int main(int argc, char** argv) {
 
   if (cfg.mode == config::Mode::health_check) return app::run_health_check(cfg);
 
+  std::string proxies_error;
+  const auto proxies = http::TrustedProxies::parse(cfg.trusted_proxies, proxies_error);
+  if (!proxies) {
+    spdlog::error("config: CHAT_TRUSTED_PROXIES: {}", proxies_error);
+    return 2;
+  }
+
   try {
     core::ShardPool pool(cfg.threads ? cfg.threads : core::ShardPool::available_cpus());
-    const auto options = engine_options(cfg);
+    const auto policy = connection_policy(cfg, *proxies);
+    auto options = engine_options(cfg);
+    options.max_sessions = policy.max_connections;
     auto cluster = app::start_cluster(cfg, pool);
     socketio::Server io(pool, options, std::chrono::milliseconds(cfg.connect_timeout_ms),
                         cluster ? app::cluster_adapters(*cluster, pool) : socketio::Server::AdapterFactory{});
@@ -103,7 +145,7 @@ int main(int argc, char** argv) {
     operations.install(router);
     operations.start();
 
-    http::Listener listener(pool, router);
+    http::Listener listener(pool, router, policy);
     listener.listen(cfg.host, cfg.port);
     listener.start();
 
@@ -124,8 +166,8 @@ int main(int argc, char** argv) {
     };
     signals.async_wait(on_signal);
 
-    spdlog::info("chatd: {} mode, listening on http://{}:{} with {} event loop(s)", mode, cfg.host, listener.port(),
-                 pool.size());
+    spdlog::info("chatd: {} mode, listening on http://{}:{} with {} event loop(s), up to {} connections", mode,
+                 cfg.host, listener.port(), pool.size(), policy.max_connections);
     pool.run();
     // No broker message may reach the namespaces once they start going away.
     if (cluster) cluster->bus->stop();

@@ -152,6 +152,15 @@ std::string Operations::render_metrics() const {
   core::render_gauge(out, "chatd_connections", "open Engine.IO sessions (connected clients)",
                      static_cast<double>(engine_.session_count()));
   core::render_counter(out, "chatd_connections_opened_total", "Engine.IO sessions opened", m.connections_opened.value());
+  core::render_counter(out, "chatd_connections_refused_total", "TCP connections refused over a connection limit",
+                       m.connections_refused.value());
+  core::render_counter(out, "chatd_sessions_refused_total", "Engine.IO handshakes refused over a session limit",
+                       m.sessions_refused.value());
+  core::render_counter(out, "chatd_store_refused_total", "store jobs refused because the queue was full",
+                       m.store_refused.value());
+  core::render_counter(out, "chatd_rate_limited_total", "requests refused by a rate limit", m.rate_limited.value());
+  core::render_counter(out, "chatd_overloaded_total", "requests refused because too much was in flight",
+                       m.overloaded.value());
   core::render_counter(out, "chatd_slow_clients_dropped_total",
                        "clients disconnected because they could not keep up (outbox full)",
                        m.slow_clients_dropped.value());

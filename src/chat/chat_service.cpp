@@ -1,9 +1,11 @@
 #include "chat/chat_service.hpp"
 
 #include "core/metrics.hpp"
+#include "core/log_throttle.hpp"
 #include "core/utf8.hpp"
 
 #include <boost/asio/bind_executor.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
 #include "chat/credentials.hpp"
@@ -46,12 +48,37 @@ void reply(const Ack& ack, json::object body) {
   if (ack) ack(Message{json::array{std::move(body)}, {}});
 }
 
-json::object storage_error(const std::string& detail) {
-  spdlog::warn("chat: storage failed: {}", detail);
+json::object with_retry(json::object error, std::chrono::milliseconds retry_after) {
+  error["retryAfterMs"] = std::max<int64_t>(retry_after.count(), 1);
+  return error;
+}
+
+json::object storage_error(const store::StoreError::Kind kind, const std::string& detail) {
+  if (kind == store::StoreError::Kind::overloaded) {
+    core::metrics().overloaded.inc();
+    return with_retry(error_json("overloaded", "the server is busy, try again in a moment"),
+                      std::chrono::milliseconds(1000));
+  }
+  CHAT_LOG_THROTTLED(spdlog::level::warn, "chat: storage failed: {}", detail);
   return error_json("storage_unavailable", "the message store is unavailable, try again");
 }
 
+template <typename T>
+json::object storage_error(const store::StoreResult<T>& r) {
+  return storage_error(r.error, r.message);
+}
+
 int64_t user_id_of(const socketio::Socket& socket) { return socket.data.as_object().at("id").as_int64(); }
+
+// The chat's own bookkeeping for one connection (socketio::Socket::app_state).
+struct Connection {
+  std::string token_hash;           // the sign-in session it authenticated with
+  int64_t session_expires_at = 0;   // ms since the epoch
+  size_t pending = 0;               // requests waiting for the store
+  std::unique_ptr<boost::asio::steady_timer> expiry;
+};
+
+Connection& connection_of(const socketio::Socket& socket) { return *static_cast<Connection*>(socket.app_state.get()); }
 
 // The User object of the socket's user, without the connection's own bookkeeping fields.
 json::object public_user(const socketio::Socket& socket) {
@@ -75,18 +102,66 @@ std::optional<store::User> peer_of(Store& s, const store::Room& room, int64_t us
 
 }  // namespace
 
-ChatService::ChatService(socketio::Namespace& nsp, store::StoreExecutor& store, Presence& presence)
-    : nsp_(nsp), store_(store), presence_(presence) {}
+ChatService::ChatService(socketio::Namespace& nsp, store::StoreExecutor& store, Presence& presence, ChatLimits limits)
+    : nsp_(nsp),
+      store_(store),
+      presence_(presence),
+      limits_(limits),
+      sends_(limits.message_rate, limits.message_burst) {}
 
 template <typename T>
 void ChatService::run(const SocketPtr& socket, std::function<T(Store&)> job,
                       std::function<void(StoreResult<T>&)> done) {
   // The socket is held until the result arrives: what a job stored must still be broadcast
   // even if its sender disconnected meanwhile.
+  if (socket->app_state) ++connection_of(*socket).pending;
   store_.async_run<T>(std::move(job),
                       boost::asio::bind_executor(socket->context(), [socket, done = std::move(done)](StoreResult<T> r) {
+                        if (socket->app_state) --connection_of(*socket).pending;
                         done(r);
                       }));
+}
+
+bool ChatService::admit(const SocketPtr& socket, const Ack& ack) {
+  if (connection_of(*socket).pending < limits_.max_pending_per_connection) return true;
+  core::metrics().overloaded.inc();
+  CHAT_LOG_THROTTLED(spdlog::level::info, "chat: user {} has {} requests waiting on one connection, refusing more",
+                     user_id_of(*socket), connection_of(*socket).pending);
+  reply(ack, with_retry(error_json("overloaded", "too many requests waiting for an answer: wait for them first"),
+                        std::chrono::milliseconds(500)));
+  return false;
+}
+
+void ChatService::end_session(const std::string& token_hash) {
+  nsp_.to(session_channel(token_hash)).disconnect_sockets(true);
+}
+
+void ChatService::end_user_sessions(int64_t user_id) { nsp_.to(user_channel(user_id)).disconnect_sockets(true); }
+
+void ChatService::watch_session_expiry(const SocketPtr& socket) {
+  auto& conn = connection_of(*socket);
+  const auto wait = std::chrono::milliseconds(std::max<int64_t>(conn.session_expires_at - now_ms(), 0) + 1000);
+  if (!conn.expiry) conn.expiry = std::make_unique<boost::asio::steady_timer>(socket->context());
+  conn.expiry->expires_after(std::min<std::chrono::milliseconds>(wait, std::chrono::hours(24)));
+  conn.expiry->async_wait([this, weak = std::weak_ptr<socketio::Socket>(socket)](boost::system::error_code ec) {
+    auto socket = weak.lock();
+    if (ec || !socket || !socket->connected()) return;
+    const std::string hash = connection_of(*socket).token_hash;
+    const int64_t now = now_ms();
+    run<std::optional<store::SessionRecord>>(
+        socket, [hash, now](Store& s) { return s.find_session(hash, now); },
+        [this, socket](StoreResult<std::optional<store::SessionRecord>>& r) {
+          if (!socket->connected()) return;
+          if (r && !*r.value) {
+            spdlog::info("chat: the session of user {} expired, disconnecting", user_id_of(*socket));
+            socket->disconnect(true);
+            return;
+          }
+          // Extended meanwhile (or the store could not say: look again later).
+          if (r) connection_of(*socket).session_expires_at = (*r.value)->expires_at;
+          watch_session_expiry(socket);
+        });
+  });
 }
 
 void ChatService::install() {
@@ -118,21 +193,32 @@ void ChatService::authenticate(const SocketPtr& socket,
   }
   const std::string hash = token_hash(*token);
   const int64_t now = now_ms();
-  run<std::optional<store::User>>(
+  struct Authenticated {
+    store::User user;
+    int64_t expires_at = 0;
+  };
+  run<std::optional<Authenticated>>(
       socket,
-      [hash, now](Store& s) -> std::optional<store::User> {
+      [hash, now](Store& s) -> std::optional<Authenticated> {
         auto session = s.find_session(hash, now);
         if (!session) return std::nullopt;
-        return s.find_user(session->user_id);
+        auto user = s.find_user(session->user_id);
+        if (!user) return std::nullopt;
+        return Authenticated{std::move(*user), session->expires_at};
       },
-      [socket, next](StoreResult<std::optional<store::User>>& r) {
+      [socket, next, hash](StoreResult<std::optional<Authenticated>>& r) {
         if (!r) {
-          spdlog::warn("chat: cannot authenticate a connection: {}", r.message);
-          next(socketio::ConnectError{"storage_unavailable", nullptr});
+          CHAT_LOG_THROTTLED(spdlog::level::warn, "chat: cannot authenticate a connection: {}", r.message);
+          next(socketio::ConnectError{r.error == store::StoreError::Kind::overloaded ? "overloaded" : "storage_unavailable",
+                                      nullptr});
         } else if (!*r.value) {
           next(socketio::ConnectError{"unauthorized", nullptr});
         } else {
-          socket->data = user_json(**r.value);
+          socket->data = user_json((*r.value)->user);
+          auto conn = std::make_shared<Connection>();
+          conn->token_hash = hash;
+          conn->session_expires_at = (*r.value)->expires_at;
+          socket->app_state = std::move(conn);
           next(std::nullopt);
         }
       });
@@ -141,6 +227,9 @@ void ChatService::authenticate(const SocketPtr& socket,
 void ChatService::on_connect(const SocketPtr& socket) {
   const int64_t uid = user_id_of(*socket);
   socket->join(user_channel(uid));
+  // Signing this session out (or its expiry) ends this connection, on whichever replica.
+  socket->join(session_channel(connection_of(*socket).token_hash));
+  watch_session_expiry(socket);
   struct Ready {
     json::array rooms;
     std::vector<int64_t> ids;
@@ -162,8 +251,7 @@ void ChatService::on_connect(const SocketPtr& socket) {
       [this, socket](StoreResult<Ready>& r) {
         if (!socket->connected()) return;
         if (!r) {
-          spdlog::warn("chat: cannot load the rooms of a connection: {}", r.message);
-          socket->emit("error", Message{json::array{storage_error(r.message)}, {}});
+          socket->emit("error", Message{json::array{storage_error(r)}, {}});
           socket->disconnect();
           return;
         }
@@ -174,6 +262,9 @@ void ChatService::on_connect(const SocketPtr& socket) {
 
 void ChatService::on_disconnect(const SocketPtr& socket) {
   if (!socket->data.is_object()) return;
+  if (socket->app_state) {
+    if (auto& expiry = connection_of(*socket).expiry) expiry->cancel();
+  }
   const int64_t uid = user_id_of(*socket);
   for (const auto& room : socket->rooms()) {
     if (!room.starts_with("room:")) continue;
@@ -234,6 +325,15 @@ void ChatService::send_message(const SocketPtr& socket, Message&& msg, Ack ack) 
   if (!text)
     return reply(ack, error_json("invalid_text", "a message is 1 to 4000 characters of text"));
   const int64_t uid = user_id_of(*socket);
+  // Per user, whatever the number of connections: a client resending by clientId after a
+  // refusal stores its message once.
+  if (const auto wait = sends_.take(uid); wait.count() > 0) {
+    core::metrics().rate_limited.inc();
+    CHAT_LOG_THROTTLED(spdlog::level::info, "chat: user {} sends faster than {} messages/s, refusing", uid,
+                       limits_.message_rate);
+    return reply(ack, with_retry(error_json("rate_limited", "you are sending too fast, slow down"), wait));
+  }
+  if (!admit(socket, ack)) return;
   const int64_t now = now_ms();
   run<json::object>(
       socket,
@@ -247,7 +347,7 @@ void ChatService::send_message(const SocketPtr& socket, Message&& msg, Ack ack) 
         return json::object{{"ok", true}, {"message", message_json(stored.message)}, {"duplicate", stored.duplicate}};
       },
       [this, ack, room = *room_id](StoreResult<json::object>& r) {
-        if (!r) return reply(ack, storage_error(r.message));
+        if (!r) return reply(ack, storage_error(r));
         json::object& result = *r.value;
         // Stored first, then broadcast once: a resent duplicate is only acknowledged again.
         if (result.at("ok").as_bool() && !result.at("duplicate").as_bool()) {
@@ -268,24 +368,42 @@ void ChatService::join_room(const SocketPtr& socket, Message&& msg, Ack ack) {
     if (!name) return reply(ack, error_json("invalid_name", "a room name is 1 to 32 characters"));
   }
   if (!room_id && !name) return reply(ack, error_json("bad_request", "roomId or name is required"));
+  if (!admit(socket, ack)) return;
   const int64_t uid = user_id_of(*socket);
   const int64_t now = now_ms();
   run<json::object>(
       socket,
-      [uid, room_id, name, now](Store& s) {
-        std::optional<store::Room> room = name ? s.ensure_public_room(*name, uid, now) : s.find_room(*room_id);
-        if (!room) return error_json("not_found", "no such room");
-        if (room->kind == store::RoomKind::direct) {
+      [uid, room_id, name, now, limits = limits_](Store& s) {
+        std::optional<store::Room> room;
+        if (name) {
+          room = s.find_public_room(*name);
+          if (!room) {
+            // Creating a room: limited per user per hour (cluster-wide: counted in the store).
+            if (s.count_rooms_created(uid, now - 3600 * 1000) >= limits.room_creations_per_hour)
+              return with_retry(error_json("rate_limited", "you have created too many rooms lately, join an existing one"),
+                                std::chrono::minutes(10));
+          }
+        } else {
+          room = s.find_room(*room_id);
+        }
+        if (room && room->kind == store::RoomKind::direct) {
           if (!s.is_member(room->id, uid)) return error_json("forbidden", "this conversation is private");
-        } else if (!s.is_member(room->id, uid)) {
+        } else if (!room || !s.is_member(room->id, uid)) {
+          if (!room && !name) return error_json("not_found", "no such room");
+          if (s.rooms_of(uid).size() >= limits.max_rooms_per_user)
+            return error_json("too_many_rooms", "you are in too many rooms: leave one first");
+          if (!room) room = s.ensure_public_room(*name, uid, now);
           s.add_member(room->id, uid, now);
         }
+        bool truncated = false;
+        json::array messages =
+            newest_messages_json_within(s.messages_before(room->id, 0, kHistoryPage), limits.answer_budget / 2, truncated);
         return json::object{{"ok", true},
                             {"room", room_json(*room, true, peer_of(s, *room, uid))},
-                            {"messages", messages_json(s.messages_before(room->id, 0, kHistoryPage))}};
+                            {"messages", std::move(messages)}};
       },
       [this, socket, ack, uid](StoreResult<json::object>& r) {
-        if (!r) return reply(ack, storage_error(r.message));
+        if (!r) return reply(ack, storage_error(r));
         json::object& result = *r.value;
         if (!result.at("ok").as_bool()) return reply(ack, std::move(result));
         const auto& room = result.at("room").as_object();
@@ -309,8 +427,12 @@ void ChatService::complete_join(const SocketPtr& socket, const Ack& ack, json::o
       socket, [id, after](Store& s) { return s.messages_after(id, after, 500); },
       [this, ack, id, result = std::move(result)](StoreResult<std::vector<store::Message>>& r) mutable {
         if (r) {
+          // Within the answer's budget: whatever does not fit, the client gets by `sync` (it
+          // sees the seq jump when the next live message arrives, or asks on reconnect).
+          bool truncated = false;
           auto& messages = result["messages"].as_array();
-          for (const auto& m : *r.value) messages.push_back(message_json(m));
+          for (auto& m : messages_json_within(*r.value, limits_.answer_budget / 2, truncated)) messages.push_back(std::move(m));
+          if (truncated) result["more"] = true;
         }
         result["online"] = presence_.online(id);
         reply(ack, std::move(result));
@@ -320,6 +442,7 @@ void ChatService::complete_join(const SocketPtr& socket, const Ack& ack, json::o
 void ChatService::leave_room_event(const SocketPtr& socket, Message&& msg, Ack ack) {
   const auto room_id = int_field(args_object(msg), "roomId");
   if (!room_id) return reply(ack, error_json("bad_request", "roomId is required"));
+  if (!admit(socket, ack)) return;
   const int64_t uid = user_id_of(*socket);
   run<json::object>(
       socket,
@@ -331,7 +454,7 @@ void ChatService::leave_room_event(const SocketPtr& socket, Message&& msg, Ack a
         return json::object{{"ok", true}};
       },
       [this, socket, ack, uid, room = *room_id](StoreResult<json::object>& r) {
-        if (!r) return reply(ack, storage_error(r.message));
+        if (!r) return reply(ack, storage_error(r));
         if (r.value->at("ok").as_bool()) {
           leave_room(socket, room);
           nsp_.to(user_channel(uid)).sockets_leave(room_channel(room));
@@ -343,6 +466,7 @@ void ChatService::leave_room_event(const SocketPtr& socket, Message&& msg, Ack a
 void ChatService::open_direct(const SocketPtr& socket, Message&& msg, Ack ack) {
   const auto peer_name = string_field(args_object(msg), "userName");
   if (!peer_name) return reply(ack, error_json("bad_request", "userName is required"));
+  if (!admit(socket, ack)) return;
   const int64_t uid = user_id_of(*socket);
   const int64_t now = now_ms();
   struct Opened {
@@ -352,7 +476,7 @@ void ChatService::open_direct(const SocketPtr& socket, Message&& msg, Ack ack) {
   };
   run<Opened>(
       socket,
-      [uid, name = *peer_name, now](Store& s) {
+      [uid, name = *peer_name, now, limits = limits_](Store& s) {
         Opened o;
         auto peer = s.find_user_by_name(name);
         if (!peer) {
@@ -363,17 +487,27 @@ void ChatService::open_direct(const SocketPtr& socket, Message&& msg, Ack ack) {
           o.ack = error_json("bad_request", "a conversation needs two people");
           return o;
         }
+        const auto mine = s.rooms_of(uid);
+        const bool exists = std::any_of(mine.begin(), mine.end(), [&](const store::Room& r) {
+          return r.kind == store::RoomKind::direct &&
+                 std::find(r.direct_members.begin(), r.direct_members.end(), peer->id) != r.direct_members.end();
+        });
+        if (!exists && mine.size() >= limits.max_rooms_per_user) {
+          o.ack = error_json("too_many_rooms", "you are in too many rooms: leave one first");
+          return o;
+        }
         auto room = s.direct_room(uid, peer->id, now);
         auto me = s.find_user(uid);
         o.peer = peer->id;
         o.room_for_peer = room_json(room, true, me);
-        o.ack = json::object{{"ok", true},
-                             {"room", room_json(room, true, peer)},
-                             {"messages", messages_json(s.messages_before(room.id, 0, kHistoryPage))}};
+        bool truncated = false;
+        json::array messages =
+            newest_messages_json_within(s.messages_before(room.id, 0, kHistoryPage), limits.answer_budget / 2, truncated);
+        o.ack = json::object{{"ok", true}, {"room", room_json(room, true, peer)}, {"messages", std::move(messages)}};
         return o;
       },
       [this, socket, ack, uid](StoreResult<Opened>& r) {
-        if (!r) return reply(ack, storage_error(r.message));
+        if (!r) return reply(ack, storage_error(r));
         Opened& o = *r.value;
         if (!o.ack.at("ok").as_bool()) return reply(ack, std::move(o.ack));
         const int64_t id = o.ack.at("room").as_object().at("id").as_int64();
@@ -391,16 +525,21 @@ void ChatService::history(const SocketPtr& socket, Message&& msg, Ack ack) {
   if (!room_id) return reply(ack, error_json("bad_request", "roomId is required"));
   const int64_t before = int_field(args, "beforeSeq").value_or(0);
   const int limit = static_cast<int>(std::clamp<int64_t>(int_field(args, "limit").value_or(kHistoryPage), 1, 100));
+  if (!admit(socket, ack)) return;
   const int64_t uid = user_id_of(*socket);
   run<json::object>(
       socket,
-      [uid, room_id = *room_id, before, limit](Store& s) {
+      [uid, room_id = *room_id, before, limit, budget = limits_.answer_budget](Store& s) {
         auto room = s.find_room(room_id);
         if (!room) return error_json("not_found", "no such room");
         if (!may_read(s, *room, uid)) return error_json("forbidden", "this conversation is private");
-        return json::object{{"ok", true}, {"messages", messages_json(s.messages_before(room_id, before, limit))}};
+        // The newest `limit` before the seq, as many of them as fit the answer's budget; the
+        // client pages on from the oldest one it got.
+        bool truncated = false;
+        json::array messages = newest_messages_json_within(s.messages_before(room_id, before, limit), budget, truncated);
+        return json::object{{"ok", true}, {"messages", std::move(messages)}};
       },
-      [ack](StoreResult<json::object>& r) { reply(ack, r ? std::move(*r.value) : storage_error(r.message)); });
+      [ack](StoreResult<json::object>& r) { reply(ack, r ? std::move(*r.value) : storage_error(r)); });
 }
 
 void ChatService::sync(const SocketPtr& socket, Message&& msg, Ack ack) {
@@ -419,19 +558,39 @@ void ChatService::sync(const SocketPtr& socket, Message&& msg, Ack ack) {
     if (!value.is_int64()) continue;
     wanted.emplace_back(id, value.as_int64());
   }
+  if (!admit(socket, ack)) return;
   const int64_t uid = user_id_of(*socket);
   run<json::object>(
       socket,
-      [uid, wanted](Store& s) {
+      [uid, wanted, budget = limits_.answer_budget](Store& s) {
+        // Every room gets what fits of the answer's byte budget, in the order asked; a room cut
+        // short (or not reached) is listed in `more`, and the client asks again from the newest
+        // seq it got. So an answer is never too big to send, however much was missed.
         json::object missed;
+        json::object more;
+        size_t left = budget;
         for (const auto& [id, after] : wanted) {
+          const std::string key = std::to_string(id);
+          if (left == 0) {
+            more[key] = true;
+            continue;
+          }
           auto room = s.find_room(id);
           if (!room || !s.is_member(id, uid)) continue;
-          missed[std::to_string(id)] = messages_json(s.messages_after(id, after, 500));
+          const auto messages = s.messages_after(id, after, 500);
+          bool truncated = false;
+          json::array fitted = messages_json_within(messages, left, truncated);
+          size_t used = 0;
+          for (size_t i = 0; i < fitted.size(); ++i) used += message_json_weight(messages[i]);
+          left = used >= left ? 0 : left - used;
+          if (truncated || messages.size() == 500) more[key] = true;
+          missed[key] = std::move(fitted);
         }
-        return json::object{{"ok", true}, {"messages", std::move(missed)}};
+        json::object answer{{"ok", true}, {"messages", std::move(missed)}};
+        if (!more.empty()) answer["more"] = std::move(more);
+        return answer;
       },
-      [ack](StoreResult<json::object>& r) { reply(ack, r ? std::move(*r.value) : storage_error(r.message)); });
+      [ack](StoreResult<json::object>& r) { reply(ack, r ? std::move(*r.value) : storage_error(r)); });
 }
 
 void ChatService::typing(const SocketPtr& socket, Message&& msg, Ack) {

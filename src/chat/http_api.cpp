@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <unordered_set>
 
 #include "chat/avatar_image.hpp"
 #include "chat/credentials.hpp"
@@ -46,13 +47,12 @@ std::optional<int64_t> query_int(std::string_view query, std::string_view key) {
   return std::nullopt;
 }
 
-bool secure_request(const http::Request& req) { return req["X-Forwarded-Proto"] == "https"; }
+// https as a trusted proxy reports it (a client's own X-Forwarded-Proto is not believed).
+bool secure_request(const http::RequestContext& ctx) { return ctx.client.https; }
 
-std::string client_address(http::RequestContext& ctx) {
-  boost::system::error_code ec;
-  auto endpoint = ctx.stream.socket().remote_endpoint(ec);
-  return ec ? std::string("unknown") : endpoint.address().to_string();
-}
+// Per-client limits count by this: the address (behind trusted proxies, the one they report),
+// IPv6 by its /64.
+std::string client_address(const http::RequestContext& ctx) { return ctx.client.limit_key; }
 
 }  // namespace
 
@@ -64,6 +64,7 @@ void HttpApi::install(http::Router& router) {
     return [this, method](http::RequestContext& ctx) { return (this->*method)(ctx); };
   };
   router.exact("/api/session", bind(&HttpApi::session_route));
+  router.exact("/api/sessions", bind(&HttpApi::sign_out_everywhere));
   router.exact("/api/me", bind(&HttpApi::me));
   router.exact("/api/rooms", bind(&HttpApi::rooms));
   router.prefix("/api/rooms/", bind(&HttpApi::room_messages));
@@ -185,7 +186,7 @@ HttpApi::Awaitable HttpApi::sign_in(http::RequestContext& ctx) {
   by_name_.reset(name_key);
   const auto cookie = http::set_cookie(
       kSessionCookie, r.value->token,
-      {std::chrono::duration_cast<std::chrono::seconds>(options_.session_ttl).count(), secure_request(req)});
+      {std::chrono::duration_cast<std::chrono::seconds>(options_.session_ttl).count(), secure_request(ctx)});
   json::object answer;
   answer["user"] = user_json(*r.value->user);
   answer["created"] = r.value->created;
@@ -205,13 +206,39 @@ HttpApi::Awaitable HttpApi::sign_out(http::RequestContext& ctx) {
           s.delete_session(hash);
           return true;
         };
-  auto r = co_await store_.async_run<bool>(std::move(job), asio::use_awaitable);
+    auto r = co_await store_.async_run<bool>(std::move(job), asio::use_awaitable);
     if (!r)
       co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable",
                                            "the session store is unavailable, try again");
+    // The session's live connections end too, on every replica: a signed-out tab (or a stolen
+    // cookie's socket) cannot keep sending.
+    chat_.end_session(hash);
   }
   auto res = http::make_response(req, Status::no_content, "", "application/json");
-  res.set(bhttp::field::set_cookie, http::set_cookie(kSessionCookie, "", {0, secure_request(req)}));
+  res.set(bhttp::field::set_cookie, http::set_cookie(kSessionCookie, "", {0, secure_request(ctx)}));
+  const bool ok = co_await http::write_response(ctx, res);
+  co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
+}
+
+// DELETE /api/sessions: every session of the signed-in user ends, with its connections.
+HttpApi::Awaitable HttpApi::sign_out_everywhere(http::RequestContext& ctx) {
+  const auto& req = ctx.parser.get();
+  if (req.method() != bhttp::verb::delete_)
+    co_return co_await http::reply_error(ctx, Status::method_not_allowed, "bad_request", "use DELETE");
+  if (!http::same_origin(req))
+    co_return co_await http::reply_error(ctx, Status::forbidden, "forbidden", "cross-site request refused");
+  const auto auth = co_await current_user(ctx);
+  if (!auth.user) co_return co_await refuse_anonymous(ctx, auth.store_ok);
+  const int64_t uid = auth.user->id;
+  std::function<size_t(Store&)> job = [uid](Store& s) { return s.delete_user_sessions(uid); };
+  auto r = co_await store_.async_run<size_t>(std::move(job), asio::use_awaitable);
+  if (!r)
+    co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable",
+                                         "the session store is unavailable, try again");
+  spdlog::info("auth: user {} signed out everywhere ({} session(s))", uid, *r.value);
+  chat_.end_user_sessions(uid);
+  auto res = http::make_response(req, Status::no_content, "", "application/json");
+  res.set(bhttp::field::set_cookie, http::set_cookie(kSessionCookie, "", {0, secure_request(ctx)}));
   const bool ok = co_await http::write_response(ctx, res);
   co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
 }
@@ -230,28 +257,37 @@ HttpApi::Awaitable HttpApi::rooms(http::RequestContext& ctx) {
   if (!auth.user) co_return co_await refuse_anonymous(ctx, auth.store_ok);
   const auto& user = auth.user;
   const int64_t uid = user->id;
-  std::function<json::array(Store&)> job =
-      [uid](Store& s) {
+  // Public rooms come in pages (GET /api/rooms?after=<last id>&limit=N, `next` is the cursor of
+  // the next page): anyone can create rooms, so their list can be long. The user's own direct
+  // conversations come with the first page (there are at most CHAT_MAX_ROOMS_PER_USER).
+  const int64_t after = std::max<int64_t>(query_int(ctx.query, "after").value_or(0), 0);
+  const int limit = static_cast<int>(std::clamp<int64_t>(query_int(ctx.query, "limit").value_or(100), 1, 200));
+  std::function<json::object(Store&)> job =
+      [uid, after, limit](Store& s) {
         json::array out;
         auto mine = s.rooms_of(uid);
-        auto joined = [&](int64_t id) {
-          return std::any_of(mine.begin(), mine.end(), [id](const store::Room& r) { return r.id == id; });
-        };
-        for (const auto& room : s.public_rooms()) out.push_back(room_json(room, joined(room.id), std::nullopt));
-        for (const auto& room : mine) {
-          if (room.kind != store::RoomKind::direct) continue;
-          std::optional<store::User> peer;
-          for (int64_t m : room.direct_members)
-            if (m != uid) peer = s.find_user(m);
-          out.push_back(room_json(room, true, peer));
+        std::unordered_set<int64_t> joined;
+        for (const auto& r : mine) joined.insert(r.id);
+        const auto page = s.public_rooms(after, limit + 1);
+        const size_t shown = std::min(page.size(), static_cast<size_t>(limit));
+        for (size_t i = 0; i < shown; ++i) out.push_back(room_json(page[i], joined.count(page[i].id) > 0, std::nullopt));
+        if (after == 0) {
+          for (const auto& room : mine) {
+            if (room.kind != store::RoomKind::direct) continue;
+            std::optional<store::User> peer;
+            for (int64_t m : room.direct_members)
+              if (m != uid) peer = s.find_user(m);
+            out.push_back(room_json(room, true, peer));
+          }
         }
-        return out;
+        json::object body{{"rooms", std::move(out)}};
+        body["next"] = page.size() > shown ? json::value(page[shown - 1].id) : json::value(nullptr);
+        return body;
       };
-  auto r = co_await store_.async_run<json::array>(std::move(job), asio::use_awaitable);
+  auto r = co_await store_.async_run<json::object>(std::move(job), asio::use_awaitable);
   if (!r) co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
-  json::object body;
-  body["rooms"] = std::move(*r.value);
-  co_return co_await http::reply_json(ctx, Status::ok, body);
+  json::value body = std::move(*r.value);
+  co_return co_await http::reply_json(ctx, Status::ok, std::move(body));
 }
 
 HttpApi::Awaitable HttpApi::room_messages(http::RequestContext& ctx) {

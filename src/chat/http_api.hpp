@@ -11,7 +11,7 @@
 namespace dchat::chat {
 
 struct HttpApiOptions {
-  std::chrono::hours session_ttl{24 * 30};  // sliding: renewed when less than half remains
+  std::chrono::milliseconds session_ttl{std::chrono::hours(24 * 30)};  // sliding: renewed when less than half remains
   size_t max_avatar_bytes = 5u << 20;
 };
 
@@ -24,6 +24,7 @@ class HttpApi {
   using Awaitable = boost::asio::awaitable<http::Outcome>;
   Awaitable sign_in(http::RequestContext& ctx);
   Awaitable sign_out(http::RequestContext& ctx);
+  Awaitable sign_out_everywhere(http::RequestContext& ctx);
   Awaitable me(http::RequestContext& ctx);
   Awaitable rooms(http::RequestContext& ctx);
   Awaitable room_messages(http::RequestContext& ctx);

@@ -44,11 +44,47 @@ json::array messages_json(const std::vector<store::Message>& messages) {
   return a;
 }
 
+size_t message_json_weight(const store::Message& m) {
+  return 160 + 2 * (m.text.size() + m.author_name.size() + m.client_id.size());
+}
+
+json::array messages_json_within(const std::vector<store::Message>& messages, size_t budget, bool& truncated) {
+  json::array a;
+  size_t used = 0;
+  truncated = false;
+  for (const auto& m : messages) {
+    used += message_json_weight(m);
+    if (used > budget && !a.empty()) {
+      truncated = true;
+      break;
+    }
+    a.push_back(message_json(m));
+  }
+  return a;
+}
+
+json::array newest_messages_json_within(const std::vector<store::Message>& messages, size_t budget,
+                                        bool& truncated) {
+  size_t first = messages.size();
+  size_t used = 0;
+  while (first > 0) {
+    used += message_json_weight(messages[first - 1]);
+    if (used > budget && first < messages.size()) break;
+    --first;
+  }
+  truncated = first > 0;
+  json::array a;
+  a.reserve(messages.size() - first);
+  for (size_t i = first; i < messages.size(); ++i) a.push_back(message_json(messages[i]));
+  return a;
+}
+
 json::object error_json(std::string_view code, std::string_view message) {
   return json::object{{"ok", false}, {"error", code}, {"message", message}};
 }
 
 std::string room_channel(int64_t room_id) { return "room:" + std::to_string(room_id); }
 std::string user_channel(int64_t user_id) { return "user:" + std::to_string(user_id); }
+std::string session_channel(const std::string& token_hash) { return "#session:" + token_hash; }
 
 }  // namespace dchat::chat

@@ -38,6 +38,15 @@ std::string parse_number(std::string_view v, T& out, T min, T max, const char* w
   return "";
 }
 
+std::string parse_decimal(std::string_view v, double& out, double min, double max, const char* what) {
+  double value = 0;
+  auto [ptr, ec] = std::from_chars(v.data(), v.data() + v.size(), value);
+  if (ec != std::errc() || ptr != v.data() + v.size() || !(value >= min && value <= max))
+    return fmt::format("{} must be a number between {} and {} (got \"{}\")", what, min, max, v);
+  out = value;
+  return "";
+}
+
 std::string parse_bool(std::string_view v, bool& out, const char* what) {
   if (v == "1" || v == "true" || v == "yes" || v == "on") {
     out = true;
@@ -95,7 +104,8 @@ std::vector<Option> options(Explicit& set) {
        [](Config& c, std::string_view v) {
          return parse_number<uint64_t>(v, c.max_payload, 64, 100u << 20, "CHAT_MAX_PAYLOAD");
        }},
-      {"--connect-timeout", "CHAT_CONNECT_TIMEOUT_MS", "45000", "time for a client to join a namespace (ms)",
+      {"--connect-timeout", "CHAT_CONNECT_TIMEOUT_MS", "10000",
+       "time for a new connection to join a namespace (sign in) before it is closed (ms)",
        [&set](Config& c, std::string_view v) {
          set.connect_timeout = true;
          return parse_number<uint32_t>(v, c.connect_timeout_ms, 100, 3600000, "CHAT_CONNECT_TIMEOUT_MS");
@@ -107,13 +117,79 @@ std::vector<Option> options(Explicit& set) {
        }},
       {"--max-outbox-bytes", "CHAT_MAX_OUTBOX_BYTES", "8388608", "bytes queued for one client before it counts as slow",
        [](Config& c, std::string_view v) {
-         return parse_number<size_t>(v, c.max_outbox_bytes, 4096, size_t(1) << 32, "CHAT_MAX_OUTBOX_BYTES");
+         // At least a few of the largest chat messages (4,000 characters: up to 16 KB).
+         return parse_number<size_t>(v, c.max_outbox_bytes, 65536, size_t(1) << 32, "CHAT_MAX_OUTBOX_BYTES");
        }},
       {"--allowed-origins", "CHAT_ALLOWED_ORIGINS", "(none: same origin only)",
        "comma-separated origins allowed cross-origin (CORS, WebSocket); * for any",
        [](Config& c, std::string_view v) {
          c.allowed_origins = split_list(v);
          return std::string();
+       }},
+      {"--trusted-proxies", "CHAT_TRUSTED_PROXIES", "(none)",
+       "comma-separated addresses or CIDRs of load balancers whose X-Forwarded-For/-Proto are believed",
+       [](Config& c, std::string_view v) {
+         c.trusted_proxies = split_list(v);
+         return std::string();
+       }},
+      {"--max-connections", "CHAT_MAX_CONNECTIONS", "0 (from ulimit -n)", "TCP connections in all; more are refused",
+       [](Config& c, std::string_view v) {
+         return parse_number<size_t>(v, c.max_connections, 0, 10000000, "CHAT_MAX_CONNECTIONS");
+       }},
+      {"--max-connections-per-client", "CHAT_MAX_CONNECTIONS_PER_CLIENT", "256",
+       "TCP connections from one address (IPv6: one /64); trusted proxies are exempt",
+       [](Config& c, std::string_view v) {
+         return parse_number<size_t>(v, c.max_connections_per_client, 1, 10000000, "CHAT_MAX_CONNECTIONS_PER_CLIENT");
+       }},
+      {"--max-sessions-per-client", "CHAT_MAX_SESSIONS_PER_CLIENT", "256",
+       "open Engine.IO sessions (tabs, devices) of one client address",
+       [](Config& c, std::string_view v) {
+         return parse_number<size_t>(v, c.max_sessions_per_client, 1, 10000000, "CHAT_MAX_SESSIONS_PER_CLIENT");
+       }},
+      {"--header-timeout", "CHAT_HEADER_TIMEOUT_MS", "10000", "time to send a request's headers (ms)",
+       [](Config& c, std::string_view v) {
+         return parse_number<uint32_t>(v, c.header_timeout_ms, 100, 600000, "CHAT_HEADER_TIMEOUT_MS");
+       }},
+      {"--metrics-token", "CHAT_METRICS_TOKEN", "(none: loopback only)",
+       "/metrics requires Authorization: Bearer TOKEN; without a token only loopback may read it",
+       [](Config& c, std::string_view v) {
+         c.metrics_token = std::string(v);
+         return std::string();
+       }},
+      {"--message-rate", "CHAT_MESSAGE_RATE", "5", "messages one user may send per second (sustained)",
+       [](Config& c, std::string_view v) { return parse_number<uint32_t>(v, c.message_rate, 1, 100000, "CHAT_MESSAGE_RATE"); }},
+      {"--message-burst", "CHAT_MESSAGE_BURST", "20", "messages one user may send at once after a quiet while",
+       [](Config& c, std::string_view v) {
+         return parse_number<uint32_t>(v, c.message_burst, 1, 1000000, "CHAT_MESSAGE_BURST");
+       }},
+      {"--max-pending-per-connection", "CHAT_MAX_PENDING_PER_CONNECTION", "32",
+       "requests of one connection waiting for the database; more are answered \"overloaded\"",
+       [](Config& c, std::string_view v) {
+         return parse_number<size_t>(v, c.max_pending_per_connection, 1, 100000, "CHAT_MAX_PENDING_PER_CONNECTION");
+       }},
+      {"--max-rooms-per-user", "CHAT_MAX_ROOMS_PER_USER", "200", "rooms (public and direct) one user can be in",
+       [](Config& c, std::string_view v) {
+         return parse_number<size_t>(v, c.max_rooms_per_user, 1, 1000000, "CHAT_MAX_ROOMS_PER_USER");
+       }},
+      {"--room-creations-per-hour", "CHAT_ROOM_CREATIONS_PER_HOUR", "20", "new public rooms one user may create per hour",
+       [](Config& c, std::string_view v) {
+         return parse_number<uint32_t>(v, c.room_creations_per_hour, 1, 1000000, "CHAT_ROOM_CREATIONS_PER_HOUR");
+       }},
+      {"--hash-threads", "CHAT_HASH_THREADS", "2", "password hashing threads (argon2id, 64 MiB each)",
+       [](Config& c, std::string_view v) { return parse_number<size_t>(v, c.hash_threads, 1, 64, "CHAT_HASH_THREADS"); }},
+      {"--hash-queue", "CHAT_HASH_QUEUE", "32", "sign-ins waiting for a hashing thread; more are answered 503",
+       [](Config& c, std::string_view v) { return parse_number<size_t>(v, c.hash_queue, 1, 100000, "CHAT_HASH_QUEUE"); }},
+      {"--sign-ins-per-minute", "CHAT_SIGN_INS_PER_MINUTE", "20", "sign-in attempts per client address per minute",
+       [](Config& c, std::string_view v) {
+         return parse_number<uint32_t>(v, c.sign_ins_per_minute, 1, 1000000, "CHAT_SIGN_INS_PER_MINUTE");
+       }},
+      {"--sign-ups-per-hour", "CHAT_SIGN_UPS_PER_HOUR", "10", "accounts one client address may create per hour",
+       [](Config& c, std::string_view v) {
+         return parse_number<uint32_t>(v, c.sign_ups_per_hour, 1, 1000000, "CHAT_SIGN_UPS_PER_HOUR");
+       }},
+      {"--sign-ups-per-minute-total", "CHAT_SIGN_UPS_PER_MINUTE_TOTAL", "60", "accounts everyone together may create per minute",
+       [](Config& c, std::string_view v) {
+         return parse_number<uint32_t>(v, c.sign_ups_per_minute_total, 1, 1000000, "CHAT_SIGN_UPS_PER_MINUTE_TOTAL");
        }},
       {"--database-url", "DATABASE_URL", "sqlite:./data/chat.db",
        "where the chat is stored: sqlite:PATH, or postgres://USER:PASSWORD@HOST:PORT/DB (shared by replicas)",
@@ -180,9 +256,10 @@ std::vector<Option> options(Explicit& set) {
        }},
       {"--session-ttl-hours", "CHAT_SESSION_TTL_HOURS", "720", "sign-in sessions expire after this long unused",
        [](Config& c, std::string_view v) {
-         return parse_number<uint32_t>(v, c.session_ttl_hours, 1, 24 * 365, "CHAT_SESSION_TTL_HOURS");
+         // Fractions allowed (down to a second), so expiry can be tried out without waiting hours.
+         return parse_decimal(v, c.session_ttl_hours, 1.0 / 3600, 24 * 365, "CHAT_SESSION_TTL_HOURS");
        }},
-      {"--store-threads", "CHAT_STORE_THREADS", "4", "worker threads for the database, hashing and images",
+      {"--store-threads", "CHAT_STORE_THREADS", "4", "worker threads for the database and images",
        [](Config& c, std::string_view v) { return parse_number<size_t>(v, c.store_threads, 1, 64, "CHAT_STORE_THREADS"); }},
       {"--conformance", "CHAT_CONFORMANCE", "false",
        "serve the handlers the official socket.io protocol test suites expect (port 3000, "
@@ -297,16 +374,25 @@ void resolve_cluster(Config& c, std::vector<std::string>& errors) {
 
 std::string help_text() {
   Explicit set;
+  const auto opts = options(set);
+  auto flag_text = [](const Option& o) { return std::string(o.flag) + (o.is_switch ? "" : " VALUE"); };
+  // Columns as wide as their longest entry, so no row runs into the next column.
+  size_t flag_w = 6, env_w = 11, default_w = 7;
+  for (const auto& o : opts) {
+    flag_w = std::max(flag_w, flag_text(o).size());
+    env_w = std::max(env_w, std::string_view(o.env).size());
+    default_w = std::max(default_w, std::string_view(o.default_text).size());
+  }
+  auto row = [&](std::string_view flag, std::string_view env, std::string_view def, std::string_view help) {
+    return fmt::format("  {:<{}} {:<{}} {:<{}} {}\n", flag, flag_w, env, env_w, def, default_w, help);
+  };
   std::string out =
       "chatd: real-time chat server (Engine.IO v4 / Socket.IO v5)\n\n"
       "Usage: chatd [flags]\n\n"
       "Every flag can also be given as an environment variable; flags win.\n\n";
-  out += fmt::format("  {:<27} {:<27} {:<26} {}\n", "flag", "environment", "default", "meaning");
-  for (const auto& o : options(set)) {
-    out += fmt::format("  {:<27} {:<27} {:<26} {}\n", std::string(o.flag) + (o.is_switch ? "" : " VALUE"), o.env,
-                       o.default_text, o.help);
-  }
-  out += fmt::format("  {:<27} {:<27} {:<26} {}\n", "--help", "", "", "print this help and exit");
+  out += row("flag", "environment", "default", "meaning");
+  for (const auto& o : opts) out += row(flag_text(o), o.env, o.default_text, o.help);
+  out += row("--help", "", "", "print this help and exit");
   return out;
 }
 

@@ -18,7 +18,10 @@ struct Config {
   uint32_t ping_interval_ms = 25000;
   uint32_t ping_timeout_ms = 20000;
   uint64_t max_payload = 1000000;      // bytes per message / polling request body
-  uint32_t connect_timeout_ms = 45000;  // Socket.IO: time to connect to a namespace
+  // Socket.IO: time to connect to (and be authenticated for) a namespace. socket.io's default is
+  // 45 s; a session that has not signed in within 10 s is closed, so unauthenticated sessions
+  // cannot be held for long.
+  uint32_t connect_timeout_ms = 10000;
   // Per-connection outbox bound: past it volatile packets are dropped and otherwise the slow
   // client is disconnected, so one stalled reader cannot grow the server's memory.
   size_t max_outbox_packets = 4096;
@@ -27,13 +30,35 @@ struct Config {
   // requests and clients that send no Origin are always allowed. "*" allows any.
   std::vector<std::string> allowed_origins;
 
+  // What one client (an address; IPv6 by /64; behind trusted proxies, the address they report)
+  // and everyone together can make the server hold. See docs/SECURITY.md.
+  std::vector<std::string> trusted_proxies;  // addresses/CIDRs whose X-Forwarded-* headers count
+  size_t max_connections = 0;                // TCP connections in all; 0: from the descriptor limit
+  size_t max_connections_per_client = 256;
+  size_t max_sessions_per_client = 256;      // Engine.IO sessions (open sockets) per client
+  uint32_t header_timeout_ms = 10000;        // to send a request's headers once it has started
+  std::string metrics_token;                 // /metrics needs "Authorization: Bearer <token>"
+
   // Chat application
   std::string database_url = "sqlite:./data/chat.db";  // sqlite:PATH or postgres://...
   std::string upload_dir = "./uploads";                // avatars, content-addressed
   std::string blob_store = "fs";                       // fs (UPLOAD_DIR) or db (the database)
   std::string web_dir;                                 // empty: "web" next to the executable
-  uint32_t session_ttl_hours = 24 * 30;                // sliding expiry of sign-in sessions
-  size_t store_threads = 4;                            // database / hashing / image workers
+  double session_ttl_hours = 24 * 30;                  // sliding expiry of sign-in sessions
+  size_t store_threads = 4;                            // database and image workers
+  // Sending and rooms, per user (all the user's connections together).
+  uint32_t message_rate = 5;          // messages per second, sustained
+  uint32_t message_burst = 20;        // messages at once after a quiet while
+  size_t max_pending_per_connection = 32;  // requests of one connection waiting for the store
+  size_t max_rooms_per_user = 200;    // rooms (public and direct) a user can be a member of
+  uint32_t room_creations_per_hour = 20;  // new public rooms per user per hour
+  // Passwords: argon2id (64 MiB each) on its own small pool, so a sign-in flood cannot take
+  // the store's workers; a full queue answers 503 at once.
+  size_t hash_threads = 2;
+  size_t hash_queue = 32;
+  uint32_t sign_ins_per_minute = 20;      // sign-in attempts per client address
+  uint32_t sign_ups_per_hour = 10;        // accounts created per client address
+  uint32_t sign_ups_per_minute_total = 60;  // accounts created by everyone together
 
   // Cluster mode (many replicas): SCALABLE turns it on; the broker comes from BROKER or from
   // which of REDIS_HOST / NATS_HOST / RABBIT_HOST is set, as in the original.

@@ -9,7 +9,9 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <iterator>
 #include <optional>
+#include <string_view>
 
 namespace dchat::core {
 
@@ -43,9 +45,13 @@ class LogThrottle {
       if (const auto chat_suppressed_ = chat_log_throttle_.admit()) {                         \
         if (*chat_suppressed_ == 0)                                                           \
           spdlog::log(level, __VA_ARGS__);                                                    \
-        else                                                                                  \
-          spdlog::log(level, "{} ({} similar lines suppressed)", fmt::format(__VA_ARGS__),    \
-                      *chat_suppressed_);                                                     \
+        else {                                                                                \
+          /* spdlog's own buffer type: no allocation for short lines */                      \
+          spdlog::memory_buf_t chat_line_;                                                    \
+          fmt::format_to(std::back_inserter(chat_line_), __VA_ARGS__);                        \
+          spdlog::log(level, "{} ({} similar lines suppressed)",                              \
+                      std::string_view(chat_line_.data(), chat_line_.size()), *chat_suppressed_); \
+        }                                                                                     \
       }                                                                                       \
     }                                                                                         \
   } while (false)

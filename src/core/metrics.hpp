@@ -41,11 +41,16 @@ class LatencyHistogram {
 
 struct Metrics {
   Counter connections_opened;   // Engine.IO sessions opened
+  Counter connections_refused;  // TCP connections refused over a connection limit
+  Counter sessions_refused;     // Engine.IO handshakes refused over a session limit
   Counter slow_clients_dropped; // sessions closed because their outbox was full
   Counter packets_in;           // Socket.IO packets received from clients
   Counter packets_out;          // Engine.IO packets queued for clients (a broadcast counts per recipient)
   Counter broadcasts;           // room/namespace broadcasts emitted by this replica
   Counter messages_stored;      // chat messages stored (not counting idempotent resends)
+  Counter store_refused;        // store jobs refused because the queue was full
+  Counter rate_limited;         // requests refused by a per-user or per-client rate limit
+  Counter overloaded;           // requests refused because too much was in flight
   LatencyHistogram store_seconds;  // time from submitting a store job to its completion
 };
 

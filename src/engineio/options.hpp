@@ -13,6 +13,8 @@ struct Options {
   size_t max_outbox_packets = 4096;
   size_t max_outbox_bytes = 8u << 20;
   std::vector<std::string> allowed_origins;  // "*" allows any
+  size_t max_sessions = 10000;               // open sessions in all
+  size_t max_sessions_per_client = 256;      // open sessions of one client (HandshakeInfo::client_key)
 };
 
 }  // namespace dchat::engineio

@@ -10,13 +10,16 @@ namespace dchat::engineio {
 
 class Outbox {
  public:
-  enum class Push { ok, dropped, full };
+  enum class Push { ok, dropped, full, too_large };
 
   Outbox(size_t max_packets, size_t max_bytes) : max_packets_(max_packets), max_bytes_(max_bytes) {}
 
   // Volatile packets are dropped when the queue is full; anything else reports `full`, and the
   // owner then disconnects the client (it cannot keep up).
+  // A packet that could never fit, even in an empty queue, is `too_large`: it is not the
+  // client's fault, and disconnecting it would only repeat on reconnect.
   Push push(WirePacketPtr packet, bool is_volatile) {
+    if (packet->wire_size() > max_bytes_) return Push::too_large;
     if (packets_.size() >= max_packets_ || bytes_ + packet->wire_size() > max_bytes_)
       return is_volatile ? Push::dropped : Push::full;
     bytes_ += packet->wire_size();
@@ -24,6 +27,7 @@ class Outbox {
     return Push::ok;
   }
 
+  bool fits_at_all(const WirePacket& packet) const noexcept { return packet.wire_size() <= max_bytes_; }
   bool empty() const noexcept { return head_ == packets_.size(); }
   size_t size() const noexcept { return packets_.size() - head_; }
   size_t bytes() const noexcept { return bytes_; }

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "core/log_throttle.hpp"
 #include "core/random_id.hpp"
 #include "core/metrics.hpp"
 #include "engineio/websocket_transport.hpp"
@@ -61,7 +62,10 @@ bool has_unread_body(const http::Parser& parser) {
 }  // namespace
 
 Server::Server(core::ShardPool& pool, Options options, SessionHandler on_session)
-    : pool_(pool), options_(std::move(options)), on_session_(std::move(on_session)) {}
+    : pool_(pool),
+      options_(std::move(options)),
+      on_session_(std::move(on_session)),
+      registry_(options_.max_sessions, options_.max_sessions_per_client) {}
 
 bool Server::origin_allowed(const http::Request& req) const {
   const auto origin = req[bhttp::field::origin];
@@ -108,10 +112,9 @@ HandshakeInfo Server::handshake_info(http::RequestContext& ctx) const {
   info.query = std::string(ctx.query);
   info.cookie = std::string(req[bhttp::field::cookie]);
   info.origin = std::string(req[bhttp::field::origin]);
-  boost::system::error_code ec;
-  auto endpoint = ctx.stream.socket().remote_endpoint(ec);
-  if (!ec) info.address = endpoint.address().to_string();
-  info.secure = req["X-Forwarded-Proto"] == "https";
+  info.address = ctx.client.address.to_string();
+  info.client_key = ctx.client.limit_key;
+  info.secure = ctx.client.https;
   return info;
 }
 
@@ -173,7 +176,29 @@ asio::awaitable<std::shared_ptr<WebSocketTransport>> accept(http::RequestContext
   if (ec) co_return nullptr;
   std::string leftover = boost::beast::buffers_to_string(ctx.buffer.data());
   ctx.buffer.consume(ctx.buffer.size());
-  co_return std::make_shared<WebSocketTransport>(ctx.stream.release_socket(), std::move(leftover), max_payload);
+  // The socket's slot in the connection limits goes with it.
+  co_return std::make_shared<WebSocketTransport>(ctx.stream.release_socket(), std::move(leftover), max_payload,
+                                                 std::move(ctx.connection_lease));
+}
+
+// Over a session cap: the reference server's error body (code 3, "Bad request" family) with a
+// message that says which cap, and a status a client can act on.
+asio::awaitable<Outcome> Server::refuse_session(http::RequestContext& ctx, core::ConcurrencyLimiter::Refusal refusal) {
+  core::metrics().sessions_refused.inc();
+  const bool per_client = refusal == core::ConcurrencyLimiter::Refusal::per_client;
+  CHAT_LOG_THROTTLED(spdlog::level::warn, "engine.io: refusing a session from {}: {}", ctx.client.address.to_string(),
+                     per_client ? "too many sessions from this client (CHAT_MAX_SESSIONS_PER_CLIENT)"
+                                : "too many sessions in all");
+  const auto& req = ctx.parser.get();
+  auto res = http::make_json_response(
+      req, per_client ? bhttp::status::too_many_requests : bhttp::status::service_unavailable,
+      {{"code", static_cast<int>(Error::bad_request)},
+       {"message", per_client ? "Too many sessions from this client" : "Server at capacity"}});
+  res.set(bhttp::field::retry_after, "5");
+  add_cors_headers(req, res);
+  if (has_unread_body(ctx.parser)) res.keep_alive(false);
+  const bool ok = co_await http::write_response(ctx, res);
+  co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
 }
 
 asio::awaitable<Outcome> Server::handshake(http::RequestContext& ctx, bool websocket) {
@@ -182,10 +207,14 @@ asio::awaitable<Outcome> Server::handshake(http::RequestContext& ctx, bool webso
   core::metrics().connections_opened.inc();
   spdlog::debug("engine.io: session {} opened over {} from {}", session->sid(), websocket ? "websocket" : "polling",
                 session->handshake().address);
+  if (const auto refusal = registry_.add(session); refusal != core::ConcurrencyLimiter::Refusal::none)
+    co_return co_await refuse_session(ctx, refusal);
   if (websocket) {
     auto ws = co_await accept(ctx, options_.max_payload);
-    if (!ws) co_return co_await fail(ctx, Error::bad_request);
-    registry_.add(session);
+    if (!ws) {
+      registry_.remove(session->sid());
+      co_return co_await fail(ctx, Error::bad_request);
+    }
     session->attach_websocket(ws);
     session->send(WirePacket::make(PacketType::open, open_packet(session->sid(), true)));
     on_session_(session);
@@ -193,7 +222,6 @@ asio::awaitable<Outcome> Server::handshake(http::RequestContext& ctx, bool webso
     session->start_heartbeat();
     co_return Outcome::taken;
   }
-  registry_.add(session);
   on_session_(session);
   session->start_heartbeat();
   const auto& req = ctx.parser.get();

@@ -44,6 +44,8 @@ class Server {
   boost::asio::awaitable<http::Outcome> post(http::RequestContext& ctx, std::shared_ptr<Session> session);
   boost::asio::awaitable<http::Outcome> upgrade(http::RequestContext& ctx, std::shared_ptr<Session> session);
   boost::asio::awaitable<http::Outcome> preflight(http::RequestContext& ctx);
+  boost::asio::awaitable<http::Outcome> refuse_session(http::RequestContext& ctx,
+                                                       core::ConcurrencyLimiter::Refusal refusal);
   bool origin_allowed(const http::Request& req) const;
   void add_cors_headers(const http::Request& req, http::Response& res) const;
   std::string open_packet(const std::string& sid, bool websocket) const;

@@ -41,6 +41,14 @@ Session::~Session() = default;
 
 bool Session::send(std::span<const WirePacketPtr> packets, bool is_volatile) {
   if (state_ != State::open || overflowed_) return false;
+  // An event that could never fit the outbox, even empty, is skipped whole (it is not the
+  // client's fault, and disconnecting it would only repeat after it reconnects).
+  for (const auto& packet : packets) {
+    if (outbox_.fits_at_all(*packet)) continue;
+    CHAT_LOG_THROTTLED(spdlog::level::warn, "engine.io: session {}: a {} byte packet exceeds CHAT_MAX_OUTBOX_BYTES, not sent",
+                       sid_, packet->wire_size());
+    return false;
+  }
   for (size_t i = 0; i < packets.size(); ++i) {
     switch (outbox_.push(packets[i], is_volatile)) {
       case Outbox::Push::ok:
@@ -51,6 +59,8 @@ bool Session::send(std::span<const WirePacketPtr> packets, bool is_volatile) {
         return false;
       case Outbox::Push::full:
         overflow();
+        return false;
+      case Outbox::Push::too_large:  // checked above for every packet of the event
         return false;
     }
   }

@@ -25,8 +25,9 @@ struct HandshakeInfo {
   std::string query;
   std::string cookie;
   std::string origin;
-  std::string address;
-  bool secure = false;
+  std::string address;     // the client's (behind trusted proxies: what they report)
+  std::string client_key;  // what per-client limits count by (IPv6: the /64)
+  bool secure = false;     // https, as a trusted proxy says
 };
 
 class Session : public std::enable_shared_from_this<Session> {

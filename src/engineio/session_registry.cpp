@@ -4,18 +4,23 @@
 
 namespace dchat::engineio {
 
-void SessionRegistry::add(std::shared_ptr<Session> session) {
+core::ConcurrencyLimiter::Refusal SessionRegistry::add(std::shared_ptr<Session> session) {
+  auto acquired = limiter_.acquire(session->handshake().client_key);
+  if (!acquired.lease) return acquired.refusal;
   std::lock_guard lock(mutex_);
   const size_t shard = session->shard();
   std::string sid = session->sid();
-  sessions_.emplace(std::move(sid), Entry{shard, std::move(session)});
+  sessions_.emplace(std::move(sid), Entry{shard, std::move(session), std::move(acquired.lease)});
+  return core::ConcurrencyLimiter::Refusal::none;
 }
 
 void SessionRegistry::remove(const std::string& sid) {
   std::shared_ptr<Session> keep;  // destroyed after the lock is released
+  std::shared_ptr<void> lease;    // released after it too (it takes the limiter's own lock)
   std::lock_guard lock(mutex_);
   if (auto it = sessions_.find(sid); it != sessions_.end()) {
     keep = std::move(it->second.session);
+    lease = std::move(it->second.lease);
     sessions_.erase(it);
   }
 }

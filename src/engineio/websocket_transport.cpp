@@ -29,8 +29,9 @@ constexpr size_t kMaxOwnFrames = 16;
 
 }  // namespace
 
-WebSocketTransport::WebSocketTransport(asio::ip::tcp::socket socket, std::string leftover, uint64_t max_payload)
-    : socket_(std::move(socket)), reader_(max_payload), pending_(std::move(leftover)) {}
+WebSocketTransport::WebSocketTransport(asio::ip::tcp::socket socket, std::string leftover, uint64_t max_payload,
+                                       std::shared_ptr<void> lease)
+    : socket_(std::move(socket)), reader_(max_payload), pending_(std::move(leftover)), lease_(std::move(lease)) {}
 
 WebSocketTransport::~WebSocketTransport() = default;
 
@@ -348,6 +349,7 @@ void WebSocketTransport::finish_close() {
   closed_ = true;
   error_code ec;
   socket_.close(ec);
+  lease_.reset();
   if (linger_) linger_->cancel();
   own_.clear();
   partial_.reset();

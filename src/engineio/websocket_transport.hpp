@@ -24,7 +24,9 @@ class WebSocketTransport : public std::enable_shared_from_this<WebSocketTranspor
                            private http::ws::MessageSink {
  public:
   // `leftover`: bytes read after the upgrade request (a client may send frames right away).
-  WebSocketTransport(boost::asio::ip::tcp::socket socket, std::string leftover, uint64_t max_payload);
+  // `lease`: the connection's slot in the connection limits, released when the socket closes.
+  WebSocketTransport(boost::asio::ip::tcp::socket socket, std::string leftover, uint64_t max_payload,
+                     std::shared_ptr<void> lease = nullptr);
   ~WebSocketTransport() override;
 
   // Starts reading. A probing transport only answers the upgrade probe until activated.
@@ -56,6 +58,7 @@ class WebSocketTransport : public std::enable_shared_from_this<WebSocketTranspor
   http::ws::MessageReader reader_;
   std::string pending_;  // an incomplete frame
   std::shared_ptr<Session> session_;
+  std::shared_ptr<void> lease_;
   std::vector<WirePacketPtr> own_;  // frames of this transport: probe answers, pongs
   WirePacketPtr close_frame_;       // written after everything else
   WirePacketPtr partial_;           // a frame whose first partial_offset_ bytes are written

@@ -4,16 +4,24 @@
 #include <boost/asio/awaitable.hpp>
 
 #include "core/shard_pool.hpp"
+#include "http/connection_policy.hpp"
 #include "http/router.hpp"
 
 namespace dchat::http {
 
-// `parser` is set when a request header was already read on another shard.
-asio::awaitable<void> serve_connection(core::ShardPool& pool, const Router& router, size_t shard, tcp::socket socket,
-                                       beast::flat_buffer buffer, std::unique_ptr<Parser> parser);
+// Everything a connection carries from shard to shard: what was already read (a request header
+// read on another shard) and its slot in the connection limits.
+struct ConnectionState {
+  beast::flat_buffer buffer;
+  std::unique_ptr<Parser> parser;  // set when a request header was already read
+  std::shared_ptr<void> lease;
+};
 
-// Starts serving `native_socket` on `shard` (posted to it).
-void spawn_connection(core::ShardPool& pool, const Router& router, size_t shard, tcp::socket::native_handle_type fd,
-                      tcp protocol, beast::flat_buffer buffer, std::unique_ptr<Parser> parser);
+asio::awaitable<void> serve_connection(core::ShardPool& pool, const Router& router, const ConnectionPolicy& policy,
+                                       size_t shard, tcp::socket socket, ConnectionState state);
+
+// Starts serving `fd` on `shard` (posted to it).
+void spawn_connection(core::ShardPool& pool, const Router& router, const ConnectionPolicy& policy, size_t shard,
+                      tcp::socket::native_handle_type fd, tcp protocol, ConnectionState state);
 
 }  // namespace dchat::http

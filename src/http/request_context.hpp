@@ -29,6 +29,14 @@ enum class Outcome {
   migrate,     // serve this request on shard `migrate_to` (the one owning its session)
 };
 
+// Who sent a request (see client_address.hpp): the client's address, the key per-client limits
+// count by, and whether it came over https (said by a trusted proxy).
+struct ClientInfo {
+  boost::asio::ip::address address;
+  std::string limit_key;
+  bool https = false;
+};
+
 struct RequestContext {
   beast::tcp_stream& stream;
   beast::flat_buffer& buffer;
@@ -36,6 +44,10 @@ struct RequestContext {
   size_t shard;
   std::string_view path;
   std::string_view query;
+  const ClientInfo& client;
+  // This connection's slot in the connection limits: whoever takes the socket over (a
+  // WebSocket transport) takes this too, so the slot is held exactly as long as the socket.
+  std::shared_ptr<void>& connection_lease;
   size_t migrate_to = 0;
 };
 

@@ -46,6 +46,9 @@ class Adapter {
   // socketsJoin/socketsLeave); callable from any shard.
   virtual void sockets_join(std::shared_ptr<const BroadcastOptions> options, std::string room) = 0;
   virtual void sockets_leave(std::shared_ptr<const BroadcastOptions> options, std::string room) = 0;
+  // Disconnects the matching sockets from the namespace, wherever they are (socket.io's
+  // disconnectSockets); `close_connection` also closes their connections.
+  virtual void disconnect_sockets(std::shared_ptr<const BroadcastOptions> options, bool close_connection) = 0;
   virtual size_t server_count() const = 0;
 };
 

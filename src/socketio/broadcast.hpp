@@ -33,6 +33,7 @@ class BroadcastOperator {
   void fetch_sockets(std::function<void(std::vector<SocketInfo>)> done);
   void sockets_join(std::string room);
   void sockets_leave(std::string room);
+  void disconnect_sockets(bool close_connection = false);
 
  private:
   Namespace* nsp_;

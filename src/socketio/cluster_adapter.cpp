@@ -49,11 +49,13 @@ std::string ClusterAdapter::room_channel(const std::string& room) const {
 // ---- membership: subscribe to a room's channel while a local socket is in it ----
 
 void ClusterAdapter::retain(const std::string& room) {
+  if (personal_room(room)) return;
   std::lock_guard lock(rooms_mutex_);
   if (++local_members_[room] == 1) bus_.broker().subscribe(room_channel(room));
 }
 
 void ClusterAdapter::release(const std::string& room) {
+  if (personal_room(room)) return;
   std::lock_guard lock(rooms_mutex_);
   auto it = local_members_.find(room);
   if (it == local_members_.end()) return;
@@ -97,7 +99,7 @@ void ClusterAdapter::remove_socket(Socket& socket) {
 
 void ClusterAdapter::publish(const BroadcastOptions& options, ClusterEnvelope&& envelope) {
   envelope.origin = bus_.node_id();
-  const bool one_room = options.rooms.size() == 1 && !looks_like_socket_id(options.rooms.front());
+  const bool one_room = options.rooms.size() == 1 && !personal_room(options.rooms.front());
   bus_.broker().publish(one_room ? room_channel(options.rooms.front()) : all_channel_, encode_envelope(envelope));
 }
 
@@ -137,6 +139,18 @@ void ClusterAdapter::sockets_leave(std::shared_ptr<const BroadcastOptions> optio
     publish(*options, std::move(e));
   }
   local_.sockets_leave(std::move(options), std::move(room));
+}
+
+void ClusterAdapter::disconnect_sockets(std::shared_ptr<const BroadcastOptions> options, bool close_connection) {
+  if (!options->local) {
+    ClusterEnvelope e;
+    e.type = ClusterEnvelope::Type::disconnect_sockets;
+    e.rooms = options->rooms;
+    e.except = options->except;
+    e.close_connection = close_connection;
+    publish(*options, std::move(e));
+  }
+  local_.disconnect_sockets(std::move(options), close_connection);
 }
 
 void ClusterAdapter::fetch_sockets(std::shared_ptr<const BroadcastOptions> options,
@@ -227,6 +241,9 @@ void ClusterAdapter::on_message(std::string_view payload) {
       break;
     case ClusterEnvelope::Type::sockets_leave:
       local_.sockets_leave(std::move(options), std::move(e.room));
+      break;
+    case ClusterEnvelope::Type::disconnect_sockets:
+      local_.disconnect_sockets(std::move(options), e.close_connection);
       break;
     case ClusterEnvelope::Type::fetch_request: {
       const std::string reply_to = prefix_ + "n." + e.origin;

@@ -13,7 +13,8 @@
 // (a socket in two rooms must get a packet once, which per-room channels cannot promise).
 // A room named like a socket id (20 URL-safe characters: socket.io's private room of one
 // socket) has no members table entry anywhere, so it also goes to `all` — the same rule
-// socket.io's sharded Redis adapter uses.
+// socket.io's sharded Redis adapter uses. So do rooms whose name starts with "#" (personal
+// rooms: one per sign-in session, say), which are never given a channel of their own.
 #include <boost/asio/io_context.hpp>
 
 #include <cstdint>
@@ -45,9 +46,15 @@ class ClusterAdapter : public Adapter {
                      std::function<void(std::vector<SocketInfo>)> done) override;
   void sockets_join(std::shared_ptr<const BroadcastOptions> options, std::string room) override;
   void sockets_leave(std::shared_ptr<const BroadcastOptions> options, std::string room) override;
+  void disconnect_sockets(std::shared_ptr<const BroadcastOptions> options, bool close_connection) override;
   size_t server_count() const override { return bus_.node_count(); }
 
   static bool looks_like_socket_id(std::string_view room);
+  // Rooms with few members each but very many of them: a socket id, or a name starting with "#"
+  // (the chat's sign-in sessions). They get no broker channel of their own (a subscription per
+  // connection would be far more than the broker should carry); commands to them travel on the
+  // namespace channel that every replica hears.
+  static bool personal_room(std::string_view room) { return room.starts_with('#') || looks_like_socket_id(room); }
 
  private:
   struct PendingFetch;

@@ -103,7 +103,8 @@ std::string encode_envelope(const ClusterEnvelope& e) {
   w.u8(static_cast<uint8_t>(e.type));
   w.bytes(e.origin);
   w.u64(e.request_id);
-  w.u8(e.is_volatile ? 1 : 0);
+  // Flags: bit 0 volatile, bit 1 close the connections (disconnect_sockets).
+  w.u8(static_cast<uint8_t>((e.is_volatile ? 1 : 0) | (e.close_connection ? 2 : 0)));
   w.strings(e.rooms);
   w.strings(e.except);
   w.bytes(e.room);
@@ -127,13 +128,14 @@ std::optional<ClusterEnvelope> decode_envelope(std::string_view bytes) {
   if (r.u8() != kVersion) return std::nullopt;
   ClusterEnvelope e;
   const uint8_t type = r.u8();
-  if (type < 1 || type > 5) return std::nullopt;
+  if (type < 1 || type > 6) return std::nullopt;
   e.type = static_cast<ClusterEnvelope::Type>(type);
   e.origin = r.bytes();
   e.request_id = r.u64();
   const uint8_t flags = r.u8();
-  if (flags > 1) return std::nullopt;
-  e.is_volatile = flags == 1;
+  if (flags > 3) return std::nullopt;
+  e.is_volatile = (flags & 1) != 0;
+  e.close_connection = (flags & 2) != 0;
   e.rooms = r.strings();
   e.except = r.strings();
   e.room = r.bytes();

@@ -1,7 +1,7 @@
 #pragma once
 // What one replica tells the others about a namespace, as bytes for a Broker: a broadcast (the
-// already-encoded packet frames plus the rooms/except/volatile options), a sockets_join or
-// sockets_leave command, or a fetch_sockets request and its reply.
+// already-encoded packet frames plus the rooms/except/volatile options), a sockets_join,
+// sockets_leave or disconnect_sockets command, or a fetch_sockets request and its reply.
 //
 // Hand-written length-prefixed binary rather than JSON or MessagePack: the payload is mostly the
 // packet's own bytes (text and binary attachments), which JSON would have to escape or base64,
@@ -28,11 +28,19 @@ struct ClusterSocketInfo {
 };
 
 struct ClusterEnvelope {
-  enum class Type : uint8_t { broadcast = 1, sockets_join = 2, sockets_leave = 3, fetch_request = 4, fetch_reply = 5 };
+  enum class Type : uint8_t {
+    broadcast = 1,
+    sockets_join = 2,
+    sockets_leave = 3,
+    fetch_request = 4,
+    fetch_reply = 5,
+    disconnect_sockets = 6,
+  };
   Type type = Type::broadcast;
   std::string origin;              // node id of the sender
   uint64_t request_id = 0;         // fetch_request / fetch_reply
   bool is_volatile = false;
+  bool close_connection = false;   // disconnect_sockets: also close the connections
   std::vector<std::string> rooms;
   std::vector<std::string> except;
   std::string room;                // sockets_join / sockets_leave: the room to join or leave

@@ -144,10 +144,14 @@ void LocalAdapter::broadcast(EncodedPacket packet, std::shared_ptr<const Broadca
 void LocalAdapter::on_every_shard(std::shared_ptr<const BroadcastOptions> options, std::function<void(Socket&)> fn) {
   for (size_t shard = 0; shard < shards_.size(); ++shard) {
     boost::asio::post(pool_.context(shard), [this, options, fn] {
-      // Collected first: joining changes the room tables being walked.
+      // Collected first: joining (or disconnecting) changes the room tables being walked. Held
+      // by shared_ptr: a disconnect may release a socket while later ones are still served.
       std::vector<Socket*> matches, excluded;
       collect(here(), *options, matches, excluded);
-      for (Socket* s : matches) fn(*s);
+      std::vector<std::shared_ptr<Socket>> held;
+      held.reserve(matches.size());
+      for (Socket* s : matches) held.push_back(s->shared_from_this());
+      for (auto& s : held) fn(*s);
     });
   }
 }
@@ -158,6 +162,10 @@ void LocalAdapter::sockets_join(std::shared_ptr<const BroadcastOptions> options,
 
 void LocalAdapter::sockets_leave(std::shared_ptr<const BroadcastOptions> options, std::string room) {
   on_every_shard(std::move(options), [room = std::move(room)](Socket& s) { s.leave(room); });
+}
+
+void LocalAdapter::disconnect_sockets(std::shared_ptr<const BroadcastOptions> options, bool close_connection) {
+  on_every_shard(std::move(options), [close_connection](Socket& s) { s.disconnect(close_connection); });
 }
 
 void LocalAdapter::fetch_sockets(std::shared_ptr<const BroadcastOptions> options,
@@ -179,7 +187,8 @@ void LocalAdapter::fetch_sockets(std::shared_ptr<const BroadcastOptions> options
       std::vector<SocketInfo> mine;
       std::vector<Socket*> matches, excluded;
       collect(here(), *options, matches, excluded);
-      for (Socket* s : matches) mine.push_back({s->id(), s->rooms(), s->data});
+      for (Socket* s : matches)
+        mine.push_back({s->id(), std::vector<std::string>(s->rooms().begin(), s->rooms().end()), s->data});
       {
         std::lock_guard lock(gather->mutex);
         for (auto& info : mine) gather->found.push_back(std::move(info));

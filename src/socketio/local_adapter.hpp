@@ -22,6 +22,7 @@ class LocalAdapter : public Adapter {
                      std::function<void(std::vector<SocketInfo>)> done) override;
   void sockets_join(std::shared_ptr<const BroadcastOptions> options, std::string room) override;
   void sockets_leave(std::shared_ptr<const BroadcastOptions> options, std::string room) override;
+  void disconnect_sockets(std::shared_ptr<const BroadcastOptions> options, bool close_connection) override;
   size_t server_count() const override { return 1; }
 
   // Whether `socket` is in `room` (its own shard's table; call on the socket's shard).

@@ -52,4 +52,8 @@ void BroadcastOperator::sockets_join(std::string room) { nsp_->adapter().sockets
 
 void BroadcastOperator::sockets_leave(std::string room) { nsp_->adapter().sockets_leave(options_, std::move(room)); }
 
+void BroadcastOperator::disconnect_sockets(bool close_connection) {
+  nsp_->adapter().disconnect_sockets(options_, close_connection);
+}
+
 }  // namespace dchat::socketio

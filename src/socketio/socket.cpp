@@ -80,21 +80,16 @@ void Socket::emit_with_ack(std::string_view event, const Message& message, std::
 }
 
 void Socket::join(const std::string& room) {
-  if (in_room(room) || room == id_) return;
-  rooms_.push_back(room);
+  if (room == id_ || !rooms_.insert(room).second) return;
   if (connected_) nsp_.adapter().add(*this, room);
 }
 
 void Socket::leave(const std::string& room) {
-  auto it = std::find(rooms_.begin(), rooms_.end(), room);
-  if (it == rooms_.end()) return;
-  rooms_.erase(it);
+  if (rooms_.erase(room) == 0) return;
   nsp_.adapter().remove(*this, room);
 }
 
-bool Socket::in_room(const std::string& room) const {
-  return room == id_ || std::find(rooms_.begin(), rooms_.end(), room) != rooms_.end();
-}
+bool Socket::in_room(const std::string& room) const { return room == id_ || rooms_.count(room) > 0; }
 
 BroadcastOperator Socket::to(std::string room) { return BroadcastOperator(nsp_).to(std::move(room)).except(id_); }
 

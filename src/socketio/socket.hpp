@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 
 #include "engineio/session.hpp"
@@ -31,11 +32,14 @@ class Socket : public std::enable_shared_from_this<Socket> {
   // The event loop of this socket's shard: completions for it must run there.
   boost::asio::io_context& context();
   bool connected() const noexcept { return connected_; }
-  // Rooms joined explicitly (every socket is also addressable by its id).
-  const std::vector<std::string>& rooms() const noexcept { return rooms_; }
+  // Rooms joined explicitly (every socket is also addressable by its id). A set: a user in
+  // hundreds of rooms reconnects without quadratic membership checks.
+  const std::unordered_set<std::string>& rooms() const noexcept { return rooms_; }
 
-  // Application data attached to the socket (e.g. the signed-in user).
+  // Application data attached to the socket (e.g. the signed-in user); fetch_sockets shows it.
   boost::json::value data;
+  // The application's own bookkeeping for this connection (never sent anywhere).
+  std::shared_ptr<void> app_state;
 
   void emit(std::string_view event, const Message& message = {});
   void emit_with_ack(std::string_view event, const Message& message, std::chrono::milliseconds timeout,
@@ -71,7 +75,7 @@ class Socket : public std::enable_shared_from_this<Socket> {
   std::shared_ptr<Client> client_;
   std::string id_;
   boost::json::object auth_;
-  std::vector<std::string> rooms_;
+  std::unordered_set<std::string> rooms_;
   std::map<uint64_t, PendingAck> acks_;
   uint64_t next_ack_id_ = 0;
   bool connected_ = false;

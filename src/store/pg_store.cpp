@@ -178,7 +178,13 @@ size_t PgStore::delete_expired_sessions(int64_t now) {
   return static_cast<size_t>(db_->query("DELETE FROM sessions WHERE expires_at <= $1", {now}).affected());
 }
 
+size_t PgStore::delete_user_sessions(int64_t user_id) {
+  return static_cast<size_t>(db_->query("DELETE FROM sessions WHERE user_id = $1", {user_id}).affected());
+}
+
 // ---- rooms ----
+
+std::optional<Room> PgStore::find_public_room(const std::string& name) { return find_public_room_by_key(name_key(name)); }
 
 std::optional<Room> PgStore::find_public_room_by_key(const std::string& key) {
   const PgResult r = db_->query("SELECT " DCHAT_ROOM_COLUMNS " FROM rooms r WHERE r.name_key = $1", {key});
@@ -231,8 +237,16 @@ std::optional<Room> PgStore::find_room(int64_t room_id) {
   return read_room(r, 0);
 }
 
-std::vector<Room> PgStore::public_rooms() {
-  return read_rooms(db_->query("SELECT " DCHAT_ROOM_COLUMNS " FROM rooms r WHERE r.kind = 'public' ORDER BY r.id"));
+std::vector<Room> PgStore::public_rooms(int64_t after_id, int limit) {
+  return read_rooms(db_->query("SELECT " DCHAT_ROOM_COLUMNS
+                               " FROM rooms r WHERE r.kind = 'public' AND r.id > $1 ORDER BY r.id LIMIT $2",
+                               {after_id, static_cast<int64_t>(limit)}));
+}
+
+size_t PgStore::count_rooms_created(int64_t user_id, int64_t since) {
+  const PgResult r = db_->query(
+      "SELECT COUNT(*) FROM rooms WHERE kind = 'public' AND created_by = $1 AND created_at >= $2", {user_id, since});
+  return static_cast<size_t>(r.int64(0, 0));
 }
 
 Room PgStore::direct_room(int64_t user_a, int64_t user_b, int64_t now) {

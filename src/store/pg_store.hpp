@@ -44,11 +44,14 @@ class PgStore final : public Store {
   void extend_session(const std::string& token_hash, int64_t expires_at) override;
   void delete_session(const std::string& token_hash) override;
   size_t delete_expired_sessions(int64_t now) override;
+  size_t delete_user_sessions(int64_t user_id) override;
 
   Room ensure_public_room(const std::string& name, int64_t created_by, int64_t now) override;
   Room create_public_room(const std::string& name, int64_t created_by, int64_t now) override;
   std::optional<Room> find_room(int64_t room_id) override;
-  std::vector<Room> public_rooms() override;
+  std::optional<Room> find_public_room(const std::string& name) override;
+  std::vector<Room> public_rooms(int64_t after_id, int limit) override;
+  size_t count_rooms_created(int64_t user_id, int64_t since) override;
   Room direct_room(int64_t user_a, int64_t user_b, int64_t now) override;
   std::vector<Room> rooms_of(int64_t user_id) override;
   void add_member(int64_t room_id, int64_t user_id, int64_t now) override;

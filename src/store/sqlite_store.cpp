@@ -191,7 +191,17 @@ size_t SqliteStore::delete_expired_sessions(int64_t now) {
   return static_cast<size_t>(db_->changes());
 }
 
+size_t SqliteStore::delete_user_sessions(int64_t user_id) {
+  auto q = db_->query("DELETE FROM sessions WHERE user_id = ?1");
+  q.bind(1, user_id).run();
+  return static_cast<size_t>(db_->changes());
+}
+
 // ---- rooms ----
+
+std::optional<Room> SqliteStore::find_public_room(const std::string& name) {
+  return find_public_room_by_key(name_key(name));
+}
 
 std::optional<Room> SqliteStore::find_public_room_by_key(const std::string& key) {
   auto q = db_->query("SELECT " DCHAT_ROOM_COLUMNS " FROM rooms r WHERE r.name_key = ?1");
@@ -252,11 +262,19 @@ std::optional<Room> SqliteStore::find_room(int64_t room_id) {
   return read_room(q);
 }
 
-std::vector<Room> SqliteStore::public_rooms() {
-  auto q = db_->query("SELECT " DCHAT_ROOM_COLUMNS " FROM rooms r WHERE r.kind = 'public' ORDER BY r.id");
+std::vector<Room> SqliteStore::public_rooms(int64_t after_id, int limit) {
+  auto q = db_->query("SELECT " DCHAT_ROOM_COLUMNS
+                      " FROM rooms r WHERE r.kind = 'public' AND r.id > ?1 ORDER BY r.id LIMIT ?2");
+  q.bind(1, after_id).bind(2, static_cast<int64_t>(limit));
   std::vector<Room> rooms;
   while (q.step()) rooms.push_back(read_room(q));
   return rooms;
+}
+
+size_t SqliteStore::count_rooms_created(int64_t user_id, int64_t since) {
+  auto q = db_->query("SELECT COUNT(*) FROM rooms WHERE kind = 'public' AND created_by = ?1 AND created_at >= ?2");
+  q.bind(1, user_id).bind(2, since);
+  return q.step() ? static_cast<size_t>(q.int64(0)) : 0;
 }
 
 Room SqliteStore::direct_room(int64_t user_a, int64_t user_b, int64_t now) {

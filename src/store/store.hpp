@@ -17,7 +17,8 @@
 namespace dchat::store {
 
 struct StoreError : std::runtime_error {
-  enum class Kind { conflict, not_found, unavailable };
+  // overloaded: not tried at all, the store's queue is full (try again shortly).
+  enum class Kind { conflict, not_found, unavailable, overloaded };
   StoreError(Kind kind, const std::string& what) : std::runtime_error(what), kind(kind) {}
   Kind kind;
 };
@@ -94,6 +95,8 @@ class Store {
   virtual void extend_session(const std::string& token_hash, int64_t expires_at) = 0;
   virtual void delete_session(const std::string& token_hash) = 0;
   virtual size_t delete_expired_sessions(int64_t now) = 0;
+  // Every session of the user ("sign out everywhere"); returns how many were deleted.
+  virtual size_t delete_user_sessions(int64_t user_id) = 0;
 
   // ---- rooms ----
   // Creates the public room or returns the existing one with that name (case-insensitive).
@@ -101,7 +104,12 @@ class Store {
   // Throws StoreError(conflict) when a public room with that name exists.
   virtual Room create_public_room(const std::string& name, int64_t created_by, int64_t now) = 0;
   virtual std::optional<Room> find_room(int64_t room_id) = 0;
-  virtual std::vector<Room> public_rooms() = 0;
+  // The public room with this name (compared as names are: case-insensitively).
+  virtual std::optional<Room> find_public_room(const std::string& name) = 0;
+  // A page of public rooms in creation order: ids above `after_id`, at most `limit` of them.
+  virtual std::vector<Room> public_rooms(int64_t after_id, int limit) = 0;
+  // Public rooms the user created at or after `since` (room creation limits).
+  virtual size_t count_rooms_created(int64_t user_id, int64_t since) = 0;
   // The direct conversation of two users (order does not matter), created on first use.
   virtual Room direct_room(int64_t user_a, int64_t user_b, int64_t now) = 0;
   // Public rooms the user joined plus the user's direct conversations.

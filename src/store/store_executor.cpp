@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/log_throttle.hpp"
+
 namespace dchat::store {
 
 StoreExecutor::StoreExecutor(Factory factory, size_t threads, size_t max_queue) : max_queue_(max_queue) {
@@ -22,7 +24,7 @@ StoreExecutor::~StoreExecutor() {
   ready_.notify_all();
   for (auto& t : threads_) t.join();
   // Jobs still queued complete with an error so nobody waits forever.
-  for (auto& job : queue_) job->run(nullptr);
+  for (auto& job : queue_) job->run(nullptr, false);
 }
 
 size_t StoreExecutor::queued() const {
@@ -31,8 +33,10 @@ size_t StoreExecutor::queued() const {
 }
 
 void StoreExecutor::submit(std::unique_ptr<Job> job) {
+  bool stopping = false;
   {
     std::lock_guard lock(mutex_);
+    stopping = stopping_;
     if (!stopping_ && queue_.size() < max_queue_) {
       ++in_flight_;
       queue_.push_back(std::move(job));
@@ -40,8 +44,10 @@ void StoreExecutor::submit(std::unique_ptr<Job> job) {
       return;
     }
   }
-  spdlog::warn("store: queue full or stopping, refusing a request");
-  job->run(nullptr);
+  core::metrics().store_refused.inc();
+  CHAT_LOG_THROTTLED(spdlog::level::warn, "store: {}, refusing a request",
+                     stopping ? "stopping" : fmt::format("{} requests queued", max_queue_));
+  job->run(nullptr, !stopping);
 }
 
 void StoreExecutor::worker(std::unique_ptr<Store> store) {
@@ -54,7 +60,7 @@ void StoreExecutor::worker(std::unique_ptr<Store> store) {
       job = std::move(queue_.front());
       queue_.pop_front();
     }
-    job->run(store.get());
+    job->run(store.get(), false);
     --in_flight_;
   }
 }

@@ -41,7 +41,12 @@ class StoreExecutor {
 
   // Opens `threads` connections with `factory` (the first one also migrates the schema);
   // throws StoreError when the database cannot be opened.
-  StoreExecutor(Factory factory, size_t threads, size_t max_queue = 10000);
+  StoreExecutor(Factory factory, size_t threads, size_t max_queue = kDefaultMaxQueue);
+
+  // Jobs waiting beyond this are refused: at a few hundred microseconds a job, a queue this long
+  // is already about a second of waiting, and a longer one would only turn overload into
+  // timeouts (and memory).
+  static constexpr size_t kDefaultMaxQueue = 4096;
   ~StoreExecutor();
 
   // Calls job(store) on a worker; completes with StoreResult<T> on the token's executor.
@@ -58,10 +63,11 @@ class StoreExecutor {
             Task(Handler h, std::function<T(Store&)> j)
                 : handler(std::move(h)), job(std::move(j)),
                   work(boost::asio::get_associated_executor(handler)) {}
-            void run(Store* store) override {
+            void run(Store* store, bool overloaded) override {
               StoreResult<T> result;
               if (!store) {
-                result.message = "storage is shutting down or overloaded";
+                result.error = overloaded ? StoreError::Kind::overloaded : StoreError::Kind::unavailable;
+                result.message = overloaded ? "the store is overloaded" : "storage is shutting down";
               } else {
                 try {
                   result.value.emplace(job(*store));
@@ -92,7 +98,8 @@ class StoreExecutor {
  private:
   struct Job {
     virtual ~Job() = default;
-    virtual void run(Store* store) = 0;  // store is null when the job is refused
+    // `store` is null when the job is refused: `overloaded` (the queue is full) or stopping.
+    virtual void run(Store* store, bool overloaded) = 0;
   };
   void submit(std::unique_ptr<Job> job);
   void worker(std::unique_ptr<Store> store);

@@ -229,6 +229,19 @@ TEST_P(StoreContract, DeleteExpiredSessionsCountsAndKeepsLiveOnes) {
   EXPECT_EQ(store().delete_expired_sessions(kNow + 1), 1u);
 }
 
+TEST_P(StoreContract, DeleteUserSessionsSignsOneUserOutEverywhere) {
+  const User alice = make_user("alice");
+  const User bob = make_user("bob");
+  store().create_session({"a1", alice.id, kNow + 1000});
+  store().create_session({"a2", alice.id, kNow + 1000});
+  store().create_session({"b1", bob.id, kNow + 1000});
+  EXPECT_EQ(store().delete_user_sessions(alice.id), 2u);
+  EXPECT_FALSE(store().find_session("a1", kNow).has_value());
+  EXPECT_FALSE(store().find_session("a2", kNow).has_value());
+  EXPECT_TRUE(store().find_session("b1", kNow).has_value());
+  EXPECT_EQ(store().delete_user_sessions(alice.id), 0u);
+}
+
 TEST_P(StoreContract, DuplicateSessionTokenIsConflict) {
   const User alice = make_user("alice");
   store().create_session({"token-1", alice.id, kNow + 1000});
@@ -261,7 +274,7 @@ TEST_P(StoreContract, EnsurePublicRoomIsIdempotentIgnoringCase) {
     EXPECT_EQ(again.name, "General") << "the first spelling stays";
     EXPECT_EQ(again.created_at, kNow);
   }
-  EXPECT_EQ(store().public_rooms().size(), 1u);
+  EXPECT_EQ(store().public_rooms(0, 100).size(), 1u);
 }
 
 TEST_P(StoreContract, EnsurePublicRoomRecordsTheCreator) {
@@ -288,7 +301,7 @@ TEST_P(StoreContract, CreatePublicRoomRefusesTakenNamesIgnoringCase) {
   store().ensure_public_room("general", 0, kNow);
   EXPECT_EQ(thrown_kind([&] { store().create_public_room("General", alice.id, kNow); }), Kind::conflict);
   EXPECT_EQ(store().ensure_public_room("RUST", 0, kNow).id, rust.id);
-  EXPECT_EQ(store().public_rooms().size(), 2u);
+  EXPECT_EQ(store().public_rooms(0, 100).size(), 2u);
 
   const std::optional<Room> found = store().find_room(rust.id);
   ASSERT_TRUE(found.has_value());
@@ -307,16 +320,59 @@ TEST_P(StoreContract, FindRoomOfUnknownIdIsEmpty) {
 TEST_P(StoreContract, PublicRoomsListsPublicRoomsOnlyInCreationOrder) {
   const User alice = make_user("alice");
   const User bob = make_user("bob");
-  EXPECT_TRUE(store().public_rooms().empty());
+  EXPECT_TRUE(store().public_rooms(0, 100).empty());
   const Room general = store().ensure_public_room("general", 0, kNow);
   store().direct_room(alice.id, bob.id, kNow);
   const Room random = store().create_public_room("random", alice.id, kNow);
-  const std::vector<Room> rooms = store().public_rooms();
+  const std::vector<Room> rooms = store().public_rooms(0, 100);
   ASSERT_EQ(rooms.size(), 2u);
   EXPECT_EQ(rooms[0].id, general.id);
   EXPECT_EQ(rooms[0].name, "general");
   EXPECT_EQ(rooms[1].id, random.id);
   for (const Room& room : rooms) EXPECT_EQ(room.kind, RoomKind::public_room);
+}
+
+TEST_P(StoreContract, FindPublicRoomIgnoresCaseAndSkipsDirectRooms) {
+  const User alice = make_user("alice");
+  const User bob = make_user("bob");
+  EXPECT_FALSE(store().find_public_room("Lounge").has_value());
+  const Room lounge = store().create_public_room("Lounge", alice.id, kNow);
+  store().direct_room(alice.id, bob.id, kNow);
+  auto found = store().find_public_room("LOUNGE");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->id, lounge.id);
+  EXPECT_EQ(found->name, "Lounge");
+  EXPECT_FALSE(store().find_public_room("").has_value());
+}
+
+TEST_P(StoreContract, PublicRoomsArePagedByIdAfterACursor) {
+  std::vector<Room> made;
+  for (int i = 0; i < 5; ++i) made.push_back(store().create_public_room("room" + std::to_string(i), 0, kNow));
+  const std::vector<Room> first = store().public_rooms(0, 2);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].id, made[0].id);
+  EXPECT_EQ(first[1].id, made[1].id);
+  const std::vector<Room> second = store().public_rooms(first.back().id, 2);
+  ASSERT_EQ(second.size(), 2u);
+  EXPECT_EQ(second[0].id, made[2].id);
+  const std::vector<Room> last = store().public_rooms(second.back().id, 2);
+  ASSERT_EQ(last.size(), 1u);
+  EXPECT_EQ(last[0].id, made[4].id);
+  EXPECT_TRUE(store().public_rooms(made[4].id, 2).empty());
+}
+
+TEST_P(StoreContract, CountRoomsCreatedCountsOneUsersPublicRoomsSinceATime) {
+  const User alice = make_user("alice");
+  const User bob = make_user("bob");
+  store().create_public_room("old", alice.id, kNow - 5000);
+  store().create_public_room("new1", alice.id, kNow);
+  store().ensure_public_room("new2", alice.id, kNow + 10);
+  store().create_public_room("bobs", bob.id, kNow);
+  store().direct_room(alice.id, bob.id, kNow);
+  EXPECT_EQ(store().count_rooms_created(alice.id, kNow), 2u);
+  EXPECT_EQ(store().count_rooms_created(alice.id, kNow - 5000), 3u);
+  EXPECT_EQ(store().count_rooms_created(bob.id, kNow), 1u);
+  EXPECT_EQ(store().count_rooms_created(bob.id, kNow + 1), 0u);
 }
 
 TEST_P(StoreContract, DirectRoomIsTheSameForBothOrders) {

@@ -9,7 +9,13 @@ import { heavyText, hostile, RawClient, rawUser, sleep, until } from "./lib.mjs"
 // Smaller outboxes than the default 8 MiB: a stalled client overflows after about a megabyte, not
 // after ten. Still above one burst of this file's tests, which a healthy reader (whose outbox
 // fills within one turn of the event loop, before the first write) must absorb.
-const SMALL_OUTBOX = ["--max-outbox-bytes", String(1 << 20), "--max-outbox-packets", "512"];
+// The per-user send rate is lifted: these tests are about what fan-out does with a flood,
+// whoever sends it (many users at the allowed rate make the same flood).
+const FLOOD = [
+  "--message-rate", "100000", "--message-burst", "100000",
+  "--room-creations-per-hour", "100000", "--max-rooms-per-user", "100000",
+];
+const SMALL_OUTBOX = ["--max-outbox-bytes", String(1 << 20), "--max-outbox-packets", "512", ...FLOOD];
 
 /** How many sessions the server closed as slow clients so far (its debug log says so). */
 function slowDrops(s) {
@@ -29,9 +35,11 @@ hostile("a client that never reads and sends big messages to its own room is dro
   const general = staller.ready.rooms.find((r) => r.name === "general");
   staller.pause();
   const text = heavyText(4000);
-  for (let i = 0; i < 600 && !s.output().includes("cannot keep up"); i++) {
+  // Paced below the connection's cap on requests waiting for the store (32), which would
+  // otherwise refuse most of them as `overloaded` before they are stored and broadcast.
+  for (let i = 0; i < 2000 && !s.output().includes("cannot keep up"); i++) {
     staller.emit("message:send", { roomId: general.id, text, clientId: `stall-${i}` });
-    if (i % 20 === 19) await sleep(5);
+    if (i % 16 === 15) await sleep(40);
   }
   await until(() => s.output().includes("cannot keep up") || !s.running, 15000, "the stalled client to be dropped");
   await sleep(200);
@@ -39,16 +47,16 @@ hostile("a client that never reads and sends big messages to its own room is dro
   await assertServing(s, "newcomer");
 });
 
-hostile("with the default limits too: one never-reading client flooding its room", {}, async (s) => {
+hostile("with the default outbox limits too: one never-reading client flooding its room", { args: FLOOD }, async (s) => {
   const staller = await rawUser(s, "staller");
   const general = staller.ready.rooms.find((r) => r.name === "general");
   staller.pause();
   const text = heavyText(4000);
   // ~16 KB per message: kernel buffers (a few MB on loopback) plus the 8 MiB outbox overflow
   // after well under 2,000 messages.
-  for (let i = 0; i < 3000 && !s.output().includes("cannot keep up"); i++) {
+  for (let i = 0; i < 5000 && !s.output().includes("cannot keep up"); i++) {
     staller.emit("message:send", { roomId: general.id, text, clientId: `stall-${i}` });
-    if (i % 50 === 49) await sleep(20);
+    if (i % 16 === 15) await sleep(40);
   }
   await until(() => s.output().includes("cannot keep up") || !s.running, 30000, "the stalled client to be dropped");
   await sleep(200);
@@ -113,7 +121,7 @@ hostile("stalled readers that are members of many rooms are dropped while multi-
 // The outbox counts packets too; with a limit of 8 the overflow lands on whichever packet comes
 // ninth. Joining a new room sends a presence broadcast (to a room whose only member is the
 // joiner) and then the ack, so about every other flooder overflows inside that broadcast.
-hostile("room:join floods from clients that never read do not crash the server", { args: ["--max-outbox-packets", "8"] }, async (s) => {
+hostile("room:join floods from clients that never read do not crash the server", { args: ["--max-outbox-packets", "8", ...FLOOD] }, async (s) => {
   // A room with a full page of heavy history: each join of it is acknowledged with ~800 KB,
   // which fills the kernel's socket buffers of a client that does not read.
   const filler = await connectChat(s, (await account(s, "filler")).cookie, { label: "filler" });
@@ -125,11 +133,11 @@ hostile("room:join floods from clients that never read do not crash the server",
     const dropsBefore = slowDrops(s);
     const flooder = await rawUser(s, `joiner${f}`);
     flooder.pause();
-    for (let i = 0; i < 8; i++) flooder.emit("room:join", { roomId: heavy.room.id }, { ack: true });
-    await sleep(300);
+    for (let i = 0; i < 16; i++) flooder.emit("room:join", { roomId: heavy.room.id }, { ack: true });
+    await sleep(500);
     for (let i = 0; i < 400 && slowDrops(s) === dropsBefore && s.running; i++) {
       flooder.emit("room:join", { name: `flood-${f}-${i}` }, { ack: true });
-      if (i % 4 === 3) await sleep(10);
+      if (i % 4 === 3) await sleep(20);
     }
     await until(() => slowDrops(s) > dropsBefore || !s.running, 20000, `flooder ${f} to be dropped`);
     await sleep(100);

@@ -62,23 +62,19 @@ export class RawClient {
 
   /** Opens the WebSocket, joins namespace "/" and waits for `ready`. */
   async open(ms = 8000) {
-    await within(new Promise((resolve, reject) => {
-      this.ws.once("open", resolve);
-      this.ws.once("close", () => reject(new Error(`${this.label}: closed before open`)));
-    }), ms, `${this.label} opening`);
-    this.ws.send("40");
-    await until(() => this.connected || this.connectError, ms, `${this.label} namespace connect`);
-    if (this.connectError) throw new Error(`${this.label}: connect_error ${JSON.stringify(this.connectError)}`);
+    await this.openNamespace(ms);
     this.ready = (await this.waitFor("ready", ms))[0];
     return this.ready;
   }
 
   /** Opens the WebSocket and joins namespace "/" without waiting for the chat's `ready`. */
   async openNamespace(ms = 8000) {
-    await within(new Promise((resolve, reject) => {
-      this.ws.once("open", resolve);
-      this.ws.once("close", () => reject(new Error(`${this.label}: closed before open`)));
-    }), ms, `${this.label} opening`);
+    if (this.ws.readyState !== WebSocket.OPEN) {
+      await within(new Promise((resolve, reject) => {
+        this.ws.once("open", resolve);
+        this.ws.once("close", () => reject(new Error(`${this.label}: closed before open`)));
+      }), ms, `${this.label} opening`);
+    }
     this.ws.send("40");
     await until(() => this.connected || this.connectError, ms, `${this.label} namespace connect`);
     if (this.connectError) throw new Error(`${this.label}: connect_error ${JSON.stringify(this.connectError)}`);
@@ -172,9 +168,9 @@ export function heavyText(n = 4000) {
  * crash or exhausted limit cannot leak into the next. The server is checked for sanitizer
  * reports after the test and must exit cleanly on SIGTERM.
  */
-export function hostile(name, { args = [], timeout = 120000 } = {}, fn) {
+export function hostile(name, { args = [], prefix = [], timeout = 120000 } = {}, fn) {
   test(name, { timeout }, async (t) => {
-    const server = new ChatServer({ args });
+    const server = new ChatServer({ args, prefix });
     await server.start();
     const mark = server.mark();
     try {

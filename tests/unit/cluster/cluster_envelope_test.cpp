@@ -65,6 +65,20 @@ TEST(ClusterEnvelope, JoinCommandRoundTrips) {
   EXPECT_EQ(d->room, "room:9");
 }
 
+TEST(ClusterEnvelope, DisconnectCommandRoundTripsWithItsCloseFlag) {
+  ClusterEnvelope e;
+  e.type = ClusterEnvelope::Type::disconnect_sockets;
+  e.origin = "n1";
+  e.rooms = {"session:ab12"};
+  e.close_connection = true;
+  auto d = decode_envelope(encode_envelope(e));
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->type, ClusterEnvelope::Type::disconnect_sockets);
+  EXPECT_TRUE(d->close_connection);
+  EXPECT_FALSE(d->is_volatile);
+  EXPECT_EQ(d->rooms, std::vector<std::string>{"session:ab12"});
+}
+
 TEST(ClusterEnvelope, EveryTruncationIsRefused) {
   const std::string bytes = encode_envelope(sample());
   for (size_t n = 0; n < bytes.size(); ++n) EXPECT_FALSE(decode_envelope(bytes.substr(0, n))) << n;

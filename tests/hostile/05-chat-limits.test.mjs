@@ -1,0 +1,161 @@
+// What one signed-in user can make the chat hold or do (issue #9): send rate, requests waiting
+// on one connection, answers too big to send, rooms, and sessions that were signed out or
+// expired but still had live sockets.
+import assert from "node:assert/strict";
+import { account, connectChat, request, signIn } from "../scenario/helpers.mjs";
+import { heavyText, hostile, RawClient, rawUser, sleep, until } from "./lib.mjs";
+
+hostile("sending faster than the per-user rate is refused with rate_limited and a retry hint", { args: ["--message-rate", "2", "--message-burst", "5"] }, async (s) => {
+  const aliceAccount = await account(s, "alice");
+  const alice = await connectChat(s, aliceAccount.cookie, { label: "alice" });
+  const general = alice.room("general");
+  const results = await Promise.all(
+    Array.from({ length: 12 }, (_, i) => alice.ack("message:send", { roomId: general.id, text: `m${i}`, clientId: `rate-${i}` })),
+  );
+  const ok = results.filter((r) => r.ok);
+  const limited = results.filter((r) => r.error === "rate_limited");
+  assert.ok(ok.length >= 5 && ok.length <= 6, `${ok.length} accepted (burst 5)`);
+  assert.equal(ok.length + limited.length, 12, JSON.stringify(results.filter((r) => !r.ok && r.error !== "rate_limited")));
+  assert.ok(limited[0].retryAfterMs > 0 && limited[0].retryAfterMs <= 1000, `retryAfterMs ${limited[0].retryAfterMs}`);
+  // A second connection of the same user shares the budget.
+  const tab2 = await connectChat(s, (await signIn(s, "alice", aliceAccount.password)).cookie, { label: "tab2" });
+  assert.equal((await tab2.ack("message:send", { roomId: general.id, text: "x", clientId: "tab2-0" })).error, "rate_limited");
+  // After the hint, the same clientId goes through, once.
+  await sleep(limited[0].retryAfterMs + 50);
+  const again = await alice.ack("message:send", { roomId: general.id, text: "m11", clientId: "rate-11" });
+  assert.equal(again.ok, true, JSON.stringify(again));
+  const metrics = await request(s, "GET", "/metrics");
+  assert.match(metrics.text, /chatd_rate_limited_total [1-9]/);
+});
+
+hostile("a connection with too many requests waiting for the store gets overloaded answers", { args: ["--max-pending-per-connection", "4"] }, async (s) => {
+  const c = await rawUser(s, "impatient");
+  const general = c.ready.rooms.find((r) => r.name === "general");
+  // 60 requests in one write: they arrive together, before the first answer.
+  const frames = Array.from({ length: 60 }, (_, i) => `42${i + 1}${JSON.stringify(["history", { roomId: general.id }])}`);
+  for (const f of frames) c.ws.send(f);
+  await until(() => c.acks.size === 60, 10000, "all 60 answers");
+  const answers = [...c.acks.values()].map((a) => a[0]);
+  const overloaded = answers.filter((a) => a.error === "overloaded");
+  assert.ok(overloaded.length >= 40, `${overloaded.length} overloaded answers`);
+  assert.ok(overloaded[0].retryAfterMs > 0);
+  assert.ok(answers.filter((a) => a.ok).length >= 4);
+});
+
+hostile(
+  "a sync that would not fit the outbox comes in pages (more), and the client is never dropped as slow",
+  { args: ["--max-outbox-bytes", String(1 << 20), "--message-rate", "100000", "--message-burst", "100000"], timeout: 240000 },
+  async (s) => {
+    const writer = await connectChat(s, (await account(s, "writer")).cookie, { label: "writer" });
+    const general = writer.room("general");
+    const text = heavyText(4000);
+    for (let i = 0; i < 240; i += 20) {
+      await Promise.all(Array.from({ length: 20 }, (_, j) => writer.send(general.id, text, `big-${i + j}`)));
+    }
+    writer.close();
+    // ~4 MB of messages: four times this connection's outbox.
+    const reader = await rawUser(s, "reader");
+    const got = new Set();
+    let after = 0;
+    let pages = 0;
+    for (;;) {
+      const res = await reader.ack("sync", { rooms: { [general.id]: after } }, 20000);
+      assert.equal(res.ok, true, JSON.stringify(res).slice(0, 200));
+      const list = res.messages[general.id] ?? [];
+      for (const m of list) got.add(m.seq);
+      pages++;
+      if (!res.more?.[general.id]) break;
+      assert.ok(list.length > 0, "a page with `more` carries messages");
+      after = list.at(-1).seq;
+    }
+    assert.equal(got.size, 240, `${got.size} of 240 messages`);
+    assert.ok(pages > 4, `${pages} pages`);
+    assert.equal(reader.closed, null, "never disconnected");
+    assert.ok(!s.output().includes("cannot keep up"), "nobody was dropped as slow");
+    // History pages are bounded the same way.
+    const history = await reader.ack("history", { roomId: general.id, limit: 100 }, 20000);
+    assert.ok(history.ok && history.messages.length > 0 && history.messages.length < 100, `${history.messages?.length} in a history page`);
+    assert.equal(history.messages.at(-1).seq, 240, "the newest come first");
+  },
+);
+
+hostile("signing out ends that session's live connections, on the spot; other sessions stay", {}, async (s) => {
+  const first = await account(s, "carol");
+  const second = await signIn(s, "carol", first.password);
+  const a = new RawClient(s, first.cookie, { label: "session A" });
+  await a.open();
+  const b = await connectChat(s, second.cookie, { label: "session B" });
+  const general = a.ready.rooms.find((r) => r.name === "general");
+  const out = await request(s, "DELETE", "/api/session", { cookie: first.cookie });
+  assert.equal(out.status, 204);
+  await until(() => a.closed, 5000, "session A's socket to be closed");
+  // The signed-out socket can no longer act; the other session can.
+  assert.equal(a.emit("message:send", { roomId: general.id, text: "ghost", clientId: "ghost" }), null);
+  assert.equal((await b.send(general.id, "still in")).text, "still in");
+  const ghost = (await request(s, "GET", `/api/rooms/${general.id}/messages`, { cookie: second.cookie })).json.messages.find((m) => m.text === "ghost");
+  assert.equal(ghost, undefined);
+});
+
+hostile("signing out everywhere ends every session and its connections", {}, async (s) => {
+  const first = await account(s, "dave");
+  const second = await signIn(s, "dave", first.password);
+  const a = new RawClient(s, first.cookie, { label: "A" });
+  const b = new RawClient(s, second.cookie, { label: "B" });
+  await a.open();
+  await b.open();
+  const res = await request(s, "DELETE", "/api/sessions", { cookie: first.cookie });
+  assert.equal(res.status, 204);
+  await until(() => a.closed && b.closed, 5000, "both sockets closed");
+  assert.equal((await request(s, "GET", "/api/me", { cookie: first.cookie })).status, 401);
+  assert.equal((await request(s, "GET", "/api/me", { cookie: second.cookie })).status, 401);
+});
+
+hostile("a session that expires ends its live connection (no HTTP request needed)", { args: ["--session-ttl-hours", "0.001"] }, async (s) => {
+  // 3.6 s sessions; the socket makes no HTTP request that could extend its session.
+  const { cookie } = await account(s, "erin");
+  const c = new RawClient(s, cookie, { label: "erin" });
+  await c.open();
+  await until(() => c.closed, 10000, "the expired session's socket to be closed");
+  assert.equal((await request(s, "GET", "/api/me", { cookie })).status, 401);
+});
+
+hostile("creating public rooms is limited per user per hour", { args: ["--room-creations-per-hour", "3"] }, async (s) => {
+  const c = await connectChat(s, (await account(s, "builder")).cookie, { label: "builder" });
+  const results = [];
+  for (let i = 0; i < 5; i++) results.push(await c.ack("room:join", { name: `new-room-${i}` }));
+  assert.deepEqual(results.map((r) => r.ok === true), [true, true, true, false, false]);
+  assert.equal(results[3].error, "rate_limited");
+  assert.ok(results[3].retryAfterMs > 0);
+  // Joining rooms that exist is not creating.
+  const other = await connectChat(s, (await account(s, "joiner")).cookie, { label: "joiner" });
+  for (let i = 0; i < 3; i++) assert.equal((await other.ack("room:join", { name: `new-room-${i}` })).ok, true);
+});
+
+hostile("a user can be in at most CHAT_MAX_ROOMS_PER_USER rooms", { args: ["--max-rooms-per-user", "4"] }, async (s) => {
+  const c = await connectChat(s, (await account(s, "collector")).cookie, { label: "collector" });
+  // "general" is the first.
+  const results = [];
+  for (let i = 0; i < 4; i++) results.push(await c.ack("room:join", { name: `r${i}` }));
+  assert.deepEqual(results.map((r) => r.ok === true), [true, true, true, false]);
+  assert.equal(results[3].error, "too_many_rooms");
+  await account(s, "peer");
+  assert.equal((await c.ack("dm:open", { userName: "peer" })).error, "too_many_rooms");
+  // Leaving one makes room for another.
+  assert.equal((await c.ack("room:leave", { roomId: results[0].room.id })).ok, true);
+  assert.equal((await c.ack("room:join", { name: "r3" })).ok, true);
+});
+
+hostile("GET /api/rooms comes in pages with a cursor", { args: ["--room-creations-per-hour", "1000"] }, async (s) => {
+  const { cookie } = await account(s, "lister");
+  const c = await connectChat(s, cookie, { label: "lister" });
+  for (let i = 0; i < 120; i++) assert.equal((await c.ack("room:join", { name: `room-${String(i).padStart(3, "0")}` })).ok, true);
+  const first = await request(s, "GET", "/api/rooms", { cookie });
+  assert.equal(first.status, 200);
+  assert.equal(first.json.rooms.length, 100);
+  assert.equal(typeof first.json.next, "number");
+  const rest = await request(s, "GET", `/api/rooms?after=${first.json.next}&limit=100`, { cookie });
+  assert.equal(rest.json.rooms.length, 21, "120 rooms and general");
+  assert.equal(rest.json.next, null);
+  const ids = new Set([...first.json.rooms, ...rest.json.rooms].map((r) => r.id));
+  assert.equal(ids.size, 121);
+});
