@@ -9,6 +9,7 @@
 #include "chat/avatar_image.hpp"
 #include "chat/credentials.hpp"
 #include "chat/message_rules.hpp"
+#include "chat/name_rules.hpp"
 #include "chat/views.hpp"
 #include "core/json_parse.hpp"
 #include "http/api_responses.hpp"
@@ -118,10 +119,12 @@ HttpApi::Awaitable HttpApi::sign_in(http::RequestContext& ctx) {
   if (!raw_name || !raw_name->is_string() || !raw_password || !raw_password->is_string())
     co_return co_await http::reply_error(ctx, Status::bad_request, "bad_request",
                                          "expected {\"name\": \"...\", \"password\": \"...\"}");
-  const auto name = normalize_name(raw_name->as_string());
-  if (!name)
-    co_return co_await http::reply_error(ctx, Status::bad_request, "invalid_name",
-                                         "a name is 1 to 32 characters, without control characters");
+  const NameCheck checked = check_name(raw_name->as_string());
+  if (!checked.ok()) {
+    const std::string problem = "the name " + checked.problem;  // not a temporary inside co_await (GCC 12)
+    co_return co_await http::reply_error(ctx, Status::bad_request, "invalid_name", problem);
+  }
+  const std::optional<std::string> name = checked.name;
   const std::string password(raw_password->as_string());
   if (!password_acceptable(password))
     co_return co_await http::reply_error(ctx, Status::bad_request, "invalid_password",
