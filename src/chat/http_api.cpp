@@ -147,6 +147,7 @@ HttpApi::Awaitable HttpApi::sign_in(http::RequestContext& ctx) {
   struct SignIn {
     std::optional<store::User> user;
     bool created = false;
+    bool looks_taken = false;  // another account's name looks the same (equal skeletons)
     std::string token;
   };
   const int64_t now = now_ms();
@@ -164,6 +165,9 @@ HttpApi::Awaitable HttpApi::sign_in(http::RequestContext& ctx) {
           } catch (const store::StoreError& e) {
             if (e.kind != store::StoreError::Kind::conflict) throw;
             creds = s.find_credentials(name);  // created by a concurrent sign-in: check against it
+            // Not this name but one that looks like it: never a second account, never a
+            // password check against someone else's.
+            result.looks_taken = !creds;
           }
         }
         if (!result.user) {
@@ -178,6 +182,10 @@ HttpApi::Awaitable HttpApi::sign_in(http::RequestContext& ctx) {
   if (!r)
     co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable",
                                          "the account store is unavailable, try again");
+  if (r.value->looks_taken)
+    co_return co_await http::reply_error(ctx, Status::conflict, "name_taken",
+                                         "the name looks like one that is already taken (letters from another "
+                                         "script, or look-alikes such as rn/m or 1/l): choose another");
   if (!r.value->user) {
     by_name_.record_failure(name_key);
     by_address_.record_failure(address_key);
