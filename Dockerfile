@@ -16,7 +16,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-context1.81-dev \
       libhiredis-dev libnats-dev librabbitmq-dev libpq-dev libsqlite3-dev libvips-dev \
-      libsodium-dev libspdlog-dev libfmt-dev libssl-dev nlohmann-json3-dev \
+      libsodium-dev libspdlog-dev libfmt-dev libssl-dev nlohmann-json3-dev libicu-dev \
       ninja-build pkg-config cmake g++ \
       nodejs npm ca-certificates \
  && rm -rf /var/lib/apt/lists/*
@@ -39,7 +39,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libboost-container1.81.0 libboost-context1.81.0 libboost-json1.81.0 libboost-url1.81.0 \
       libhiredis0.14 libnats3.4 librabbitmq4 libpq5 libsqlite3-0 libvips42 libglib2.0-0 \
-      libsodium23 libspdlog1.10 libfmt9 libssl3 \
+      libsodium23 libspdlog1.10 libfmt9 libssl3 libicu72 \
  && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 chat \
  && useradd --system --uid 10001 --gid chat --home-dir /nonexistent --no-create-home \

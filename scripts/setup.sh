@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 DEB_PACKAGES=(
   libboost1.81-dev libboost-json1.81-dev libboost-url1.81-dev libboost-context1.81-dev
   libhiredis-dev libnats-dev librabbitmq-dev libpq-dev libsqlite3-dev libvips-dev libsodium-dev
-  libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libssl-dev nlohmann-json3-dev
+  libspdlog-dev libfmt-dev libgtest-dev libgmock-dev libssl-dev nlohmann-json3-dev libicu-dev
   ccache ninja-build pkg-config cmake g++ curl
   # fuzzing (libFuzzer ships with clang)
   clang libclang-rt-14-dev

@@ -74,6 +74,14 @@
 
   function show(e, on) { e.hidden = !on; }
 
+  // Bidi isolation (issue #9): a name or message may hold right-to-left letters or stray
+  // direction marks; isolated, it takes its own direction and cannot reorder the text around it
+  // ("alice: hi" must not turn into "ih :ecila" next to an Arabic name).
+  /** A user or room name as an element: <bdi> is dir=auto + unicode-bidi: isolate. */
+  function bdi(name) { return h('bdi', { text: name }); }
+  /** The same for names inside plain text (notices, tooltips): FIRST STRONG ISOLATE … POP. */
+  function isolated(name) { return `\u2068${name}\u2069`; }
+
   // ---------------------------------------------------------------------------------------------
   // Elements
   // ---------------------------------------------------------------------------------------------
@@ -712,7 +720,7 @@
     const icon = room.kind === 'direct' && room.peer
       ? avatarNode(room.peer, 'avatar-sm')
       : h('span', { class: 'room-hash', 'aria-hidden': 'true', text: room.kind === 'direct' ? '@' : '#' });
-    const children = [icon, h('span', { class: 'room-name', text: name })];
+    const children = [icon, h('span', { class: 'room-name', dir: 'auto', text: name })];
     if (unread > 0) {
       children.push(h('span', { class: 'badge', 'data-testid': 'room-unread', 'aria-hidden': 'true', text: unread > 99 ? '99+' : String(unread) }));
     }
@@ -765,7 +773,8 @@
       show(ui.leaveRoomButton, false);
     } else {
       const name = roomDisplayName(room);
-      ui.roomTitle.textContent = room.kind === 'direct' ? name : `# ${name}`;
+      if (room.kind === 'direct') ui.roomTitle.replaceChildren(bdi(name));
+      else ui.roomTitle.replaceChildren('# ', bdi(name));
       ui.roomSubtitle.textContent = room.kind === 'direct' ? 'Direct message' : 'Public room';
       show(ui.leaveRoomButton, room.kind === 'public' && room.joined);
     }
@@ -818,7 +827,7 @@
     if (cached) return cached;
     const author = userById(m.author.id, m.author.name);
     const own = isMe(m.author.id);
-    const text = h('div', { class: 'msg-text', 'data-testid': 'message-text' });
+    const text = h('div', { class: 'msg-text', dir: 'auto', 'data-testid': 'message-text' });
     appendLinkified(text, m.text);
     const node = h('div', {
       class: own ? 'msg own' : 'msg',
@@ -831,7 +840,7 @@
       avatarNode({ ...author, name: author.name || m.author.name }, 'avatar-md'),
       h('div', { class: 'msg-body' }, [
         h('div', { class: 'msg-meta' }, [
-          h('span', { class: 'msg-author', 'data-testid': 'message-author', text: m.author.name }),
+          h('span', { class: 'msg-author', dir: 'auto', 'data-testid': 'message-author', text: m.author.name }),
           own ? h('span', { class: 'visually-hidden', text: ' (you)' }) : null,
           timeNode(m.createdAt),
         ]),
@@ -847,7 +856,7 @@
     let node = state.nodeCache.get(key);
     if (!node) {
       const me = state.me || { id: null, name: '?' };
-      const text = h('div', { class: 'msg-text', 'data-testid': 'message-text' });
+      const text = h('div', { class: 'msg-text', dir: 'auto', 'data-testid': 'message-text' });
       appendLinkified(text, p.text);
       const status = h('span', { class: 'msg-status', 'data-testid': 'message-status' });
       const actions = h('span', { class: 'msg-actions', hidden: true }, [
@@ -865,7 +874,7 @@
         avatarNode(userById(me.id, me.name), 'avatar-md'),
         h('div', { class: 'msg-body' }, [
           h('div', { class: 'msg-meta' }, [
-            h('span', { class: 'msg-author', 'data-testid': 'message-author', text: me.name }),
+            h('span', { class: 'msg-author', dir: 'auto', 'data-testid': 'message-author', text: me.name }),
             h('span', { class: 'visually-hidden', text: ' (you)' }),
             timeNode(p.createdAt),
           ]),
@@ -974,12 +983,13 @@
     const room = currentRoom();
     const map = room ? state.typingIn.get(room.id) : null;
     const names = map ? Array.from(map.values()).map((t) => t.name) : [];
-    let text = '';
-    if (names.length === 1) text = `${names[0]} is typing…`;
-    else if (names.length === 2) text = `${names[0]} and ${names[1]} are typing…`;
-    else if (names.length === 3) text = `${names[0]}, ${names[1]} and ${names[2]} are typing…`;
-    else if (names.length > 3) text = 'Several people are typing…';
-    if (ui.typingLine.textContent !== text) ui.typingLine.textContent = text;
+    let parts = [];
+    if (names.length === 1) parts = [bdi(names[0]), ' is typing…'];
+    else if (names.length === 2) parts = [bdi(names[0]), ' and ', bdi(names[1]), ' are typing…'];
+    else if (names.length === 3) parts = [bdi(names[0]), ', ', bdi(names[1]), ' and ', bdi(names[2]), ' are typing…'];
+    else if (names.length > 3) parts = ['Several people are typing…'];
+    const text = parts.map((p) => (typeof p === 'string' ? p : p.textContent)).join('');
+    if (ui.typingLine.textContent !== text) ui.typingLine.replaceChildren(...parts);
   }
 
   function onlineItem(user) {
@@ -991,7 +1001,7 @@
     li.dataset.userId = String(user.id);
     li.dataset.userName = user.name;
     const me = isMe(user.id);
-    const content = [avatarNode(user, 'avatar-sm'), h('span', { class: 'online-name', text: me ? `${user.name} (you)` : user.name })];
+    const content = [avatarNode(user, 'avatar-sm'), h('span', { class: 'online-name' }, [bdi(user.name), me ? ' (you)' : null])];
     if (me) {
       li.replaceChildren(h('span', { class: 'online-self' }, content));
     } else {
@@ -999,9 +1009,9 @@
         type: 'button',
         class: 'online-button',
         'aria-label': `Message ${user.name}`,
-        title: `Message ${user.name}`,
+        title: `Message ${isolated(user.name)}`,
         onclick: () => {
-          openDm(user.name).catch((e) => flashNotice(`Could not open a conversation with ${user.name}: ${dmErrorText(e, user.name)}`));
+          openDm(user.name).catch((e) => flashNotice(`Could not open a conversation with ${isolated(user.name)}: ${dmErrorText(e, user.name)}`));
         },
       }, content));
     }
@@ -1165,7 +1175,7 @@
 
   function dmErrorText(e, userName) {
     if (!(e instanceof RequestError)) return String(e);
-    return e.code === 'not_found' ? `There is no user called “${userName}”.` : e.text;
+    return e.code === 'not_found' ? `There is no user called “${isolated(userName)}”.` : e.text;
   }
 
   async function leaveCurrentRoom() {

@@ -10,6 +10,7 @@
 
 #include "chat/credentials.hpp"
 #include "chat/message_rules.hpp"
+#include "chat/name_rules.hpp"
 #include "chat/views.hpp"
 #include "http/cookies.hpp"
 #include "socketio/socket.hpp"
@@ -364,8 +365,9 @@ void ChatService::join_room(const SocketPtr& socket, Message&& msg, Ack ack) {
   const auto room_id = int_field(args, "roomId");
   std::optional<std::string> name;
   if (auto raw = string_field(args, "name")) {
-    name = normalize_name(*raw);
-    if (!name) return reply(ack, error_json("invalid_name", "a room name is 1 to 32 characters"));
+    NameCheck checked = check_name(*raw);
+    if (!checked.ok()) return reply(ack, error_json("invalid_name", "the room name " + checked.problem));
+    name = std::move(checked.name);
   }
   if (!room_id && !name) return reply(ack, error_json("bad_request", "roomId or name is required"));
   if (!admit(socket, ack)) return;

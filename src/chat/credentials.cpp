@@ -5,23 +5,8 @@
 #include <stdexcept>
 
 #include "core/random_id.hpp"
-#include "core/utf8.hpp"
 
 namespace dchat::chat {
-
-std::optional<std::string> normalize_name(std::string_view raw) {
-  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  while (!raw.empty() && is_space(raw.front())) raw.remove_prefix(1);
-  while (!raw.empty() && is_space(raw.back())) raw.remove_suffix(1);
-  if (raw.empty() || !core::is_valid_utf8(raw)) return std::nullopt;
-  size_t characters = 0;
-  for (unsigned char c : raw) {
-    if (c < 0x20 || c == 0x7F) return std::nullopt;  // control characters
-    if ((c & 0xC0) != 0x80) ++characters;            // count code points, not bytes
-  }
-  if (characters > 32) return std::nullopt;
-  return std::string(raw);
-}
 
 bool password_acceptable(std::string_view password) { return !password.empty() && password.size() <= 256; }
 

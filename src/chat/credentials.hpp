@@ -1,15 +1,12 @@
 #pragma once
-// Account rules and secrets: name validation, password hashing (argon2id via libsodium), and
-// session tokens (256 random bits; only their SHA-256 is ever stored).
-#include <optional>
+// Account secrets: password hashing (argon2id via libsodium) and session tokens (256 random
+// bits; only their SHA-256 is ever stored). Name rules are in chat/name_rules.hpp.
 #include <string>
 #include <string_view>
 
-namespace dchat::chat {
+#include "chat/name_rules.hpp"
 
-// The trimmed name when it is acceptable (1-32 characters of valid UTF-8, no control
-// characters), nullopt otherwise.
-std::optional<std::string> normalize_name(std::string_view raw);
+namespace dchat::chat {
 
 // Passwords: 1-256 bytes. Hashing takes ~50-100 ms and 64 MiB on purpose: call it on a worker
 // thread, never on an I/O thread.

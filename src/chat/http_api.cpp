@@ -10,6 +10,7 @@
 #include "chat/avatar_image.hpp"
 #include "chat/credentials.hpp"
 #include "chat/message_rules.hpp"
+#include "chat/name_rules.hpp"
 #include "chat/views.hpp"
 #include "core/json_parse.hpp"
 #include "http/api_responses.hpp"
@@ -119,10 +120,12 @@ HttpApi::Awaitable HttpApi::sign_in(http::RequestContext& ctx) {
   if (!raw_name || !raw_name->is_string() || !raw_password || !raw_password->is_string())
     co_return co_await http::reply_error(ctx, Status::bad_request, "bad_request",
                                          "expected {\"name\": \"...\", \"password\": \"...\"}");
-  const auto name = normalize_name(raw_name->as_string());
-  if (!name)
-    co_return co_await http::reply_error(ctx, Status::bad_request, "invalid_name",
-                                         "a name is 1 to 32 characters, without control characters");
+  const NameCheck checked = check_name(raw_name->as_string());
+  if (!checked.ok()) {
+    const std::string problem = "the name " + checked.problem;  // not a temporary inside co_await (GCC 12)
+    co_return co_await http::reply_error(ctx, Status::bad_request, "invalid_name", problem);
+  }
+  const std::optional<std::string> name = checked.name;
   const std::string password(raw_password->as_string());
   if (!password_acceptable(password))
     co_return co_await http::reply_error(ctx, Status::bad_request, "invalid_password",
@@ -145,6 +148,7 @@ HttpApi::Awaitable HttpApi::sign_in(http::RequestContext& ctx) {
   struct SignIn {
     std::optional<store::User> user;
     bool created = false;
+    bool looks_taken = false;  // another account's name looks the same (equal skeletons)
     std::string token;
   };
   const int64_t now = now_ms();
@@ -162,6 +166,9 @@ HttpApi::Awaitable HttpApi::sign_in(http::RequestContext& ctx) {
           } catch (const store::StoreError& e) {
             if (e.kind != store::StoreError::Kind::conflict) throw;
             creds = s.find_credentials(name);  // created by a concurrent sign-in: check against it
+            // Not this name but one that looks like it: never a second account, never a
+            // password check against someone else's.
+            result.looks_taken = !creds;
           }
         }
         if (!result.user) {
@@ -176,6 +183,10 @@ HttpApi::Awaitable HttpApi::sign_in(http::RequestContext& ctx) {
   if (!r)
     co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable",
                                          "the account store is unavailable, try again");
+  if (r.value->looks_taken)
+    co_return co_await http::reply_error(ctx, Status::conflict, "name_taken",
+                                         "the name looks like one that is already taken (letters from another "
+                                         "script, or look-alikes such as rn/m or 1/l): choose another");
   if (!r.value->user) {
     by_name_.record_failure(name_key);
     by_address_.record_failure(address_key);

@@ -1,5 +1,8 @@
 #include "store/pg_migrations.hpp"
 
+#include <vector>
+
+#include "store/name_backfill.hpp"
 #include "store/pg_connection.hpp"
 #include "store/pg_transaction.hpp"
 
@@ -74,9 +77,62 @@ CREATE TABLE blobs (
 );
 )sql";
 
+// Version 3: names are unique by how they look; see sqlite_migrations.cpp (the same columns,
+// backfill and indexes).
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE users ADD COLUMN name_skeleton TEXT;
+ALTER TABLE rooms ADD COLUMN name_skeleton TEXT;
+)sql";
+constexpr const char* kSchemaV3After = R"sql(
+CREATE UNIQUE INDEX users_by_skeleton ON users(name_skeleton);
+CREATE UNIQUE INDEX rooms_by_skeleton ON rooms(name_skeleton);
+)sql";
+
+// The statements of one table's backfill: fixed text, one set per table.
+struct NameTable {
+  const char* label;
+  const char* select;   // id, name, name_key in id order
+  const char* set_key;  // $1 id, $2 name_key
+  const char* set_all;  // $1 id, $2 name, $3 name_key, $4 name_skeleton
+};
+
+constexpr NameTable kUserNames{
+    "users", "SELECT id, name, name_key FROM users ORDER BY id", "UPDATE users SET name_key = $2 WHERE id = $1",
+    "UPDATE users SET name = $2, name_key = $3, name_skeleton = $4 WHERE id = $1"};
+constexpr NameTable kRoomNames{
+    "public rooms", "SELECT id, name, name_key FROM rooms WHERE kind = 'public' ORDER BY id",
+    "UPDATE rooms SET name_key = $2 WHERE id = $1",
+    "UPDATE rooms SET name = $2, name_key = $3, name_skeleton = $4 WHERE id = $1"};
+
+void backfill_names(PgConnection& db, const NameTable& table) {
+  std::vector<NameRow> rows;
+  {
+    const PgResult r = db.query(table.select);
+    rows.reserve(static_cast<size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i) rows.push_back(NameRow{r.int64(i, 0), r.text(i, 1), r.text(i, 2)});
+  }
+  const NameBackfill plan = plan_name_backfill(rows);
+  // Keys that change first move out of the way, so two rows can trade keys without the UNIQUE
+  // constraint (checked per statement) seeing a duplicate in between.
+  for (const NameRowUpdate& row : plan.rows) {
+    if (row.key_changed) db.query(table.set_key, {row.id, placeholder_name_key(row.id)});
+  }
+  for (const NameRowUpdate& row : plan.rows) {
+    db.query(table.set_all,
+             {row.id, row.name, row.key, row.skeleton ? PgParam(*row.skeleton) : PgParam::null()});
+  }
+  log_name_backfill(table.label, plan);
+}
+
+void backfill_v3(PgConnection& db) {
+  backfill_names(db, kUserNames);
+  backfill_names(db, kRoomNames);
+}
+
 constexpr PgMigration kMigrations[] = {
-    {1, "users, sessions, rooms, room_members, messages", kSchemaV1},
-    {2, "blobs", kSchemaV2},
+    {1, "users, sessions, rooms, room_members, messages", kSchemaV1, nullptr, nullptr},
+    {2, "blobs", kSchemaV2, nullptr, nullptr},
+    {3, "name skeletons: names unique by how they look", kSchemaV3, backfill_v3, kSchemaV3After},
 };
 
 }  // namespace
@@ -98,6 +154,8 @@ int apply_pg_migrations(PgConnection& db, int64_t now_ms) {
   for (const PgMigration& migration : kMigrations) {
     if (migration.version <= current) continue;
     db.exec(migration.sql);
+    if (migration.backfill != nullptr) migration.backfill(db);
+    if (migration.sql_after != nullptr) db.exec(migration.sql_after);
     db.query("INSERT INTO schema_migrations (version, description, applied_at) VALUES ($1, $2, $3)",
              {int64_t{migration.version}, migration.description, now_ms});
     ++applied;

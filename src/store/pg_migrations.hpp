@@ -7,7 +7,9 @@
 // newer release ran) is left as it is.
 //
 // Rules for adding one: append a new version (never edit a released one), keep each migration
-// one transaction's worth of DDL/DML, and take no user data.
+// one transaction's worth of DDL/DML, and take no user data. A migration that needs values SQL
+// cannot compute (NFKC, confusable skeletons) has a C++ `backfill` step, run between `sql` and
+// `sql_after` inside the same transaction (and under the same advisory lock).
 #include <cstdint>
 #include <span>
 
@@ -19,6 +21,8 @@ struct PgMigration {
   int version;
   const char* description;
   const char* sql;
+  void (*backfill)(PgConnection& db);  // nullptr when there is none
+  const char* sql_after;               // nullptr when there is none
 };
 
 // Every migration, in version order.

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "store/name_key.hpp"
+#include "store/name_skeleton.hpp"
 #include "store/pg_migrations.hpp"
 #include "store/pg_transaction.hpp"
 
@@ -128,11 +129,13 @@ std::optional<User> PgStore::find_user_by_name(const std::string& name) {
 User PgStore::create_user(const std::string& name, const std::string& password_hash, int64_t now) {
   PgResult r;
   try {
-    r = db_->query("INSERT INTO users (name, name_key, password_hash, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
-                   {name, name_key(name), password_hash, now});
+    r = db_->query(
+        "INSERT INTO users (name, name_key, name_skeleton, password_hash, created_at) VALUES ($1, $2, $3, $4, $5) "
+        "RETURNING id",
+        {name, name_key(name), name_skeleton(name), password_hash, now});
   } catch (const StoreError& e) {
     if (e.kind != StoreError::Kind::conflict) throw;
-    throw StoreError(StoreError::Kind::conflict, "user name taken: " + name);
+    throw StoreError(StoreError::Kind::conflict, "user name taken (or one that looks the same): " + name);
   }
   User user;
   user.id = r.int64(0, 0);
@@ -192,6 +195,13 @@ std::optional<Room> PgStore::find_public_room_by_key(const std::string& key) {
   return read_room(r, 0);
 }
 
+std::optional<Room> PgStore::find_public_room_like(const std::string& key, const std::string& skeleton) {
+  if (auto room = find_public_room_by_key(key)) return room;
+  const PgResult r = db_->query("SELECT " DCHAT_ROOM_COLUMNS " FROM rooms r WHERE r.name_skeleton = $1", {skeleton});
+  if (r.empty()) return std::nullopt;
+  return read_room(r, 0);
+}
+
 std::optional<Room> PgStore::find_direct_room_by_key(const std::string& dm_key) {
   const PgResult r = db_->query("SELECT " DCHAT_ROOM_COLUMNS " FROM rooms r WHERE r.dm_key = $1", {dm_key});
   if (r.empty()) return std::nullopt;
@@ -200,14 +210,15 @@ std::optional<Room> PgStore::find_direct_room_by_key(const std::string& dm_key) 
 
 Room PgStore::ensure_public_room(const std::string& name, int64_t created_by, int64_t now) {
   const std::string key = name_key(name);
-  if (auto room = find_public_room_by_key(key)) return *room;
-  // DO NOTHING: a writer that created it since the read wins (the insert waits for its commit),
-  // and its room is read below.
+  const std::string skeleton = name_skeleton(name);
+  if (auto room = find_public_room_like(key, skeleton)) return *room;
+  // DO NOTHING on either unique key: a writer that created it (or a look-alike) since the read
+  // wins (the insert waits for its commit), and its room is read below.
   db_->query(
-      "INSERT INTO rooms (kind, name, name_key, created_by, created_at) VALUES ('public', $1, $2, $3, $4) "
-      "ON CONFLICT (name_key) DO NOTHING",
-      {name, key, PgParam::id_or_null(created_by), now});
-  if (auto room = find_public_room_by_key(key)) return *room;
+      "INSERT INTO rooms (kind, name, name_key, name_skeleton, created_by, created_at) "
+      "VALUES ('public', $1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+      {name, key, skeleton, PgParam::id_or_null(created_by), now});
+  if (auto room = find_public_room_like(key, skeleton)) return *room;
   throw StoreError(StoreError::Kind::unavailable, "public room vanished after insert: " + name);
 }
 
@@ -215,12 +226,12 @@ Room PgStore::create_public_room(const std::string& name, int64_t created_by, in
   PgResult r;
   try {
     r = db_->query(
-        "INSERT INTO rooms (kind, name, name_key, created_by, created_at) VALUES ('public', $1, $2, $3, $4) "
-        "RETURNING id",
-        {name, name_key(name), PgParam::id_or_null(created_by), now});
+        "INSERT INTO rooms (kind, name, name_key, name_skeleton, created_by, created_at) "
+        "VALUES ('public', $1, $2, $3, $4, $5) RETURNING id",
+        {name, name_key(name), name_skeleton(name), PgParam::id_or_null(created_by), now});
   } catch (const StoreError& e) {
     if (e.kind != StoreError::Kind::conflict) throw;
-    throw StoreError(StoreError::Kind::conflict, "room name taken: " + name);
+    throw StoreError(StoreError::Kind::conflict, "room name taken (or one that looks the same): " + name);
   }
   Room room;
   room.id = r.int64(0, 0);

@@ -72,6 +72,8 @@ class PgStore final : public Store {
 
  private:
   std::optional<Room> find_public_room_by_key(const std::string& key);
+  // By name_key, else by name_skeleton: the room a name is, or the one it looks like.
+  std::optional<Room> find_public_room_like(const std::string& key, const std::string& skeleton);
   std::optional<Room> find_direct_room_by_key(const std::string& dm_key);
   std::optional<Message> find_message_by_client_id(int64_t author_id, const std::string& client_id);
 

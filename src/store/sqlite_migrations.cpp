@@ -1,5 +1,8 @@
 #include "store/sqlite_migrations.hpp"
 
+#include <vector>
+
+#include "store/name_backfill.hpp"
 #include "store/sqlite_connection.hpp"
 #include "store/sqlite_transaction.hpp"
 
@@ -89,9 +92,72 @@ CREATE TABLE blobs (
 );
 )sql";
 
+// Version 3: names are unique by how they look (issue #9). name_skeleton holds the UTS #39
+// skeleton (store/name_skeleton.hpp) of users' names and public rooms' names, UNIQUE, so a name
+// confusable with an existing one cannot be stored; direct rooms have none (NULL, and NULLs never
+// collide). The columns are added, filled by backfill_v3 (C++: see name_backfill.hpp for how
+// existing names that look alike are kept usable), and only then indexed.
+constexpr const char* kSchemaV3 = R"sql(
+ALTER TABLE users ADD COLUMN name_skeleton TEXT;
+ALTER TABLE rooms ADD COLUMN name_skeleton TEXT;
+)sql";
+constexpr const char* kSchemaV3After = R"sql(
+CREATE UNIQUE INDEX users_by_skeleton ON users(name_skeleton);
+CREATE UNIQUE INDEX rooms_by_skeleton ON rooms(name_skeleton);
+)sql";
+
+// The statements of one table's backfill: fixed text, one set per table.
+struct NameTable {
+  const char* label;
+  const char* select;   // id, name, name_key in id order
+  const char* set_key;  // ?1 id, ?2 name_key
+  const char* set_all;  // ?1 id, ?2 name, ?3 name_key, ?4 name_skeleton
+};
+
+constexpr NameTable kUserNames{
+    "users", "SELECT id, name, name_key FROM users ORDER BY id", "UPDATE users SET name_key = ?2 WHERE id = ?1",
+    "UPDATE users SET name = ?2, name_key = ?3, name_skeleton = ?4 WHERE id = ?1"};
+constexpr NameTable kRoomNames{
+    "public rooms", "SELECT id, name, name_key FROM rooms WHERE kind = 'public' ORDER BY id",
+    "UPDATE rooms SET name_key = ?2 WHERE id = ?1",
+    "UPDATE rooms SET name = ?2, name_key = ?3, name_skeleton = ?4 WHERE id = ?1"};
+
+void backfill_names(SqliteConnection& db, const NameTable& table) {
+  std::vector<NameRow> rows;
+  {
+    auto q = db.query(table.select);
+    while (q.step()) rows.push_back(NameRow{q.int64(0), q.text(1), q.text(2)});
+  }
+  const NameBackfill plan = plan_name_backfill(rows);
+  // Keys that change first move out of the way, so two rows can trade keys without the UNIQUE
+  // constraint seeing a duplicate in between.
+  for (const NameRowUpdate& row : plan.rows) {
+    if (!row.key_changed) continue;
+    auto q = db.query(table.set_key);
+    q.bind(1, row.id).bind(2, placeholder_name_key(row.id)).run();
+  }
+  for (const NameRowUpdate& row : plan.rows) {
+    auto q = db.query(table.set_all);
+    q.bind(1, row.id).bind(2, row.name).bind(3, row.key);
+    if (row.skeleton) {
+      q.bind(4, *row.skeleton);
+    } else {
+      q.bind_null(4);
+    }
+    q.run();
+  }
+  log_name_backfill(table.label, plan);
+}
+
+void backfill_v3(SqliteConnection& db) {
+  backfill_names(db, kUserNames);
+  backfill_names(db, kRoomNames);
+}
+
 constexpr SqliteMigration kMigrations[] = {
-    {1, "users, sessions, rooms, room_members, messages", kSchemaV1},
-    {2, "blobs", kSchemaV2},
+    {1, "users, sessions, rooms, room_members, messages", kSchemaV1, nullptr, nullptr},
+    {2, "blobs", kSchemaV2, nullptr, nullptr},
+    {3, "name skeletons: names unique by how they look", kSchemaV3, backfill_v3, kSchemaV3After},
 };
 
 }  // namespace
@@ -114,6 +180,8 @@ int apply_sqlite_migrations(SqliteConnection& db, int64_t now_ms) {
   for (const SqliteMigration& migration : kMigrations) {
     if (migration.version <= current) continue;
     db.exec(migration.sql);
+    if (migration.backfill != nullptr) migration.backfill(db);
+    if (migration.sql_after != nullptr) db.exec(migration.sql_after);
     auto q = db.query("INSERT INTO schema_migrations (version, description, applied_at) VALUES (?1, ?2, ?3)");
     q.bind(1, int64_t{migration.version}).bind(2, migration.description).bind(3, now_ms).run();
     ++applied;

@@ -5,7 +5,9 @@
 // that cannot go missing or drift from the code that queries it.
 //
 // Rules for adding one: append a new version (never edit a released one), keep each migration
-// one transaction's worth of DDL/DML, and take no user data.
+// one transaction's worth of DDL/DML, and take no user data. A migration that needs values SQL
+// cannot compute (NFKC, confusable skeletons) has a C++ `backfill` step, run between `sql` and
+// `sql_after` inside the same transaction.
 #include <cstdint>
 #include <span>
 
@@ -17,6 +19,8 @@ struct SqliteMigration {
   int version;
   const char* description;
   const char* sql;
+  void (*backfill)(SqliteConnection& db);  // nullptr when there is none
+  const char* sql_after;                   // nullptr when there is none
 };
 
 // Every migration, in version order.

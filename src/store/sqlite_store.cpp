@@ -8,6 +8,7 @@
 #include "store/sqlite_connection.hpp"
 #include "store/sqlite_migrations.hpp"
 #include "store/name_key.hpp"
+#include "store/name_skeleton.hpp"
 #include "store/sqlite_query.hpp"
 #include "store/sqlite_transaction.hpp"
 
@@ -133,13 +134,13 @@ std::optional<User> SqliteStore::find_user_by_name(const std::string& name) {
 
 User SqliteStore::create_user(const std::string& name, const std::string& password_hash, int64_t now) {
   auto q = db_->query(
-      "INSERT INTO users (name, name_key, password_hash, created_at) VALUES (?1, ?2, ?3, ?4)");
-  q.bind(1, name).bind(2, name_key(name)).bind(3, password_hash).bind(4, now);
+      "INSERT INTO users (name, name_key, name_skeleton, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
+  q.bind(1, name).bind(2, name_key(name)).bind(3, name_skeleton(name)).bind(4, password_hash).bind(5, now);
   try {
     q.run();
   } catch (const StoreError& e) {
     if (e.kind != StoreError::Kind::conflict) throw;
-    throw StoreError(StoreError::Kind::conflict, "user name taken: " + name);
+    throw StoreError(StoreError::Kind::conflict, "user name taken (or one that looks the same): " + name);
   }
   User user;
   user.id = db_->last_insert_rowid();
@@ -210,6 +211,14 @@ std::optional<Room> SqliteStore::find_public_room_by_key(const std::string& key)
   return read_room(q);
 }
 
+std::optional<Room> SqliteStore::find_public_room_like(const std::string& key, const std::string& skeleton) {
+  if (auto room = find_public_room_by_key(key)) return room;
+  auto q = db_->query("SELECT " DCHAT_ROOM_COLUMNS " FROM rooms r WHERE r.name_skeleton = ?1");
+  q.bind(1, skeleton);
+  if (!q.step()) return std::nullopt;
+  return read_room(q);
+}
+
 std::optional<Room> SqliteStore::find_direct_room_by_key(const std::string& dm_key) {
   auto q = db_->query("SELECT " DCHAT_ROOM_COLUMNS " FROM rooms r WHERE r.dm_key = ?1");
   q.bind(1, dm_key);
@@ -219,32 +228,35 @@ std::optional<Room> SqliteStore::find_direct_room_by_key(const std::string& dm_k
 
 Room SqliteStore::ensure_public_room(const std::string& name, int64_t created_by, int64_t now) {
   const std::string key = name_key(name);
+  const std::string skeleton = name_skeleton(name);
   // Read first: this runs at every start-up (general) and on every join by name, and a plain read
   // does not take the write lock.
-  if (auto room = find_public_room_by_key(key)) return *room;
+  if (auto room = find_public_room_like(key, skeleton)) return *room;
   {
-    // DO NOTHING: a writer that created it since the read wins, and its room is returned below.
+    // DO NOTHING on either unique key: a writer that created it (or a look-alike) since the read
+    // wins, and its room is returned below.
     auto q = db_->query(
-        "INSERT INTO rooms (kind, name, name_key, created_by, created_at) VALUES ('public', ?1, ?2, ?3, ?4) "
-        "ON CONFLICT (name_key) DO NOTHING");
-    q.bind(1, name).bind(2, key).bind(4, now);
-    bind_creator(q, 3, created_by);
+        "INSERT INTO rooms (kind, name, name_key, name_skeleton, created_by, created_at) "
+        "VALUES ('public', ?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING");
+    q.bind(1, name).bind(2, key).bind(3, skeleton).bind(5, now);
+    bind_creator(q, 4, created_by);
     q.run();
   }
-  if (auto room = find_public_room_by_key(key)) return *room;
+  if (auto room = find_public_room_like(key, skeleton)) return *room;
   throw StoreError(StoreError::Kind::unavailable, "public room vanished after insert: " + name);
 }
 
 Room SqliteStore::create_public_room(const std::string& name, int64_t created_by, int64_t now) {
   auto q = db_->query(
-      "INSERT INTO rooms (kind, name, name_key, created_by, created_at) VALUES ('public', ?1, ?2, ?3, ?4)");
-  q.bind(1, name).bind(2, name_key(name)).bind(4, now);
-  bind_creator(q, 3, created_by);
+      "INSERT INTO rooms (kind, name, name_key, name_skeleton, created_by, created_at) "
+      "VALUES ('public', ?1, ?2, ?3, ?4, ?5)");
+  q.bind(1, name).bind(2, name_key(name)).bind(3, name_skeleton(name)).bind(5, now);
+  bind_creator(q, 4, created_by);
   try {
     q.run();
   } catch (const StoreError& e) {
     if (e.kind != StoreError::Kind::conflict) throw;
-    throw StoreError(StoreError::Kind::conflict, "room name taken: " + name);
+    throw StoreError(StoreError::Kind::conflict, "room name taken (or one that looks the same): " + name);
   }
   Room room;
   room.id = db_->last_insert_rowid();

@@ -8,7 +8,8 @@
 //
 // Beyond what store.hpp says, this implementation (and the contract tests that hold every Store
 // to it) decides:
-// - names compare by name_key() (see name_key.hpp for exactly which letters fold);
+// - names compare by name_key() (see name_key.hpp for exactly which letters fold) and are
+//   unique by name_skeleton() too (name_skeleton.hpp: names that look alike);
 // - a session whose expires_at <= now is expired (not found, and removed by
 //   delete_expired_sessions(now));
 // - writes naming a user or room that does not exist throw StoreError(not_found): set_avatar,
@@ -76,6 +77,8 @@ class SqliteStore final : public Store {
 
  private:
   std::optional<Room> find_public_room_by_key(const std::string& key);
+  // By name_key, else by name_skeleton: the room a name is, or the one it looks like.
+  std::optional<Room> find_public_room_like(const std::string& key, const std::string& skeleton);
   std::optional<Room> find_direct_room_by_key(const std::string& dm_key);
   std::optional<Message> find_message_by_client_id(int64_t author_id, const std::string& client_id);
 

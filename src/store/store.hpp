@@ -25,7 +25,8 @@ struct StoreError : std::runtime_error {
 
 struct User {
   int64_t id = 0;
-  std::string name;         // as the user typed it (trimmed); unique case-insensitively
+  std::string name;         // as the name rules left it (NFKC, trimmed); unique case-insensitively
+                            // and by how it looks (see create_user)
   std::string avatar;       // blob id of the 256 px avatar, empty when none
   std::string avatar_small; // blob id of the 64 px avatar, empty when none
   int64_t created_at = 0;   // ms since the epoch
@@ -47,7 +48,7 @@ enum class RoomKind { public_room, direct };
 struct Room {
   int64_t id = 0;
   RoomKind kind = RoomKind::public_room;
-  std::string name;          // public rooms: unique case-insensitively; direct: ""
+  std::string name;          // public rooms: unique case-insensitively and by look; direct: ""
   int64_t created_by = 0;    // user id, 0 for rooms made by the server (general)
   int64_t created_at = 0;
   int64_t last_seq = 0;      // seq of the newest message, 0 when empty
@@ -80,11 +81,14 @@ class Store {
   virtual void ping() = 0;
 
   // ---- users ----
-  // Lookup by name is case-insensitive (names are compared by their lower-case form).
+  // Lookup by name is case-insensitive (names are compared by name_key, their lower-case form);
+  // it finds the account a name *is*, never one it merely looks like.
   virtual std::optional<UserCredentials> find_credentials(const std::string& name) = 0;
   virtual std::optional<User> find_user(int64_t id) = 0;
   virtual std::optional<User> find_user_by_name(const std::string& name) = 0;
-  // Throws StoreError(conflict) when the name is taken (case-insensitively).
+  // Throws StoreError(conflict) when the name is taken (case-insensitively) or looks like a taken
+  // one: names with equal confusable skeletons (store/name_skeleton.hpp: "alice" and "аlice" with
+  // a Cyrillic а, "m" and "rn") are one name.
   virtual User create_user(const std::string& name, const std::string& password_hash, int64_t now) = 0;
   virtual void set_avatar(int64_t user_id, const std::string& blob_id, const std::string& small_blob_id) = 0;
 
@@ -99,9 +103,11 @@ class Store {
   virtual size_t delete_user_sessions(int64_t user_id) = 0;
 
   // ---- rooms ----
-  // Creates the public room or returns the existing one with that name (case-insensitive).
+  // Creates the public room or returns the existing one with that name (case-insensitive), or
+  // else the existing one it looks like (same skeleton): "gеneral" with a Cyrillic е is "general".
   virtual Room ensure_public_room(const std::string& name, int64_t created_by, int64_t now) = 0;
-  // Throws StoreError(conflict) when a public room with that name exists.
+  // Throws StoreError(conflict) when a public room with that name, or one that looks like it,
+  // exists.
   virtual Room create_public_room(const std::string& name, int64_t created_by, int64_t now) = 0;
   virtual std::optional<Room> find_room(int64_t room_id) = 0;
   // The public room with this name (compared as names are: case-insensitively).

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "pg_test_database.hpp"
+#include "store/name_key.hpp"
 #include "store/pg_store.hpp"
 
 namespace dchat::store {
@@ -40,6 +41,14 @@ std::vector<int64_t> range(int64_t first, int64_t last) {
   std::vector<int64_t> out;
   for (int64_t i = first; i <= last; ++i) out.push_back(i);
   return out;
+}
+
+// Takes schema v3 (name skeletons) out of a migrated database, so it looks like one an earlier
+// release wrote (dropping a column drops its index).
+void revert_version_3(PgAdmin& direct) {
+  direct.rows("ALTER TABLE users DROP COLUMN name_skeleton");
+  direct.rows("ALTER TABLE rooms DROP COLUMN name_skeleton");
+  direct.rows("DELETE FROM schema_migrations WHERE version = 3");
 }
 
 class PostgresStore : public ::testing::Test {
@@ -251,7 +260,7 @@ TEST_F(PostgresStore, ConcurrentMigrateFromManyConnectionsIsSafe) {
   for (std::thread& t : threads) t.join();
   for (const std::string& e : errors) EXPECT_EQ(e, "");
   PgAdmin direct(fresh.url());
-  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2");
+  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3");
   PgStore after(fresh.url());
   EXPECT_EQ(after.create_user("bob", "h", kNow).name, "bob");
 }
@@ -259,10 +268,11 @@ TEST_F(PostgresStore, ConcurrentMigrateFromManyConnectionsIsSafe) {
 TEST_F(PostgresStore, MigrateBringsAnOlderSchemaUpToDate) {
   // A database a release with only version 1 created.
   PgAdmin direct(database().url());
+  revert_version_3(direct);
   direct.rows("DROP TABLE blobs");
   direct.rows("DELETE FROM schema_migrations WHERE version = 2");
   store().migrate();
-  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2");
+  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3");
   store().put_blob(std::string(64, 'a'), "bytes");
   EXPECT_EQ(store().get_blob(std::string(64, 'a')), "bytes");
 }
@@ -287,6 +297,53 @@ TEST_F(PostgresStore, ValuesNeverBecomeSql) {
   store().create_session({evil, user.id, kNow + 1});
   EXPECT_TRUE(store().find_session(evil, kNow).has_value());
   EXPECT_EQ(store().ensure_public_room(evil, user.id, kNow).name, evil);
+}
+
+TEST_F(PostgresStore, MigrationToVersion3KeepsEveryExistingNameUsable) {
+  // The same data as SqliteStore's test: what an earlier release could hold (look-alikes,
+  // invisible characters, compatibility forms; rows 6 and 7 trade keys in the backfill).
+  {
+    PgAdmin direct(database().url());
+    revert_version_3(direct);
+    for (const std::string name : {"alice", "\u0430lice", "alice\u200b", "ｆｕｌｌ", "Jose\u0301"}) {
+      direct.rows("INSERT INTO users (name, name_key, password_hash, created_at) VALUES ($1, $2, 'h', 1)",
+                  {name, name_key(name)});
+    }
+    direct.rows("INSERT INTO users (name, name_key, password_hash, created_at) VALUES ('Ａ', 'b', 'h', 1), ('Ｂ', 'a', 'h', 1)");
+    direct.rows("INSERT INTO rooms (kind, name, name_key, created_at) VALUES ('public', 'general', 'general', 1),"
+                " ('public', $1, $1, 1)", {"g\u0435neral"});
+    direct.rows("INSERT INTO rooms (kind, name, dm_key, created_at) VALUES ('direct', '', '1:2', 1)");
+    direct.rows("INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ('t2', 2, $1)", {std::to_string(kNow + 1000)});
+    direct.rows("INSERT INTO room_members (room_id, user_id, joined_at) VALUES (2, 2, 1)");
+    direct.rows("UPDATE rooms SET last_seq = 1 WHERE id = 2");
+    direct.rows("INSERT INTO messages (room_id, seq, author_id, text, created_at) VALUES (2, 1, 2, 'hi', 1)");
+    ASSERT_EQ(direct.scalar("SELECT string_agg(id::text, ',' ORDER BY id) FROM users"), "1,2,3,4,5,6,7");
+  }
+
+  std::unique_ptr<PgStore> migrated = open();  // a new connection: none of the old statements
+  PgStore& s = *migrated;
+  PgAdmin direct(database().url());
+  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3");
+  EXPECT_EQ(s.find_user_by_name("\u0430lice")->id, 2);
+  EXPECT_EQ(s.find_user_by_name("alice\u200b")->id, 3);
+  EXPECT_TRUE(s.find_session("t2", kNow).has_value());
+  EXPECT_EQ(s.messages_after(2, 0, 10).at(0).author_name, "\u0430lice");
+  EXPECT_EQ(direct.rows("SELECT (name_skeleton IS NULL)::text FROM users WHERE id IN (1, 2, 3) ORDER BY id"),
+            (std::vector<std::string>{"false", "true", "true"}));
+  EXPECT_EQ(s.find_user_by_name("full")->name, "full");
+  EXPECT_EQ(s.find_user_by_name("Jos\u00e9")->id, 5);
+  EXPECT_EQ(s.find_user_by_name("a")->id, 6);
+  EXPECT_EQ(s.find_user_by_name("b")->id, 7);
+  for (const char* name : {"a1ice", "ALICE", "\u0430lice", "FULL"}) {
+    EXPECT_EQ(thrown_kind([&] { s.create_user(name, "h", kNow); }), Kind::conflict) << name;
+  }
+  EXPECT_EQ(s.create_user("bob", "h", kNow).name, "bob");
+  EXPECT_EQ(s.ensure_public_room("general", 0, kNow).id, 1);
+  EXPECT_EQ(s.ensure_public_room("g\u0435neral", 0, kNow).id, 2);
+  EXPECT_EQ(s.ensure_public_room("genera1", 0, kNow).id, 1);
+  EXPECT_EQ(direct.rows("SELECT coalesce(name_skeleton, 'NULL') FROM rooms ORDER BY id"),
+            (std::vector<std::string>{"general", "NULL", "NULL"}));
+  EXPECT_EQ(s.direct_room(1, 2, kNow).id, 3);
 }
 
 }  // namespace

@@ -66,6 +66,15 @@ class RawConnection {
   sqlite3* db_ = nullptr;
 };
 
+// Takes schema v3 (name skeletons) out of a migrated database, so it looks like one an earlier
+// release wrote.
+void revert_version_3(RawConnection& raw) {
+  ASSERT_EQ(raw.exec("DROP INDEX users_by_skeleton; DROP INDEX rooms_by_skeleton;"
+                     "ALTER TABLE users DROP COLUMN name_skeleton; ALTER TABLE rooms DROP COLUMN name_skeleton;"
+                     "DELETE FROM schema_migrations WHERE version = 3"),
+            SQLITE_OK);
+}
+
 TEST(SqliteNameKey, FoldsAsciiAndCommonAlphabets) {
   EXPECT_EQ(name_key("Alice"), "alice");
   EXPECT_EQ(name_key("ALICE_42-x"), "alice_42-x");
@@ -98,7 +107,7 @@ TEST(SqliteStore, RecordsEachMigrationOnce) {
     other.migrate();
   }
   RawConnection raw(path);
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3");
   EXPECT_EQ(raw.scalar("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'messages_by_author_client'"), "1");
 }
@@ -110,6 +119,7 @@ TEST(SqliteStore, MigrateAddsBlobsToAVersion1Database) {
   {
     // Make it look like a database a release with only version 1 created.
     RawConnection raw(path);
+    revert_version_3(raw);
     ASSERT_EQ(raw.exec("DROP TABLE blobs"), SQLITE_OK);
     ASSERT_EQ(raw.exec("DELETE FROM schema_migrations WHERE version = 2"), SQLITE_OK);
   }
@@ -121,7 +131,7 @@ TEST(SqliteStore, MigrateAddsBlobsToAVersion1Database) {
   EXPECT_EQ(store.get_blob("id"), bytes);
   RawConnection raw(path);
   EXPECT_EQ(raw.scalar("SELECT typeof(bytes) FROM blobs WHERE id = 'id'"), "blob");
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3");
   EXPECT_TRUE(store.delete_blob("id"));
   EXPECT_FALSE(store.delete_blob("id"));
 }
@@ -188,6 +198,62 @@ TEST(SqliteStore, TextWithNulBytesRoundTrips) {
   const std::string text("a\0b", 3);
   store.append_message(room.id, alice.id, text, "", kNow);
   EXPECT_EQ(store.messages_after(room.id, 0, 1).at(0).text, text);
+}
+
+TEST(SqliteStore, MigrationToVersion3KeepsEveryExistingNameUsable) {
+  TempDirectory dir("chatd-sqlite-test");
+  const std::string path = (dir.path() / "chat.db").string();
+  SqliteStore(path).migrate();
+  {
+    // What an earlier release could hold: names as typed (its rules let look-alikes, invisible
+    // characters and compatibility forms through), name_key its fold of them. Rows 6 and 7 have
+    // keys that trade places in the backfill (the two-step write).
+    RawConnection raw(path);
+    revert_version_3(raw);
+    std::string sql = "BEGIN;";
+    for (const std::string name : {"alice", "\u0430lice", "alice\u200b", "ｆｕｌｌ", "Jose\u0301"}) {
+      sql += "INSERT INTO users (name, name_key, password_hash, created_at) VALUES ('" + name + "', '" +
+             name_key(name) + "', 'h', 1);";
+    }
+    sql += "INSERT INTO users (name, name_key, password_hash, created_at) VALUES ('Ａ', 'b', 'h', 1), ('Ｂ', 'a', 'h', 1);";
+    sql += "INSERT INTO rooms (kind, name, name_key, created_at) VALUES ('public', 'general', 'general', 1),"
+           " ('public', 'g\u0435neral', 'g\u0435neral', 1);";
+    sql += "INSERT INTO rooms (kind, name, dm_key, created_at) VALUES ('direct', '', '1:2', 1);";
+    sql += "INSERT INTO sessions (token_hash, user_id, expires_at) VALUES ('t2', 2, " + std::to_string(kNow + 1000) + ");";
+    sql += "INSERT INTO room_members (room_id, user_id, joined_at) VALUES (2, 2, 1);";
+    sql += "UPDATE rooms SET last_seq = 1 WHERE id = 2;";
+    sql += "INSERT INTO messages (room_id, seq, author_id, text, created_at) VALUES (2, 1, 2, 'hi', 1);";
+    sql += "COMMIT;";
+    ASSERT_EQ(raw.exec(sql.c_str()), SQLITE_OK);
+    ASSERT_EQ(raw.scalar("SELECT group_concat(id) FROM (SELECT id FROM users ORDER BY id)"), "1,2,3,4,5,6,7");
+  }
+
+  SqliteStore store(path);
+  store.migrate();
+  RawConnection raw(path);
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3");
+  // Look-alikes of older names are still their accounts, with their sessions and messages.
+  EXPECT_EQ(store.find_user_by_name("\u0430lice")->id, 2);
+  EXPECT_EQ(store.find_user_by_name("alice\u200b")->id, 3);
+  EXPECT_TRUE(store.find_session("t2", kNow).has_value());
+  EXPECT_EQ(store.messages_after(2, 0, 10).at(0).author_name, "\u0430lice");
+  EXPECT_EQ(raw.rows("SELECT name_skeleton IS NULL FROM users WHERE id IN (1, 2, 3) ORDER BY id", 0), "0\n1\n1");
+  // Names in NFKC now, found by what their owners type (NFKC-normalised by the name rules).
+  EXPECT_EQ(store.find_user_by_name("full")->name, "full");
+  EXPECT_EQ(store.find_user_by_name("Jos\u00e9")->id, 5);
+  EXPECT_EQ(store.find_user_by_name("a")->id, 6);
+  EXPECT_EQ(store.find_user_by_name("b")->id, 7);
+  // New look-alikes are refused, whichever of the old rows they resemble.
+  for (const char* name : {"a1ice", "ALICE", "\u0430lice", "FULL"}) {
+    EXPECT_EQ(thrown_kind([&] { store.create_user(name, "h", kNow); }), Kind::conflict) << name;
+  }
+  EXPECT_EQ(store.create_user("bob", "h", kNow).name, "bob");
+  // Rooms: each old one keeps its name; a new look-alike joins the oldest.
+  EXPECT_EQ(store.ensure_public_room("general", 0, kNow).id, 1);
+  EXPECT_EQ(store.ensure_public_room("g\u0435neral", 0, kNow).id, 2);
+  EXPECT_EQ(store.ensure_public_room("genera1", 0, kNow).id, 1);
+  EXPECT_EQ(raw.rows("SELECT coalesce(name_skeleton, 'NULL') FROM rooms ORDER BY id", 0), "general\nNULL\nNULL");
+  EXPECT_EQ(store.direct_room(1, 2, kNow).id, 3);
 }
 
 }  // namespace

@@ -132,6 +132,31 @@ TEST_P(StoreContract, NonAsciiNamesIgnoreCaseToo) {
   EXPECT_NO_THROW(store().create_user("Émilé", "h", kNow));
 }
 
+// Names that look alike are one name (equal UTS #39 skeletons, store/name_skeleton.hpp): a
+// second one is never created, and lookups still find only the account a name is.
+TEST_P(StoreContract, UserNamesAreUniqueByHowTheyLook) {
+  const User alice = store().create_user("alice", "first", kNow);
+  for (const char* look_alike : {"\u0430lice" /* Cyrillic а */, "a1ice", "ＡＬＩＣＥ", "alice\u200b"}) {
+    EXPECT_EQ(thrown_kind([&] { store().create_user(look_alike, "second", kNow); }), Kind::conflict) << look_alike;
+    EXPECT_FALSE(store().find_user_by_name(look_alike).has_value())
+        << look_alike << ": lookups never land on an account the name only looks like";
+    EXPECT_FALSE(store().find_credentials(look_alike).has_value()) << look_alike;
+  }
+  store().create_user("paypal", "h", kNow);
+  EXPECT_EQ(thrown_kind([&] { store().create_user("p\u0430ypal", "h", kNow); }), Kind::conflict);
+  store().create_user("rn", "h", kNow);
+  EXPECT_EQ(thrown_kind([&] { store().create_user("m", "h", kNow); }), Kind::conflict) << "m looks like rn";
+  store().create_user("\u0430\u0441\u0435", "h", kNow);  // Cyrillic асе, first
+  EXPECT_EQ(thrown_kind([&] { store().create_user("ace", "h", kNow); }), Kind::conflict) << "whole-script look-alike";
+
+  // The refused attempts changed nothing, and different names are still free.
+  EXPECT_EQ(store().find_credentials("alice")->password_hash, "first");
+  EXPECT_EQ(store().find_user_by_name("ALICE")->id, alice.id);
+  EXPECT_NO_THROW(store().create_user("alicia", "h", kNow));
+  EXPECT_NO_THROW(store().create_user("\u00e9mile", "h", kNow));
+  EXPECT_NO_THROW(store().create_user("emile", "h", kNow)) << "an accent is not a look-alike";
+}
+
 TEST_P(StoreContract, FindCredentialsReturnsTheHash) {
   const std::string hash = "$argon2id$v=19$m=65536,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo";
   const User alice = store().create_user("Alice", hash, kNow);
@@ -309,6 +334,32 @@ TEST_P(StoreContract, CreatePublicRoomRefusesTakenNamesIgnoringCase) {
   EXPECT_EQ(found->kind, RoomKind::public_room);
   EXPECT_EQ(found->created_by, alice.id);
   EXPECT_EQ(found->created_at, kNow);
+}
+
+TEST_P(StoreContract, EnsurePublicRoomFindsTheRoomANameLooksLike) {
+  const User alice = make_user("alice");
+  const Room general = store().ensure_public_room("general", 0, kNow);
+  // "gеneral" with a Cyrillic е joins "general" instead of making a second room that looks the same.
+  for (const char* look_alike : {"g\u0435neral", "GENERAL", "ｇｅｎｅｒａｌ", "genera1"}) {
+    const Room again = store().ensure_public_room(look_alike, alice.id, kNow + 5);
+    EXPECT_EQ(again.id, general.id) << look_alike;
+    EXPECT_EQ(again.name, "general") << "the existing room, under its own name";
+  }
+  EXPECT_EQ(store().public_rooms().size(), 1u);
+  // Direct rooms have no name to look like anything: any number of them coexist.
+  const User bob = make_user("bob");
+  const User carol = make_user("carol");
+  EXPECT_NE(store().direct_room(alice.id, bob.id, kNow).id, store().direct_room(alice.id, carol.id, kNow).id);
+}
+
+TEST_P(StoreContract, CreatePublicRoomRefusesLookAlikes) {
+  const User alice = make_user("alice");
+  const Room paypal = store().create_public_room("paypal", alice.id, kNow);
+  EXPECT_EQ(thrown_kind([&] { store().create_public_room("p\u0430ypal", alice.id, kNow); }), Kind::conflict);
+  EXPECT_EQ(thrown_kind([&] { store().create_public_room("PAYPAL", alice.id, kNow); }), Kind::conflict);
+  EXPECT_EQ(store().ensure_public_room("p\u0430ypal", alice.id, kNow).id, paypal.id);
+  EXPECT_NO_THROW(store().create_public_room("paypal2", alice.id, kNow));
+  EXPECT_EQ(store().public_rooms().size(), 2u);
 }
 
 TEST_P(StoreContract, FindRoomOfUnknownIdIsEmpty) {
@@ -799,6 +850,38 @@ TEST_P(StoreContract, ConcurrentResendsStoreEachClientIdOnce) {
   }
   EXPECT_EQ(stored, kMessages);
   EXPECT_EQ(seqs_of(store().messages_after(room.id, 0, 1000)), range(1, kMessages));
+}
+
+TEST_P(StoreContract, ConcurrentEnsureOfLookAlikeNamesMakesOneRoom) {
+  if (!db_.shared) GTEST_SKIP() << "every open() of this backend is a new, private database";
+  // Two connections create "general" and a look-alike at the same moment, many times over: each
+  // pair ends as one room, whichever spelling won.
+  constexpr int kRounds = 20;
+  std::vector<int64_t> ids[2];
+  std::string errors[2];
+  std::atomic<int> ready{0};
+  auto creator = [&](int index) {
+    try {
+      std::unique_ptr<Store> own = db_.open();
+      ready.fetch_add(1);
+      while (ready.load() < 2) std::this_thread::yield();
+      for (int i = 0; i < kRounds; ++i) {
+        const std::string name = (index == 0 ? "room" : "r\u043e\u043em") + std::to_string(i);  // Cyrillic о о
+        ids[index].push_back(own->ensure_public_room(name, 0, kNow).id);
+      }
+    } catch (const std::exception& e) {
+      errors[index] = e.what();
+      ready.fetch_add(2);
+    }
+  };
+  std::thread first(creator, 0);
+  std::thread second(creator, 1);
+  first.join();
+  second.join();
+  ASSERT_EQ(errors[0], "");
+  ASSERT_EQ(errors[1], "");
+  EXPECT_EQ(ids[0], ids[1]);
+  EXPECT_EQ(store().public_rooms().size(), static_cast<size_t>(kRounds));
 }
 
 }  // namespace
