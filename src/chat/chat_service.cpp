@@ -478,7 +478,8 @@ void ChatService::open_direct(const SocketPtr& socket, Message&& msg, Ack ack) {
   };
   run<Opened>(
       socket,
-      [uid, name = *peer_name, now, limits = limits_](Store& s) {
+      // Looked up as names are stored (NFKC): "ＡＣＥ" finds ace.
+      [uid, name = normalize_name(*peer_name).value_or(*peer_name), now, limits = limits_](Store& s) {
         Opened o;
         auto peer = s.find_user_by_name(name);
         if (!peer) {

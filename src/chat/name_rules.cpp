@@ -162,10 +162,30 @@ std::string first_refused(const std::vector<UChar32>& text, size_t begin, size_t
 
 }  // namespace
 
-NameCheck check_name(std::string_view raw) {
+// U+FE0E/U+FE0F only choose text or emoji presentation, and phone keyboards add U+FE0F to many
+// emoji ("❤️"): dropped rather than refused (they cannot hide anything: nothing follows them
+// that they could change but the symbol they belong to).
+std::string without_presentation_selectors(std::string_view raw) {
+  static constexpr std::string_view kText = "\xEF\xB8\x8E", kEmoji = "\xEF\xB8\x8F";
+  std::string out;
+  out.reserve(raw.size());
+  for (size_t i = 0; i < raw.size();) {
+    const std::string_view rest = raw.substr(i);
+    if (rest.starts_with(kText) || rest.starts_with(kEmoji)) {
+      i += 3;
+      continue;
+    }
+    out.push_back(raw[i++]);
+  }
+  return out;
+}
+
+NameCheck check_name(std::string_view input) {
   const std::string too_long = "is too long (at most " + std::to_string(kMaxNameCharacters) + " characters)";
-  if (raw.size() > kMaxRawBytes) return refuse(too_long);
-  if (!core::is_valid_utf8(raw)) return refuse("is not valid UTF-8");
+  if (input.size() > kMaxRawBytes) return refuse(too_long);
+  if (!core::is_valid_utf8(input)) return refuse("is not valid UTF-8");
+  const std::string stripped = without_presentation_selectors(input);
+  const std::string_view raw = stripped;
   {
     // The characters as typed first, so the message names what the user sent (NFKC turns
     // U+3164 into U+1160, for one).

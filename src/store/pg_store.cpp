@@ -187,7 +187,9 @@ size_t PgStore::delete_user_sessions(int64_t user_id) {
 
 // ---- rooms ----
 
-std::optional<Room> PgStore::find_public_room(const std::string& name) { return find_public_room_by_key(name_key(name)); }
+std::optional<Room> PgStore::find_public_room(const std::string& name) {
+  return find_public_room_like(name_key(name), name_skeleton(name));
+}
 
 std::optional<Room> PgStore::find_public_room_by_key(const std::string& key) {
   const PgResult r = db_->query("SELECT " DCHAT_ROOM_COLUMNS " FROM rooms r WHERE r.name_key = $1", {key});

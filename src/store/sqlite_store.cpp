@@ -201,7 +201,7 @@ size_t SqliteStore::delete_user_sessions(int64_t user_id) {
 // ---- rooms ----
 
 std::optional<Room> SqliteStore::find_public_room(const std::string& name) {
-  return find_public_room_by_key(name_key(name));
+  return find_public_room_like(name_key(name), name_skeleton(name));
 }
 
 std::optional<Room> SqliteStore::find_public_room_by_key(const std::string& key) {

@@ -110,7 +110,7 @@ class Store {
   // exists.
   virtual Room create_public_room(const std::string& name, int64_t created_by, int64_t now) = 0;
   virtual std::optional<Room> find_room(int64_t room_id) = 0;
-  // The public room with this name (compared as names are: case-insensitively).
+  // The public room with this name, or one that looks the same (as ensure_public_room finds).
   virtual std::optional<Room> find_public_room(const std::string& name) = 0;
   // A page of public rooms in creation order: ids above `after_id`, at most `limit` of them.
   virtual std::vector<Room> public_rooms(int64_t after_id, int limit) = 0;

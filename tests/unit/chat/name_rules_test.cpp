@@ -72,10 +72,19 @@ TEST(NameRules, RefuseDefaultIgnorableAndBlankCharacters) {
   EXPECT_TRUE(refused_for("\u115f", "invisible character (U+115F)")) << "Hangul choseong filler";
   EXPECT_TRUE(refused_for("alice\u3164", "invisible character (U+3164)"));
   EXPECT_TRUE(refused_for("\uffa0", "invisible character (U+FFA0)")) << "the halfwidth filler, named as typed";
-  EXPECT_TRUE(refused_for("alice\ufe0f", "invisible character (U+FE0F)")) << "variation selector";
+  EXPECT_TRUE(refused_for("alice\ufe00", "invisible character (U+FE00)")) << "variation selector";
+  EXPECT_TRUE(refused_for("alice\U000E0100", "invisible character (U+E0100)")) << "ideographic variation selector";
   EXPECT_TRUE(refused_for("a\u034fb", "invisible character (U+034F)")) << "combining grapheme joiner";
   EXPECT_TRUE(refused_for("\u2800", "blank character (U+2800)")) << "the blank Braille pattern";
   EXPECT_TRUE(refused_for("alice\u2800", "blank character (U+2800)"));
+}
+
+TEST(NameRules, EmojiPresentationSelectorsAreDroppedNotRefused) {
+  // Phone keyboards write "❤️" as U+2764 U+FE0F.
+  EXPECT_EQ(dchat::chat::check_name("\u2764\ufe0f").name, "\u2764");
+  EXPECT_EQ(dchat::chat::check_name("alice\ufe0f").name, "alice");
+  EXPECT_EQ(dchat::chat::check_name("\u2764\ufe0e").name, "\u2764");
+  EXPECT_FALSE(dchat::chat::check_name("\ufe0f").ok()) << "nothing left";
 }
 
 TEST(NameRules, RefuseSeparatorsPrivateUseUnassignedAndBadUtf8) {
