@@ -25,6 +25,7 @@ chat::ChatLimits chat_limits(const config::Config& c) {
   // A quarter of what one connection may have queued: an answer alone never makes a client
   // "slow", and never exceeds 1 MiB.
   l.answer_budget = std::min<size_t>(1u << 20, c.max_outbox_bytes / 4);
+  l.overload_lag = std::chrono::milliseconds(c.overload_lag_ms);
   return l;
 }
 
@@ -32,6 +33,8 @@ chat::ChatLimits chat_limits(const config::Config& c) {
 
 ChatApp::ChatApp(const config::Config& config, socketio::Server& io, http::Router& router, const std::string& exe_dir,
                  core::ShardPool& pool, Cluster* cluster) {
+  lag_ = std::make_unique<core::LoopLag>(pool);
+  lag_->start();
   auto factory = store::make_store_factory(config.database_url);
   store_ = std::make_unique<store::StoreExecutor>(factory, config.store_threads);
   spdlog::info("store: {}", store::describe_database_url(config.database_url));
@@ -62,7 +65,7 @@ ChatApp::ChatApp(const config::Config& config, socketio::Server& io, http::Route
                                                             std::chrono::milliseconds(config.cluster_heartbeat_ms));
     auto* cluster_presence = presence.get();
     presence_ = std::move(presence);
-    service_ = std::make_unique<chat::ChatService>(io.of("/"), *store_, *presence_, chat_limits(config));
+    service_ = std::make_unique<chat::ChatService>(io.of("/"), *store_, *presence_, chat_limits(config), lag_.get());
     cluster_presence->on_remote_change([service = service_.get()](int64_t room) { service->broadcast_presence(room); });
     cluster_presence->start();
     cluster->bus->on_connection_change([service = service_.get()](bool connected, bool recovered) {
@@ -70,7 +73,7 @@ ChatApp::ChatApp(const config::Config& config, socketio::Server& io, http::Route
     });
   } else {
     presence_ = std::make_unique<chat::Presence>();
-    service_ = std::make_unique<chat::ChatService>(io.of("/"), *store_, *presence_, chat_limits(config));
+    service_ = std::make_unique<chat::ChatService>(io.of("/"), *store_, *presence_, chat_limits(config), lag_.get());
   }
   service_->install();
   chat::HttpApiOptions api_options;

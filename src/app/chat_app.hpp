@@ -11,6 +11,7 @@
 #include "chat/presence.hpp"
 #include "config/config.hpp"
 #include "core/lifeline.hpp"
+#include "core/loop_lag.hpp"
 
 #include <boost/asio/steady_timer.hpp>
 #include "http/static_files.hpp"
@@ -31,6 +32,7 @@ class ChatApp {
   const chat::Presence& presence() const { return *presence_; }
 
  private:
+  std::unique_ptr<core::LoopLag> lag_;
   std::unique_ptr<store::StoreExecutor> store_;
   std::unique_ptr<blob::BlobStore> blobs_;
   std::unique_ptr<chat::Presence> presence_;

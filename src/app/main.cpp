@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
         break;
     }
 
-    app::Operations operations(pool, io.engine(), chat.get(), cluster.get());
+    app::Operations operations(pool, io.engine(), chat.get(), cluster.get(), cfg.metrics_token);
     operations.install(router);
     operations.start();
 

@@ -1,6 +1,7 @@
 #include "app/operations.hpp"
 
 #include <boost/asio/post.hpp>
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include "core/metrics.hpp"
@@ -19,8 +20,14 @@ http::Outcome finish(bool written, const http::Response& res) {
 
 }  // namespace
 
-Operations::Operations(core::ShardPool& pool, engineio::Server& engine, ChatApp* chat, Cluster* cluster)
-    : pool_(pool), engine_(engine), chat_(chat), cluster_(cluster), timer_(pool.context(0)) {
+Operations::Operations(core::ShardPool& pool, engineio::Server& engine, ChatApp* chat, Cluster* cluster,
+                       std::string metrics_token)
+    : pool_(pool),
+      engine_(engine),
+      chat_(chat),
+      cluster_(cluster),
+      metrics_token_(std::move(metrics_token)),
+      timer_(pool.context(0)) {
   // Without a store there is nothing to probe.
   store_ok_ = chat_ == nullptr;
 }
@@ -50,12 +57,35 @@ void Operations::install(http::Router& router) {
     co_return finish(ok, res);
   });
   router.exact("/metrics", [this](http::RequestContext& ctx) -> boost::asio::awaitable<http::Outcome> {
+    if (!metrics_allowed(ctx)) {
+      const bool with_token = !metrics_token_.empty();
+      auto res = http::make_json_response(
+          ctx.parser.get(), with_token ? http_ns::status::unauthorized : http_ns::status::forbidden,
+          {{"error", with_token ? "unauthorized" : "forbidden"},
+           {"message", with_token ? "send Authorization: Bearer <CHAT_METRICS_TOKEN>"
+                                  : "/metrics is served to loopback only; set CHAT_METRICS_TOKEN to scrape it remotely"}});
+      if (with_token) res.set(http_ns::field::www_authenticate, "Bearer");
+      if (ctx.parser.content_length().value_or(0) > 0 || ctx.parser.chunked()) res.keep_alive(false);
+      const bool ok = co_await http::write_response(ctx, res);
+      co_return finish(ok, res);
+    }
     auto res = http::make_response(ctx.parser.get(), http_ns::status::ok, render_metrics(),
                                    "text/plain; version=0.0.4; charset=utf-8");
     if (ctx.parser.content_length().value_or(0) > 0 || ctx.parser.chunked()) res.keep_alive(false);
     const bool ok = co_await http::write_response(ctx, res);
     co_return finish(ok, res);
   });
+}
+
+bool Operations::metrics_allowed(const http::RequestContext& ctx) const {
+  if (metrics_token_.empty()) return ctx.client.address.is_loopback();
+  const std::string_view header = ctx.parser.get()[http_ns::field::authorization];
+  constexpr std::string_view kBearer = "Bearer ";
+  if (!header.starts_with(kBearer)) return false;
+  const std::string_view given = header.substr(kBearer.size());
+  // Constant time: how much of a guess matched must not show in the answer's timing.
+  return given.size() == metrics_token_.size() &&
+         sodium_memcmp(given.data(), metrics_token_.data(), metrics_token_.size()) == 0;
 }
 
 // A probe that has not come back for a while counts as a failure: threads stuck on a dead

@@ -27,7 +27,9 @@ namespace dchat::app {
 class Operations {
  public:
   // chat and cluster may be null (other modes, one process).
-  Operations(core::ShardPool& pool, engineio::Server& engine, ChatApp* chat, Cluster* cluster);
+  // `metrics_token`: /metrics needs "Authorization: Bearer <token>"; empty: loopback only.
+  Operations(core::ShardPool& pool, engineio::Server& engine, ChatApp* chat, Cluster* cluster,
+             std::string metrics_token = {});
   ~Operations();
 
   void install(http::Router& router);
@@ -46,11 +48,15 @@ class Operations {
   bool store_probe_stuck() const;
   void move_clients_away(http::Listener& listener, std::chrono::milliseconds grace, std::function<void()> done);
   std::string render_metrics() const;
+  // Whether this request may read /metrics (which tells how busy the server is, how many are
+  // connected, store latency: not for anyone on the internet).
+  bool metrics_allowed(const http::RequestContext& ctx) const;
 
   core::ShardPool& pool_;
   engineio::Server& engine_;
   ChatApp* chat_;
   Cluster* cluster_;
+  std::string metrics_token_;
   boost::asio::steady_timer timer_;
   core::Lifeline lifeline_;
   std::atomic<bool> draining_{false};

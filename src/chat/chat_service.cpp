@@ -103,11 +103,13 @@ std::optional<store::User> peer_of(Store& s, const store::Room& room, int64_t us
 
 }  // namespace
 
-ChatService::ChatService(socketio::Namespace& nsp, store::StoreExecutor& store, Presence& presence, ChatLimits limits)
+ChatService::ChatService(socketio::Namespace& nsp, store::StoreExecutor& store, Presence& presence, ChatLimits limits,
+                         const core::LoopLag* lag)
     : nsp_(nsp),
       store_(store),
       presence_(presence),
       limits_(limits),
+      lag_(lag),
       sends_(limits.message_rate, limits.message_burst) {}
 
 template <typename T>
@@ -124,6 +126,17 @@ void ChatService::run(const SocketPtr& socket, std::function<T(Store&)> job,
 }
 
 bool ChatService::admit(const SocketPtr& socket, const Ack& ack) {
+  if (lag_ && limits_.overload_lag.count() > 0) {
+    // Refusing costs almost nothing; accepting more than the loop can do only makes every
+    // answer later. Clients retry after the hint (the web UI resends with the same clientId).
+    if (const auto lag = lag_->current(); lag > limits_.overload_lag) {
+      core::metrics().overloaded.inc();
+      CHAT_LOG_THROTTLED(spdlog::level::warn, "chat: event loop {} ms behind, refusing requests", lag.count());
+      reply(ack, with_retry(error_json("overloaded", "the server is busy, try again in a moment"),
+                            std::max(std::chrono::milliseconds(500), 2 * lag)));
+      return false;
+    }
+  }
   if (connection_of(*socket).pending < limits_.max_pending_per_connection) return true;
   core::metrics().overloaded.inc();
   CHAT_LOG_THROTTLED(spdlog::level::info, "chat: user {} has {} requests waiting on one connection, refusing more",

@@ -7,6 +7,7 @@
 #include <memory>
 
 #include "chat/presence.hpp"
+#include "core/loop_lag.hpp"
 #include "core/token_buckets.hpp"
 #include "socketio/server.hpp"
 #include "store/store_executor.hpp"
@@ -25,11 +26,15 @@ struct ChatLimits {
   // Bytes of messages in one answer (sync, history, join): far below one connection's outbox,
   // so an answer is never what makes a client "slow".
   size_t answer_budget = 1u << 20;
+  // Requests are refused ("overloaded") while the connection's event loop lags this much.
+  std::chrono::milliseconds overload_lag{250};
 };
 
 class ChatService {
  public:
-  ChatService(socketio::Namespace& nsp, store::StoreExecutor& store, Presence& presence, ChatLimits limits = {});
+  // `lag` (may be null) tells how far behind the event loops are (core/loop_lag.hpp).
+  ChatService(socketio::Namespace& nsp, store::StoreExecutor& store, Presence& presence, ChatLimits limits = {},
+              const core::LoopLag* lag = nullptr);
   void install();
 
   // Ends the connections of a sign-in session (signed out), or of every session of a user
@@ -63,7 +68,8 @@ class ChatService {
   void sync(const SocketPtr& socket, socketio::Message&& msg, socketio::Ack ack);
   void typing(const SocketPtr& socket, socketio::Message&& msg, socketio::Ack ack);
 
-  // Refuses (with an `overloaded` ack) a request of a connection that has too many waiting.
+  // Refuses (with an `overloaded` ack) a request of a connection that has too many waiting, or
+  // any request while this event loop is far behind.
   bool admit(const SocketPtr& socket, const socketio::Ack& ack);
   // Re-checks the connection's session when it is due to expire (sliding expiry may have moved
   // it on); a session that is gone ends the connection.
@@ -78,6 +84,7 @@ class ChatService {
   store::StoreExecutor& store_;
   Presence& presence_;
   ChatLimits limits_;
+  const core::LoopLag* lag_;
   core::TokenBuckets sends_;  // message:send per user id
 };
 

@@ -167,6 +167,11 @@ std::vector<Option> options(Explicit& set) {
        [](Config& c, std::string_view v) {
          return parse_number<size_t>(v, c.max_pending_per_connection, 1, 100000, "CHAT_MAX_PENDING_PER_CONNECTION");
        }},
+      {"--overload-lag", "CHAT_OVERLOAD_LAG_MS", "250",
+       "an event loop this far behind answers new requests \"overloaded\" (ms; 0: never)",
+       [](Config& c, std::string_view v) {
+         return parse_number<uint32_t>(v, c.overload_lag_ms, 0, 600000, "CHAT_OVERLOAD_LAG_MS");
+       }},
       {"--max-rooms-per-user", "CHAT_MAX_ROOMS_PER_USER", "200", "rooms (public and direct) one user can be in",
        [](Config& c, std::string_view v) {
          return parse_number<size_t>(v, c.max_rooms_per_user, 1, 1000000, "CHAT_MAX_ROOMS_PER_USER");

@@ -50,6 +50,8 @@ struct Config {
   uint32_t message_rate = 5;          // messages per second, sustained
   uint32_t message_burst = 20;        // messages at once after a quiet while
   size_t max_pending_per_connection = 32;  // requests of one connection waiting for the store
+  // An event loop this far behind refuses new requests with "overloaded" (0: never).
+  uint32_t overload_lag_ms = 250;
   size_t max_rooms_per_user = 200;    // rooms (public and direct) a user can be a member of
   uint32_t room_creations_per_hour = 20;  // new public rooms per user per hour
   // Passwords: argon2id (64 MiB each) on its own small pool, so a sign-in flood cannot take

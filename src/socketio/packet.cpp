@@ -1,6 +1,7 @@
 #include "socketio/packet.hpp"
 
 #include "core/json_parse.hpp"
+#include "core/utf8.hpp"
 #include <boost/json/serialize.hpp>
 
 namespace dchat::socketio {
@@ -87,6 +88,9 @@ DecodeResult decode(std::string_view text) {
     const size_t comma = text.find(',', i);
     const size_t end = comma == std::string_view::npos ? text.size() : comma;
     p.nsp.assign(text.substr(i, end - i));
+    // A namespace name is echoed back (CONNECT_ERROR "Invalid namespace"): it must be text that
+    // can go into a WebSocket text frame, and of a sane length.
+    if (p.nsp.size() > kMaxNamespaceBytes || !core::is_valid_utf8(p.nsp)) return {std::nullopt, "invalid namespace"};
     i = comma == std::string_view::npos ? text.size() : comma + 1;
   }
 

@@ -25,6 +25,7 @@ enum class PacketType : uint8_t {
 // Attachments per packet: a bound so a header like "59999999-" cannot make us wait for
 // (and buffer) an absurd number of binary frames.
 inline constexpr size_t kMaxAttachments = 64;
+inline constexpr size_t kMaxNamespaceBytes = 256;  // longer names are refused as malformed
 
 struct Packet {
   PacketType type = PacketType::event;

@@ -97,6 +97,15 @@ TEST(SocketIoDecode, ConnectToCustomNamespaceWithAuth) {  // '40/custom,{"token"
   EXPECT_EQ(r.packet->data, J(R"({"token":"abc"})"));
 }
 
+TEST(SocketIoDecode, NamespaceMustBeUtf8TextOfSaneLength) {
+  // Issue #9: a namespace name is echoed back in CONNECT_ERROR, so it must be valid text.
+  EXPECT_FALSE(sio::decode("0/\xff\xfe,").packet);
+  EXPECT_FALSE(sio::decode("0/caf\xc3,").packet);
+  EXPECT_TRUE(sio::decode("0/caf\xc3\xa9,").packet);
+  EXPECT_TRUE(sio::decode("0/" + std::string(255, 'a') + ",").packet);
+  EXPECT_FALSE(sio::decode("0/" + std::string(256, 'a') + ",").packet);
+}
+
 TEST(SocketIoDecode, NamespaceWithoutTrailingComma) {  // "40/random", "40/custom"
   const auto r = DecodeMessage("40/random");
   ASSERT_TRUE(Decodes(r));
