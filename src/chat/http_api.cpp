@@ -1,7 +1,6 @@
 #include "chat/http_api.hpp"
 
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/url/parse_query.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include "http/api_responses.hpp"
 #include "http/cookies.hpp"
 #include "http/multipart.hpp"
+#include "http/request_checks.hpp"
 #include "store/name_key.hpp"
 
 namespace dchat::chat {
@@ -22,29 +22,12 @@ namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 namespace json = boost::json;
 using http::Outcome;
+using http::query_int;
 using store::Store;
 using store::StoreResult;
 using Status = bhttp::status;
 
 namespace {
-
-std::optional<int64_t> query_int(std::string_view query, std::string_view key) {
-  const std::string terminated(query);  // Boost.URL 1.81 needs a NUL-terminated string (see engineio/server.cpp)
-  auto params = boost::urls::parse_query(terminated);
-  if (!params) return std::nullopt;
-  for (auto p : *params) {
-    if (p.key.decode() != key || !p.has_value) continue;
-    try {
-      size_t used = 0;
-      const std::string v = p.value.decode();
-      const long long n = std::stoll(v, &used);
-      if (used == v.size()) return n;
-    } catch (const std::exception&) {
-    }
-    return std::nullopt;
-  }
-  return std::nullopt;
-}
 
 bool secure_request(const http::Request& req) { return req["X-Forwarded-Proto"] == "https"; }
 
