@@ -145,7 +145,7 @@ asio::awaitable<Outcome> Server::preflight(http::RequestContext& ctx) {
     res.set(bhttp::field::access_control_allow_headers, h);
   res.set(bhttp::field::access_control_max_age, "600");
   const bool ok = co_await http::write_response(ctx, res);
-  co_return ok ? Outcome::keep_alive : Outcome::close;
+  co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
 }
 
 asio::awaitable<std::shared_ptr<WebSocketTransport>> accept(http::RequestContext& ctx, uint64_t max_payload) {
