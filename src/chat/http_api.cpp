@@ -274,7 +274,9 @@ HttpApi::Awaitable HttpApi::room_messages(http::RequestContext& ctx) {
 }
 
 HttpApi::Awaitable HttpApi::avatar_image(http::RequestContext& ctx) {
-  std::string_view file = ctx.path.substr(std::string_view("/avatars/").size());
+  // The prefix route also matches "/avatars" itself.
+  constexpr std::string_view kPrefix = "/avatars/";
+  const std::string_view file = ctx.path.starts_with(kPrefix) ? ctx.path.substr(kPrefix.size()) : std::string_view{};
   if (!file.ends_with(".webp") || !blob::is_blob_id(file.substr(0, file.size() - 5)))
     co_return co_await http::reply_error(ctx, Status::not_found, "not_found", "no such avatar");
   const std::string id(file.substr(0, file.size() - 5));
