@@ -1,7 +1,6 @@
 #include "chat/http_api.hpp"
 
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/url/parse_query.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -16,6 +15,7 @@
 #include "http/api_responses.hpp"
 #include "http/cookies.hpp"
 #include "http/multipart.hpp"
+#include "http/request_checks.hpp"
 #include "store/name_key.hpp"
 
 namespace dchat::chat {
@@ -24,29 +24,12 @@ namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 namespace json = boost::json;
 using http::Outcome;
+using http::query_int;
 using store::Store;
 using store::StoreResult;
 using Status = bhttp::status;
 
 namespace {
-
-std::optional<int64_t> query_int(std::string_view query, std::string_view key) {
-  const std::string terminated(query);  // Boost.URL 1.81 needs a NUL-terminated string (see engineio/server.cpp)
-  auto params = boost::urls::parse_query(terminated);
-  if (!params) return std::nullopt;
-  for (auto p : *params) {
-    if (p.key.decode() != key || !p.has_value) continue;
-    try {
-      size_t used = 0;
-      const std::string v = p.value.decode();
-      const long long n = std::stoll(v, &used);
-      if (used == v.size()) return n;
-    } catch (const std::exception&) {
-    }
-    return std::nullopt;
-  }
-  return std::nullopt;
-}
 
 // https as a trusted proxy reports it (a client's own X-Forwarded-Proto is not believed).
 bool secure_request(const http::RequestContext& ctx) { return ctx.client.https; }
@@ -338,7 +321,9 @@ HttpApi::Awaitable HttpApi::room_messages(http::RequestContext& ctx) {
 }
 
 HttpApi::Awaitable HttpApi::avatar_image(http::RequestContext& ctx) {
-  std::string_view file = ctx.path.substr(std::string_view("/avatars/").size());
+  // The prefix route also matches "/avatars" itself.
+  constexpr std::string_view kPrefix = "/avatars/";
+  const std::string_view file = ctx.path.starts_with(kPrefix) ? ctx.path.substr(kPrefix.size()) : std::string_view{};
   if (!file.ends_with(".webp") || !blob::is_blob_id(file.substr(0, file.size() - 5)))
     co_return co_await http::reply_error(ctx, Status::not_found, "not_found", "no such avatar");
   const std::string id(file.substr(0, file.size() - 5));

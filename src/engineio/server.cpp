@@ -10,7 +10,6 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/json/serialize.hpp>
-#include <boost/url/parse_query.hpp>
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
@@ -18,6 +17,7 @@
 #include "core/random_id.hpp"
 #include "core/metrics.hpp"
 #include "engineio/websocket_transport.hpp"
+#include "http/request_checks.hpp"
 #include "http/responses.hpp"
 #include "http/ws_handshake.hpp"
 
@@ -27,21 +27,10 @@ namespace asio = boost::asio;
 namespace bhttp = boost::beast::http;
 using namespace asio::experimental::awaitable_operators;
 using http::Outcome;
+using http::query_param;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
 namespace {
-
-std::optional<std::string> query_param(std::string_view query, std::string_view key) {
-  // Boost.URL 1.81's parse_query rebuilds its view from data() alone (strlen), so it needs a
-  // NUL-terminated copy; a view into the request would be read past its end (found by ASan).
-  const std::string terminated(query);
-  auto params = boost::urls::parse_query(terminated);
-  if (!params) return std::nullopt;
-  for (auto param : *params) {
-    if (param.key.decode() == key) return param.has_value ? param.value.decode() : std::string();
-  }
-  return std::nullopt;
-}
 
 const char* error_message(Error e) {
   switch (e) {
@@ -68,14 +57,7 @@ Server::Server(core::ShardPool& pool, Options options, SessionHandler on_session
       registry_(options_.max_sessions, options_.max_sessions_per_client) {}
 
 bool Server::origin_allowed(const http::Request& req) const {
-  const auto origin = req[bhttp::field::origin];
-  if (origin.empty()) return true;  // not a browser, or a same-origin GET
-  for (const auto& allowed : options_.allowed_origins)
-    if (allowed == "*" || allowed == origin) return true;
-  // Same origin: the Origin's host[:port] is the Host the request was sent to.
-  const size_t scheme_end = origin.find("://");
-  if (scheme_end == std::string_view::npos) return false;
-  return origin.substr(scheme_end + 3) == req[bhttp::field::host];
+  return http::origin_allowed(req, options_.allowed_origins);
 }
 
 void Server::add_cors_headers(const http::Request& req, http::Response& res) const {
@@ -166,7 +148,7 @@ asio::awaitable<Outcome> Server::preflight(http::RequestContext& ctx) {
     res.set(bhttp::field::access_control_allow_headers, h);
   res.set(bhttp::field::access_control_max_age, "600");
   const bool ok = co_await http::write_response(ctx, res);
-  co_return ok ? Outcome::keep_alive : Outcome::close;
+  co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
 }
 
 asio::awaitable<std::shared_ptr<WebSocketTransport>> accept(http::RequestContext& ctx, uint64_t max_payload) {

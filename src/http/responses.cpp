@@ -27,6 +27,9 @@ Response make_json_response(const Request& req, bhttp::status status, const boos
 }
 
 asio::awaitable<bool> write_response(RequestContext& ctx, Response& res) {
+  // A request body the route did not read would be parsed as the next request on this
+  // connection (a request smuggled inside a GET's body, past any proxy): close instead.
+  if (!ctx.parser.is_done()) res.keep_alive(false);
   res.prepare_payload();
   ctx.stream.expires_after(std::chrono::seconds(30));
   auto [ec, n] = co_await bhttp::async_write(ctx.stream, res, use_tuple);

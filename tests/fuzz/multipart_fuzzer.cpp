@@ -2,8 +2,10 @@
 //
 // Input: one configuration byte, then the body. Bits 0-1 pick the Content-Type from a table, or
 // (value 3) take it from the input up to the first '\n', so boundary parsing is fuzzed too; bits
-// 2-3 pick the limits (from generous to tiny, so every limit is reached); bits 4-7 seed the
-// chunk-size schedule.
+// 2-3 pick the limits (the avatar upload's, the same scaled down, small, tiny: every limit is
+// reached); bits 4-7 seed the chunk-size schedule. Real uploads captured from Chromium and
+// Node's fetch (tests/fuzz/seeds/capture.mjs) are seeds "captured_*": configuration 0x03 or 0x07,
+// their Content-Type, '\n', their body.
 //
 // Properties:
 //  - no sanitizer finding, whatever the bytes;
@@ -35,12 +37,22 @@ constexpr std::string_view kContentTypes[3] = {
     "multipart/form-data; boundary=\"a b\"",
 };
 
-MultipartLimits limits_for(unsigned i) {
-  MultipartLimits l;  // 0: the defaults
-  if (i == 1) l = {1 << 20, 1024, 16, 1024, 1024};
-  if (i == 2) l = {4096, 64, 3, 100, 10};
-  if (i == 3) l = {300, 40, 1, 5, 1};
+// The avatar upload's limits (HttpApi::upload_avatar): the file limit, and the body limit that
+// file plus `headroom` for the form's framing and small fields; the rest are the defaults.
+MultipartLimits avatar_limits(uint64_t max_file, uint64_t headroom) {
+  MultipartLimits l;
+  l.max_file_bytes = max_file;
+  l.max_body_bytes = max_file + headroom;
   return l;
+}
+
+MultipartLimits limits_for(unsigned i) {
+  // 0: exactly the avatar upload's (5 MiB file, 5 MiB + 64 KiB body, which are the defaults);
+  // 1: the same shape scaled down so real uploads (a few KB) reach the file and body limits.
+  if (i == 0) return avatar_limits(5 * 1024 * 1024, 64 * 1024);
+  if (i == 1) return avatar_limits(2048, 512);
+  if (i == 2) return {4096, 64, 3, 100, 10};
+  return {300, 40, 1, 5, 1};
 }
 
 struct Log {

@@ -1,0 +1,66 @@
+#pragma once
+// Pure checks on a parsed request: query parameters and the allowed-origin rule. No I/O;
+// header-only so the HTTP request fuzz target (tests/fuzz, built with clang) runs exactly the
+// code the server runs.
+#include <boost/url/parse_query.hpp>
+
+#include <cstdint>
+#include <exception>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/request_context.hpp"
+
+namespace dchat::http {
+
+// The decoded value of the first `key` parameter of a query string ("" when it has no '='),
+// nullopt when there is none or the query is not valid.
+inline std::optional<std::string> query_param(std::string_view query, std::string_view key) {
+  // Boost.URL 1.81's parse_query rebuilds its view from data() alone (strlen), so it needs a
+  // NUL-terminated copy; a view into the request would be read past its end (found by ASan).
+  const std::string terminated(query);
+  auto params = boost::urls::parse_query(terminated);
+  if (!params) return std::nullopt;
+  for (auto param : *params) {
+    if (param.key.decode() == key) return param.has_value ? param.value.decode() : std::string();
+  }
+  return std::nullopt;
+}
+
+// The first `key` parameter that has a value, as a whole integer; nullopt when there is none,
+// or its value is not a number (or out of range).
+inline std::optional<int64_t> query_int(std::string_view query, std::string_view key) {
+  const std::string terminated(query);  // Boost.URL 1.81 needs a NUL-terminated string (see above)
+  auto params = boost::urls::parse_query(terminated);
+  if (!params) return std::nullopt;
+  for (auto p : *params) {
+    if (p.key.decode() != key || !p.has_value) continue;
+    try {
+      size_t used = 0;
+      const std::string v = p.value.decode();
+      const long long n = std::stoll(v, &used);
+      if (used == v.size()) return n;
+    } catch (const std::exception&) {
+    }
+    return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+// True when the request has no Origin (not a browser, or a same-origin GET), its Origin is in
+// `allowed_origins` ("*" allows any), or the Origin's host[:port] is the Host the request was
+// sent to (same origin).
+inline bool origin_allowed(const Request& req, const std::vector<std::string>& allowed_origins) {
+  const auto origin = req[beast::http::field::origin];
+  if (origin.empty()) return true;  // not a browser, or a same-origin GET
+  for (const auto& allowed : allowed_origins)
+    if (allowed == "*" || allowed == origin) return true;
+  // Same origin: the Origin's host[:port] is the Host the request was sent to.
+  const size_t scheme_end = origin.find("://");
+  if (scheme_end == std::string_view::npos) return false;
+  return origin.substr(scheme_end + 3) == req[beast::http::field::host];
+}
+
+}  // namespace dchat::http
