@@ -10,6 +10,8 @@
 #   bench/run.sh cluster               fanout: chatd 1 process vs 2 replicas over each broker
 #                                      (redis nats amqp postgres), and the peer's 2 processes
 #                                      with its redis adapter; CLUSTER_RATE (100), BROKERS
+#   CAPACITY=3000 bench/run.sh overload  chat path on one core at probe rates, then 1x/2x/5x
+#                                      CAPACITY (bench/overload.mjs: acks, drops, sync, RSS)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
@@ -92,8 +94,37 @@ case "${1:-suite}" in
       --results "results/cluster-$PEER_NAME-redis2.jsonl"
     node summarize.js results/cluster-*.jsonl
     ;;
+  overload)
+    # chatd on CPU 0 alone (all its threads, one event loop), the load on CPU 1. First the rates
+    # one core sustains (ack p99 under 200 ms, nothing refused), then 2x and 5x of it. The
+    # per-user limits are lifted so that the event loop, not a user's quota, is what gives out.
+    OUT=results/overload.jsonl
+    : > "$OUT"
+    run_overload() {  # rate label
+      local dir port pid
+      dir=$(mktemp -d)
+      port=$(node -e 'const s=require("net").createServer().listen(0,()=>{console.log(s.address().port);s.close()})')
+      taskset -c 0 "$CHATD" --host 127.0.0.1 --port "$port" --threads 1 --log-level warn \
+        --database-url "sqlite:$dir/chat.db" --upload-dir "$dir/uploads" \
+        --message-rate 100000 --message-burst 100000 --room-creations-per-hour 100000 \
+        --sign-ins-per-minute 100000 --sign-ups-per-hour 100000 --sign-ups-per-minute-total 100000 \
+        >"$dir/chatd.log" 2>&1 &
+      pid=$!
+      for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+      taskset -c 1 node "$ROOT/bench/overload.mjs" --url "http://127.0.0.1:$port" --pid "$pid" --rate "$1" \
+        --seconds "${OVERLOAD_SECONDS:-10}" --label "$2" | tee -a "$OUT"
+      kill -TERM "$pid"; wait "$pid" || true
+      grep -c "cannot keep up\|refusing" "$dir/chatd.log" | sed 's/^/log lines about drops and refusals: /'
+      rm -rf "$dir"
+    }
+    for rate in ${CAPACITY_RATES:-1000 2000 3000 4000}; do run_overload "$rate" "probe-$rate"; done
+    [ -n "${CAPACITY:-}" ] || { echo "set CAPACITY=<msgs/s one core sustains> (from the probes above) for the 2x/5x runs"; exit 0; }
+    run_overload "$CAPACITY" 1x
+    run_overload $((CAPACITY * 2)) 2x
+    run_overload $((CAPACITY * 5)) 5x
+    ;;
   *)
-    sed -n 2,14p "$0"
+    sed -n 2,16p "$0"
     exit 2
     ;;
 esac

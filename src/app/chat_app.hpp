@@ -30,6 +30,7 @@ class ChatApp {
 
   store::StoreExecutor& store() { return *store_; }
   const chat::Presence& presence() const { return *presence_; }
+  const core::LoopLag& lag() const { return *lag_; }
 
  private:
   std::unique_ptr<core::LoopLag> lag_;

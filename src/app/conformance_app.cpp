@@ -39,7 +39,8 @@ void install_namespace(socketio::Namespace& nsp) {
   nsp.on("to-room", [](const SocketPtr& socket, Message&& msg, Ack) {
     if (auto room = take_room(msg)) socket->nsp().to(*room).emit("room-message", msg);
   });
-  nsp.on("to-all", [](const SocketPtr& socket, Message&& msg, Ack) { socket->nsp().emit("all-message", msg); });
+  // socket.broadcast.emit: everyone in the namespace but the sender.
+  nsp.on("broadcast", [](const SocketPtr& socket, Message&& msg, Ack) { socket->broadcast().emit("all-message", msg); });
   nsp.on("to-room-except-me", [](const SocketPtr& socket, Message&& msg, Ack) {
     if (auto room = take_room(msg)) socket->to(*room).emit("room-message", msg);
   });

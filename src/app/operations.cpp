@@ -201,6 +201,10 @@ std::string Operations::render_metrics() const {
   if (chat_) {
     core::render_gauge(out, "chatd_rooms_active", "chat rooms with a client of this replica in them",
                        static_cast<double>(chat_->presence().active_rooms()));
+    core::render_gauge(out, "chatd_event_loop_lag_seconds",
+                       "how late the most loaded event loop runs its timers (smoothed); over "
+                       "CHAT_OVERLOAD_LAG_MS new requests are answered overloaded",
+                       static_cast<double>(chat_->lag().current().count()) / 1000.0);
     core::render_counter(out, "chatd_messages_stored_total", "chat messages stored through this replica",
                          m.messages_stored.value());
     core::render_gauge(out, "chatd_store_in_flight", "store jobs queued or running",

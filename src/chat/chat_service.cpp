@@ -146,11 +146,14 @@ bool ChatService::admit(const SocketPtr& socket, const Ack& ack) {
   return false;
 }
 
+// A namespace disconnect ("io server disconnect": socket.io clients do not reconnect by
+// themselves and close their transport); a client that keeps its transport open anyway is closed
+// after the connect timeout (socketio::Client).
 void ChatService::end_session(const std::string& token_hash) {
-  nsp_.to(session_channel(token_hash)).disconnect_sockets(true);
+  nsp_.to(session_channel(token_hash)).disconnect_sockets(false);
 }
 
-void ChatService::end_user_sessions(int64_t user_id) { nsp_.to(user_channel(user_id)).disconnect_sockets(true); }
+void ChatService::end_user_sessions(int64_t user_id) { nsp_.to(user_channel(user_id)).disconnect_sockets(false); }
 
 void ChatService::watch_session_expiry(const SocketPtr& socket) {
   auto& conn = connection_of(*socket);
@@ -168,7 +171,7 @@ void ChatService::watch_session_expiry(const SocketPtr& socket) {
           if (!socket->connected()) return;
           if (r && !*r.value) {
             spdlog::info("chat: the session of user {} expired, disconnecting", user_id_of(*socket));
-            socket->disconnect(true);
+            socket->disconnect();
             return;
           }
           // Extended meanwhile (or the store could not say: look again later).

@@ -89,7 +89,7 @@ HttpApi::Awaitable HttpApi::refuse_anonymous(http::RequestContext& ctx, bool sto
 
 HttpApi::Awaitable HttpApi::sign_in(http::RequestContext& ctx) {
   const auto& req = ctx.parser.get();
-  if (!http::same_origin(req))
+  if (!http::same_origin(req, ctx.client.https))
     co_return co_await http::reply_error(ctx, Status::forbidden, "forbidden", "cross-site request refused");
   if (!std::string_view(req[bhttp::field::content_type]).starts_with("application/json"))
     co_return co_await http::reply_error(ctx, Status::unsupported_media_type, "bad_request",
@@ -191,7 +191,7 @@ HttpApi::Awaitable HttpApi::sign_in(http::RequestContext& ctx) {
 
 HttpApi::Awaitable HttpApi::sign_out(http::RequestContext& ctx) {
   const auto& req = ctx.parser.get();
-  if (!http::same_origin(req))
+  if (!http::same_origin(req, ctx.client.https))
     co_return co_await http::reply_error(ctx, Status::forbidden, "forbidden", "cross-site request refused");
   if (auto token = http::cookie_value(req[bhttp::field::cookie], kSessionCookie)) {
     const std::string hash = token_hash(*token);
@@ -219,7 +219,7 @@ HttpApi::Awaitable HttpApi::sign_out_everywhere(http::RequestContext& ctx) {
   const auto& req = ctx.parser.get();
   if (req.method() != bhttp::verb::delete_)
     co_return co_await http::reply_error(ctx, Status::method_not_allowed, "bad_request", "use DELETE");
-  if (!http::same_origin(req))
+  if (!http::same_origin(req, ctx.client.https))
     co_return co_await http::reply_error(ctx, Status::forbidden, "forbidden", "cross-site request refused");
   const auto auth = co_await current_user(ctx);
   if (!auth.user) co_return co_await refuse_anonymous(ctx, auth.store_ok);
@@ -372,7 +372,7 @@ HttpApi::Awaitable HttpApi::upload_avatar(http::RequestContext& ctx) {
   const auto& req = ctx.parser.get();
   if (req.method() != bhttp::verb::post)
     co_return co_await http::reply_error(ctx, Status::method_not_allowed, "bad_request", "use POST");
-  if (!http::same_origin(req))
+  if (!http::same_origin(req, ctx.client.https))
     co_return co_await http::reply_error(ctx, Status::forbidden, "forbidden", "cross-site request refused");
   const auto auth = co_await current_user(ctx);
   if (!auth.user) co_return co_await refuse_anonymous(ctx, auth.store_ok);

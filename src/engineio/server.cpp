@@ -56,23 +56,36 @@ Server::Server(core::ShardPool& pool, Options options, SessionHandler on_session
       on_session_(std::move(on_session)),
       registry_(options_.max_sessions, options_.max_sessions_per_client) {}
 
-bool Server::origin_allowed(const http::Request& req) const {
-  return http::origin_allowed(req, options_.allowed_origins);
+bool Server::origin_allowed(const http::RequestContext& ctx) const {
+  return http::origin_allowed(ctx.parser.get(), options_.allowed_origins, ctx.client.https);
 }
 
-void Server::add_cors_headers(const http::Request& req, http::Response& res) const {
-  const auto origin = req[bhttp::field::origin];
-  if (origin.empty() || !origin_allowed(req)) return;
-  res.set(bhttp::field::access_control_allow_origin, origin);
-  res.set(bhttp::field::access_control_allow_credentials, "true");
-  res.set(bhttp::field::vary, "Origin");
+// Credentials (the session cookie) only for our own origin and the ones listed by name: "*"
+// lets any page read the answers, so it must never come with credentials (browsers would then
+// send the user's cookie on behalf of any site).
+void Server::add_cors_headers(const http::RequestContext& ctx, http::Response& res) const {
+  const auto& req = ctx.parser.get();
+  switch (http::match_origin(req, options_.allowed_origins, ctx.client.https)) {
+    case http::OriginMatch::refused:
+    case http::OriginMatch::absent:
+      return;
+    case http::OriginMatch::any:
+      res.set(bhttp::field::access_control_allow_origin, "*");
+      return;
+    case http::OriginMatch::own:
+    case http::OriginMatch::listed:
+      res.set(bhttp::field::access_control_allow_origin, req[bhttp::field::origin]);
+      res.set(bhttp::field::access_control_allow_credentials, "true");
+      res.set(bhttp::field::vary, "Origin");
+      return;
+  }
 }
 
 asio::awaitable<Outcome> Server::fail(http::RequestContext& ctx, Error error) {
   const auto& req = ctx.parser.get();
   const auto status = error == Error::forbidden ? bhttp::status::forbidden : bhttp::status::bad_request;
   auto res = http::make_json_response(req, status, {{"code", static_cast<int>(error)}, {"message", error_message(error)}});
-  add_cors_headers(req, res);
+  add_cors_headers(ctx, res);
   if (has_unread_body(ctx.parser)) res.keep_alive(false);
   spdlog::debug("engine.io: {} {} refused: {}", std::string_view(req.method_string()), std::string_view(req.target()),
                 error_message(error));
@@ -108,7 +121,7 @@ asio::awaitable<Outcome> Server::handle(http::RequestContext& ctx) {
   if (!transport || (*transport != "polling" && *transport != "websocket"))
     co_return co_await fail(ctx, Error::unknown_transport);
   const bool websocket = *transport == "websocket";
-  if (!origin_allowed(req)) co_return co_await fail(ctx, Error::forbidden);
+  if (!origin_allowed(ctx)) co_return co_await fail(ctx, Error::forbidden);
 
   const auto sid = query_param(ctx.query, "sid");
   if (!sid) {
@@ -140,9 +153,9 @@ asio::awaitable<Outcome> Server::handle(http::RequestContext& ctx) {
 
 asio::awaitable<Outcome> Server::preflight(http::RequestContext& ctx) {
   const auto& req = ctx.parser.get();
-  if (req[bhttp::field::origin].empty() || !origin_allowed(req)) co_return co_await fail(ctx, Error::bad_request);
+  if (req[bhttp::field::origin].empty() || !origin_allowed(ctx)) co_return co_await fail(ctx, Error::bad_request);
   auto res = http::make_response(req, bhttp::status::no_content, "", "text/plain");
-  add_cors_headers(req, res);
+  add_cors_headers(ctx, res);
   res.set(bhttp::field::access_control_allow_methods, "GET, POST, OPTIONS");
   if (auto h = req[bhttp::field::access_control_request_headers]; !h.empty())
     res.set(bhttp::field::access_control_allow_headers, h);
@@ -177,7 +190,7 @@ asio::awaitable<Outcome> Server::refuse_session(http::RequestContext& ctx, core:
       {{"code", static_cast<int>(Error::bad_request)},
        {"message", per_client ? "Too many sessions from this client" : "Server at capacity"}});
   res.set(bhttp::field::retry_after, "5");
-  add_cors_headers(req, res);
+  add_cors_headers(ctx, res);
   if (has_unread_body(ctx.parser)) res.keep_alive(false);
   const bool ok = co_await http::write_response(ctx, res);
   co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
@@ -208,7 +221,7 @@ asio::awaitable<Outcome> Server::handshake(http::RequestContext& ctx, bool webso
   session->start_heartbeat();
   const auto& req = ctx.parser.get();
   auto res = http::make_response(req, bhttp::status::ok, "0" + open_packet(session->sid(), false), "text/plain; charset=UTF-8");
-  add_cors_headers(req, res);
+  add_cors_headers(ctx, res);
   const bool ok = co_await http::write_response(ctx, res);
   co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
 }
@@ -247,7 +260,7 @@ asio::awaitable<Outcome> Server::poll(http::RequestContext& ctx, std::shared_ptr
   std::string body = session->finish_poll();
   const auto& req = ctx.parser.get();
   auto res = http::make_response(req, bhttp::status::ok, std::move(body), "text/plain; charset=UTF-8");
-  add_cors_headers(req, res);
+  add_cors_headers(ctx, res);
   const bool ok = co_await http::write_response(ctx, res);
   co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
 }
@@ -278,7 +291,7 @@ asio::awaitable<Outcome> Server::post(http::RequestContext& ctx, std::shared_ptr
   }
   const auto& req = ctx.parser.get();
   auto res = http::make_response(req, bhttp::status::ok, "ok", "text/plain; charset=UTF-8");
-  add_cors_headers(req, res);
+  add_cors_headers(ctx, res);
   const bool ok = co_await http::write_response(ctx, res);
   co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
 }

@@ -46,8 +46,8 @@ class Server {
   boost::asio::awaitable<http::Outcome> preflight(http::RequestContext& ctx);
   boost::asio::awaitable<http::Outcome> refuse_session(http::RequestContext& ctx,
                                                        core::ConcurrencyLimiter::Refusal refusal);
-  bool origin_allowed(const http::Request& req) const;
-  void add_cors_headers(const http::Request& req, http::Response& res) const;
+  bool origin_allowed(const http::RequestContext& ctx) const;
+  void add_cors_headers(const http::RequestContext& ctx, http::Response& res) const;
   std::string open_packet(const std::string& sid, bool websocket) const;
   HandshakeInfo handshake_info(http::RequestContext& ctx) const;
 

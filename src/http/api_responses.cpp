@@ -1,5 +1,7 @@
 #include "http/api_responses.hpp"
 
+#include "http/request_checks.hpp"
+
 #include <boost/json/serialize.hpp>
 #include <spdlog/spdlog.h>
 
@@ -28,13 +30,12 @@ asio::awaitable<Outcome> reply_error(RequestContext& ctx, bhttp::status status, 
   return reply_json(ctx, status, boost::json::object{{"error", code}, {"message", message}});
 }
 
-bool same_origin(const Request& req) {
+bool same_origin(const Request& req, bool https) {
   const auto site = req["Sec-Fetch-Site"];
   if (!site.empty()) return site == "same-origin" || site == "none";
   const auto origin = req[bhttp::field::origin];
   if (origin.empty()) return true;
-  const size_t scheme_end = origin.find("://");
-  return scheme_end != std::string_view::npos && origin.substr(scheme_end + 3) == req[bhttp::field::host];
+  return is_own_origin(origin, req[bhttp::field::host], https);
 }
 
 std::string_view path_segment(std::string_view path, std::string_view prefix) {

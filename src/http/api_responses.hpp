@@ -18,7 +18,8 @@ asio::awaitable<Outcome> reply_error(RequestContext& ctx, beast::http::status st
 
 // True when the request comes from our own origin, or from a non-browser client (no Origin and
 // no Sec-Fetch-Site header). Browsers always send one of them on cross-site POSTs.
-bool same_origin(const Request& req);
+// `https`: the client used https (as a trusted proxy reports); the Origin's scheme must match.
+bool same_origin(const Request& req, bool https = false);
 
 // The path segment after `prefix` ("/api/rooms/12/messages" with "/api/rooms/" gives "12").
 std::string_view path_segment(std::string_view path, std::string_view prefix);

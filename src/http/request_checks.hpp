@@ -49,18 +49,35 @@ inline std::optional<int64_t> query_int(std::string_view query, std::string_view
   return std::nullopt;
 }
 
-// True when the request has no Origin (not a browser, or a same-origin GET), its Origin is in
-// `allowed_origins` ("*" allows any), or the Origin's host[:port] is the Host the request was
-// sent to (same origin).
-inline bool origin_allowed(const Request& req, const std::vector<std::string>& allowed_origins) {
+// Whether `origin` is this server's own: scheme and host[:port] both. The scheme is the one the
+// client used: https only when a trusted proxy says so (`https`), else http; a page served
+// over plain http must not pass for the https site of the same host.
+inline bool is_own_origin(std::string_view origin, std::string_view host, bool https) {
+  const std::string_view scheme = https ? "https://" : "http://";
+  return !host.empty() && origin.size() == scheme.size() + host.size() && origin.starts_with(scheme) &&
+         origin.substr(scheme.size()) == host;
+}
+
+// How a request's Origin is allowed, if it is: absent (not a browser, or a same-origin GET),
+// own (same origin), listed (in `allowed_origins`), or any ("*" in the list, which allows
+// every origin but never with credentials).
+enum class OriginMatch { refused, absent, own, listed, any };
+
+inline OriginMatch match_origin(const Request& req, const std::vector<std::string>& allowed_origins,
+                                bool https = false) {
   const auto origin = req[beast::http::field::origin];
-  if (origin.empty()) return true;  // not a browser, or a same-origin GET
-  for (const auto& allowed : allowed_origins)
-    if (allowed == "*" || allowed == origin) return true;
-  // Same origin: the Origin's host[:port] is the Host the request was sent to.
-  const size_t scheme_end = origin.find("://");
-  if (scheme_end == std::string_view::npos) return false;
-  return origin.substr(scheme_end + 3) == req[beast::http::field::host];
+  if (origin.empty()) return OriginMatch::absent;
+  if (is_own_origin(origin, req[beast::http::field::host], https)) return OriginMatch::own;
+  bool any = false;
+  for (const auto& allowed : allowed_origins) {
+    if (allowed == origin) return OriginMatch::listed;
+    any = any || allowed == "*";
+  }
+  return any ? OriginMatch::any : OriginMatch::refused;
+}
+
+inline bool origin_allowed(const Request& req, const std::vector<std::string>& allowed_origins, bool https = false) {
+  return match_origin(req, allowed_origins, https) != OriginMatch::refused;
 }
 
 }  // namespace dchat::http

@@ -17,7 +17,12 @@ namespace json = boost::json;
 Client::Client(Server& server, std::shared_ptr<engineio::Session> session)
     : server_(server), session_(std::move(session)) {}
 
-void Client::start() {
+void Client::start() { arm_connect_timer(); }
+
+// A session must be in a namespace within the connect timeout: at the start, and again when it
+// has left its last one (a client told to disconnect that keeps its transport open would
+// otherwise hold it for as long as it answers pings).
+void Client::arm_connect_timer() {
   connect_timer_ = std::make_unique<boost::asio::steady_timer>(session_->context(), server_.connect_timeout());
   connect_timer_->async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     if (ec) return;
@@ -145,6 +150,7 @@ void Client::remove_socket(const std::string& nsp) {
   sockets_.erase(std::remove_if(sockets_.begin(), sockets_.end(),
                                 [&](const std::shared_ptr<Socket>& s) { return s->nsp().name() == nsp; }),
                  sockets_.end());
+  if (sockets_.empty() && connecting_.empty() && !session_->closed()) arm_connect_timer();
 }
 
 void Client::close() { session_->close(engineio::CloseReason::server_close); }

@@ -34,6 +34,7 @@ class Client : public engineio::Handler, public std::enable_shared_from_this<Cli
   void close();  // closes the Engine.IO session
 
  private:
+  void arm_connect_timer();
   void dispatch(Packet&& packet, std::vector<std::string>&& attachments);
   void connect(Packet&& packet);
   void protocol_error(const char* what);

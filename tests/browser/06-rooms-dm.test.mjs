@@ -55,7 +55,8 @@ function sendManyFromPage(page, roomId, prefix, n) {
 }
 
 describe("rooms and direct messages", () => {
-  const fx = useChat();
+  // "load older messages" sends 70 messages at once: over one user's send rate.
+  const fx = useChat({ args: ["--message-rate", "1000", "--message-burst", "1000"] });
 
   browserTest(fx, "create and join a public room", async () => {
     const alice = await fx.newUser("alice");

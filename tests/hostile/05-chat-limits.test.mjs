@@ -79,7 +79,7 @@ hostile(
   },
 );
 
-hostile("signing out ends that session's live connections, on the spot; other sessions stay", {}, async (s) => {
+hostile("signing out ends that session's live connections, on the spot; other sessions stay", { args: ["--connect-timeout", "2000"] }, async (s) => {
   const first = await account(s, "carol");
   const second = await signIn(s, "carol", first.password);
   const a = new RawClient(s, first.cookie, { label: "session A" });
@@ -88,12 +88,14 @@ hostile("signing out ends that session's live connections, on the spot; other se
   const general = a.ready.rooms.find((r) => r.name === "general");
   const out = await request(s, "DELETE", "/api/session", { cookie: first.cookie });
   assert.equal(out.status, 204);
-  await until(() => a.closed, 5000, "session A's socket to be closed");
-  // The signed-out socket can no longer act; the other session can.
-  assert.equal(a.emit("message:send", { roomId: general.id, text: "ghost", clientId: "ghost" }), null);
+  await until(() => a.disconnected, 5000, "session A's socket to be disconnected");
+  // The signed-out socket can no longer act (what it sends is ignored); the other session can.
+  a.emit("message:send", { roomId: general.id, text: "ghost", clientId: "ghost" });
   assert.equal((await b.send(general.id, "still in")).text, "still in");
   const ghost = (await request(s, "GET", `/api/rooms/${general.id}/messages`, { cookie: second.cookie })).json.messages.find((m) => m.text === "ghost");
   assert.equal(ghost, undefined);
+  // A client that keeps its transport open without a namespace is closed after the connect timeout.
+  await until(() => a.closed, 6000, "the namespace-less transport to be closed");
 });
 
 hostile("signing out everywhere ends every session and its connections", {}, async (s) => {
@@ -105,7 +107,7 @@ hostile("signing out everywhere ends every session and its connections", {}, asy
   await b.open();
   const res = await request(s, "DELETE", "/api/sessions", { cookie: first.cookie });
   assert.equal(res.status, 204);
-  await until(() => a.closed && b.closed, 5000, "both sockets closed");
+  await until(() => a.disconnected && b.disconnected, 5000, "both sockets disconnected");
   assert.equal((await request(s, "GET", "/api/me", { cookie: first.cookie })).status, 401);
   assert.equal((await request(s, "GET", "/api/me", { cookie: second.cookie })).status, 401);
 });
@@ -115,7 +117,7 @@ hostile("a session that expires ends its live connection (no HTTP request needed
   const { cookie } = await account(s, "erin");
   const c = new RawClient(s, cookie, { label: "erin" });
   await c.open();
-  await until(() => c.closed, 10000, "the expired session's socket to be closed");
+  await until(() => c.disconnected, 10000, "the expired session's socket to be disconnected");
   assert.equal((await request(s, "GET", "/api/me", { cookie })).status, 401);
 });
 

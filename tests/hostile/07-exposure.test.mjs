@@ -1,6 +1,7 @@
 // What the server gives away to anyone who asks (issue #9, low): /metrics, namespace names echoed
 // back, and cross-origin access.
 import assert from "node:assert/strict";
+import WebSocket from "ws";
 import { request } from "../scenario/helpers.mjs";
 import { hostile } from "./lib.mjs";
 
@@ -33,4 +34,42 @@ hostile("a namespace name that is not valid UTF-8 (in a polling body) is refused
   const next = await request(s, "GET", `/socket.io/?EIO=4&transport=polling&sid=${sid}`, { ms: 5000 });
   assert.doesNotMatch(next.buffer.toString("latin1"), /Invalid namespace/);
   assert.ok(next.status === 400 || next.text.endsWith("1"), `${next.status} ${next.text}`);
+});
+
+/** The status of a WebSocket handshake to Engine.IO with these headers. */
+function upgradeStatus(s, headers) {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${s.port}/socket.io/?EIO=4&transport=websocket`, { headers, perMessageDeflate: false });
+    ws.on("open", () => {
+      ws.terminate();
+      resolve(101);
+    });
+    ws.on("unexpected-response", (_req, res) => {
+      resolve(res.statusCode);
+      ws.terminate();
+    });
+    ws.on("error", () => resolve(0));
+  });
+}
+
+hostile("the Origin check compares the scheme too: an https page is not the http site, and the other way round", { args: ["--trusted-proxies", "127.0.0.1"] }, async (s) => {
+  const host = `127.0.0.1:${s.port}`;
+  assert.equal(await upgradeStatus(s, { origin: `http://${host}` }), 101);
+  assert.equal(await upgradeStatus(s, { origin: `https://${host}` }), 403, "https Origin, request over http");
+  // Behind a TLS proxy (trusted, says https) the https page is the site and the http one is not.
+  assert.equal(await upgradeStatus(s, { origin: `https://${host}`, "x-forwarded-proto": "https" }), 101);
+  assert.equal(await upgradeStatus(s, { origin: `http://${host}`, "x-forwarded-proto": "https" }), 403);
+});
+
+hostile("an untrusted peer cannot claim https with X-Forwarded-Proto", {}, async (s) => {
+  const host = `127.0.0.1:${s.port}`;
+  assert.equal(await upgradeStatus(s, { origin: `https://${host}`, "x-forwarded-proto": "https" }), 403);
+});
+
+hostile("CHAT_ALLOWED_ORIGINS=* allows any origin, but never with credentials", { args: ["--allowed-origins", "*"] }, async (s) => {
+  const res = await request(s, "GET", "/socket.io/?EIO=4&transport=polling", { headers: { origin: "http://anywhere.example" } });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get("access-control-allow-origin"), "*");
+  assert.equal(res.headers.get("access-control-allow-credentials"), null);
+  // A listed-by-name origin still gets credentials: see tests/protocol/bad-input.
 });

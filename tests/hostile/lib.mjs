@@ -44,6 +44,10 @@ export class RawClient {
         this.connected = true;
         return;
       }
+      if (text === "41") {
+        this.disconnected = true; // the server ended our namespace connection
+        return;
+      }
       if (text.startsWith("44")) {
         this.connectError = JSON.parse(text.slice(2));
         return;

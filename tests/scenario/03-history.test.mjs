@@ -8,6 +8,8 @@ const ctx = {};
 
 // One room of 120 messages, stored once for every test of this file.
 const fx = useChat({
+  // 120 messages sent at once: over one user's send rate, which this file is not about.
+  args: ["--message-rate", "1000", "--message-burst", "1000"],
   setup: async (s) => {
     ctx.alice = await account(s, "alice");
     ctx.bob = await account(s, "bob");

@@ -26,6 +26,17 @@ const testsDir = path.resolve(here, "..");
 /** The chatd under test: $CHATD (relative paths are taken from tests/), else ../build/test/chatd. */
 export const CHATD = path.resolve(testsDir, process.env.CHATD || "../build/test/chatd");
 
+/**
+ * Every test signs all its users up from one address (127.0.0.1), within seconds: the per-client
+ * sign-in and sign-up budgets meant for one person are lifted for test servers. Tests of those
+ * limits pass their own values after these (later flags win). tests/browser uses them too.
+ */
+export const TEST_POPULATION_ARGS = [
+  "--sign-ins-per-minute", "100000",
+  "--sign-ups-per-hour", "100000",
+  "--sign-ups-per-minute-total", "100000",
+];
+
 const SANITIZER_PATTERNS = ["AddressSanitizer", "LeakSanitizer", "runtime error:", "ThreadSanitizer"];
 
 // chatd reads every setting from the environment too (flags win): drop anything inherited so a
@@ -149,6 +160,7 @@ export class ChatServer {
         "--upload-dir", this.uploadDir,
         "--web-dir", this.webDir,
         "--log-level", "debug",
+        ...TEST_POPULATION_ARGS,
         ...this.extraArgs,
       ];
       this.chunks.push(`\n=== chatd ${args.join(" ")} ===\n`);

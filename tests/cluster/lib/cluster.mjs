@@ -248,6 +248,15 @@ export class Cluster {
       REPLICA_NAME: `chat${i + 1}`,
       LOG_LEVEL: "debug",
       CHAT_WEB_DIR: this.webDir,
+      // HAProxy (on the host address) forwards X-Forwarded-For, as deployments are told to set up.
+      CHAT_TRUSTED_PROXIES: HOST_ADDR,
+      // Every test client signs in and sends from the one test host: its per-client and per-user
+      // budgets are a test's, not a real user's (tests/hostile covers the limits themselves).
+      CHAT_SIGN_INS_PER_MINUTE: "100000",
+      CHAT_SIGN_UPS_PER_HOUR: "100000",
+      CHAT_SIGN_UPS_PER_MINUTE_TOTAL: "100000",
+      CHAT_MESSAGE_RATE: "100",
+      CHAT_MESSAGE_BURST: "200",
       // A SIGKILLed replica makes no exit report anyway; the stopped ones are checked for leaks.
       ASAN_OPTIONS: "detect_leaks=1",
       ...this.extraEnv,

@@ -42,7 +42,9 @@ std::string exchange(const std::string& bytes) {
   tcp::socket client(io);
   client.connect(acceptor.local_endpoint());
   tcp::socket server = acceptor.accept();
-  asio::co_spawn(io, http::serve_connection(pool, router, 0, std::move(server), {}, nullptr), asio::detached);
+  static const http::ConnectionPolicy policy;
+  asio::co_spawn(io, http::serve_connection(pool, router, policy, 0, std::move(server), http::ConnectionState{}),
+                 asio::detached);
   std::thread runner([&io] { io.run(); });
   asio::write(client, asio::buffer(bytes));
   client.shutdown(tcp::socket::shutdown_send);

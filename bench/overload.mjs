@@ -1,0 +1,251 @@
+// Overload run (issue #9): signed-in senders post to their group's room with acks, open loop at a
+// fixed total rate; every room also has one reader that keeps up and some that never read.
+// Reports what chatd did with the load: stored messages/s, ack outcomes (ok, rate_limited,
+// overloaded, no answer), ack latency, deliveries, readers dropped as slow and whether they
+// caught up with `sync`, and the server's CPU and peak RSS. A benchmark, not a test: bench/run.sh
+// overload runs it at 1x, 2x and 5x of what one core sustains and BENCHMARKS.md reports it.
+//
+//   node bench/overload.mjs --url http://127.0.0.1:8888 --pid <chatd pid> --rate 2000 --seconds 10
+//        [--groups 10] [--senders 4] [--stalled 2] [--label 2x]
+import { createRequire } from "node:module";
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+// The tests' npm packages (ws), installed by scripts/setup.sh.
+const require = createRequire(path.join(here, "../tests/package.json"));
+const WebSocket = require("ws");
+
+function args() {
+  const out = { groups: 10, senders: 4, stalled: 2, seconds: 10, rate: 1000, label: "" };
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i += 2) out[argv[i].replace(/^--/, "")] = argv[i + 1];
+  for (const k of ["groups", "senders", "stalled", "seconds", "rate", "pid"]) if (out[k] !== undefined) out[k] = Number(out[k]);
+  return out;
+}
+
+const opt = args();
+const base = new URL(opt.url);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function procStat(pid) {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1].split(" ");
+  const rss = Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]);
+  return { cpu: (Number(f[11]) + Number(f[12])) / 100, rssKiB: rss };
+}
+
+async function signIn(name) {
+  const res = await fetch(new URL("/api/session", base), {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ name, password: `pw-${name}-overload` }),
+  });
+  if (res.status !== 200 && res.status !== 201) throw new Error(`sign-in ${name}: ${res.status} ${await res.text()}`);
+  return /chat_session=[^;]*/.exec(res.headers.get("set-cookie"))[0];
+}
+
+/** A raw Socket.IO client: acks by id, `message` frames counted per room by their seq. */
+class Client {
+  constructor(cookie, room) {
+    this.room = room;
+    this.pending = new Map(); // ack id -> {sent, resolve}
+    this.next = 1;
+    this.seqs = new Set();
+    this.closed = false;
+    this.ws = new WebSocket(`ws://${base.host}/socket.io/?EIO=4&transport=websocket`, {
+      headers: { cookie },
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+    });
+    this.ws.on("error", () => {});
+    this.ws.on("close", () => {
+      this.closed = true;
+      for (const p of this.pending.values()) p.resolve(null);
+      this.pending.clear();
+    });
+    this.ready = new Promise((resolve, reject) => {
+      this.ws.on("message", (data) => {
+        const t = data.toString();
+        if (t === "2") return this.ws.send("3");
+        if (t.startsWith("40")) return;
+        if (t.startsWith("43")) {
+          const m = /^43(\d+)/.exec(t);
+          const p = this.pending.get(Number(m[1]));
+          if (p) {
+            this.pending.delete(Number(m[1]));
+            p.resolve(JSON.parse(t.slice(2 + m[1].length))[0]);
+          }
+          return;
+        }
+        if (t.startsWith('42["ready"')) return resolve();
+        if (t.startsWith('42["message"')) {
+          const m = /"roomId":(\d+),"seq":(\d+)/.exec(t);
+          if (m && Number(m[1]) === this.room) this.seqs.add(Number(m[2]));
+        }
+      });
+      this.ws.once("open", () => this.ws.send("40"));
+      this.ws.once("close", () => reject(new Error("closed before ready")));
+    });
+  }
+
+  ack(event, payload, timeoutMs = 10000) {
+    return new Promise((resolve) => {
+      if (this.closed) return resolve(null);
+      const id = this.next++;
+      const timer = setTimeout(() => {
+        if (this.pending.delete(id)) resolve(null);
+      }, timeoutMs);
+      this.pending.set(id, {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v);
+        },
+      });
+      this.ws.send(`42${id}${JSON.stringify([event, payload])}`);
+    });
+  }
+}
+
+function percentile(sorted, p) {
+  if (!sorted.length) return null;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+async function main() {
+  const run = `${opt.label || "run"}${Date.now().toString(36)}`;
+  const groups = [];
+  for (let g = 0; g < opt.groups; g++) {
+    const senders = [];
+    for (let k = 0; k < opt.senders; k++) senders.push(await signIn(`${run}-s${g}-${k}`));
+    const reader = await signIn(`${run}-r${g}`);
+    const stalled = [];
+    for (let k = 0; k < opt.stalled; k++) stalled.push(await signIn(`${run}-z${g}-${k}`));
+    groups.push({ senders, reader, stalled });
+  }
+  // Rooms: the first sender creates its group's room, everyone else joins it.
+  const all = [];
+  for (const [g, grp] of groups.entries()) {
+    const first = new Client(grp.senders[0], 0);
+    await first.ready;
+    const joined = await first.ack("room:join", { name: `${run}-room-${g}` });
+    if (!joined?.ok) throw new Error(`room:join: ${JSON.stringify(joined)}`);
+    const room = joined.room.id;
+    first.room = room;
+    grp.room = room;
+    grp.senderClients = [first];
+    for (const cookie of grp.senders.slice(1)) grp.senderClients.push(new Client(cookie, room));
+    grp.readerClient = new Client(grp.reader, room);
+    grp.stalledClients = grp.stalled.map((c) => new Client(c, room));
+    const members = [...grp.senderClients.slice(1), grp.readerClient, ...grp.stalledClients];
+    await Promise.all(members.map((c) => c.ready));
+    for (const c of members) {
+      const r = await c.ack("room:join", { roomId: room });
+      if (!r?.ok) throw new Error(`join: ${JSON.stringify(r)}`);
+    }
+    for (const c of grp.stalledClients) c.ws._socket.pause();
+    all.push(first, ...members);
+  }
+
+  const senders = groups.flatMap((g) => g.senderClients.map((c) => ({ c, g })));
+  const outcome = { ok: 0, rate_limited: 0, overloaded: 0, other: 0, no_answer: 0 };
+  const latencies = [];
+  const acked = new Map(); // room -> Set of seqs acknowledged
+  for (const g of groups) acked.set(g.room, new Set());
+  const inflight = [];
+  const start0 = procStat(opt.pid);
+  let peakRss = start0.rssKiB;
+  const t0 = Date.now();
+  let sent = 0;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, procStat(opt.pid).rssKiB)), 250);
+  // Open loop: whatever the server does, the senders keep the schedule (messages that could not
+  // be sent because the connection is gone count as no answer).
+  while (Date.now() - t0 < opt.seconds * 1000) {
+    const due = Math.floor(((Date.now() - t0) / 1000) * opt.rate);
+    for (; sent < due; sent++) {
+      const { c, g } = senders[sent % senders.length];
+      const at = performance.now();
+      inflight.push(
+        c.ack("message:send", { roomId: g.room, text: `load ${sent} ${"x".repeat(80)}`, clientId: `${run}-${sent}` }).then((a) => {
+          if (!a) return outcome.no_answer++;
+          if (a.ok) {
+            outcome.ok++;
+            latencies.push(performance.now() - at);
+            acked.get(g.room).add(a.message.seq);
+          } else if (a.error in outcome) outcome[a.error]++;
+          else outcome.other++;
+        }),
+      );
+    }
+    await sleep(2);
+  }
+  const elapsed = (Date.now() - t0) / 1000;
+  const endCpu = procStat(opt.pid);
+  await Promise.all(inflight);
+  clearInterval(sampler);
+  await sleep(1000);
+
+  // Readers: how much they got live, whether they were dropped, and whether sync fills the rest.
+  let liveDeliveries = 0;
+  let readersDropped = 0;
+  let missingAfterSync = 0;
+  let stalledDropped = 0;
+  for (const g of groups) {
+    liveDeliveries += g.readerClient.seqs.size;
+    let reader = g.readerClient;
+    if (reader.closed) {
+      readersDropped++;
+      reader = new Client(g.reader, g.room);
+      await reader.ready;
+    }
+    const want = acked.get(g.room);
+    const have = new Set(reader.seqs);
+    let after = 0;
+    for (let round = 0; round < 500; round++) {
+      const r = await reader.ack("sync", { rooms: { [g.room]: after } }, 30000);
+      if (!r?.ok) {
+        await sleep(500);
+        continue;
+      }
+      const list = r.messages[g.room] ?? [];
+      for (const m of list) have.add(m.seq);
+      if (!list.length || (!r.more?.[g.room] && list.length < 500)) break;
+      after = list.at(-1).seq;
+    }
+    for (const seq of want) if (!have.has(seq)) missingAfterSync++;
+    for (const z of g.stalledClients) {
+      z.ws._socket.resume();
+    }
+  }
+  await sleep(1500);
+  for (const g of groups) stalledDropped += g.stalledClients.filter((z) => z.closed).length;
+
+  latencies.sort((a, b) => a - b);
+  const result = {
+    label: opt.label,
+    rate: opt.rate,
+    seconds: Number(elapsed.toFixed(1)),
+    senders: senders.length,
+    rooms: groups.length,
+    sent,
+    ...outcome,
+    stored_per_s: Math.round(outcome.ok / elapsed),
+    ack_p50_ms: Math.round(percentile(latencies, 50) ?? -1),
+    ack_p99_ms: Math.round(percentile(latencies, 99) ?? -1),
+    reader_live_deliveries: liveDeliveries,
+    readers_dropped: readersDropped,
+    stalled_dropped: `${stalledDropped}/${groups.length * opt.stalled}`,
+    missing_after_sync: missingAfterSync,
+    server_cpu_s: Number((endCpu.cpu - start0.cpu).toFixed(2)),
+    server_cpu_per_stored_ms: outcome.ok ? Number((((endCpu.cpu - start0.cpu) * 1000) / outcome.ok).toFixed(3)) : null,
+    peak_rss_mib: Math.round(peakRss / 1024),
+  };
+  console.log(JSON.stringify(result));
+  for (const c of all) c.ws.terminate();
+  process.exit(0);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
