@@ -119,7 +119,8 @@ void Operations::move_clients_away(http::Listener& listener, std::chrono::millis
   auto timer = std::make_shared<boost::asio::steady_timer>(pool_.context(0));
   auto check = std::make_shared<std::function<void()>>();
   *check = [this, timer, check, deadline, done = std::move(done)]() {
-    const size_t store_work = chat_ ? chat_->store().in_flight() : 0;
+    // Sign-ins waiting for a password hash are in-flight work too.
+    const size_t store_work = chat_ ? chat_->store().in_flight() + chat_->hasher().in_flight() : 0;
     const size_t sessions = engine_.session_count();
     const bool over = std::chrono::steady_clock::now() >= deadline;
     if ((store_work == 0 && sessions == 0) || over) {
@@ -175,6 +176,8 @@ std::string Operations::render_metrics() const {
                          m.messages_stored.value());
     core::render_gauge(out, "chatd_store_in_flight", "store jobs queued or running",
                        static_cast<double>(chat_->store().in_flight()));
+    core::render_gauge(out, "chatd_password_hashes_in_flight", "password hashes queued or running",
+                       static_cast<double>(chat_->hasher().in_flight()));
     m.store_seconds.render(out, "chatd_store_seconds", "store job latency, queueing included");
   }
   if (cluster_) {

@@ -191,7 +191,15 @@ export async function startChatd({ port, dir, readyTimeoutMs = 15000 } = {}) {
     ];
     const proc = spawn(CHATD, args, {
       stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, CHAT_WEB_DIR: WEB_DIR },
+      // One browser signs many users in from 127.0.0.1: the per-address sign-in limits are raised,
+      // as for every test server (tests/scenario/helpers.mjs, RELAXED_SIGN_IN_LIMITS).
+      env: {
+        ...process.env,
+        CHAT_WEB_DIR: WEB_DIR,
+        CHAT_SIGN_INS_PER_MINUTE: "100000",
+        CHAT_SIGN_UPS_PER_HOUR: "100000",
+        CHAT_SIGN_UPS_PER_MINUTE_TOTAL: "100000",
+      },
     });
     const server = new Chatd(proc, p, dir);
     const spawnError = new Promise((resolve) => proc.on("error", (e) => resolve(e)));

@@ -164,13 +164,14 @@ export function heavyText(n = 4000) {
 }
 
 /**
- * test() with a chatd of its own (fresh database, `args` added to its flags), so one test's
- * crash or exhausted limit cannot leak into the next. The server is checked for sanitizer
+ * test() with a chatd of its own (fresh database, `args` added to its flags, `env` replacing the
+ * relaxed sign-in limits of test servers), so one test's crash or exhausted limit cannot leak
+ * into the next. The server is checked for sanitizer
  * reports after the test and must exit cleanly on SIGTERM.
  */
-export function hostile(name, { args = [], prefix = [], timeout = 120000 } = {}, fn) {
+export function hostile(name, { args = [], prefix = [], env, timeout = 120000 } = {}, fn) {
   test(name, { timeout }, async (t) => {
-    const server = new ChatServer({ args, prefix });
+    const server = new ChatServer({ args, prefix, env });
     await server.start();
     const mark = server.mark();
     try {

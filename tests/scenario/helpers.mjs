@@ -40,6 +40,18 @@ function serverEnv() {
   return env;
 }
 
+/**
+ * Every test client comes from 127.0.0.1 and a test server sees dozens of sign-ins and new
+ * accounts within a minute, far more than one real client address may make (docs/SECURITY.md,
+ * "Sign-in"). So test servers get these limits raised, through the environment: a test's own
+ * flags win over it, and `env: {}` gives a server the real defaults (tests/hostile/06-sign-in).
+ */
+export const RELAXED_SIGN_IN_LIMITS = {
+  CHAT_SIGN_INS_PER_MINUTE: "100000",
+  CHAT_SIGN_UPS_PER_HOUR: "100000",
+  CHAT_SIGN_UPS_PER_MINUTE_TOTAL: "100000",
+};
+
 function tail(s, n = 8000) {
   return s.length > n ? "…" + s.slice(-n) : s;
 }
@@ -90,11 +102,13 @@ export async function until(predicate, ms = 3000, what = "condition") {
 export class ChatServer {
   /**
    * `args`: extra chatd flags (e.g. ["--log-format", "json"]); `prefix`: a command chatd runs
-   * under (e.g. ["prlimit", "--nofile=128", "--"]).
+   * under (e.g. ["prlimit", "--nofile=128", "--"]); `env`: environment variables for chatd
+   * (default: RELAXED_SIGN_IN_LIMITS).
    */
-  constructor({ args = [], prefix = [] } = {}) {
+  constructor({ args = [], prefix = [], env = RELAXED_SIGN_IN_LIMITS } = {}) {
     this.extraArgs = args;
     this.prefix = prefix;
+    this.env = env;
     this.dir = mkdtempSync(path.join(os.tmpdir(), "chatd-scenario-"));
     // The upload dir is nested, so that a "../../x" escaping it still lands inside this.dir,
     // where the avatar test can look for it.
@@ -153,7 +167,7 @@ export class ChatServer {
       ];
       this.chunks.push(`\n=== chatd ${args.join(" ")} ===\n`);
       const [command, ...commandArgs] = [...this.prefix, CHATD, ...args];
-      const proc = spawn(command, commandArgs, { stdio: ["ignore", "pipe", "pipe"], env: serverEnv() });
+      const proc = spawn(command, commandArgs, { stdio: ["ignore", "pipe", "pipe"], env: { ...serverEnv(), ...this.env } });
       this.proc = proc;
       this.port = port;
       this.exit = null;

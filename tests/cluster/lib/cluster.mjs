@@ -248,6 +248,11 @@ export class Cluster {
       REPLICA_NAME: `chat${i + 1}`,
       LOG_LEVEL: "debug",
       CHAT_WEB_DIR: this.webDir,
+      // Every test client reaches the replicas from one address, through HAProxy: the
+      // per-address sign-in limits (docs/SECURITY.md) are raised, as for every test server.
+      CHAT_SIGN_INS_PER_MINUTE: "100000",
+      CHAT_SIGN_UPS_PER_HOUR: "100000",
+      CHAT_SIGN_UPS_PER_MINUTE_TOTAL: "100000",
       // A SIGKILLed replica makes no exit report anyway; the stopped ones are checked for leaks.
       ASAN_OPTIONS: "detect_leaks=1",
       ...this.extraEnv,
