@@ -6,7 +6,8 @@
 
 namespace dchat::http {
 
-// Writes `res` (filling Content-Length and keep-alive from the request); false on I/O error.
+// Writes `res` (filling Content-Length and keep-alive from the request, and HSTS when a trusted
+// proxy says the request came over https); false on I/O error.
 asio::awaitable<bool> write_response(RequestContext& ctx, Response& res);
 
 Response make_response(const Request& req, beast::http::status status, std::string body,
