@@ -256,7 +256,9 @@ hostile("a full password-hashing queue answers 503 at once", { args: [...OPEN_LI
   const created = answers.filter((a) => a.res.status === 201);
   const refused = answers.filter((a) => a.res.status === 503);
   assert.equal(created.length + refused.length, 12, answers.map((a) => `${a.res.status} ${a.res.text}`).join("\n"));
-  assert.ok(created.length >= 2 && refused.length >= 4, `${created.length} created, ${refused.length} refused`);
+  // One hashing, one waiting (or, if the thread had not picked the first one up yet, just one
+  // waiting): the rest arrive while the queue is full.
+  assert.ok(created.length >= 1 && refused.length >= 4, `${created.length} created, ${refused.length} refused`);
   for (const a of refused) {
     assertRefused(a.res, 503, "overloaded", "a sign-up with the hashing queue full");
     assert.ok(a.ms < 1000, `503 after ${a.ms.toFixed(0)} ms`);
