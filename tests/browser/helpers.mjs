@@ -11,6 +11,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { after, afterEach, before, test } from "node:test";
 import { chromium } from "playwright-core";
+import { TEST_POPULATION_ARGS } from "../scenario/helpers.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const testsDir = path.resolve(here, "..");
@@ -173,7 +174,7 @@ class Chatd {
  * (default: a fresh temporary directory) and waits for GET /healthz 200. With a fixed port
  * (a restart), retries for a while if the port is still taken.
  */
-export async function startChatd({ port, dir, readyTimeoutMs = 15000 } = {}) {
+export async function startChatd({ port, dir, readyTimeoutMs = 15000, args: extraArgs = [] } = {}) {
   // The binary may be being rebuilt by someone else right now: wait a while for it.
   await waitFor(() => existsSync(CHATD), { what: `chatd binary at ${CHATD} (set CHATD)` });
   if (!existsSync(path.join(WEB_DIR, "index.html"))) throw new Error(`no web UI in ${WEB_DIR} (set CHAT_WEB_DIR)`);
@@ -188,18 +189,12 @@ export async function startChatd({ port, dir, readyTimeoutMs = 15000 } = {}) {
       "--database-url", `sqlite:${path.join(dir, "chat.db")}`,
       "--upload-dir", path.join(dir, "uploads"),
       "--log-level", "info",
+      ...TEST_POPULATION_ARGS,
+      ...extraArgs,
     ];
     const proc = spawn(CHATD, args, {
       stdio: ["ignore", "pipe", "pipe"],
-      // One browser signs many users in from 127.0.0.1: the per-address sign-in limits are raised,
-      // as for every test server (tests/scenario/helpers.mjs, RELAXED_SIGN_IN_LIMITS).
-      env: {
-        ...process.env,
-        CHAT_WEB_DIR: WEB_DIR,
-        CHAT_SIGN_INS_PER_MINUTE: "100000",
-        CHAT_SIGN_UPS_PER_HOUR: "100000",
-        CHAT_SIGN_UPS_PER_MINUTE_TOTAL: "100000",
-      },
+      env: { ...process.env, CHAT_WEB_DIR: WEB_DIR },
     });
     const server = new Chatd(proc, p, dir);
     const spawnError = new Promise((resolve) => proc.on("error", (e) => resolve(e)));
@@ -252,7 +247,8 @@ export async function launchBrowser() {
  * context opened by a test after it, checks chatd is sanitizer-clean after each test, and stops
  * both after the file. `fx.server` may be replaced (restart test); `fx.restart()` does that.
  */
-export function useChat() {
+/** `args`: extra chatd flags for this file's server. */
+export function useChat({ args = [] } = {}) {
   const fx = {
     server: null,
     browser: null,
@@ -280,7 +276,7 @@ export function useChat() {
       await fx.server.stop();
     },
     async startServerAgain() {
-      fx.server = await startChatd({ port: fx.server.port, dir: fx.dir });
+      fx.server = await startChatd({ port: fx.server.port, dir: fx.dir, args });
       return fx.server;
     },
     /** Uncaught exceptions in any page of this test. */
@@ -291,7 +287,7 @@ export function useChat() {
 
   before(async () => {
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
-    fx.server = await startChatd();
+    fx.server = await startChatd({ args });
     fx.dir = fx.server.dir;
     fx.browser = await launchBrowser();
   });

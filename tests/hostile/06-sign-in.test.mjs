@@ -5,15 +5,15 @@
 // once, and what a client says about itself (X-Forwarded-For/-Proto) counts only from a trusted
 // proxy.
 //
-// Tests marked "defaults" run chatd with its real limits (`env: {}`: no relaxed test limits, no
-// flags), so they also show what the code before these fixes did wrong.
+// Tests marked "defaults" run chatd with its real limits (no lifted test budgets, no flags), so
+// they also show what the code before these fixes did wrong.
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 
 import { account, connectChat, request, signIn } from "../scenario/helpers.mjs";
 import { hostile, sleep } from "./lib.mjs";
 
-const DEFAULTS = { env: {} };
+const DEFAULTS = { defaultLimits: true };
 // Per-address limits high enough that a flood from one address reaches the hasher.
 const OPEN_LIMITS = ["--sign-ins-per-minute", "100000", "--sign-ups-per-hour", "100000", "--sign-ups-per-minute-total", "100000"];
 

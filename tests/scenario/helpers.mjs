@@ -26,6 +26,17 @@ const testsDir = path.resolve(here, "..");
 /** The chatd under test: $CHATD (relative paths are taken from tests/), else ../build/test/chatd. */
 export const CHATD = path.resolve(testsDir, process.env.CHATD || "../build/test/chatd");
 
+/**
+ * Every test signs all its users up from one address (127.0.0.1), within seconds: the per-client
+ * sign-in and sign-up budgets meant for one person are lifted for test servers. Tests of those
+ * limits pass their own values after these (later flags win). tests/browser uses them too.
+ */
+export const TEST_POPULATION_ARGS = [
+  "--sign-ins-per-minute", "100000",
+  "--sign-ups-per-hour", "100000",
+  "--sign-ups-per-minute-total", "100000",
+];
+
 const SANITIZER_PATTERNS = ["AddressSanitizer", "LeakSanitizer", "runtime error:", "ThreadSanitizer"];
 
 // chatd reads every setting from the environment too (flags win): drop anything inherited so a
@@ -39,18 +50,6 @@ function serverEnv() {
   for (const key of Object.keys(env)) if (key.startsWith("CHAT_") || CHATD_ENV.includes(key)) delete env[key];
   return env;
 }
-
-/**
- * Every test client comes from 127.0.0.1 and a test server sees dozens of sign-ins and new
- * accounts within a minute, far more than one real client address may make (docs/SECURITY.md,
- * "Sign-in"). So test servers get these limits raised, through the environment: a test's own
- * flags win over it, and `env: {}` gives a server the real defaults (tests/hostile/06-sign-in).
- */
-export const RELAXED_SIGN_IN_LIMITS = {
-  CHAT_SIGN_INS_PER_MINUTE: "100000",
-  CHAT_SIGN_UPS_PER_HOUR: "100000",
-  CHAT_SIGN_UPS_PER_MINUTE_TOTAL: "100000",
-};
 
 function tail(s, n = 8000) {
   return s.length > n ? "…" + s.slice(-n) : s;
@@ -102,13 +101,13 @@ export async function until(predicate, ms = 3000, what = "condition") {
 export class ChatServer {
   /**
    * `args`: extra chatd flags (e.g. ["--log-format", "json"]); `prefix`: a command chatd runs
-   * under (e.g. ["prlimit", "--nofile=128", "--"]); `env`: environment variables for chatd
-   * (default: RELAXED_SIGN_IN_LIMITS).
+   * under (e.g. ["prlimit", "--nofile=128", "--"]); `defaultLimits`: without
+   * TEST_POPULATION_ARGS, so with chatd's real defaults (and no flag an older chatd would refuse).
    */
-  constructor({ args = [], prefix = [], env = RELAXED_SIGN_IN_LIMITS } = {}) {
+  constructor({ args = [], prefix = [], defaultLimits = false } = {}) {
     this.extraArgs = args;
     this.prefix = prefix;
-    this.env = env;
+    this.defaultLimits = defaultLimits;
     this.dir = mkdtempSync(path.join(os.tmpdir(), "chatd-scenario-"));
     // The upload dir is nested, so that a "../../x" escaping it still lands inside this.dir,
     // where the avatar test can look for it.
@@ -163,11 +162,12 @@ export class ChatServer {
         "--upload-dir", this.uploadDir,
         "--web-dir", this.webDir,
         "--log-level", "debug",
+        ...(this.defaultLimits ? [] : TEST_POPULATION_ARGS),
         ...this.extraArgs,
       ];
       this.chunks.push(`\n=== chatd ${args.join(" ")} ===\n`);
       const [command, ...commandArgs] = [...this.prefix, CHATD, ...args];
-      const proc = spawn(command, commandArgs, { stdio: ["ignore", "pipe", "pipe"], env: { ...serverEnv(), ...this.env } });
+      const proc = spawn(command, commandArgs, { stdio: ["ignore", "pipe", "pipe"], env: serverEnv() });
       this.proc = proc;
       this.port = port;
       this.exit = null;
