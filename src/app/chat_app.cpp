@@ -29,6 +29,14 @@ chat::ChatLimits chat_limits(const config::Config& c) {
   return l;
 }
 
+chat::SignInLimitOptions sign_in_limits(const config::Config& c) {
+  chat::SignInLimitOptions l;
+  l.attempts_per_minute = c.sign_ins_per_minute;
+  l.sign_ups_per_hour = c.sign_ups_per_hour;
+  l.sign_ups_per_minute_total = c.sign_ups_per_minute_total;
+  return l;
+}
+
 }  // namespace
 
 ChatApp::ChatApp(const config::Config& config, socketio::Server& io, http::Router& router, const std::string& exe_dir,
@@ -38,15 +46,22 @@ ChatApp::ChatApp(const config::Config& config, socketio::Server& io, http::Route
   auto factory = store::make_store_factory(config.database_url);
   store_ = std::make_unique<store::StoreExecutor>(factory, config.store_threads);
   spdlog::info("store: {}", store::describe_database_url(config.database_url));
-  // Room "general" exists from the start (everyone is in it, as in the original).
-  std::promise<store::StoreResult<bool>> general;
-  store_->async_run<bool>(
-      [](store::Store& s) {
+  // Room "general" exists from the start (everyone is in it, as in the original). The device
+  // cookies' key is one for all replicas: the first to start stores its candidate, the others
+  // read that one.
+  std::promise<store::StoreResult<std::string>> prepared;
+  store_->async_run<std::string>(
+      [candidate = chat::DeviceCookies::new_key_hex()](store::Store& s) {
         s.ensure_public_room("general", 0, chat::now_ms());
-        return true;
+        return s.shared_secret(chat::kDeviceKeyName, candidate);
       },
-      [&general](store::StoreResult<bool> r) { general.set_value(std::move(r)); });
-  if (auto r = general.get_future().get(); !r) throw std::runtime_error("cannot prepare the database: " + r.message);
+      [&prepared](store::StoreResult<std::string> r) { prepared.set_value(std::move(r)); });
+  auto ready = prepared.get_future().get();
+  if (!ready) throw std::runtime_error("cannot prepare the database: " + ready.message);
+  std::string device_key = chat::DeviceCookies::key_from_hex(*ready.value);
+  if (device_key.empty()) throw std::runtime_error("the database holds a malformed device cookie key");
+  // Password hashing has its own threads and queue: a sign-in flood cannot occupy the store.
+  hasher_ = std::make_unique<chat::PasswordHasher>(config.hash_threads, config.hash_queue);
   chat::init_image_library("chatd");
   if (config.blob_store == "db") {
     blobs_ = std::make_unique<blob::DbBlobStore>(factory);
@@ -78,7 +93,9 @@ ChatApp::ChatApp(const config::Config& config, socketio::Server& io, http::Route
   service_->install();
   chat::HttpApiOptions api_options;
   api_options.session_ttl = std::chrono::milliseconds(static_cast<int64_t>(config.session_ttl_hours * 3600 * 1000));
-  api_ = std::make_unique<chat::HttpApi>(*store_, *blobs_, *service_, api_options);
+  api_options.sign_in = sign_in_limits(config);
+  api_options.device_key = std::move(device_key);
+  api_ = std::make_unique<chat::HttpApi>(*store_, *hasher_, *blobs_, *service_, std::move(api_options));
   api_->install(router);
   web_->install(router);
 

@@ -29,12 +29,14 @@ class ChatApp {
   ~ChatApp();
 
   store::StoreExecutor& store() { return *store_; }
+  chat::PasswordHasher& hasher() { return *hasher_; }
   const chat::Presence& presence() const { return *presence_; }
   const core::LoopLag& lag() const { return *lag_; }
 
  private:
   std::unique_ptr<core::LoopLag> lag_;
   std::unique_ptr<store::StoreExecutor> store_;
+  std::unique_ptr<chat::PasswordHasher> hasher_;  // before api_: the API is destroyed first
   std::unique_ptr<blob::BlobStore> blobs_;
   std::unique_ptr<chat::Presence> presence_;
   std::unique_ptr<chat::ChatService> service_;

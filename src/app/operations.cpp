@@ -148,8 +148,13 @@ void Operations::move_clients_away(http::Listener& listener, std::chrono::millis
   engine_.close_all(engineio::CloseReason::server_shutdown);
   auto timer = std::make_shared<boost::asio::steady_timer>(pool_.context(0));
   auto check = std::make_shared<std::function<void()>>();
-  *check = [this, timer, check, deadline, done = std::move(done)]() {
-    const size_t store_work = chat_ ? chat_->store().in_flight() : 0;
+  // The check holds itself only weakly; the pending wait holds it. So when the loops stop with a
+  // wait pending (a second signal), destroying that wait frees everything (no reference cycle).
+  *check = [this, timer, self = std::weak_ptr(check), deadline, done = std::move(done)]() {
+    const auto check = self.lock();
+    if (!check) return;
+    // Sign-ins waiting for a password hash are in-flight work too.
+    const size_t store_work = chat_ ? chat_->store().in_flight() + chat_->hasher().in_flight() : 0;
     const size_t sessions = engine_.session_count();
     const bool over = std::chrono::steady_clock::now() >= deadline;
     if ((store_work == 0 && sessions == 0) || over) {
@@ -157,16 +162,11 @@ void Operations::move_clients_away(http::Listener& listener, std::chrono::millis
       else spdlog::info("drain: done");
       // Let completions already posted (acks of stored messages) run before the loops stop.
       timer->expires_after(std::chrono::milliseconds(100));
-      timer->async_wait([done, check](boost::system::error_code) {
-        done();
-        *check = nullptr;  // breaks the self-reference
-      });
+      timer->async_wait([done, check](boost::system::error_code) { done(); });
       return;
     }
     timer->expires_after(std::chrono::milliseconds(50));
-    timer->async_wait([check](boost::system::error_code) {
-      if (*check) (*check)();
-    });
+    timer->async_wait([check](boost::system::error_code) { (*check)(); });
   };
   (*check)();
 }
@@ -209,6 +209,8 @@ std::string Operations::render_metrics() const {
                          m.messages_stored.value());
     core::render_gauge(out, "chatd_store_in_flight", "store jobs queued or running",
                        static_cast<double>(chat_->store().in_flight()));
+    core::render_gauge(out, "chatd_password_hashes_in_flight", "password hashes queued or running",
+                       static_cast<double>(chat_->hasher().in_flight()));
     m.store_seconds.render(out, "chatd_store_seconds", "store job latency, queueing included");
   }
   if (cluster_) {

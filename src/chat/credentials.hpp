@@ -8,8 +8,8 @@
 
 namespace dchat::chat {
 
-// Passwords: 1-256 bytes. Hashing takes ~50-100 ms and 64 MiB on purpose: call it on a worker
-// thread, never on an I/O thread.
+// Passwords: 1-256 bytes. Hashing takes ~50-100 ms and 64 MiB on purpose: call it on the
+// PasswordHasher's pool (password_hasher.hpp), never on an I/O thread or a store worker.
 bool password_acceptable(std::string_view password);
 std::string hash_password(std::string_view password);
 bool verify_password(const std::string& hash, std::string_view password);

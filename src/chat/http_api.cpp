@@ -9,14 +9,12 @@
 #include "chat/avatar_image.hpp"
 #include "chat/credentials.hpp"
 #include "chat/message_rules.hpp"
-#include "chat/name_rules.hpp"
 #include "chat/views.hpp"
 #include "core/json_parse.hpp"
 #include "http/api_responses.hpp"
 #include "http/cookies.hpp"
 #include "http/multipart.hpp"
 #include "http/request_checks.hpp"
-#include "store/name_key.hpp"
 
 namespace dchat::chat {
 
@@ -34,14 +32,17 @@ namespace {
 // https as a trusted proxy reports it (a client's own X-Forwarded-Proto is not believed).
 bool secure_request(const http::RequestContext& ctx) { return ctx.client.https; }
 
-// Per-client limits count by this: the address (behind trusted proxies, the one they report),
-// IPv6 by its /64.
-std::string client_address(const http::RequestContext& ctx) { return ctx.client.limit_key; }
-
 }  // namespace
 
-HttpApi::HttpApi(store::StoreExecutor& store, blob::BlobStore& blobs, ChatService& chat, HttpApiOptions options)
-    : store_(store), blobs_(blobs), chat_(chat), options_(options) {}
+HttpApi::HttpApi(store::StoreExecutor& store, PasswordHasher& hasher, blob::BlobStore& blobs, ChatService& chat,
+                 HttpApiOptions options)
+    : store_(store),
+      hasher_(hasher),
+      blobs_(blobs),
+      chat_(chat),
+      options_(std::move(options)),
+      limits_(options_.sign_in),
+      devices_(options_.device_key) {}
 
 void HttpApi::install(http::Router& router) {
   auto bind = [this](Awaitable (HttpApi::*method)(http::RequestContext&)) {
@@ -85,108 +86,6 @@ asio::awaitable<HttpApi::Auth> HttpApi::current_user(http::RequestContext& ctx) 
 HttpApi::Awaitable HttpApi::refuse_anonymous(http::RequestContext& ctx, bool store_ok) {
   if (!store_ok) return http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
   return http::reply_error(ctx, Status::unauthorized, "unauthorized", "sign in first");
-}
-
-HttpApi::Awaitable HttpApi::sign_in(http::RequestContext& ctx) {
-  const auto& req = ctx.parser.get();
-  if (!http::same_origin(req, ctx.client.https))
-    co_return co_await http::reply_error(ctx, Status::forbidden, "forbidden", "cross-site request refused");
-  if (!std::string_view(req[bhttp::field::content_type]).starts_with("application/json"))
-    co_return co_await http::reply_error(ctx, Status::unsupported_media_type, "bad_request",
-                                         "send the credentials as application/json");
-  if (!co_await http::read_body(ctx, 8 * 1024)) co_return Outcome::close;
-  boost::system::error_code ec;
-  const json::value body = core::parse_json(ctx.parser.get().body(), ec);
-  const json::object* fields = !ec && body.is_object() ? &body.as_object() : nullptr;
-  const json::value* raw_name = fields ? fields->if_contains("name") : nullptr;
-  const json::value* raw_password = fields ? fields->if_contains("password") : nullptr;
-  if (!raw_name || !raw_name->is_string() || !raw_password || !raw_password->is_string())
-    co_return co_await http::reply_error(ctx, Status::bad_request, "bad_request",
-                                         "expected {\"name\": \"...\", \"password\": \"...\"}");
-  const NameCheck checked = check_name(raw_name->as_string());
-  if (!checked.ok()) {
-    const std::string problem = "the name " + checked.problem;  // not a temporary inside co_await (GCC 12)
-    co_return co_await http::reply_error(ctx, Status::bad_request, "invalid_name", problem);
-  }
-  const std::optional<std::string> name = checked.name;
-  const std::string password(raw_password->as_string());
-  if (!password_acceptable(password))
-    co_return co_await http::reply_error(ctx, Status::bad_request, "invalid_password",
-                                         "a password is 1 to 256 bytes");
-
-  // The same folding as the store's unique names: "ÉLISE" and "élise" are one account, so one key.
-  const std::string name_key = "name:" + store::name_key(*name);
-  const std::string address_key = "addr:" + client_address(ctx);
-  const auto wait = std::max(by_name_.retry_after(name_key), by_address_.retry_after(address_key));
-  if (wait.count() > 0) {
-    spdlog::info("auth: sign-in for \"{}\" from {} refused: too many failures", *name, address_key.substr(5));
-    // Built before co_await: GCC 12 miscompiles braced initializer lists inside co_await
-    // expressions ("array used as initializer").
-    json::object body{{"error", "rate_limited"}, {"message", "too many failed sign-ins, try again later"}};
-    std::vector<std::pair<std::string, std::string>> headers;
-    headers.emplace_back("Retry-After", std::to_string(wait.count()));
-    co_return co_await http::reply_json(ctx, Status::too_many_requests, body, std::move(headers));
-  }
-
-  struct SignIn {
-    std::optional<store::User> user;
-    bool created = false;
-    bool looks_taken = false;  // another account's name looks the same (equal skeletons)
-    std::string token;
-  };
-  const int64_t now = now_ms();
-  const int64_t ttl = std::chrono::duration_cast<std::chrono::milliseconds>(options_.session_ttl).count();
-  std::function<SignIn(Store&)> job =
-      [name = *name, password, now, ttl](Store& s) {
-        SignIn result;
-        auto creds = s.find_credentials(name);
-        if (!creds) {
-          // The first sign-in with an unused name creates the account.
-          const std::string hash = hash_password(password);
-          try {
-            result.user = s.create_user(name, hash, now);
-            result.created = true;
-          } catch (const store::StoreError& e) {
-            if (e.kind != store::StoreError::Kind::conflict) throw;
-            creds = s.find_credentials(name);  // created by a concurrent sign-in: check against it
-            // Not this name but one that looks like it: never a second account, never a
-            // password check against someone else's.
-            result.looks_taken = !creds;
-          }
-        }
-        if (!result.user) {
-          if (!creds || !verify_password(creds->password_hash, password)) return result;
-          result.user = creds->user;
-        }
-        result.token = new_session_token();
-        s.create_session(store::SessionRecord{token_hash(result.token), result.user->id, now + ttl});
-        return result;
-      };
-  auto r = co_await store_.async_run<SignIn>(std::move(job), asio::use_awaitable);
-  if (!r)
-    co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable",
-                                         "the account store is unavailable, try again");
-  if (r.value->looks_taken)
-    co_return co_await http::reply_error(ctx, Status::conflict, "name_taken",
-                                         "the name looks like one that is already taken (letters from another "
-                                         "script, or look-alikes such as rn/m or 1/l): choose another");
-  if (!r.value->user) {
-    by_name_.record_failure(name_key);
-    by_address_.record_failure(address_key);
-    spdlog::info("auth: wrong password for \"{}\" from {}", *name, address_key.substr(5));
-    co_return co_await http::reply_error(ctx, Status::unauthorized, "bad_credentials",
-                                         "that name is taken and the password does not match");
-  }
-  by_name_.reset(name_key);
-  const auto cookie = http::set_cookie(
-      kSessionCookie, r.value->token,
-      {std::chrono::duration_cast<std::chrono::seconds>(options_.session_ttl).count(), secure_request(ctx)});
-  json::object answer;
-  answer["user"] = user_json(*r.value->user);
-  answer["created"] = r.value->created;
-  std::vector<std::pair<std::string, std::string>> headers;
-  headers.emplace_back("Set-Cookie", cookie);
-  co_return co_await http::reply_json(ctx, r.value->created ? Status::created : Status::ok, answer, std::move(headers));
 }
 
 HttpApi::Awaitable HttpApi::sign_out(http::RequestContext& ctx) {

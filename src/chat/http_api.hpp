@@ -1,10 +1,13 @@
 #pragma once
 // The chat's HTTP API (docs/CHAT_PROTOCOL.md): sign-in/out, the current user, rooms, history,
-// avatar upload and avatar images. Every blocking step (password hashing, store, image
-// processing, blob storage) runs on the StoreExecutor's workers.
+// avatar upload and avatar images. Every blocking step runs off the event loops: password
+// hashing on the PasswordHasher's own pool, the store, image processing and blob storage on the
+// StoreExecutor's workers. Sign-in (http_api_sign_in.cpp) is limited as docs/SECURITY.md says.
 #include "blob/blob_store.hpp"
 #include "chat/chat_service.hpp"
-#include "chat/rate_limiter.hpp"
+#include "chat/device_cookie.hpp"
+#include "chat/password_hasher.hpp"
+#include "chat/sign_in_limits.hpp"
 #include "http/router.hpp"
 #include "store/store_executor.hpp"
 
@@ -13,11 +16,14 @@ namespace dchat::chat {
 struct HttpApiOptions {
   std::chrono::milliseconds session_ttl{std::chrono::hours(24 * 30)};  // sliding: renewed when less than half remains
   size_t max_avatar_bytes = 5u << 20;
+  SignInLimitOptions sign_in;
+  std::string device_key;  // 32 bytes every replica shares (Store::shared_secret)
 };
 
 class HttpApi {
  public:
-  HttpApi(store::StoreExecutor& store, blob::BlobStore& blobs, ChatService& chat, HttpApiOptions options);
+  HttpApi(store::StoreExecutor& store, PasswordHasher& hasher, blob::BlobStore& blobs, ChatService& chat,
+          HttpApiOptions options);
   void install(http::Router& router);
 
  private:
@@ -42,12 +48,30 @@ class HttpApi {
   // 401 otherwise. Not a coroutine: its arguments are used before it returns.
   Awaitable refuse_anonymous(http::RequestContext& ctx, bool store_ok);
 
+  // Sign-in steps (http_api_sign_in.cpp).
+  struct NewAccount {
+    std::optional<store::User> user;              // made, with its first session:
+    std::string token;
+    std::optional<store::UserCredentials> taken;  // the name was taken meanwhile: that account
+    bool looks_taken = false;                     // another account's name looks the same
+  };
+  boost::asio::awaitable<store::StoreResult<std::optional<store::UserCredentials>>> find_credentials(std::string name);
+  boost::asio::awaitable<store::StoreResult<NewAccount>> create_account(std::string name, std::string password_hash);
+  boost::asio::awaitable<store::StoreResult<std::string>> start_session(int64_t user_id);
+  std::optional<Device> presented_device(const http::RequestContext& ctx) const;
+  // 429 rate_limited / 503 overloaded with Retry-After. Not coroutines (see refuse_anonymous).
+  Awaitable refuse_sign_in(http::RequestContext& ctx, boost::beast::http::status status, std::string_view code,
+                           std::string_view message, std::chrono::seconds retry_after);
+  Awaitable store_refusal(http::RequestContext& ctx, store::StoreError::Kind kind);
+  Awaitable hasher_refusal(http::RequestContext& ctx, HashRefusal refusal);
+
   store::StoreExecutor& store_;
+  PasswordHasher& hasher_;
   blob::BlobStore& blobs_;
   ChatService& chat_;
   HttpApiOptions options_;
-  RateLimiter by_name_{5, std::chrono::seconds(60)};      // failed sign-ins per name
-  RateLimiter by_address_{20, std::chrono::seconds(60)};  // failed sign-ins per client address
+  SignInLimits limits_;
+  DeviceCookies devices_;
 };
 
 }  // namespace dchat::chat

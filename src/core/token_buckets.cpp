@@ -5,7 +5,8 @@
 
 namespace dchat::core {
 
-std::chrono::milliseconds TokenBuckets::take(int64_t key, Clock::time_point now) {
+template <typename Key>
+std::chrono::milliseconds BasicTokenBuckets<Key>::take(const Key& key, Clock::time_point now) {
   std::lock_guard lock(mutex_);
   auto it = buckets_.find(key);
   if (it == buckets_.end()) {
@@ -23,17 +24,29 @@ std::chrono::milliseconds TokenBuckets::take(int64_t key, Clock::time_point now)
   return std::chrono::milliseconds(static_cast<int64_t>(std::ceil((1.0 - b.tokens) / rate_ * 1000.0)));
 }
 
-size_t TokenBuckets::size() const {
+template <typename Key>
+void BasicTokenBuckets<Key>::give_back(const Key& key) {
+  std::lock_guard lock(mutex_);
+  // A bucket pruned meanwhile was full already: nothing to give back to.
+  if (auto it = buckets_.find(key); it != buckets_.end()) it->second.tokens = std::min(burst_, it->second.tokens + 1.0);
+}
+
+template <typename Key>
+size_t BasicTokenBuckets<Key>::size() const {
   std::lock_guard lock(mutex_);
   return buckets_.size();
 }
 
-void TokenBuckets::prune(Clock::time_point now) {
+template <typename Key>
+void BasicTokenBuckets<Key>::prune(Clock::time_point now) {
   for (auto it = buckets_.begin(); it != buckets_.end();) {
     const double elapsed = std::chrono::duration<double>(now - it->second.at).count();
     it = it->second.tokens + elapsed * rate_ >= burst_ ? buckets_.erase(it) : std::next(it);
   }
   if (buckets_.size() >= max_keys_) buckets_.clear();
 }
+
+template class BasicTokenBuckets<int64_t>;
+template class BasicTokenBuckets<std::string>;
 
 }  // namespace dchat::core

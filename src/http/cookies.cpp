@@ -20,7 +20,7 @@ std::optional<std::string> cookie_value(std::string_view header, std::string_vie
 
 std::string set_cookie(std::string_view name, std::string_view value, const CookieOptions& options) {
   std::string out;
-  out.append(name).append("=").append(value).append("; Path=/; HttpOnly; SameSite=Lax");
+  out.append(name).append("=").append(value).append("; Path=").append(options.path).append("; HttpOnly; SameSite=Lax");
   if (options.max_age_seconds >= 0) out.append("; Max-Age=").append(std::to_string(options.max_age_seconds));
   if (options.secure) out.append("; Secure");
   return out;

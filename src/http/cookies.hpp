@@ -11,6 +11,7 @@ std::optional<std::string> cookie_value(std::string_view cookie_header, std::str
 struct CookieOptions {
   long max_age_seconds = -1;  // -1: a session cookie; 0: delete
   bool secure = false;
+  const char* path = "/";  // a narrower path keeps the cookie out of every other request
 };
 std::string set_cookie(std::string_view name, std::string_view value, const CookieOptions& options);
 

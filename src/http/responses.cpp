@@ -30,6 +30,10 @@ asio::awaitable<bool> write_response(RequestContext& ctx, Response& res) {
   // A request body the route did not read would be parsed as the next request on this
   // connection (a request smuggled inside a GET's body, past any proxy): close instead.
   if (!ctx.parser.is_done()) res.keep_alive(false);
+  // Behind a TLS-terminating proxy that we trust to say so: browsers must not come back over
+  // plain http (where the session cookie could be stripped of Secure or the page altered). Never
+  // on a client's own claim: ctx.client.https is only set from a trusted proxy's header.
+  if (ctx.client.https) res.set(bhttp::field::strict_transport_security, "max-age=31536000");
   res.prepare_payload();
   ctx.stream.expires_after(std::chrono::seconds(30));
   auto [ec, n] = co_await bhttp::async_write(ctx.stream, res, use_tuple);

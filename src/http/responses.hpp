@@ -6,9 +6,10 @@
 
 namespace dchat::http {
 
-// Writes `res` (filling Content-Length and keep-alive from the request); false on I/O error.
-// When the request's body was not read, `res` says Connection: close and res.keep_alive() is
-// false afterwards: callers keep the connection only when it is still true.
+// Writes `res` (filling Content-Length and keep-alive from the request, and HSTS when a trusted
+// proxy says the request came over https); false on I/O error. When the request's body was not
+// read, `res` says Connection: close and res.keep_alive() is false afterwards: callers keep the
+// connection only when it is still true.
 asio::awaitable<bool> write_response(RequestContext& ctx, Response& res);
 
 Response make_response(const Request& req, beast::http::status status, std::string body,

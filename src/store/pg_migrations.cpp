@@ -88,6 +88,15 @@ CREATE UNIQUE INDEX users_by_skeleton ON users(name_skeleton);
 CREATE UNIQUE INDEX rooms_by_skeleton ON rooms(name_skeleton);
 )sql";
 
+// Version 4: secrets every replica must share; see sqlite_migrations.cpp.
+constexpr const char* kSchemaV4 = R"sql(
+CREATE TABLE shared_secrets (
+  name       TEXT   PRIMARY KEY,
+  value      TEXT   NOT NULL,
+  created_at BIGINT NOT NULL
+);
+)sql";
+
 // The statements of one table's backfill: fixed text, one set per table.
 struct NameTable {
   const char* label;
@@ -133,6 +142,7 @@ constexpr PgMigration kMigrations[] = {
     {1, "users, sessions, rooms, room_members, messages", kSchemaV1, nullptr, nullptr},
     {2, "blobs", kSchemaV2, nullptr, nullptr},
     {3, "name skeletons: names unique by how they look", kSchemaV3, backfill_v3, kSchemaV3After},
+    {4, "shared secrets", kSchemaV4, nullptr, nullptr},
 };
 
 }  // namespace

@@ -407,6 +407,18 @@ bool PgStore::delete_blob(const std::string& id) {
   return db_->query("DELETE FROM blobs WHERE id = $1", {id}).affected() > 0;
 }
 
+// ---- shared secrets ----
+
+std::string PgStore::shared_secret(const std::string& name, const std::string& candidate) {
+  // Two statements, not one: a replica whose insert lost the race waits for the winner's commit,
+  // and only a new statement's snapshot (READ COMMITTED) sees the winner's row.
+  db_->query("INSERT INTO shared_secrets (name, value, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING",
+             {name, candidate, now_ms()});
+  const PgResult r = db_->query("SELECT value FROM shared_secrets WHERE name = $1", {name});
+  if (r.empty()) throw StoreError(StoreError::Kind::unavailable, "shared secret " + name + " vanished");
+  return r.text(0, 0);
+}
+
 #undef DCHAT_USER_COLUMNS
 #undef DCHAT_ROOM_COLUMNS
 #undef DCHAT_MESSAGE_SELECT

@@ -67,6 +67,8 @@ class PgStore final : public Store {
   std::optional<std::string> get_blob(const std::string& id) override;
   bool delete_blob(const std::string& id) override;
 
+  std::string shared_secret(const std::string& name, const std::string& candidate) override;
+
   // The server process of the current connection (tests, diagnostics).
   int backend_pid() { return db_->backend_pid(); }
 

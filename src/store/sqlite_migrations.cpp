@@ -106,6 +106,16 @@ CREATE UNIQUE INDEX users_by_skeleton ON users(name_skeleton);
 CREATE UNIQUE INDEX rooms_by_skeleton ON rooms(name_skeleton);
 )sql";
 
+// Version 4: secrets every replica must share, by name (the device cookies' MAC key: see
+// chat/device_cookie.hpp). Written once by whichever process comes first, read by all.
+constexpr const char* kSchemaV4 = R"sql(
+CREATE TABLE shared_secrets (
+  name       TEXT    PRIMARY KEY,
+  value      TEXT    NOT NULL,
+  created_at INTEGER NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 // The statements of one table's backfill: fixed text, one set per table.
 struct NameTable {
   const char* label;
@@ -158,6 +168,7 @@ constexpr SqliteMigration kMigrations[] = {
     {1, "users, sessions, rooms, room_members, messages", kSchemaV1, nullptr, nullptr},
     {2, "blobs", kSchemaV2, nullptr, nullptr},
     {3, "name skeletons: names unique by how they look", kSchemaV3, backfill_v3, kSchemaV3After},
+    {4, "shared secrets", kSchemaV4, nullptr, nullptr},
 };
 
 }  // namespace

@@ -465,6 +465,21 @@ bool SqliteStore::delete_blob(const std::string& id) {
   return db_->changes() > 0;
 }
 
+// ---- shared secrets ----
+
+std::string SqliteStore::shared_secret(const std::string& name, const std::string& candidate) {
+  // The first value written stays; every later caller reads it.
+  db_->query("INSERT INTO shared_secrets (name, value, created_at) VALUES (?1, ?2, ?3) ON CONFLICT (name) DO NOTHING")
+      .bind(1, name)
+      .bind(2, candidate)
+      .bind(3, now_ms())
+      .run();
+  auto q = db_->query("SELECT value FROM shared_secrets WHERE name = ?1");
+  q.bind(1, name);
+  if (!q.step()) throw StoreError(StoreError::Kind::unavailable, "shared secret " + name + " vanished");
+  return q.text(0);
+}
+
 #undef DCHAT_USER_COLUMNS
 #undef DCHAT_ROOM_COLUMNS
 #undef DCHAT_MESSAGE_SELECT

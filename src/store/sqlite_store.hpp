@@ -75,6 +75,8 @@ class SqliteStore final : public Store {
   std::optional<std::string> get_blob(const std::string& id) override;
   bool delete_blob(const std::string& id) override;
 
+  std::string shared_secret(const std::string& name, const std::string& candidate) override;
+
  private:
   std::optional<Room> find_public_room_by_key(const std::string& key);
   // By name_key, else by name_skeleton: the room a name is, or the one it looks like.

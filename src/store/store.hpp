@@ -143,6 +143,11 @@ class Store {
   virtual std::optional<std::string> get_blob(const std::string& id) = 0;
   // Returns whether something was removed.
   virtual bool delete_blob(const std::string& id) = 0;
+
+  // ---- secrets every replica shares (the device cookies' MAC key: chat/device_cookie.hpp) ----
+  // The secret stored under `name`. When there is none yet, `candidate` is stored and returned:
+  // replicas starting together each offer one, and all of them get the first one written.
+  virtual std::string shared_secret(const std::string& name, const std::string& candidate) = 0;
 };
 
 }  // namespace dchat::store

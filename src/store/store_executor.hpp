@@ -1,5 +1,5 @@
 #pragma once
-// Runs Store calls (and other blocking work such as password hashing) on a small pool of worker
+// Runs Store calls (and other blocking work such as image processing) on a small pool of worker
 // threads, each with its own Store connection, and delivers the result on the caller's executor
 // (the shard of the connection that asked). This is what keeps blocking database calls off the
 // I/O threads. The queue is bounded: past `max_queue` jobs a call fails at once with

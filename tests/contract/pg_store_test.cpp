@@ -43,9 +43,11 @@ std::vector<int64_t> range(int64_t first, int64_t last) {
   return out;
 }
 
-// Takes schema v3 (name skeletons) out of a migrated database, so it looks like one an earlier
-// release wrote (dropping a column drops its index).
+// Takes schema v3 (name skeletons), and v4 after it, out of a migrated database, so it looks like
+// one an earlier release wrote (dropping a column drops its index).
 void revert_version_3(PgAdmin& direct) {
+  direct.rows("DROP TABLE shared_secrets");
+  direct.rows("DELETE FROM schema_migrations WHERE version = 4");
   direct.rows("ALTER TABLE users DROP COLUMN name_skeleton");
   direct.rows("ALTER TABLE rooms DROP COLUMN name_skeleton");
   direct.rows("DELETE FROM schema_migrations WHERE version = 3");
@@ -260,7 +262,7 @@ TEST_F(PostgresStore, ConcurrentMigrateFromManyConnectionsIsSafe) {
   for (std::thread& t : threads) t.join();
   for (const std::string& e : errors) EXPECT_EQ(e, "");
   PgAdmin direct(fresh.url());
-  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3");
+  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3,4");
   PgStore after(fresh.url());
   EXPECT_EQ(after.create_user("bob", "h", kNow).name, "bob");
 }
@@ -272,7 +274,7 @@ TEST_F(PostgresStore, MigrateBringsAnOlderSchemaUpToDate) {
   direct.rows("DROP TABLE blobs");
   direct.rows("DELETE FROM schema_migrations WHERE version = 2");
   store().migrate();
-  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3");
+  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3,4");
   store().put_blob(std::string(64, 'a'), "bytes");
   EXPECT_EQ(store().get_blob(std::string(64, 'a')), "bytes");
 }
@@ -323,7 +325,7 @@ TEST_F(PostgresStore, MigrationToVersion3KeepsEveryExistingNameUsable) {
   std::unique_ptr<PgStore> migrated = open();  // a new connection: none of the old statements
   PgStore& s = *migrated;
   PgAdmin direct(database().url());
-  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3");
+  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3,4");
   EXPECT_EQ(s.find_user_by_name("\u0430lice")->id, 2);
   EXPECT_EQ(s.find_user_by_name("alice\u200b")->id, 3);
   EXPECT_TRUE(s.find_session("t2", kNow).has_value());

@@ -66,9 +66,10 @@ class RawConnection {
   sqlite3* db_ = nullptr;
 };
 
-// Takes schema v3 (name skeletons) out of a migrated database, so it looks like one an earlier
-// release wrote.
+// Takes schema v3 (name skeletons), and v4 after it, out of a migrated database, so it looks like
+// one an earlier release wrote.
 void revert_version_3(RawConnection& raw) {
+  ASSERT_EQ(raw.exec("DROP TABLE shared_secrets; DELETE FROM schema_migrations WHERE version = 4"), SQLITE_OK);
   ASSERT_EQ(raw.exec("DROP INDEX users_by_skeleton; DROP INDEX rooms_by_skeleton;"
                      "ALTER TABLE users DROP COLUMN name_skeleton; ALTER TABLE rooms DROP COLUMN name_skeleton;"
                      "DELETE FROM schema_migrations WHERE version = 3"),
@@ -107,7 +108,7 @@ TEST(SqliteStore, RecordsEachMigrationOnce) {
     other.migrate();
   }
   RawConnection raw(path);
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4");
   EXPECT_EQ(raw.scalar("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'messages_by_author_client'"), "1");
 }
@@ -131,7 +132,7 @@ TEST(SqliteStore, MigrateAddsBlobsToAVersion1Database) {
   EXPECT_EQ(store.get_blob("id"), bytes);
   RawConnection raw(path);
   EXPECT_EQ(raw.scalar("SELECT typeof(bytes) FROM blobs WHERE id = 'id'"), "blob");
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4");
   EXPECT_TRUE(store.delete_blob("id"));
   EXPECT_FALSE(store.delete_blob("id"));
 }
@@ -231,7 +232,7 @@ TEST(SqliteStore, MigrationToVersion3KeepsEveryExistingNameUsable) {
   SqliteStore store(path);
   store.migrate();
   RawConnection raw(path);
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4");
   // Look-alikes of older names are still their accounts, with their sessions and messages.
   EXPECT_EQ(store.find_user_by_name("\u0430lice")->id, 2);
   EXPECT_EQ(store.find_user_by_name("alice\u200b")->id, 3);

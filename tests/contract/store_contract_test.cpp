@@ -884,5 +884,45 @@ TEST_P(StoreContract, ConcurrentEnsureOfLookAlikeNamesMakesOneRoom) {
   EXPECT_EQ(store().public_rooms(0, 1000).size(), static_cast<size_t>(kRounds));
 }
 
+// ---- shared secrets ----
+
+TEST_P(StoreContract, TheFirstSharedSecretOfferedIsKept) {
+  EXPECT_EQ(store().shared_secret("device", "first"), "first");
+  EXPECT_EQ(store().shared_secret("device", "second"), "first") << "a later offer reads the stored one";
+  EXPECT_EQ(store().shared_secret("other", "x"), "x") << "secrets are per name";
+  EXPECT_EQ(store().shared_secret("device", "third"), "first");
+  if (db_.shared) {
+    // Another replica (connection) starting later gets the same secret.
+    std::unique_ptr<Store> second = open_migrated();
+    EXPECT_EQ(second->shared_secret("device", "its own"), "first");
+  }
+}
+
+TEST_P(StoreContract, ReplicasStartingTogetherAgreeOnOneSharedSecret) {
+  if (!db_.shared) GTEST_SKIP() << "every open() of this backend is a new, private database";
+  constexpr int kReplicas = 4;
+  std::vector<std::string> got(kReplicas), errors(kReplicas);
+  std::atomic<int> ready{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kReplicas; ++i) {
+    threads.emplace_back([&, i] {
+      try {
+        std::unique_ptr<Store> own = db_.open();
+        ready.fetch_add(1);
+        while (ready.load() < kReplicas) std::this_thread::yield();
+        got[i] = own->shared_secret("device", "offer-" + std::to_string(i));
+      } catch (const std::exception& e) {
+        errors[i] = e.what();
+        ready.fetch_add(kReplicas);
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (const std::string& e : errors) ASSERT_EQ(e, "");
+  for (const std::string& secret : got) EXPECT_EQ(secret, got[0]);
+  EXPECT_TRUE(got[0].starts_with("offer-"));
+  EXPECT_EQ(store().shared_secret("device", "late"), got[0]);
+}
+
 }  // namespace
 }  // namespace dchat::store::contract

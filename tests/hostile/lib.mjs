@@ -168,13 +168,14 @@ export function heavyText(n = 4000) {
 }
 
 /**
- * test() with a chatd of its own (fresh database, `args` added to its flags), so one test's
- * crash or exhausted limit cannot leak into the next. The server is checked for sanitizer
- * reports after the test and must exit cleanly on SIGTERM.
+ * test() with a chatd of its own (fresh database, `args` added to its flags; `defaultLimits`:
+ * without the test servers' lifted sign-in budgets), so one test's crash or exhausted limit
+ * cannot leak into the next. The server is checked for sanitizer reports after the test and must
+ * exit cleanly on SIGTERM.
  */
-export function hostile(name, { args = [], prefix = [], timeout = 120000 } = {}, fn) {
+export function hostile(name, { args = [], prefix = [], defaultLimits = false, timeout = 120000 } = {}, fn) {
   test(name, { timeout }, async (t) => {
-    const server = new ChatServer({ args, prefix });
+    const server = new ChatServer({ args, prefix, defaultLimits });
     await server.start();
     const mark = server.mark();
     try {

@@ -101,11 +101,13 @@ export async function until(predicate, ms = 3000, what = "condition") {
 export class ChatServer {
   /**
    * `args`: extra chatd flags (e.g. ["--log-format", "json"]); `prefix`: a command chatd runs
-   * under (e.g. ["prlimit", "--nofile=128", "--"]).
+   * under (e.g. ["prlimit", "--nofile=128", "--"]); `defaultLimits`: without
+   * TEST_POPULATION_ARGS, so with chatd's real defaults (and no flag an older chatd would refuse).
    */
-  constructor({ args = [], prefix = [] } = {}) {
+  constructor({ args = [], prefix = [], defaultLimits = false } = {}) {
     this.extraArgs = args;
     this.prefix = prefix;
+    this.defaultLimits = defaultLimits;
     this.dir = mkdtempSync(path.join(os.tmpdir(), "chatd-scenario-"));
     // The upload dir is nested, so that a "../../x" escaping it still lands inside this.dir,
     // where the avatar test can look for it.
@@ -160,7 +162,7 @@ export class ChatServer {
         "--upload-dir", this.uploadDir,
         "--web-dir", this.webDir,
         "--log-level", "debug",
-        ...TEST_POPULATION_ARGS,
+        ...(this.defaultLimits ? [] : TEST_POPULATION_ARGS),
         ...this.extraArgs,
       ];
       this.chunks.push(`\n=== chatd ${args.join(" ")} ===\n`);

@@ -1,11 +1,10 @@
-// The chat's rules that do not need a server: names, message text, sign-in rate limits,
-// presence counting and the session cookie.
+// The chat's rules that do not need a server: names, message text, presence counting and the
+// session cookie (sign-in limits: sign_in_limits_test.cpp).
 #include <gtest/gtest.h>
 
 #include "chat/credentials.hpp"
 #include "chat/message_rules.hpp"
 #include "chat/presence.hpp"
-#include "chat/rate_limiter.hpp"
 #include "http/cookies.hpp"
 
 namespace {
@@ -64,30 +63,6 @@ TEST(ChatSessions, TokensAreRandomAndOnlyTheirHashIsKept) {
   EXPECT_EQ(chat::token_hash("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
-TEST(ChatRateLimiter, RefusesAfterTooManyFailuresUntilTheWindowPasses) {
-  chat::RateLimiter limiter(3, std::chrono::seconds(60));
-  const auto t0 = chat::RateLimiter::Clock::now();
-  for (int i = 0; i < 3; ++i) {
-    EXPECT_EQ(limiter.retry_after("k", t0).count(), 0);
-    limiter.record_failure("k", t0);
-  }
-  EXPECT_GT(limiter.retry_after("k", t0).count(), 0);
-  EXPECT_LE(limiter.retry_after("k", t0).count(), 60);
-  EXPECT_EQ(limiter.retry_after("other", t0).count(), 0);
-  EXPECT_EQ(limiter.retry_after("k", t0 + std::chrono::seconds(61)).count(), 0);
-  limiter.record_failure("r", t0);
-  limiter.reset("r");
-  EXPECT_EQ(limiter.retry_after("r", t0).count(), 0);
-}
-
-TEST(ChatRateLimiter, MemoryIsBounded) {
-  chat::RateLimiter limiter(1, std::chrono::seconds(60), 100);
-  const auto t0 = chat::RateLimiter::Clock::now();
-  for (int i = 0; i < 1000; ++i) limiter.record_failure("key" + std::to_string(i), t0);
-  // The table was cleared when full, so an early key is forgotten rather than kept forever.
-  EXPECT_EQ(limiter.retry_after("key0", t0).count(), 0);
-}
-
 TEST(ChatPresence, CountsConnectionsNotUsers) {
   chat::Presence presence;
   const boost::json::object alice{{"id", 1}, {"name", "alice"}};
@@ -112,6 +87,8 @@ TEST(HttpCookies, FindsTheSessionCookie) {
   EXPECT_NE(set.find("Secure"), std::string::npos);
   EXPECT_NE(set.find("Max-Age=3600"), std::string::npos);
   EXPECT_EQ(http::set_cookie("c", "", {0, false}).find("Secure"), std::string::npos);
+  EXPECT_NE(set.find("Path=/;"), std::string::npos);
+  EXPECT_NE(http::set_cookie("d", "v", {60, false, "/api/session"}).find("Path=/api/session;"), std::string::npos);
 }
 
 }  // namespace
