@@ -7,6 +7,8 @@
 //
 //   node bench/overload.mjs --url http://127.0.0.1:8888 --pid <chatd pid> --rate 2000 --seconds 10
 //        [--groups 10] [--senders 4] [--stalled 2] [--text 100 (bytes a message)] [--label 2x]
+//        [--general 1: one group, everyone in room 1 "general", as ../shared/bench/peers/node-chat
+//         supports]
 import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import path from "node:path";
@@ -18,10 +20,10 @@ const require = createRequire(path.join(here, "../tests/package.json"));
 const WebSocket = require("ws");
 
 function args() {
-  const out = { groups: 10, senders: 4, stalled: 2, seconds: 10, rate: 1000, label: "", text: 100 };
+  const out = { groups: 10, senders: 4, stalled: 2, seconds: 10, rate: 1000, label: "", text: 100, general: 0 };
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i += 2) out[argv[i].replace(/^--/, "")] = argv[i + 1];
-  for (const k of ["groups", "senders", "stalled", "seconds", "rate", "pid", "text"]) if (out[k] !== undefined) out[k] = Number(out[k]);
+  for (const k of ["groups", "senders", "stalled", "seconds", "rate", "pid", "text", "general"]) if (out[k] !== undefined) out[k] = Number(out[k]);
   return out;
 }
 
@@ -131,9 +133,23 @@ async function main() {
     for (let k = 0; k < opt.stalled; k++) stalled.push(await signIn(`${run}-z${g}-${k}`));
     groups.push({ senders, reader, stalled });
   }
-  // Rooms: the first sender creates its group's room, everyone else joins it.
+  // Rooms: the first sender creates its group's room, everyone else joins it. With --general,
+  // everyone stays in "general" (room 1): the subset of the protocol the Node chat peer speaks.
   const all = [];
-  for (const [g, grp] of groups.entries()) {
+  if (opt.general) {
+    if (groups.length !== 1) throw new Error("--general takes one group");
+    const grp = groups[0];
+    grp.room = 1;
+    grp.senderClients = grp.senders.map((c) => new Client(c, 1));
+    grp.readerClient = new Client(grp.reader, 1);
+    grp.readerClient.counting = true;
+    grp.stalledClients = grp.stalled.map((c) => new Client(c, 1));
+    const members = [...grp.senderClients, grp.readerClient, ...grp.stalledClients];
+    await Promise.all(members.map((c) => c.ready));
+    for (const c of grp.stalledClients) c.ws._socket.pause();
+    all.push(...members);
+  }
+  for (const [g, grp] of (opt.general ? [] : groups).entries()) {
     const first = new Client(grp.senders[0], 0);
     await first.ready;
     const joined = await first.ack("room:join", { name: `${run}-room-${g}` });
@@ -156,8 +172,24 @@ async function main() {
     all.push(first, ...members);
   }
 
-  const senders = groups.flatMap((g) => g.senderClients.map((c) => ({ c, g })));
-  const outcome = { ok: 0, rate_limited: 0, overloaded: 0, other: 0, no_answer: 0 };
+  const senders = groups.flatMap((g) => g.senderClients.map((c, k) => ({ c, g, cookie: g.senders[k] })));
+  // A sender dropped as slow (it is a room member: it receives what it sends) reconnects, as a
+  // real client does; its sends meanwhile count as `sender_away`.
+  let sendersDropped = 0;
+  const reconnect = (entry) => {
+    if (entry.reconnecting) return;
+    entry.reconnecting = true;
+    sendersDropped++;
+    const fresh = new Client(entry.cookie, entry.g.room);
+    fresh.ready.then(
+      () => {
+        entry.c = fresh;
+        entry.reconnecting = false;
+      },
+      () => (entry.reconnecting = false),
+    );
+  };
+  const outcome = { ok: 0, rate_limited: 0, overloaded: 0, other: 0, no_answer: 0, sender_away: 0 };
   const latencies = [];
   const acked = new Map(); // room -> Set of seqs acknowledged
   for (const g of groups) acked.set(g.room, new Set());
@@ -175,7 +207,13 @@ async function main() {
     // Each client's sends of this tick go out in one write (cork/uncork), like a busy client's.
     const corked = new Set();
     for (; sent < due; sent++) {
-      const { c, g } = senders[sent % senders.length];
+      const entry = senders[sent % senders.length];
+      const { c, g } = entry;
+      if (c.closed) {
+        reconnect(entry);
+        outcome.sender_away++;
+        continue;
+      }
       if (!corked.has(c) && c.ws._socket) {
         c.ws._socket.cork();
         corked.add(c);
@@ -217,11 +255,14 @@ async function main() {
       await c.ready;
     }
     const have = new Set(client.seqs);
+    // From the newest seq held without a gap, as the web UI does.
     let after = 0;
-    for (let round = 0; round < 1000; round++) {
+    while (have.has(after + 1)) after++;
+    const deadline = Date.now() + 120000;
+    while (Date.now() < deadline) {
       const r = await c.ack("sync", { rooms: { [room]: after } }, 30000);
       if (!r?.ok) {
-        await sleep(500);
+        await sleep(r?.retryAfterMs ?? 500);
         continue;
       }
       const list = r.messages[room] ?? [];
@@ -259,6 +300,7 @@ async function main() {
     ack_p99_ms: Math.round(percentile(latencies, 99) ?? -1),
     reader_live_deliveries: liveDeliveries,
     readers_dropped: readersDropped,
+    senders_dropped: sendersDropped,
     stalled_dropped: `${stalledDropped}/${groups.length * opt.stalled}`,
     missing_after_sync: missingAfterSync,
     server_cpu_s: Number((endCpu.cpu - start0.cpu).toFixed(2)),

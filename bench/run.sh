@@ -11,7 +11,11 @@
 #                                      (redis nats amqp postgres), and the peer's 2 processes
 #                                      with its redis adapter; CLUSTER_RATE (100), BROKERS
 #   CAPACITY=3000 bench/run.sh overload  chat path on one core at probe rates, then 1x/2x/5x
-#                                      CAPACITY (bench/overload.mjs: acks, drops, sync, RSS)
+#                                      CAPACITY (bench/overload.mjs: acks, drops, sync, RSS);
+#                                      OVERLOAD_TEXT (100) bytes a message, OVERLOAD_SECONDS (20),
+#                                      OVERLOAD_ROOMS (40)
+#   RATES="1000 2000" CHATD_CAPACITY=.. PEER_CAPACITY=.. bench/run.sh overload-peer
+#                                      the same, everyone in "general", chatd and node-chat
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
@@ -98,7 +102,7 @@ case "${1:-suite}" in
     # chatd on CPU 0 alone (all its threads, one event loop), the load on CPU 1. First the rates
     # one core sustains (ack p99 under 200 ms, nothing refused), then 2x and 5x of it. The
     # per-user limits are lifted so that the event loop, not a user's quota, is what gives out.
-    OUT=results/overload.jsonl
+    OUT=results/overload-${OVERLOAD_TEXT:-100}-${OVERLOAD_ROOMS:-40}.jsonl
     : > "$OUT"
     run_overload() {  # rate label
       local dir port pid
@@ -113,11 +117,13 @@ case "${1:-suite}" in
         >"$dir/chatd.log" 2>&1 &
       pid=$!
       for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
-      # 40 rooms of three: a sender, a reader that keeps up, one client that never reads.
+      # OVERLOAD_ROOMS (40) rooms of three: a sender, a reader that keeps up, one client that
+      # never reads.
       taskset -c 1 node "$ROOT/bench/overload.mjs" --url "http://127.0.0.1:$port" --pid "$pid" --rate "$1" \
-        --seconds "${OVERLOAD_SECONDS:-20}" --groups 40 --senders 1 --stalled 1 --label "$2" | tee -a "$OUT"
+        --seconds "${OVERLOAD_SECONDS:-20}" --groups "${OVERLOAD_ROOMS:-40}" --senders 1 --stalled 1 --text "${OVERLOAD_TEXT:-100}" \
+        --label "$2" | tee -a "$OUT"
       kill -TERM "$pid"; wait "$pid" || true
-      grep -c "cannot keep up\|refusing" "$dir/chatd.log" | sed 's/^/log lines about drops and refusals: /'
+      { grep -c "cannot keep up\|refusing" "$dir/chatd.log" || true; } | sed 's/^/log lines about drops and refusals: /'
       rm -rf "$dir"
     }
     for rate in ${CAPACITY_RATES:-4000 6000 8000}; do run_overload "$rate" "probe-$rate"; done
@@ -126,8 +132,45 @@ case "${1:-suite}" in
     run_overload $((CAPACITY * 2)) 2x
     run_overload $((CAPACITY * 5)) 5x
     ;;
+  overload-peer)
+    # Side by side with ../shared/bench/peers/node-chat (socket.io + better-sqlite3): everyone in
+    # "general" (the part of the protocol the peer speaks): 4 senders, a reader, 2 clients that
+    # never read; each server alone on CPU 0, at its own 1x, 2x and 5x (CHATD_CAPACITY,
+    # PEER_CAPACITY: the rates each sustains, from RATES probes). Per-user limits lifted.
+    [ -d "$WORK/peers/node-chat/node_modules" ] || (cd "$WORK/peers/node-chat" && npm ci --no-audit --no-fund --loglevel=error)
+    OUT=results/overload-peer.jsonl
+    : > "$OUT"
+    run_general() {  # server rate label
+      local dir port pid
+      dir=$(mktemp -d)
+      port=$(node -e 'const s=require("net").createServer().listen(0,()=>{console.log(s.address().port);s.close()})')
+      if [ "$1" = chatd ]; then
+        taskset -c 0 "$CHATD" --host 127.0.0.1 --port "$port" --threads 1 --log-level warn \
+          --database-url "sqlite:$dir/chat.db" --upload-dir "$dir/uploads" --max-outbox-bytes 262144 \
+          --message-rate 100000 --message-burst 100000 \
+          --sign-ins-per-minute 100000 --sign-ups-per-hour 100000 --sign-ups-per-minute-total 100000 \
+          >"$dir/server.log" 2>&1 &
+      else
+        PORT=$port DATABASE="$dir/peer.db" taskset -c 0 node "$WORK/peers/node-chat/server.js" >"$dir/server.log" 2>&1 &
+      fi
+      pid=$!
+      for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+      taskset -c 1 node "$ROOT/bench/overload.mjs" --url "http://127.0.0.1:$port" --pid "$pid" --rate "$2" \
+        --seconds "${OVERLOAD_SECONDS:-20}" --general 1 --groups 1 --senders 4 --stalled 2 \
+        --text "${OVERLOAD_TEXT:-100}" --label "$1-$3" | tee -a "$OUT"
+      kill -TERM "$pid"; wait "$pid" || true
+      rm -rf "$dir"
+    }
+    for rate in ${RATES:-}; do run_general chatd "$rate" "probe-$rate"; run_general peer "$rate" "probe-$rate"; done
+    if [ -n "${CHATD_CAPACITY:-}" ] && [ -n "${PEER_CAPACITY:-}" ]; then
+      for x in 1 2 5; do
+        run_general chatd $((CHATD_CAPACITY * x)) "${x}x"
+        run_general peer $((PEER_CAPACITY * x)) "${x}x"
+      done
+    fi
+    ;;
   *)
-    sed -n 2,16p "$0"
+    sed -n 2,18p "$0"
     exit 2
     ;;
 esac

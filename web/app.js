@@ -105,6 +105,7 @@
     avatarError: byId('avatarError'),
     meName: byId('meName'),
     signoutButton: byId('signoutButton'),
+    signoutAllButton: byId('signoutAllButton'),
     publicRoomList: byId('publicRoomList'),
     publicRoomsEmpty: byId('publicRoomsEmpty'),
     directRoomList: byId('directRoomList'),
@@ -1911,19 +1912,22 @@
     }
   }
 
-  async function signOut() {
+  // everywhere: every session of the account ends (DELETE /api/sessions), on all devices.
+  async function signOut(everywhere = false) {
     if (state.signingOut) return;
     state.signingOut = true;
     ui.signoutButton.disabled = true;
+    ui.signoutAllButton.disabled = true;
     stopTyping();
     let note = '';
     try {
-      const r = await api('DELETE', '/api/session');
+      const r = await api('DELETE', everywhere ? '/api/sessions' : '/api/session');
       if (!(r.ok || r.status === 401)) note = 'The server did not confirm the sign-out; you may still be signed in.';
     } catch (_) {
       note = 'Signed out here, but the server could not be reached.';
     }
     ui.signoutButton.disabled = false;
+    ui.signoutAllButton.disabled = false;
     teardown();
     showSignin(note);
   }
@@ -1974,7 +1978,8 @@
   // ---------------------------------------------------------------------------------------------
   function bind() {
     ui.signinForm.addEventListener('submit', signIn);
-    ui.signoutButton.addEventListener('click', signOut);
+    ui.signoutButton.addEventListener('click', () => signOut(false));
+    ui.signoutAllButton.addEventListener('click', () => signOut(true));
     ui.avatarInput.addEventListener('change', uploadAvatar);
     // A broken image falls back to the initials.
     ui.ownAvatar.addEventListener('error', () => { if (ui.ownAvatar.getAttribute('src')) showOwnInitials(); });

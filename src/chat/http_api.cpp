@@ -11,6 +11,8 @@
 #include "chat/message_rules.hpp"
 #include "chat/views.hpp"
 #include "core/json_parse.hpp"
+#include "core/log_throttle.hpp"
+#include "core/metrics.hpp"
 #include "http/api_responses.hpp"
 #include "http/cookies.hpp"
 #include "http/multipart.hpp"
@@ -277,13 +279,27 @@ HttpApi::Awaitable HttpApi::upload_avatar(http::RequestContext& ctx) {
   if (!auth.user) co_return co_await refuse_anonymous(ctx, auth.store_ok);
   const auto& user = auth.user;
 
+  // An upload holds up to 5 MiB of body and, while it is decoded, up to 40 megapixels: one at a
+  // time per user, and a few in all (taken before the body is read, held until the answer).
+  const auto slot = avatar_jobs_.acquire(std::to_string(user->id));
+  if (!slot.lease) {
+    const bool mine = slot.refusal == core::ConcurrencyLimiter::Refusal::per_client;
+    (mine ? core::metrics().rate_limited : core::metrics().overloaded).inc();
+    json::object body{{"error", mine ? "rate_limited" : "overloaded"},
+                      {"message", mine ? "your previous upload is still being processed" : "too many uploads at once, try again"}};
+    std::vector<std::pair<std::string, std::string>> headers;
+    headers.emplace_back("Retry-After", "2");
+    co_return co_await http::reply_json(ctx, mine ? Status::too_many_requests : Status::service_unavailable,
+                                        std::move(body), std::move(headers));
+  }
+
   http::MultipartLimits limits;
   limits.max_file_bytes = options_.max_avatar_bytes;
   limits.max_body_bytes = options_.max_avatar_bytes + 64 * 1024;
   // Over the limit by Content-Length: refused before a byte of the body is read; chunked
   // bodies stop at the limit. At most the limit is ever held in memory.
   if (!co_await http::read_body(ctx, limits.max_body_bytes)) {
-    spdlog::info("avatar: upload by user {} refused: too large", user->id);
+    CHAT_LOG_THROTTLED(spdlog::level::info, "avatar: upload by user {} refused: too large", user->id);
     co_return Outcome::close;
   }
   AvatarSink sink;
@@ -291,7 +307,8 @@ HttpApi::Awaitable HttpApi::upload_avatar(http::RequestContext& ctx) {
   const bool parsed = parser.feed(ctx.parser.get().body()) && parser.finish();
   if (!parsed) {
     const auto error = parser.error();
-    spdlog::info("avatar: upload by user {} refused: {}", user->id, http::multipart_error_message(error));
+    CHAT_LOG_THROTTLED(spdlog::level::info, "avatar: upload by user {} refused: {}", user->id,
+                       http::multipart_error_message(error));
     if (http::is_size_error(error))
       co_return co_await http::reply_error(ctx, Status::payload_too_large, "too_large", "the image is over 5 MiB");
     co_return co_await http::reply_error(ctx, Status::bad_request, "bad_upload", http::multipart_error_message(error));
@@ -314,7 +331,7 @@ HttpApi::Awaitable HttpApi::upload_avatar(http::RequestContext& ctx) {
           processed.error == AvatarError::unsupported_type       ? std::pair{Status::unsupported_media_type, "unsupported_type"}
           : processed.error == AvatarError::too_large_dimensions ? std::pair{Status::payload_too_large, "too_large"}
                                                                  : std::pair{Status::bad_request, "bad_upload"};
-      if (!processed.detail.empty()) spdlog::info("avatar: user {}: {}", uid, processed.detail);
+      if (!processed.detail.empty()) CHAT_LOG_THROTTLED(spdlog::level::info, "avatar: user {}: {}", uid, processed.detail);
       return Uploaded{status, json::object{{"error", code}, {"message", avatar_error_message(processed.error)}}, {}};
     }
     const std::string large = blobs_.put(processed.large);
@@ -330,7 +347,8 @@ HttpApi::Awaitable HttpApi::upload_avatar(http::RequestContext& ctx) {
   if (r.value->status == Status::ok) {
     chat_.announce_user_update(r.value->body.at("user").as_object(), r.value->rooms);
   } else {
-    spdlog::info("avatar: upload by user {} refused: {}", uid, json::value_to<std::string>(r.value->body.at("message")));
+    CHAT_LOG_THROTTLED(spdlog::level::info, "avatar: upload by user {} refused: {}", uid,
+                       json::value_to<std::string>(r.value->body.at("message")));
   }
   const auto status = r.value->status;
   json::value answer = std::move(r.value->body);

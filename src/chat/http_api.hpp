@@ -8,6 +8,7 @@
 #include "chat/device_cookie.hpp"
 #include "chat/password_hasher.hpp"
 #include "chat/sign_in_limits.hpp"
+#include "core/concurrency_limiter.hpp"
 #include "http/router.hpp"
 #include "store/store_executor.hpp"
 
@@ -72,6 +73,9 @@ class HttpApi {
   HttpApiOptions options_;
   SignInLimits limits_;
   DeviceCookies devices_;
+  // Avatar uploads being read or processed: one per user, kAvatarJobs in all.
+  static constexpr size_t kAvatarJobs = 4;
+  core::ConcurrencyLimiter avatar_jobs_{kAvatarJobs, 1};
 };
 
 }  // namespace dchat::chat

@@ -52,6 +52,22 @@ describe("sign-in and sign-out", () => {
     assertNoPageErrors(fx);
   });
 
+  browserTest(fx, "sign out everywhere ends the account's other devices too", async () => {
+    const laptop = await fx.newUser("erin");
+    const phone = await fx.newUser("erin-phone");
+    await signInToGeneral(fx, laptop, "erin", "erin-right-password");
+    await signInToGeneral(fx, phone, "erin", "erin-right-password");
+    await laptop.getByTestId("signout-all-button").click();
+    await waitVisible(laptop.getByTestId("signin-name"), "sign-in form on the device that signed out");
+    assert.ok(await laptop.getByTestId("signin-error").isHidden(), "a clean sign-out shows no error");
+    // The other device's socket is ended by the server; it finds its session gone.
+    await waitVisible(phone.getByTestId("signin-name"), "sign-in form on the other device");
+    await waitHidden(phone.getByTestId("composer-input"), "composer on the other device");
+    await phone.reload();
+    await waitVisible(phone.getByTestId("signin-name"), "still signed out on the other device after a reload");
+    assertNoPageErrors(fx);
+  });
+
   browserTest(fx, "empty fields are refused in the form", async () => {
     const page = await fx.newUser("dave");
     await page.goto(fx.url + "/");

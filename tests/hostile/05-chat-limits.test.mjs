@@ -3,7 +3,7 @@
 // expired but still had live sockets.
 import assert from "node:assert/strict";
 import { account, connectChat, request, signIn } from "../scenario/helpers.mjs";
-import { heavyText, hostile, RawClient, rawUser, sleep, until } from "./lib.mjs";
+import { heavyText, hostile, RawClient, rawTcp, rawUser, sleep, until } from "./lib.mjs";
 
 hostile("sending faster than the per-user rate is refused with rate_limited and a retry hint", { args: ["--message-rate", "2", "--message-burst", "5"] }, async (s) => {
   const aliceAccount = await account(s, "alice");
@@ -160,4 +160,33 @@ hostile("GET /api/rooms comes in pages with a cursor", { args: ["--room-creation
   assert.equal(rest.json.next, null);
   const ids = new Set([...first.json.rooms, ...rest.json.rooms].map((r) => r.id));
   assert.equal(ids.size, 121);
+});
+
+hostile("one avatar upload at a time per user: a second one while the first is in progress gets 429", {}, async (s) => {
+  const { cookie } = await account(s, "painter");
+  // The first upload sends its headers and part of its body, then waits.
+  const slow = await rawTcp(s);
+  slow.on("error", () => {});
+  slow.write(
+    `POST /api/avatar HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nCookie: ${cookie}\r\n` +
+      "Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: 1000000\r\n\r\n--xyz\r\n",
+  );
+  await sleep(300);
+  const second = await request(s, "POST", "/api/avatar", {
+    cookie,
+    body: "--xyz--\r\n",
+    headers: { "content-type": "multipart/form-data; boundary=xyz" },
+  });
+  assert.equal(second.status, 429, second.text);
+  assert.equal(second.json.error, "rate_limited");
+  assert.ok(Number(second.headers.get("retry-after")) > 0);
+  slow.destroy();
+  await sleep(300);
+  // The slot is free again once the first one is gone.
+  const third = await request(s, "POST", "/api/avatar", {
+    cookie,
+    body: "--xyz--\r\n",
+    headers: { "content-type": "multipart/form-data; boundary=xyz" },
+  });
+  assert.equal(third.status, 400, third.text);
 });
