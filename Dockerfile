@@ -22,8 +22,15 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # The web UI's npm packages first, so this layer is reused until the lock file changes.
+# Behind a proxy that intercepts HTTPS (corporate networks, some CI machines), npm must trust its
+# CA: pass the bundle as a build secret, e.g.
+#   docker build --secret id=extra_ca,src=/etc/ssl/certs/ca-certificates.crt .
+# Without the secret nothing changes; the secret is never written into a layer.
 COPY web/package.json web/package-lock.json web/
-RUN cd web && npm ci --no-audit --no-fund --loglevel=error
+RUN --mount=type=secret,id=extra_ca \
+    cd web \
+ && if [ -s /run/secrets/extra_ca ]; then export NODE_EXTRA_CA_CERTS=/run/secrets/extra_ca; fi \
+ && npm ci --no-audit --no-fund --loglevel=error
 COPY CMakeLists.txt CMakePresets.json ./
 COPY src/ src/
 COPY web/ web/

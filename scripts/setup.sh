@@ -36,6 +36,19 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# The image test (tests/image, issue #10): podman builds the real Dockerfile and debootstrap
+# makes its base image from the Debian mirror (no registry is reachable). Installed with their
+# recommended packages, as tested (buildah, fuse-overlayfs, uidmap...).
+image_missing=()
+for p in podman debootstrap; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then image_missing+=("$p"); fi
+done
+if [ ${#image_missing[@]} -gt 0 ]; then
+  echo "setup: installing Debian packages: ${image_missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${image_missing[@]}"
+fi
+
 if ! command -v node >/dev/null 2>&1; then
   echo "setup: installing nodejs and npm from Debian"
   $SUDO apt-get update -qq

@@ -2,7 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <future>
+#include <thread>
 
 #include "blob/db_blob_store.hpp"
 #include "blob/fs_blob_store.hpp"
@@ -39,26 +41,60 @@ chat::SignInLimitOptions sign_in_limits(const config::Config& c) {
 
 }  // namespace
 
+// Opens the store and prepares it: room "general" exists from the start (everyone is in it, as
+// in the original), and the device cookies' key is one for all replicas (the first to start
+// stores its candidate, the others read that one). Returns that key (hex).
+//
+// A database server that is not reachable yet (PostgreSQL still initialising on a first
+// `kubectl apply` or `docker compose up`) is retried with backoff for
+// CHAT_STORE_STARTUP_TIMEOUT_MS, instead of exiting at once and crash-looping. Nothing listens
+// meanwhile: probes and load balancers see a replica that is not ready. SQLite is a local file:
+// a failure there is a configuration problem, reported at once.
+std::string ChatApp::open_store(const config::Config& config, const store::StoreExecutor::Factory& factory) {
+  const bool retry = config.database_url.rfind("postgres", 0) == 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(config.store_startup_timeout_ms);
+  auto backoff = std::chrono::milliseconds(250);
+  for (int attempt = 1;; ++attempt) {
+    std::string error;
+    try {
+      store_ = std::make_unique<store::StoreExecutor>(factory, config.store_threads);
+      std::promise<store::StoreResult<std::string>> prepared;
+      store_->async_run<std::string>(
+          [candidate = chat::DeviceCookies::new_key_hex()](store::Store& s) {
+            s.ensure_public_room("general", 0, chat::now_ms());
+            return s.shared_secret(chat::kDeviceKeyName, candidate);
+          },
+          [&prepared](store::StoreResult<std::string> r) { prepared.set_value(std::move(r)); });
+      auto ready = prepared.get_future().get();
+      if (ready) {
+        if (attempt > 1) spdlog::info("store: reachable after {} attempts", attempt);
+        return std::move(*ready.value);
+      }
+      if (ready.error != store::StoreError::Kind::unavailable)
+        throw std::runtime_error("cannot prepare the database: " + ready.message);
+      error = ready.message;
+    } catch (const store::StoreError& e) {
+      if (e.kind != store::StoreError::Kind::unavailable) throw;
+      error = e.what();
+    }
+    store_.reset();
+    if (!retry || std::chrono::steady_clock::now() + backoff > deadline)
+      throw std::runtime_error(fmt::format("cannot open the database{}: {}",
+                                           retry ? fmt::format(" (tried {} times)", attempt) : "", error));
+    spdlog::warn("store: not reachable yet ({}); trying again in {} ms", error, backoff.count());
+    std::this_thread::sleep_for(backoff);
+    backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(5));
+  }
+}
+
 ChatApp::ChatApp(const config::Config& config, socketio::Server& io, http::Router& router, const std::string& exe_dir,
                  core::ShardPool& pool, Cluster* cluster) {
   lag_ = std::make_unique<core::LoopLag>(pool);
   lag_->start();
   auto factory = store::make_store_factory(config.database_url);
-  store_ = std::make_unique<store::StoreExecutor>(factory, config.store_threads);
   spdlog::info("store: {}", store::describe_database_url(config.database_url));
-  // Room "general" exists from the start (everyone is in it, as in the original). The device
-  // cookies' key is one for all replicas: the first to start stores its candidate, the others
-  // read that one.
-  std::promise<store::StoreResult<std::string>> prepared;
-  store_->async_run<std::string>(
-      [candidate = chat::DeviceCookies::new_key_hex()](store::Store& s) {
-        s.ensure_public_room("general", 0, chat::now_ms());
-        return s.shared_secret(chat::kDeviceKeyName, candidate);
-      },
-      [&prepared](store::StoreResult<std::string> r) { prepared.set_value(std::move(r)); });
-  auto ready = prepared.get_future().get();
-  if (!ready) throw std::runtime_error("cannot prepare the database: " + ready.message);
-  std::string device_key = chat::DeviceCookies::key_from_hex(*ready.value);
+  const std::string device_key_hex = open_store(config, factory);
+  std::string device_key = chat::DeviceCookies::key_from_hex(device_key_hex);
   if (device_key.empty()) throw std::runtime_error("the database holds a malformed device cookie key");
   // Password hashing has its own threads and queue: a sign-in flood cannot occupy the store.
   hasher_ = std::make_unique<chat::PasswordHasher>(config.hash_threads, config.hash_queue);

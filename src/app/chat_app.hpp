@@ -3,6 +3,7 @@
 // (UPLOAD_DIR or the database by BLOB_STORE), presence (cluster-wide in cluster mode), the
 // Socket.IO handlers, the HTTP API and the web UI.
 #include <memory>
+#include <string>
 
 #include "app/cluster_setup.hpp"
 #include "blob/blob_store.hpp"
@@ -46,6 +47,7 @@ class ChatApp {
   core::Lifeline lifeline_;
 
   void purge_expired_sessions();
+  std::string open_store(const config::Config& config, const store::StoreExecutor::Factory& factory);
 };
 
 }  // namespace dchat::app

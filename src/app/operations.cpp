@@ -1,6 +1,7 @@
 #include "app/operations.hpp"
 
 #include <boost/asio/post.hpp>
+#include <boost/json/value_from.hpp>
 #include <sodium.h>
 #include <spdlog/spdlog.h>
 
@@ -42,14 +43,12 @@ void Operations::install(http::Router& router) {
     co_return finish(ok, res);
   });
   router.exact("/readyz", [this](http::RequestContext& ctx) -> boost::asio::awaitable<http::Outcome> {
-    boost::json::array reasons;
-    if (draining_) reasons.push_back("draining");
-    if (!store_ok_) reasons.push_back(store_checked_ ? "store unreachable" : "store not checked yet");
-    else if (store_probe_stuck()) reasons.push_back("store not answering");
-    if (cluster_ && !cluster_->bus->connected()) reasons.push_back("broker unreachable");
+    const auto reasons = not_ready_reasons();
+    const auto degraded = degraded_reasons();
     const bool ready = reasons.empty();
     boost::json::object body{{"status", ready ? "ready" : "not_ready"}};
-    if (!ready) body["reasons"] = std::move(reasons);
+    if (!ready) body["reasons"] = boost::json::value_from(reasons);
+    if (!degraded.empty()) body["degraded"] = boost::json::value_from(degraded);
     auto res = http::make_json_response(ctx.parser.get(),
                                         ready ? http_ns::status::ok : http_ns::status::service_unavailable, body);
     if (ctx.parser.content_length().value_or(0) > 0 || ctx.parser.chunked()) res.keep_alive(false);
@@ -171,13 +170,28 @@ void Operations::move_clients_away(http::Listener& listener, std::chrono::millis
   (*check)();
 }
 
+std::vector<std::string> Operations::not_ready_reasons() const {
+  std::vector<std::string> reasons;
+  if (draining_) reasons.emplace_back("draining");
+  if (!store_ok_) reasons.emplace_back(store_checked_ ? "store unreachable" : "store not checked yet");
+  else if (store_probe_stuck()) reasons.emplace_back("store not answering");
+  return reasons;
+}
+
+std::vector<std::string> Operations::degraded_reasons() const {
+  std::vector<std::string> reasons;
+  if (cluster_ && !cluster_->broker->connected()) reasons.emplace_back("broker unreachable");
+  else if (cluster_ && !cluster_->bus->connected()) reasons.emplace_back("broker not delivering this replica's heartbeats");
+  return reasons;
+}
+
 std::string Operations::render_metrics() const {
   auto& m = core::metrics();
   std::string out;
   out.reserve(4096);
   core::render_gauge(out, "chatd_up", "1 while the process runs", 1);
-  core::render_gauge(out, "chatd_ready", "1 when /readyz answers 200",
-                     !draining_ && store_ok_ && !store_probe_stuck() && (!cluster_ || cluster_->bus->connected()));
+  core::render_gauge(out, "chatd_ready", "1 when /readyz answers 200 (the store answers, not draining)",
+                     not_ready_reasons().empty() ? 1 : 0);
   core::render_gauge(out, "chatd_draining", "1 after SIGTERM", draining_ ? 1 : 0);
   core::render_gauge(out, "chatd_connections", "open Engine.IO sessions (connected clients)",
                      static_cast<double>(engine_.session_count()));
@@ -222,6 +236,10 @@ std::string Operations::render_metrics() const {
     core::render_counter(out, "chatd_broker_dropped_total",
                          "publishes dropped (broker down, queue full, too large)", stats.dropped);
     core::render_counter(out, "chatd_broker_reconnects_total", "broker reconnections", stats.reconnects);
+    core::render_gauge(out, "chatd_cluster_bus_healthy",
+                       "1 while this replica's own heartbeats come back through the broker (0: messages "
+                       "of other replicas may be missed until it recovers and tells clients to resync)",
+                       cluster_->bus->connected() ? 1 : 0);
     core::render_gauge(out, "chatd_cluster_nodes", "live replicas seen through the broker, this one included",
                        static_cast<double>(cluster_->bus->node_count()));
   }

@@ -13,6 +13,8 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "app/chat_app.hpp"
 #include "app/cluster_setup.hpp"
@@ -46,6 +48,13 @@ class Operations {
  private:
   void probe_store();
   bool store_probe_stuck() const;
+  // Why this replica should get no traffic (empty: ready). The store decides, not the broker:
+  // every replica shares the broker, so a broker outage would take them all out of the load
+  // balancer at once although they still store and acknowledge messages (clients catch up on
+  // what other replicas broadcast with `sync` once it is back).
+  std::vector<std::string> not_ready_reasons() const;
+  // What works less well than it should without making the replica unready (the broker).
+  std::vector<std::string> degraded_reasons() const;
   void move_clients_away(http::Listener& listener, std::chrono::milliseconds grace, std::function<void()> done);
   std::string render_metrics() const;
   // Whether this request may read /metrics (which tells how busy the server is, how many are

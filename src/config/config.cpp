@@ -296,6 +296,12 @@ std::vector<Option> options(Explicit& set) {
        [](Config& c, std::string_view v) {
          return parse_number<uint32_t>(v, c.drain_delay_ms, 0, 3600000, "CHAT_DRAIN_DELAY_MS");
        }},
+      {"--store-startup-timeout", "CHAT_STORE_STARTUP_TIMEOUT_MS", "60000",
+       "at start, keep retrying a store that is not reachable yet (PostgreSQL still starting) this long, "
+       "with backoff, before giving up (ms; 0: try once)",
+       [](Config& c, std::string_view v) {
+         return parse_number<uint32_t>(v, c.store_startup_timeout_ms, 0, 3600000, "CHAT_STORE_STARTUP_TIMEOUT_MS");
+       }},
       {"--health-check", "", "", "ask the chatd on HOST:PORT (loopback for 0.0.0.0) for /healthz; exit 0 (healthy) or 1 (for Docker)",
        [](Config& c, std::string_view v) {
          bool on = false;

@@ -84,6 +84,10 @@ struct Config {
   // Before that: how long to keep serving while /readyz already says 503, so load balancers and
   // Kubernetes endpoints stop sending new clients first.
   uint32_t drain_delay_ms = 0;
+  // At start: how long a store that does not answer yet (a database still initialising on a
+  // first deployment) is retried before chatd gives up. Nothing listens meanwhile, so load
+  // balancers and readiness probes see a replica that is not ready.
+  uint32_t store_startup_timeout_ms = 60000;
 
   Mode mode = Mode::chat;
   std::string log_level = "info";

@@ -138,8 +138,27 @@ for (const file of COMPOSE_FILES) {
     // Draining on SIGTERM needs more than CHAT_SHUTDOWN_GRACE_MS before docker's SIGKILL.
     const grace = Number(env.CHAT_SHUTDOWN_GRACE_MS ?? helpDefaultNumber("CHAT_SHUTDOWN_GRACE_MS", 10000));
     assert.ok(app.stop_grace_period, "app: stop_grace_period");
-    assert.ok(durationMs(app.stop_grace_period) > grace,
-      `stop_grace_period ${app.stop_grace_period} must exceed CHAT_SHUTDOWN_GRACE_MS ${grace}`);
+    const drain = Number(env.CHAT_DRAIN_DELAY_MS ?? 0);
+    assert.ok(durationMs(app.stop_grace_period) > grace + drain,
+      `stop_grace_period ${app.stop_grace_period} must exceed CHAT_DRAIN_DELAY_MS ${drain} + CHAT_SHUTDOWN_GRACE_MS ${grace}`);
+  });
+
+  test(`${file}: the image's /data volume gets no anonymous volume per container when PostgreSQL is used`, () => {
+    const [, app] = appOf(configs[file]);
+    if (sqliteDir(appEnv(app).DATABASE_URL)) return; // then /data is a named volume (checked above)
+    const tmpfs = [app.tmpfs ?? []].flat().map((t) => String(t).split(":")[0]);
+    const mounted = mountTargets(app).map((m) => m.target);
+    assert.ok(tmpfs.includes("/data") || mounted.includes("/data"),
+      `/data is a VOLUME of the image: without a mount there, every container gets an anonymous volume (${JSON.stringify(app.tmpfs)})`);
+  });
+}
+
+for (const file of Object.keys(COMPOSE_BROKERS)) {
+  test(`${file}: a stopping replica drains behind traefik (drain delay above the health-check interval)`, () => {
+    const [, app] = appOf(configs[file]);
+    const interval = durationMs(app.labels["traefik.http.services.chat.loadbalancer.healthcheck.interval"]);
+    const drain = Number(appEnv(app).CHAT_DRAIN_DELAY_MS ?? 0);
+    assert.ok(drain > interval, `CHAT_DRAIN_DELAY_MS ${drain} should exceed traefik's health-check interval ${interval} ms`);
   });
 }
 

@@ -103,7 +103,7 @@ export function notAllowedForImage(image, names) {
   return [...names].filter((n) => !allow.includes(n));
 }
 
-/** "postgres" for "postgres:16.4-bookworm", "traefik" for "docker.io/library/traefik:v3.1.6". */
+/** "postgres" for "postgres:16.15-bookworm", "traefik" for "docker.io/library/traefik:v3.7.13". */
 export function imageRepo(image) {
   const noDigest = image.split("@")[0];
   const lastSlash = noDigest.lastIndexOf("/");
