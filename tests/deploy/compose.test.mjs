@@ -57,7 +57,13 @@ for (const file of COMPOSE_FILES) {
       assert.ok(svc.image, `${name}: no image`);
       const tag = imageTag(svc.image);
       assert.ok(tag && tag !== "latest", `${name}: image ${svc.image} is not pinned to a version`);
-      if (imageRepo(svc.image) === "traefik") assert.match(tag, /^v3\.\d+\.\d+$/, "traefik: a v3 release tag");
+      if (imageRepo(svc.image) === "traefik") {
+        assert.match(tag, /^v3\.\d+\.\d+$/, "traefik: an exact v3 patch release, not a floating tag");
+        // Docker Engine 29 refuses API versions below 1.44; traefik before v3.6.1 asked for 1.24
+        // and its Docker provider made no routers (traefik#12253): 404 for every request.
+        const [minor, patch] = tag.slice(3).split(".").map(Number);
+        assert.ok(minor > 6 || (minor === 6 && patch >= 1), `traefik ${tag} predates v3.6.1 (Docker API negotiation)`);
+      }
     }
     const [, app] = appOf(cfg);
     assert.equal(path.resolve(app.build.context), ROOT, "app: build context is the repository (the Dockerfile)");
