@@ -23,22 +23,20 @@ podman_() {
 }
 
 need() {
-  local missing=()
-  for tool in podman debootstrap; do command -v "$tool" >/dev/null || missing+=("$tool"); done
-  if [ ${#missing[@]} -gt 0 ]; then
-    echo "image: installing ${missing[*]} (Debian packages)" >&2
-    local sudo=""
-    [ "$(id -u)" = 0 ] || sudo=sudo
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends podman debootstrap >&2
-  fi
+  local tool
+  for tool in podman debootstrap; do
+    command -v "$tool" >/dev/null || { echo "image: $tool is missing: run scripts/setup.sh (make test does)" >&2; exit 1; }
+  done
 }
 
-# The mirror apt already uses on this machine (debootstrap needs one; no registry is reachable).
+# The Debian archive apt already uses on this machine (debootstrap needs one; no registry is
+# reachable): a URI ending in /debian (not -security, not a third-party repository).
 debian_mirror() {
   if [ -n "$MIRROR" ]; then echo "$MIRROR"; return; fi
   local uri
-  uri=$(grep -hsoE '^URIs:\s*\S+' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v security | head -1 || true)
-  [ -n "$uri" ] || uri=$(grep -hsoE '^deb\s+\S+' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $2}' | grep -v security | head -1 || true)
+  uri=$( { grep -hsoE '^URIs:\s*\S+' /etc/apt/sources.list.d/*.sources | awk '{print $2}';
+           grep -hsoE '^deb\s+(\[[^]]*\]\s+)?\S+' /etc/apt/sources.list /etc/apt/sources.list.d/*.list | awk '{print $NF}'; } \
+         | grep -E '/debian/?$' | head -1 || true)
   echo "${uri:-http://deb.debian.org/debian}"
 }
 
@@ -48,12 +46,14 @@ base_image() {
   if [ ! -s "$tarball" ]; then
     local rootfs
     rootfs=$(mktemp -d "$STATE/rootfs.XXXXXX")
+    trap 'rm -rf "$rootfs"' EXIT
     echo "image: debootstrap bookworm from $(debian_mirror) (once; cached in $tarball)" >&2
     debootstrap --variant=minbase bookworm "$rootfs" "$(debian_mirror)" >"$STATE/debootstrap.log" 2>&1 \
       || { tail -20 "$STATE/debootstrap.log" >&2; rm -rf "$rootfs"; exit 1; }
     rm -rf "$rootfs"/var/cache/apt/archives/*.deb "$rootfs"/var/lib/apt/lists/*
     tar -C "$rootfs" -cf "$tarball.part" . && mv "$tarball.part" "$tarball"
     rm -rf "$rootfs"
+    trap - EXIT
   fi
   # The same tree stands in for both tags the Dockerfile names (slim is the smaller variant of
   # the same release; minbase is smaller still).

@@ -20,21 +20,32 @@ rendered=$(kubectl kustomize "$dir") || { echo "preflight: kubectl kustomize $di
 problems=0
 fail() { echo "preflight: $*" >&2; problems=$((problems + 1)); }
 
-# Image lines of containers: "image: <ref>".
-while read -r image; do
-  case "$image" in
-    *example.invalid*)
-      fail "the chat image is still the placeholder ($image): build and push the image, then set newName/newTag under images: in deploy/k8s/base/kustomization.yaml (README, Kubernetes)" ;;
-  esac
-done < <(printf '%s\n' "$rendered" | sed -n 's/^ *image: *//p')
+# The chat container's image (the one named .../docker-chat): it must name a registry the
+# cluster pulls from. Refused: the placeholder and the documentation's example hosts
+# (example.invalid, example.com ...), and a name without a registry host (Docker Hub's library
+# namespace, where no docker-chat image exists: ErrImagePull).
+images=$(printf '%s\n' "$rendered" | sed -n 's/^[ -]*image: *//p' | tr -d '"'"'"'' | grep -E '(^|/)docker-chat(:|@|$)' || true)
+[ -n "$images" ] || fail "no docker-chat container image found in the rendered manifests"
+for image in $images; do
+  first=${image%%/*}
+  if [ "$first" = "$image" ] || ! [[ "$first" == *.* || "$first" == *:* || "$first" == localhost ]]; then
+    fail "the chat image $image names no registry (it would be pulled from Docker Hub, where it does not exist): set newName under images: in deploy/k8s/base/kustomization.yaml to your registry's image"
+  elif [[ "$first" =~ (^|\.)example\.(invalid|com|org|net)$ ]]; then
+    fail "the chat image is still a placeholder ($image): build and push the image, then set newName/newTag under images: in deploy/k8s/base/kustomization.yaml (README, Kubernetes)"
+  fi
+done
 
 classes=$(printf '%s\n' "$rendered" | sed -n 's/^ *storageClassName: *//p' | sort -u)
 for class in $classes; do
   if [ "$class" = "choose-a-readwritemany-class" ]; then
     fail "storageClassName is still the placeholder: set a class of your cluster that provisions ReadWriteMany volumes in deploy/k8s/components/shared-uploads/pvc.yaml (kubectl get storageclass)"
   elif ! $offline; then
-    if ! kubectl get storageclass "$class" >/dev/null 2>&1; then
+    if answer=$(kubectl get storageclass "$class" --request-timeout=10s -o jsonpath='{.provisioner}' 2>&1); then
+      echo "preflight: storage class $class (provisioner $answer): make sure it provisions ReadWriteMany volumes"
+    elif [[ "$answer" == *NotFound* || "$answer" == *"not found"* ]]; then
       fail "the cluster has no storage class \"$class\" (kubectl get storageclass); the claim would stay Pending and the rollout stall"
+    else
+      fail "could not ask the cluster about storage class \"$class\" ($answer); use --offline to check the files only"
     fi
   fi
 done

@@ -6,6 +6,7 @@
 #include <future>
 #include <thread>
 
+#include "app/early_stop.hpp"
 #include "blob/db_blob_store.hpp"
 #include "blob/fs_blob_store.hpp"
 #include "chat/avatar_image.hpp"
@@ -78,11 +79,21 @@ std::string ChatApp::open_store(const config::Config& config, const store::Store
       error = e.what();
     }
     store_.reset();
-    if (!retry || std::chrono::steady_clock::now() + backoff > deadline)
+    const auto now = std::chrono::steady_clock::now();
+    if (!retry || now >= deadline)
       throw std::runtime_error(fmt::format("cannot open the database{}: {}",
                                            retry ? fmt::format(" (tried {} times)", attempt) : "", error));
-    spdlog::warn("store: not reachable yet ({}); trying again in {} ms", error, backoff.count());
-    std::this_thread::sleep_for(backoff);
+    // The last wait ends at the deadline, where one more attempt is made.
+    const auto wait = std::min(backoff, std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
+    spdlog::warn("store: not reachable yet ({}); trying again in {} ms", error, wait.count());
+    // In slices, so that SIGTERM (docker stop, a pod deleted while its database never came)
+    // ends the wait at once.
+    const auto until = std::chrono::steady_clock::now() + wait;
+    while (std::chrono::steady_clock::now() < until) {
+      if (early_stop_requested()) throw StoppedAtStart("stopped while waiting for the database");
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    if (early_stop_requested()) throw StoppedAtStart("stopped while waiting for the database");
     backoff = std::min<std::chrono::milliseconds>(backoff * 2, std::chrono::seconds(5));
   }
 }

@@ -4,12 +4,15 @@
 
 #include <sys/resource.h>
 
+#include <csignal>
+
 #include <filesystem>
 #include <spdlog/spdlog.h>
 
 #include "app/apps.hpp"
 #include "app/chat_app.hpp"
 #include "app/cluster_setup.hpp"
+#include "app/early_stop.hpp"
 #include "app/health_check.hpp"
 #include "app/operations.hpp"
 #include "config/config.hpp"
@@ -101,6 +104,9 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  // Until the event loops handle SIGTERM themselves (below), a stop request is recorded, so a
+  // start-up wait for the database can end on it (see app/early_stop.hpp).
+  app::catch_early_stop_signals();
   try {
     core::ShardPool pool(cfg.threads ? cfg.threads : core::ShardPool::available_cpus());
     const auto policy = connection_policy(cfg, *proxies);
@@ -165,6 +171,9 @@ int main(int argc, char** argv) {
       signals.async_wait(on_signal);
     };
     signals.async_wait(on_signal);
+    // A stop requested while starting, after the start-up waits and before the line above:
+    // asio's handler is installed now, so asking again starts the drain.
+    if (app::early_stop_requested()) std::raise(SIGTERM);
 
     spdlog::info("chatd: {} mode, listening on http://{}:{} with {} event loop(s), up to {} connections", mode,
                  cfg.host, listener.port(), pool.size(), policy.max_connections);
@@ -172,6 +181,9 @@ int main(int argc, char** argv) {
     // No broker message may reach the namespaces once they start going away.
     if (cluster) cluster->bus->stop();
     spdlog::info("chatd: stopped");
+  } catch (const app::StoppedAtStart& e) {
+    spdlog::info("chatd: {}", e.what());
+    return 0;
   } catch (const std::exception& e) {
     spdlog::error("chatd: {}", e.what());
     return 1;

@@ -163,8 +163,11 @@ for (const file of Object.keys(COMPOSE_BROKERS)) {
   test(`${file}: a stopping replica drains behind traefik (drain delay above the health-check interval)`, () => {
     const [, app] = appOf(configs[file]);
     const interval = durationMs(app.labels["traefik.http.services.chat.loadbalancer.healthcheck.interval"]);
+    const timeout = durationMs(app.labels["traefik.http.services.chat.loadbalancer.healthcheck.timeout"]);
     const drain = Number(appEnv(app).CHAT_DRAIN_DELAY_MS ?? 0);
-    assert.ok(drain > interval, `CHAT_DRAIN_DELAY_MS ${drain} should exceed traefik's health-check interval ${interval} ms`);
+    // One full check (interval + timeout) and a second for traefik to update its routes.
+    assert.ok(drain >= interval + timeout + 1000,
+      `CHAT_DRAIN_DELAY_MS ${drain} should cover traefik's health check (${interval} + ${timeout} ms) and a margin`);
   });
 }
 

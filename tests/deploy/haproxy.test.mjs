@@ -48,6 +48,7 @@ test("control: without run-time resolvers the same example fails haproxy -c", ()
     fs.writeFileSync(copy, text);
     const r = check(copy, ["chat-1:8888", "chat-2:8888", "chat-3:8888"]);
     assert.notEqual(r.code, 0, "a name that does not resolve should fail the check without init-addr");
+    assert.match(r.stdout + r.stderr, /could not resolve address 'chat-1'/, "it fails for the unresolvable name, not something else");
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

@@ -28,7 +28,6 @@ let image;
 let container;
 let mnt;
 let config; // the image's Config (Env, Entrypoint, User) plus its Healthcheck
-let mounted = [];
 let server = null;
 
 function sh(cmd, args, opts = {}) {
@@ -61,11 +60,21 @@ function resolveInImage(program, env) {
   throw new Error(`${program} is not in the image's PATH (${env.PATH})`);
 }
 
-/** Runs argv inside the image as its user; `chroot` does what the runtime's exec would. */
+/**
+ * Runs argv inside the image as its user: in a mount namespace of its own (`unshare -m`), proc
+ * and /dev are mounted into the image's tree, then `chroot` does what the runtime's exec would.
+ * The mounts exist only in that namespace and vanish with the process: none can outlive a
+ * killed test under build/ (where `rm -rf build` would follow a bind mount of the host's /dev).
+ * unshare, sh and chroot exec one another: the signals the test sends reach chatd itself.
+ */
 function inImage(argv, env, opts = {}) {
   const user = config.User || "0:0";
   const [program, ...rest] = argv;
-  return spawn("chroot", [`--userspec=${user}`, mnt, resolveInImage(program, env), ...rest], { env, ...opts });
+  const script = 'mount -t proc proc "$1/proc" && mount --rbind /dev "$1/dev" && root="$1" && user="$2" && shift 2 && exec chroot --userspec="$user" "$root" "$@"';
+  return spawn("unshare", ["--mount", "--propagation", "private", "sh", "-c", script, "sh", mnt, user, resolveInImage(program, env), ...rest], {
+    env,
+    ...opts,
+  });
 }
 
 class ImageServer {
@@ -115,6 +124,7 @@ function healthCheck(env) {
 }
 
 before(async () => {
+  assert.equal(process.getuid(), 0, "the image test needs root (podman storage, mount namespaces, chroot): run make test as root");
   // First run on a machine: debootstrap and the whole build (about 10 minutes on 2 cores);
   // then only the layers whose inputs changed.
   image = sh("bash", [IMAGE_SH, "build"], { timeout: 45 * 60 * 1000, stdio: ["ignore", "pipe", "inherit"] })
@@ -123,24 +133,17 @@ before(async () => {
   const inspected = JSON.parse(podman("image", "inspect", image))[0];
   // Docker-format images keep HEALTHCHECK; podman reports it next to Config.
   config = { ...inspected.Config, Healthcheck: inspected.Healthcheck ?? inspected.Config.Healthcheck };
+  // Containers of earlier runs that were killed before their cleanup.
+  for (const old of podman("ps", "-a", "-q", "--filter", `ancestor=${image}`).split("\n").filter(Boolean))
+    spawnSync("bash", [IMAGE_SH, "podman", "rm", "-f", old]);
   container = podman("create", image);
   mnt = podman("mount", container);
-  for (const [what, where, args] of [
-    ["proc", "proc", ["-t", "proc", "proc"]],
-    ["/dev", "dev", ["--bind", "/dev"]],
-  ]) {
-    const target = path.join(mnt, where);
-    fs.mkdirSync(target, { recursive: true });
-    sh("mount", [...args, target]);
-    mounted.push(target);
-    void what;
-  }
+  for (const dir of ["proc", "dev"]) fs.mkdirSync(path.join(mnt, dir), { recursive: true });
 }, { timeout: 50 * 60 * 1000 });
 
 after(async () => {
   closeAll();
   await server?.stop();
-  for (const m of mounted.reverse()) spawnSync("umount", ["-l", m]);
   if (container) {
     spawnSync("bash", [IMAGE_SH, "podman", "unmount", container]);
     spawnSync("bash", [IMAGE_SH, "podman", "rm", "-f", container]);

@@ -2,7 +2,7 @@
 // up`: initdb still running) retries with backoff instead of exiting and crash-looping (issue
 // #10). Nothing listens meanwhile (probes and load balancers see a replica that is not ready);
 // once the database answers, chatd starts and is ready. After CHAT_STORE_STARTUP_TIMEOUT_MS it
-// gives up with a clear message. The database is the test services' PostgreSQL
+// gives up with a clear message; SIGTERM ends the wait at once. The database is the test services' PostgreSQL
 // (scripts/services.sh), reached through a TCP relay that this test opens only later.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
@@ -118,4 +118,27 @@ test("a database that never comes up: chatd gives up after CHAT_STORE_STARTUP_TI
   assert.ok(Date.now() - started >= 1500, "it retried before giving up");
   assert.match(chatd.out.text, /cannot open the database \(tried \d+ times\)/);
   assert.doesNotMatch(chatd.out.text, /AddressSanitizer|LeakSanitizer|runtime error:/);
+});
+
+test("SIGTERM while waiting for the database ends chatd at once, cleanly (it is PID 1 in a container)", async () => {
+  const dbPort = await freePort();
+  const port = await freePort();
+  const chatd = startChatd(dbPort, { PORT: port, CHAT_STORE_STARTUP_TIMEOUT_MS: "60000" });
+  try {
+    const deadline = Date.now() + 10000;
+    while (!/store: not reachable yet/.test(chatd.out.text)) {
+      assert.ok(Date.now() < deadline, `chatd did not start waiting:\n${chatd.out.text}`);
+      await sleep(100);
+    }
+    const stoppedAt = Date.now();
+    chatd.proc.kill("SIGTERM");
+    const exit = await Promise.race([chatd.exited, sleep(5000).then(() => "hung")]);
+    assert.notEqual(exit, "hung", `SIGTERM did not end the wait:\n${chatd.out.text}`);
+    assert.deepEqual(exit, { code: 0, signal: null }, chatd.out.text);
+    assert.ok(Date.now() - stoppedAt < 2000, `took ${Date.now() - stoppedAt} ms`);
+    assert.match(chatd.out.text, /stopped while waiting for the database/);
+    assert.doesNotMatch(chatd.out.text, /AddressSanitizer|LeakSanitizer|runtime error:/);
+  } finally {
+    if (chatd.proc.exitCode === null) chatd.proc.kill("SIGKILL");
+  }
 });
