@@ -142,6 +142,10 @@ void Operations::move_clients_away(http::Listener& listener, std::chrono::millis
   spdlog::info("drain: refusing new connections, closing {} session(s); exit within {} ms",
                engine_.session_count(), grace.count());
   listener.stop();
+  // Sign-ins still waiting for a password hash get "the server is restarting" now instead of
+  // holding the exit for seconds of argon2id (a flood can queue dozens): only the hashes
+  // already running finish.
+  if (chat_) chat_->hasher().close_queue();
   // Clients see their transport close and reconnect by themselves: through the load balancer,
   // to another replica (this one no longer accepts).
   engine_.close_all(engineio::CloseReason::server_shutdown);

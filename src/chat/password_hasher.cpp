@@ -29,6 +29,16 @@ PasswordHasher::~PasswordHasher() {
   for (auto& job : left) job->run(HashRefusal::stopping);
 }
 
+void PasswordHasher::close_queue() {
+  std::deque<std::unique_ptr<Job>> left;
+  {
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    left.swap(queue_);
+  }
+  for (auto& job : left) job->run(HashRefusal::stopping);
+}
+
 size_t PasswordHasher::queued() const {
   std::lock_guard lock(mutex_);
   return queue_.size();
@@ -38,8 +48,8 @@ void PasswordHasher::submit(std::unique_ptr<Job> job) {
   bool stopping = false;
   {
     std::lock_guard lock(mutex_);
-    stopping = stopping_;
-    if (!stopping_ && queue_.size() < max_queue_) {
+    stopping = stopping_ || closed_;
+    if (!stopping && queue_.size() < max_queue_) {
       ++in_flight_;
       job->counted = &in_flight_;
       queue_.push_back(std::move(job));

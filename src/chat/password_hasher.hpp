@@ -63,6 +63,11 @@ class PasswordHasher {
   template <typename T, typename CompletionToken>
   auto async_run(std::function<T()> work, CompletionToken&& token);
 
+  // For a shutdown that should not wait for hashes nobody will see (SIGTERM drain: the clients
+  // are being moved away): jobs still queued complete with `stopping` now, new ones are refused
+  // with `stopping`; the running ones finish. The threads stay until destruction.
+  void close_queue();
+
   // Jobs queued or running: 0 when everything handed in has completed.
   size_t in_flight() const noexcept { return in_flight_.load(); }
   size_t queued() const;
@@ -90,6 +95,7 @@ class PasswordHasher {
   std::condition_variable ready_;
   std::deque<std::unique_ptr<Job>> queue_;
   bool stopping_ = false;
+  bool closed_ = false;  // close_queue(): refuse new jobs, the threads still run
   std::vector<std::thread> threads_;
 };
 

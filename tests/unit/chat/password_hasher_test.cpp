@@ -124,6 +124,40 @@ TEST(PasswordHasher, ShutdownJoinsAndCompletesQueuedJobsWithStopping) {
   for (size_t i = 1; i < 4; ++i) EXPECT_EQ(refusals[i], HashRefusal::stopping);
 }
 
+TEST(PasswordHasher, ClosingTheQueueAnswersQueuedAndNewJobsWithStoppingWhileTheRunningOneFinishes) {
+  asio::io_context io;
+  std::vector<HashRefusal> refusals;
+  auto collect = asio::bind_executor(io, [&](HashResult<int> r) { refusals.push_back(r.refusal); });
+  std::promise<void> release;
+  auto gate = release.get_future().share();
+  std::atomic<int> started{0};
+  PasswordHasher hasher(1, 8);
+  hasher.async_run<int>(
+      [&, gate] {
+        ++started;
+        gate.wait();
+        return 1;
+      },
+      collect);
+  while (started.load() == 0) std::this_thread::yield();
+  for (int i = 0; i < 3; ++i) hasher.async_run<int>([] { return 2; }, collect);
+  EXPECT_EQ(hasher.in_flight(), 4u);
+  hasher.close_queue();
+  run_until(io, [&] { return refusals.size() == 3; });
+  ASSERT_EQ(refusals.size(), 3u) << "the queued jobs are answered without waiting for the running one";
+  for (auto r : refusals) EXPECT_EQ(r, HashRefusal::stopping);
+  EXPECT_EQ(hasher.in_flight(), 1u) << "only the running one is left";
+  hasher.async_run<int>([] { return 3; }, collect);
+  run_until(io, [&] { return refusals.size() == 4; });
+  ASSERT_EQ(refusals.size(), 4u);
+  EXPECT_EQ(refusals[3], HashRefusal::stopping) << "new jobs are refused once the queue is closed";
+  release.set_value();
+  run_until(io, [&] { return refusals.size() == 5; });
+  ASSERT_EQ(refusals.size(), 5u);
+  EXPECT_EQ(refusals[4], HashRefusal::none) << "the running job finishes";
+  EXPECT_EQ(hasher.in_flight(), 0u);
+}
+
 TEST(PasswordHasher, AJobThatThrowsCompletesAsFailed) {
   PasswordHasher hasher(1, 2);
   asio::io_context io;
