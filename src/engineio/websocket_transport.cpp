@@ -209,30 +209,24 @@ void WebSocketTransport::flush_pending_writes() {
   t_dirty_spare.clear();
 }
 
+namespace {
+
+// Adds a packet's unwritten bytes (after `skip`) to this write's iovecs.
+void add_to_batch(const WirePacket* p, size_t skip) {
+  const auto& h = p->ws_header();
+  if (skip < h.size) t_iov.emplace_back(h.bytes.data() + skip, h.size - skip);
+  const size_t data_skip = skip > h.size ? skip - h.size : 0;
+  if (p->data().size() > data_skip) t_iov.emplace_back(p->data().data() + data_skip, p->data().size() - data_skip);
+  t_batch.push_back(p);
+}
+
+}  // namespace
+
 void WebSocketTransport::flush() {
   if (closed_ || waiting_writable_) return;
   Outbox* outbox = (!probing_ && session_) ? &session_->outbox() : nullptr;
   while (true) {
-    t_iov.clear();
-    t_batch.clear();
-    size_t own_count = 0, outbox_count = 0;
-    auto add = [](const WirePacket* p, size_t skip) {
-      const auto& h = p->ws_header();
-      if (skip < h.size) t_iov.emplace_back(h.bytes.data() + skip, h.size - skip);
-      const size_t data_skip = skip > h.size ? skip - h.size : 0;
-      if (p->data().size() > data_skip) t_iov.emplace_back(p->data().data() + data_skip, p->data().size() - data_skip);
-      t_batch.push_back(p);
-    };
-    if (partial_) add(partial_.get(), partial_offset_);
-    for (; own_count < own_.size() && t_batch.size() < kMaxPacketsPerWrite; ++own_count) add(own_[own_count].get(), 0);
-    if (outbox)
-      for (; outbox_count < outbox->size() && t_batch.size() < kMaxPacketsPerWrite; ++outbox_count)
-        add((*outbox)[outbox_count].get(), 0);
-    const bool everything_batched =
-        own_count == own_.size() && (!outbox || outbox_count == outbox->size());
-    if (everything_batched && close_frame_ && !close_sent_ && t_batch.size() < kMaxPacketsPerWrite) {
-      add(close_frame_.get(), 0);
-    }
+    const Batch batch = gather_batch(outbox);
     if (t_batch.empty()) return;
 
     error_code ec;
@@ -245,68 +239,80 @@ void WebSocketTransport::flush() {
       fail(true);
       return;
     }
-    // Retire what was written, in the order it was batched.
-    size_t index = 0;
-    auto retire = [&](const WirePacket* p, size_t already) -> bool {
-      const size_t remaining = p->wire_size() - already;
-      if (written >= remaining) {
-        written -= remaining;
-        return true;
-      }
-      partial_offset_ = already + written;
-      written = 0;
-      return false;
-    };
-    bool stalled = false;
-    if (partial_) {
-      if (retire(partial_.get(), partial_offset_)) {
-        partial_.reset();
-        partial_offset_ = 0;
-      } else {
-        stalled = true;
-      }
-      ++index;
-    }
-    size_t own_done = 0;
-    while (!stalled && own_done < own_count) {
-      const WirePacket* p = own_[own_done].get();
-      if (!retire(p, 0)) {
-        partial_ = own_[own_done];
-        ++own_done;
-        stalled = true;
-        break;
-      }
-      ++own_done;
-    }
-    own_.erase(own_.begin(), own_.begin() + static_cast<std::ptrdiff_t>(own_done));
-    size_t outbox_done = 0;
-    while (!stalled && outbox_done < outbox_count) {
-      const WirePacket* p = (*outbox)[0].get();
-      if (!retire(p, 0)) {
-        partial_ = (*outbox)[0];
-        outbox->pop_front();
-        stalled = true;
-        break;
-      }
-      outbox->pop_front();
-      ++outbox_done;
-    }
-    if (!stalled && close_frame_ && !close_sent_ && t_batch.back() == close_frame_.get()) {
-      if (retire(close_frame_.get(), 0)) {
-        close_sent_ = true;
+    switch (retire_written(written, batch, outbox)) {
+      case Retired::everything:
+        continue;
+      case Retired::close_sent:
         // Our half is done; keep reading until the peer closes too (bounded by linger_).
         socket_.shutdown(asio::socket_base::shutdown_send, ec);
         return;
-      }
-      partial_ = close_frame_;
-      close_sent_ = true;
-      stalled = true;
-    }
-    if (stalled) {
-      wait_writable();
-      return;
+      case Retired::stalled:
+        wait_writable();
+        return;
     }
   }
+}
+
+WebSocketTransport::Batch WebSocketTransport::gather_batch(const Outbox* outbox) {
+  t_iov.clear();
+  t_batch.clear();
+  Batch batch;
+  if (partial_) add_to_batch(partial_.get(), partial_offset_);
+  for (; batch.own_count < own_.size() && t_batch.size() < kMaxPacketsPerWrite; ++batch.own_count)
+    add_to_batch(own_[batch.own_count].get(), 0);
+  if (outbox)
+    for (; batch.outbox_count < outbox->size() && t_batch.size() < kMaxPacketsPerWrite; ++batch.outbox_count)
+      add_to_batch((*outbox)[batch.outbox_count].get(), 0);
+  const bool everything_batched = batch.own_count == own_.size() && (!outbox || batch.outbox_count == outbox->size());
+  if (everything_batched && close_frame_ && !close_sent_ && t_batch.size() < kMaxPacketsPerWrite)
+    add_to_batch(close_frame_.get(), 0);
+  return batch;
+}
+
+WebSocketTransport::Retired WebSocketTransport::retire_written(size_t written, Batch batch, Outbox* outbox) {
+  // Retires what was written, in the order it was batched; the first packet not written whole
+  // becomes partial_ and the write stalls there.
+  auto retire = [&](const WirePacket* p, size_t already) -> bool {
+    const size_t remaining = p->wire_size() - already;
+    if (written >= remaining) {
+      written -= remaining;
+      return true;
+    }
+    partial_offset_ = already + written;
+    written = 0;
+    return false;
+  };
+  if (partial_) {
+    if (!retire(partial_.get(), partial_offset_)) return Retired::stalled;
+    partial_.reset();
+    partial_offset_ = 0;
+  }
+  size_t own_done = 0;
+  bool stalled = false;
+  while (own_done < batch.own_count) {
+    const bool whole = retire(own_[own_done].get(), 0);
+    if (!whole) partial_ = own_[own_done];
+    ++own_done;
+    if (!whole) {
+      stalled = true;
+      break;
+    }
+  }
+  own_.erase(own_.begin(), own_.begin() + static_cast<std::ptrdiff_t>(own_done));
+  if (stalled) return Retired::stalled;
+  for (size_t outbox_done = 0; outbox_done < batch.outbox_count; ++outbox_done) {
+    const bool whole = retire((*outbox)[0].get(), 0);
+    if (!whole) partial_ = (*outbox)[0];
+    outbox->pop_front();
+    if (!whole) return Retired::stalled;
+  }
+  if (close_frame_ && !close_sent_ && t_batch.back() == close_frame_.get()) {
+    close_sent_ = true;
+    if (retire(close_frame_.get(), 0)) return Retired::close_sent;
+    partial_ = close_frame_;
+    return Retired::stalled;
+  }
+  return Retired::everything;
 }
 
 void WebSocketTransport::wait_writable() {

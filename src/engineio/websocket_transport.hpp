@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "engineio/outbox.hpp"
 #include "engineio/packet.hpp"
 #include "http/ws_frame.hpp"
 
@@ -50,6 +51,14 @@ class WebSocketTransport : public std::enable_shared_from_this<WebSocketTranspor
   void send_own(WirePacketPtr frame);
   void schedule_flush();
   void flush();
+  // One write_some: how many of own_ and of the session's outbox went into the batch.
+  struct Batch {
+    size_t own_count = 0;
+    size_t outbox_count = 0;
+  };
+  enum class Retired { everything, stalled, close_sent };
+  Batch gather_batch(const Outbox* outbox);
+  Retired retire_written(size_t written, Batch batch, Outbox* outbox);
   void wait_writable();
   void fail(bool notify_session);
   void finish_close();

@@ -66,6 +66,11 @@ class MessageReader {
   uint64_t max_message_size() const noexcept { return max_message_size_; }
 
  private:
+  // Each returns false when reading must stop: after a close frame, or with `error` set.
+  bool on_frame(bool fin, uint8_t opcode, std::string_view body, MessageSink& sink, ProtocolError& error);
+  bool on_data_frame(bool fin, bool binary, std::string_view body, MessageSink& sink, ProtocolError& error);
+  bool on_continuation(bool fin, std::string_view body, MessageSink& sink, ProtocolError& error);
+
   uint64_t max_message_size_;
   std::string fragments_;  // data of a fragmented message so far
   bool in_fragmented_ = false;

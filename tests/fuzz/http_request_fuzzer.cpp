@@ -316,6 +316,60 @@ void use_body(Route route, const http::Request& req, std::vector<std::string>& l
   }
 }
 
+// Every Content-Length field is all digits (leading zeros allowed) and says the same.
+void check_content_length_fields(const http::Parser& parser) {
+  if (!parser.content_length()) return;
+  const std::string n = std::to_string(*parser.content_length());
+  for (const auto& f : parser.get()) {
+    if (f.name() != bhttp::field::content_length) continue;
+    std::string_view v = f.value();
+    FUZZ_CHECK(!v.empty() && v.find_first_not_of("0123456789") == std::string_view::npos);
+    while (v.size() > 1 && v.front() == '0') v.remove_prefix(1);
+    FUZZ_CHECK(v == n);
+  }
+}
+
+// The request line and every field as parsed, for comparing runs with different read patterns.
+std::string describe_head(const http::Request& req, size_t header_bytes) {
+  std::string head = std::string(req.method_string()) + " " + std::string(req.target()) + " " +
+                     std::to_string(req.version()) + "|" + std::to_string(header_bytes);
+  for (const auto& f : req) head += "|" + std::string(f.name_string()) + ":" + std::string(f.value());
+  return head;
+}
+
+// What the server does with a routed request's body, as write_response and read_body do;
+// false when the connection ends here.
+bool handle_body(http::Parser& parser, ScriptedStream& stream, beast::flat_buffer& buffer, Route route,
+                 std::string_view query, std::vector<std::string>& log) {
+  const http::Request& req = parser.get();
+  const uint64_t limit = body_limit_of(route, req, query);
+  if (limit == 0) {
+    // write_response: an unread body closes the connection.
+    if (parser.is_done()) return true;
+    log.push_back("unread body");
+    return false;
+  }
+  // read_body: refused by Content-Length before reading, then the parser's limit.
+  if (parser.content_length() && *parser.content_length() > limit) {
+    log.push_back("413 by length");
+    return false;
+  }
+  parser.body_limit(limit);
+  error_code ec;
+  bhttp::read(stream, buffer, parser, ec);
+  if (ec) {
+    // read_body: a 413 over the limit, else the connection just closes.
+    log.push_back(ec == bhttp::error::body_limit ? "B413" : "Bclose");
+    return false;
+  }
+  FUZZ_CHECK(parser.is_done());
+  FUZZ_CHECK(req.body().size() <= limit);
+  if (parser.content_length()) FUZZ_CHECK(req.body().size() == *parser.content_length());
+  log.push_back("D" + req.body());
+  use_body(route, req, log);
+  return true;
+}
+
 // One connection: reads and handles requests until the input ends, an error, or a close.
 std::vector<std::string> serve(std::string_view input, uint32_t seed) {
   std::vector<std::string> log;
@@ -347,21 +401,8 @@ std::vector<std::string> serve(std::string_view input, uint32_t seed) {
     const http::Request& req = parser.get();
     check_request(req);
     FUZZ_CHECK(!(parser.chunked() && parser.content_length()));
-    if (parser.content_length()) {
-      // Every Content-Length field is all digits (leading zeros allowed) and says the same.
-      const std::string n = std::to_string(*parser.content_length());
-      for (const auto& f : req) {
-        if (f.name() != bhttp::field::content_length) continue;
-        std::string_view v = f.value();
-        FUZZ_CHECK(!v.empty() && v.find_first_not_of("0123456789") == std::string_view::npos);
-        while (v.size() > 1 && v.front() == '0') v.remove_prefix(1);
-        FUZZ_CHECK(v == n);
-      }
-    }
-    std::string head = std::string(req.method_string()) + " " + std::string(req.target()) + " " +
-                       std::to_string(req.version()) + "|" + std::to_string(header_bytes);
-    for (const auto& f : req) head += "|" + std::string(f.name_string()) + ":" + std::string(f.value());
-    log.push_back("H" + head);
+    check_content_length_fields(parser);
+    log.push_back("H" + describe_head(req, header_bytes));
 
     const std::string_view target = req.target();
     const size_t q = target.find('?');
@@ -380,32 +421,7 @@ std::vector<std::string> serve(std::string_view input, uint32_t seed) {
     log.push_back("T" + std::to_string(static_cast<int>(tag->route)));
     run_pure_functions(parser, path, query, tag->route, log);
 
-    const uint64_t limit = body_limit_of(tag->route, req, query);
-    if (limit == 0) {
-      // write_response: an unread body closes the connection.
-      if (!parser.is_done()) {
-        log.push_back("unread body");
-        break;
-      }
-    } else {
-      // read_body: refused by Content-Length before reading, then the parser's limit.
-      if (parser.content_length() && *parser.content_length() > limit) {
-        log.push_back("413 by length");
-        break;
-      }
-      parser.body_limit(limit);
-      bhttp::read(stream, buffer, parser, ec);
-      if (ec) {
-        // read_body: a 413 over the limit, else the connection just closes.
-        log.push_back(ec == bhttp::error::body_limit ? "B413" : "Bclose");
-        break;
-      }
-      FUZZ_CHECK(parser.is_done());
-      FUZZ_CHECK(req.body().size() <= limit);
-      if (parser.content_length()) FUZZ_CHECK(req.body().size() == *parser.content_length());
-      log.push_back("D" + req.body());
-      use_body(tag->route, req, log);
-    }
+    if (!handle_body(parser, stream, buffer, tag->route, query, log)) break;
     if (!req.keep_alive()) break;
   }
   return log;
