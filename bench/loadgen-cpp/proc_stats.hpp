@@ -1,0 +1,36 @@
+// What /proc and getrusage say about CPU and memory: the server's (by pid), the load
+// generator's own (whole process and per thread), and the machine's (per CPU, load average).
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+long clk_tck();
+
+// utime+stime of all threads of a process (or of one thread: /proc/self/task/TID/stat), seconds
+double stat_cpu_s(const std::string& path, bool& ok);
+// Sum over the server's pids; false when one of them is gone.
+bool server_cpu(const std::vector<int>& pids, double& total);
+long server_rss_kib(const std::vector<int>& pids);  // -1 when a pid is gone
+
+struct CpuTicks {
+  unsigned long long busy = 0, softirq = 0, total = 0;
+};
+std::map<std::string, CpuTicks> proc_stat();  // per CPU ("cpu0", ...)
+
+std::string loadavg();  // the first three fields of /proc/loadavg
+double self_cpu_s(double* sys = nullptr);  // user+system of this process; *sys the system part
+std::string allowed_cpus_list();  // Cpus_allowed_list of this process ("?" if unknown)
+int cpus_allowed_count();
+
+// CPU counters at one instant: taken at both edges of the measured window.
+struct CpuSample {
+  bool srv_ok = true;
+  double srv = 0, lg = 0, lg_sys = 0;
+  std::map<std::string, CpuTicks> stat;
+  std::vector<double> thr;  // per load generator thread, in the order of thread_ids
+};
+CpuSample sample_cpu(const std::vector<int>& server_pids, const std::vector<pid_t>& thread_ids);
