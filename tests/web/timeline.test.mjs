@@ -264,6 +264,22 @@ describe("sync positions", () => {
     assert.deepEqual(nextSyncWant(want, undefined), {});
   });
 
+  test("resync: a lost last message is fetched from the newest stored seq, overlap merged once", () => {
+    const t = createTimeline({ lastSeq: 0, readMark: 0 });
+    merge(t, [msg(1), msg(2), msg(3)], { open: true });
+    markRead(t); // what the UI does after merging into the open room
+    // Then the room is closed, and the server's broker connection comes back: seq 4 and 5 may
+    // have been lost. The client asks from 3.
+    const want = initialSyncWant([{ roomId: ROOM, timeline: t, loaded: true, seenLastSeq: t.lastSeq }]);
+    assert.deepEqual(want, { [ROOM]: 3 });
+    const res = { ok: true, messages: { [ROOM]: [msg(3), msg(4), msg(5)] } };
+    const added = syncPages(res).flatMap((page) => merge(t, page.messages).added);
+    assert.deepEqual(added.map((m) => m.seq), [4, 5]);
+    assert.deepEqual(seqs(t), [1, 2, 3, 4, 5]);
+    assert.equal(unreadCount(t), 2, "the two fetched messages of others are unread in a closed room");
+    assert.deepEqual(nextSyncWant(want, res), {}, "done in one round");
+  });
+
   test("a reconnect catch-up in rounds ends with every message once", () => {
     const t = createTimeline();
     merge(t, [msg(1), msg(2)]);
