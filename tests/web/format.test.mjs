@@ -1,0 +1,78 @@
+// Unit tests of web/format.js and web/errors.js: texts the UI shows, without a browser.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import {
+  AVATAR_COLOURS, charCount, colourIndex, dayKey, dayLabel, initialsOf, isolated, linkSegments, normaliseOutgoing,
+} from "../../web/format.js";
+import { ERROR_TEXT, RequestError, errorText } from "../../web/errors.js";
+
+test("charCount counts code points", () => {
+  assert.equal(charCount("abc"), 3);
+  assert.equal(charCount("😀x"), 2);
+  assert.equal(charCount(""), 0);
+});
+
+test("initials and a stable avatar colour", () => {
+  assert.equal(initialsOf("alice"), "AL");
+  assert.equal(initialsOf("bob smith"), "BS");
+  assert.equal(initialsOf("jean-luc.picard"), "JL");
+  assert.equal(initialsOf("  "), "?");
+  assert.equal(initialsOf(null), "?");
+  assert.equal(initialsOf("😀z"), "😀Z");
+  const c = colourIndex("alice");
+  assert.equal(colourIndex("alice"), c);
+  for (const name of ["", "bob", "carol", "دانا"]) {
+    const i = colourIndex(name);
+    assert.ok(Number.isInteger(i) && i >= 0 && i < AVATAR_COLOURS, `${name}: ${i}`);
+  }
+});
+
+test("day keys and labels", () => {
+  const now = new Date(2026, 5, 15, 12, 0);
+  assert.equal(dayLabel(new Date(2026, 5, 15, 0, 1).getTime(), now), "Today");
+  assert.equal(dayLabel(new Date(2026, 5, 14, 23, 59).getTime(), now), "Yesterday");
+  assert.notEqual(dayLabel(new Date(2026, 5, 10).getTime(), now), "Yesterday");
+  assert.match(dayLabel(new Date(2024, 0, 3).getTime(), now), /2024/);
+  assert.equal(dayKey(new Date(2026, 5, 15, 1).getTime()), dayKey(new Date(2026, 5, 15, 23).getTime()));
+  assert.notEqual(dayKey(new Date(2026, 5, 15).getTime()), dayKey(new Date(2026, 5, 16).getTime()));
+});
+
+test("isolated wraps a name in FSI … PDI", () => {
+  assert.equal(isolated("אבג"), "\u2068אבג\u2069");
+});
+
+test("normaliseOutgoing trims leading blank lines and trailing space, keeps inner layout", () => {
+  assert.equal(normaliseOutgoing("\n  \n  hello\n  world  \n\n"), "  hello\n  world");
+  assert.equal(normaliseOutgoing("   "), "");
+});
+
+test("linkSegments finds http(s) links and leaves the rest as text", () => {
+  assert.deepEqual(linkSegments("see https://example.com/a?b=1, ok"), [
+    { text: "see " },
+    { text: "https://example.com/a?b=1", href: "https://example.com/a?b=1" },
+    { text: ", ok" },
+  ]);
+  assert.deepEqual(linkSegments("(http://x.org/wiki/Foo_(bar))."), [
+    { text: "(" },
+    { text: "http://x.org/wiki/Foo_(bar)", href: "http://x.org/wiki/Foo_(bar)" },
+    { text: ")." },
+  ]);
+  assert.deepEqual(linkSegments("javascript:alert(1) ftp://a.b"), [{ text: "javascript:alert(1) ftp://a.b" }]);
+  assert.deepEqual(linkSegments("<b>hi</b>"), [{ text: "<b>hi</b>" }]);
+  assert.deepEqual(linkSegments(""), []);
+  assert.deepEqual(linkSegments("https://"), [{ text: "https://" }], "no host: text");
+});
+
+test("error texts: documented codes, the server's words where they explain more", () => {
+  assert.equal(errorText("forbidden", "nope"), ERROR_TEXT.forbidden);
+  assert.equal(errorText("invalid_name", "only letters"), "only letters");
+  assert.equal(errorText("invalid_name", ""), ERROR_TEXT.invalid_name);
+  assert.equal(errorText("weird_code", "the server says"), "the server says");
+  assert.equal(errorText("weird_code", "", "fallback"), "fallback");
+  assert.equal(errorText("weird_code"), "Something went wrong.");
+  const e = new RequestError("rate_limited", "slow down", { serverMessage: "slow down", retryAfterMs: 500 });
+  assert.equal(e.code, "rate_limited");
+  assert.equal(e.retryAfterMs, 500);
+  assert.equal(e.text, ERROR_TEXT.rate_limited);
+  assert.ok(e instanceof Error);
+});

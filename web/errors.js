@@ -1,0 +1,45 @@
+/*
+ * Errors of requests (HTTP and socket acks) and the texts shown for them.
+ * Pure: no DOM; importable from Node.
+ */
+
+// Error texts for the documented codes; the server's own message is used when it explains more.
+export const ERROR_TEXT = {
+  unauthorized: 'Your session has ended. Please sign in again.',
+  bad_credentials: 'Wrong password for this name. (If you are new, choose another name: this one is taken.)',
+  invalid_name: 'That name is not allowed.',
+  invalid_password: 'That password is not allowed.',
+  rate_limited: 'Too many attempts. Please wait a moment and try again.',
+  overloaded: 'The server is busy. Trying again shortly.',
+  too_many_rooms: 'You are in too many rooms. Leave one first.',
+  forbidden: 'You are not allowed to do that.',
+  not_found: 'Not found.',
+  invalid_text: 'Messages must be between 1 and 4000 characters.',
+  name_taken: 'That name is already taken.',
+  storage_unavailable: 'The server cannot store data right now. Please try again shortly.',
+  bad_request: 'The server did not accept that request.',
+  too_large: 'That image is too large (the limit is 5 MiB).',
+  unsupported_type: 'Unsupported image type. Please choose a PNG, JPEG, WebP or GIF image.',
+  bad_upload: 'The upload could not be read. Please try another image.',
+  timeout: 'The server did not answer in time.',
+  offline: 'You are offline. Try again when the connection is back.',
+  network: 'Cannot reach the server. Check your connection and try again.',
+};
+// For these codes the server's message usually carries the rules (allowed characters, lengths).
+const PREFER_SERVER_MESSAGE = new Set(['invalid_name', 'invalid_password', 'invalid_text', 'bad_request', 'name_taken']);
+
+export function errorText(code, serverMessage, fallback) {
+  const msg = typeof serverMessage === 'string' && serverMessage.trim() ? serverMessage.trim() : '';
+  if (msg && (PREFER_SERVER_MESSAGE.has(code) || !ERROR_TEXT[code])) return msg;
+  return ERROR_TEXT[code] || msg || fallback || 'Something went wrong.';
+}
+
+/** A refused or failed request: `code` (the protocol's error code), `serverMessage`, `text`. */
+export class RequestError extends Error {
+  constructor(code, message, extra) {
+    super(message || code);
+    this.code = code;
+    Object.assign(this, extra || {});
+  }
+  get text() { return errorText(this.code, this.serverMessage, this.message); }
+}

@@ -1,0 +1,120 @@
+/*
+ * chatd browser UI: the entry module (index.html loads it with <script type="module"> after the
+ * classic script /socket.io.min.js, which defines the global `io`). It only wires the page's
+ * events to the modules and boots; see README.md for the module graph.
+ *
+ * The only interface with the server is docs/CHAT_PROTOCOL.md.
+ */
+import { showOwnInitials } from './avatars.js';
+import { autosize, sendFromComposer, updateCounter } from './composer.js';
+import { showFormError } from './dom.js';
+import { closeDrawers, setDrawer, setOnlinePanel } from './drawers.js';
+import { flashNotice } from './notices.js';
+import { discardPending, retryPending } from './outbox.js';
+import { renderMessages } from './render-messages.js';
+import { renderRooms } from './render-rooms.js';
+import { dmErrorText, leaveCurrentRoom, loadOlder, openDm, openRoom } from './room-actions.js';
+import { currentRoom, flushReadMarks, markRoomRead } from './rooms.js';
+import { boot, sessionLost, signIn, signOut } from './session.js';
+import { whenSessionLost } from './session-lost.js';
+import { isolated } from './format.js';
+import { onComposerKeystroke } from './typing.js';
+import { uploadAvatar } from './profile.js';
+import { onCreateRoomSubmit, onDmSubmit } from './sidebar-forms.js';
+import { ui } from './ui.js';
+
+function bindSession() {
+  ui.signinForm.addEventListener('submit', signIn);
+  ui.signoutButton.addEventListener('click', () => signOut(false));
+  ui.signoutAllButton.addEventListener('click', () => signOut(true));
+  ui.avatarInput.addEventListener('change', uploadAvatar);
+  // A broken image falls back to the initials.
+  ui.ownAvatar.addEventListener('error', () => { if (ui.ownAvatar.getAttribute('src')) showOwnInitials(); });
+}
+
+function bindComposer() {
+  ui.composer.addEventListener('submit', (e) => {
+    e.preventDefault();
+    sendFromComposer();
+  });
+  ui.composerInput.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+      e.preventDefault();
+      sendFromComposer();
+    }
+  });
+  ui.composerInput.addEventListener('input', () => {
+    autosize();
+    updateCounter();
+    onComposerKeystroke(ui.composerInput.value);
+  });
+}
+
+// Buttons rendered into lists carry data attributes; one listener per list handles them.
+function bindLists() {
+  for (const list of [ui.publicRoomList, ui.directRoomList, ui.otherRoomList]) {
+    list.addEventListener('click', (e) => {
+      const btn = e.target.closest('.room-item');
+      if (btn) openRoom(Number(btn.dataset.roomId), { fromUser: true });
+    });
+  }
+  ui.onlineList.addEventListener('click', (e) => {
+    const btn = e.target.closest('.online-button');
+    if (!btn) return;
+    const name = btn.closest('li').dataset.userName;
+    openDm(name).catch((err) => flashNotice(`Could not open a conversation with ${isolated(name)}: ${dmErrorText(err, name)}`));
+  });
+  ui.messageList.addEventListener('click', (e) => {
+    const btn = e.target.closest('button[data-action]');
+    const msg = btn && btn.closest('[data-client-id]');
+    if (!msg) return;
+    const roomId = Number(msg.dataset.roomId);
+    if (btn.dataset.action === 'retry') retryPending(roomId, msg.dataset.clientId);
+    else if (btn.dataset.action === 'discard') discardPending(roomId, msg.dataset.clientId);
+  });
+}
+
+function bindRoomControls() {
+  ui.loadOlderButton.addEventListener('click', loadOlder);
+  ui.leaveRoomButton.addEventListener('click', leaveCurrentRoom);
+  ui.createRoomForm.addEventListener('submit', onCreateRoomSubmit);
+  ui.createRoomInput.addEventListener('input', () => showFormError(ui.createRoomError, ''));
+  ui.dmForm.addEventListener('submit', onDmSubmit);
+  ui.dmInput.addEventListener('input', () => showFormError(ui.dmError, ''));
+}
+
+function bindLayout() {
+  ui.roomsToggle.addEventListener('click', () => setDrawer(!ui.sidebar.classList.contains('open')));
+  ui.onlineToggle.addEventListener('click', () => setOnlinePanel(!ui.onlinePanel.classList.contains('open')));
+  ui.onlineClose.addEventListener('click', () => { closeDrawers(); ui.onlineToggle.focus(); });
+  ui.scrim.addEventListener('click', closeDrawers);
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== 'Escape') return;
+    const { wasSidebar, wasOnline } = closeDrawers();
+    if (wasSidebar) ui.roomsToggle.focus();
+    else if (wasOnline) ui.onlineToggle.focus();
+  });
+  // Leaving the narrow layout with a drawer open must not leave the scrim behind.
+  window.matchMedia('(max-width: 1000px)').addEventListener('change', () => closeDrawers());
+  window.addEventListener('resize', () => { if (ui.composerInput.value) autosize(); });
+}
+
+function bindPage() {
+  // The current room is read while it is visible; refresh day labels after midnight.
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible') {
+      const room = currentRoom();
+      if (room) { markRoomRead(room); renderRooms(); renderMessages('follow'); }
+    }
+  });
+  window.addEventListener('pagehide', flushReadMarks);
+}
+
+whenSessionLost(sessionLost);
+bindSession();
+bindComposer();
+bindLists();
+bindRoomControls();
+bindLayout();
+bindPage();
+boot();
