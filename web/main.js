@@ -1,5 +1,5 @@
 /*
- * chatd browser UI: the entry module (index.html loads it with <script type="module"> after the
+ * docker-chat browser UI: the entry module (index.html loads it with <script type="module"> after the
  * classic script /socket.io.min.js, which defines the global `io`). It only wires the page's
  * events to the modules and boots; see README.md for the module graph.
  *

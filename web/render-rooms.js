@@ -52,7 +52,7 @@ function listItem(btn) {
 
 function renderUnreadTotal(rooms) {
   const totalUnread = rooms.reduce((n, r) => n + unreadOf(r), 0);
-  document.title = totalUnread > 0 ? `(${totalUnread}) chatd` : 'chatd';
+  document.title = totalUnread > 0 ? `(${totalUnread}) docker-chat` : 'docker-chat';
   show(ui.roomsToggleBadge, totalUnread > 0);
   ui.roomsToggle.setAttribute('aria-label', totalUnread > 0 ? `Show rooms (${totalUnread} unread)` : 'Show rooms');
 }

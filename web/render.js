@@ -12,7 +12,7 @@ import { ui } from './ui.js';
 export function renderHeader() {
   const room = currentRoom();
   if (!room) {
-    ui.roomTitle.textContent = !state.everConnectedOnce ? 'chatd' : state.rooms.size ? 'Choose a room' : 'No room yet';
+    ui.roomTitle.textContent = !state.everConnectedOnce ? 'docker-chat' : state.rooms.size ? 'Choose a room' : 'No room yet';
     ui.roomSubtitle.textContent = !state.everConnectedOnce ? '' : 'Join or create a room, or message someone.';
     show(ui.leaveRoomButton, false);
   } else {

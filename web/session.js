@@ -77,7 +77,7 @@ function teardown() {
   showFormError(ui.dmError, '');
   ui.composerInput.value = '';
   ui.signinPassword.value = '';
-  document.title = 'chatd';
+  document.title = 'docker-chat';
 }
 
 export function sessionLost() {
