@@ -6,7 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/metrics.hpp"
-#include "http/responses.hpp"
+#include "http/api_responses.hpp"
 
 namespace dchat::app {
 
@@ -15,8 +15,18 @@ namespace {
 constexpr auto kProbeInterval = std::chrono::seconds(2);
 namespace http_ns = boost::beast::http;
 
-http::Outcome finish(bool written, const http::Response& res) {
-  return written && res.keep_alive() ? http::Outcome::keep_alive : http::Outcome::close;
+// Not a coroutine: the JSON bodies are built before anything is suspended.
+boost::asio::awaitable<http::Outcome> refuse_metrics(http::RequestContext& ctx, bool with_token) {
+  if (!with_token)
+    return http::reply_json(
+        ctx, http_ns::status::forbidden,
+        boost::json::object{
+            {"error", "forbidden"},
+            {"message", "/metrics is served to loopback only; set CHAT_METRICS_TOKEN to scrape it remotely"}});
+  return http::reply_json(
+      ctx, http_ns::status::unauthorized,
+      boost::json::object{{"error", "unauthorized"}, {"message", "send Authorization: Bearer <CHAT_METRICS_TOKEN>"}},
+      {{"WWW-Authenticate", "Bearer"}});
 }
 
 }  // namespace
@@ -36,44 +46,30 @@ Operations::Operations(core::ShardPool& pool, engineio::Server& engine, ChatApp*
 Operations::~Operations() { lifeline_.cut(); }
 
 void Operations::install(http::Router& router) {
-  router.exact("/healthz", [](http::RequestContext& ctx) -> boost::asio::awaitable<http::Outcome> {
-    auto res = http::make_json_response(ctx.parser.get(), http_ns::status::ok, boost::json::object{{"status", "ok"}});
-    if (ctx.parser.content_length().value_or(0) > 0 || ctx.parser.chunked()) res.keep_alive(false);
-    const bool ok = co_await http::write_response(ctx, res);
-    co_return finish(ok, res);
+  router.exact("/healthz", [](http::RequestContext& ctx) {
+    return http::reply_json(ctx, http_ns::status::ok, boost::json::object{{"status", "ok"}});
   });
-  router.exact("/readyz", [this](http::RequestContext& ctx) -> boost::asio::awaitable<http::Outcome> {
+  router.exact("/readyz", [this](http::RequestContext& ctx) {
     const auto reasons = not_ready_reasons();
     const auto degraded = degraded_reasons();
     const bool ready = reasons.empty();
     boost::json::object body{{"status", ready ? "ready" : "not_ready"}};
     if (!ready) body["reasons"] = boost::json::value_from(reasons);
     if (!degraded.empty()) body["degraded"] = boost::json::value_from(degraded);
-    auto res = http::make_json_response(ctx.parser.get(),
-                                        ready ? http_ns::status::ok : http_ns::status::service_unavailable, body);
-    if (ctx.parser.content_length().value_or(0) > 0 || ctx.parser.chunked()) res.keep_alive(false);
-    const bool ok = co_await http::write_response(ctx, res);
-    co_return finish(ok, res);
+    return http::reply_json(ctx, ready ? http_ns::status::ok : http_ns::status::service_unavailable, std::move(body));
   });
-  router.exact("/metrics", [this](http::RequestContext& ctx) -> boost::asio::awaitable<http::Outcome> {
-    if (!metrics_allowed(ctx)) {
-      const bool with_token = !metrics_token_.empty();
-      auto res = http::make_json_response(
-          ctx.parser.get(), with_token ? http_ns::status::unauthorized : http_ns::status::forbidden,
-          {{"error", with_token ? "unauthorized" : "forbidden"},
-           {"message", with_token ? "send Authorization: Bearer <CHAT_METRICS_TOKEN>"
-                                  : "/metrics is served to loopback only; set CHAT_METRICS_TOKEN to scrape it remotely"}});
-      if (with_token) res.set(http_ns::field::www_authenticate, "Bearer");
-      if (ctx.parser.content_length().value_or(0) > 0 || ctx.parser.chunked()) res.keep_alive(false);
-      const bool ok = co_await http::write_response(ctx, res);
-      co_return finish(ok, res);
-    }
-    auto res = http::make_response(ctx.parser.get(), http_ns::status::ok, render_metrics(),
-                                   "text/plain; version=0.0.4; charset=utf-8");
-    if (ctx.parser.content_length().value_or(0) > 0 || ctx.parser.chunked()) res.keep_alive(false);
-    const bool ok = co_await http::write_response(ctx, res);
-    co_return finish(ok, res);
+  router.exact("/metrics", [this](http::RequestContext& ctx) {
+    return metrics_allowed(ctx) ? serve_metrics(ctx) : refuse_metrics(ctx, !metrics_token_.empty());
   });
+}
+
+boost::asio::awaitable<http::Outcome> Operations::serve_metrics(http::RequestContext& ctx) {
+  auto res = http::make_response(ctx.parser.get(), http_ns::status::ok, render_metrics(),
+                                 "text/plain; version=0.0.4; charset=utf-8");
+  // An unread body would be parsed as the next request: close instead.
+  if (ctx.parser.content_length().value_or(0) > 0 || ctx.parser.chunked()) res.keep_alive(false);
+  const bool ok = co_await http::write_response(ctx, res);
+  co_return ok && res.keep_alive() ? http::Outcome::keep_alive : http::Outcome::close;
 }
 
 bool Operations::metrics_allowed(const http::RequestContext& ctx) const {

@@ -48,7 +48,8 @@ class Operations {
  private:
   void probe_store();
   bool store_probe_stuck() const;
-  // Why this replica should get no traffic (empty: ready). The store decides, not the broker:
+  // Why this replica should get no traffic (empty: ready): the one answer behind both /readyz
+  // and the chatd_ready metric, so they cannot disagree. The store decides, not the broker:
   // every replica shares the broker, so a broker outage would take them all out of the load
   // balancer at once although they still store and acknowledge messages (clients catch up on
   // what other replicas broadcast with `sync` once it is back).
@@ -57,6 +58,7 @@ class Operations {
   std::vector<std::string> degraded_reasons() const;
   void move_clients_away(http::Listener& listener, std::chrono::milliseconds grace, std::function<void()> done);
   std::string render_metrics() const;
+  boost::asio::awaitable<http::Outcome> serve_metrics(http::RequestContext& ctx);
   // Whether this request may read /metrics (which tells how busy the server is, how many are
   // connected, store latency: not for anyone on the internet).
   bool metrics_allowed(const http::RequestContext& ctx) const;

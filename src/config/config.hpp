@@ -1,6 +1,7 @@
 #pragma once
-// Server configuration: every setting with its default next to it, read from the environment
-// and then from command-line flags (flags win), validated at start-up.
+// Server configuration: every setting with its default next to it (the one place defaults are
+// written: --help shows these, see config/options.hpp), read from the environment and then
+// from command-line flags (flags win), validated at start-up.
 #include <cstdint>
 #include <string>
 #include <vector>

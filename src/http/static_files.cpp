@@ -1,5 +1,6 @@
 #include "http/static_files.hpp"
 
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include <filesystem>
@@ -39,7 +40,35 @@ bool safe_name(const std::string& name) {
   return true;
 }
 
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
 }  // namespace
+
+bool if_none_match_names(std::string_view header, std::string_view etag) {
+  if (trim(header) == "*") return true;
+  while (!header.empty()) {
+    const size_t comma = header.find(',');
+    std::string_view tag = trim(header.substr(0, comma));
+    if (tag.starts_with("W/")) tag.remove_prefix(2);
+    if (!tag.empty() && tag == etag) return true;
+    if (comma == std::string_view::npos) break;
+    header.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
+std::string content_etag(std::string_view content) {
+  unsigned char hash[16];
+  crypto_generichash(hash, sizeof hash, reinterpret_cast<const unsigned char*>(content.data()), content.size(),
+                     nullptr, 0);
+  char hex[sizeof hash * 2 + 1];
+  sodium_bin2hex(hex, sizeof hex, hash, sizeof hash);
+  return std::string("\"") + hex + "\"";
+}
 
 StaticFiles::StaticFiles(const std::string& dir) {
   std::error_code ec;
@@ -53,7 +82,9 @@ StaticFiles::StaticFiles(const std::string& dir) {
     std::ifstream in(entry.path(), std::ios::binary);
     std::ostringstream content;
     content << in.rdbuf();
-    files_["/" + name] = File{content.str(), content_type_for(name)};
+    std::string bytes = content.str();
+    std::string etag = content_etag(bytes);
+    files_["/" + name] = File{std::move(bytes), content_type_for(name), std::move(etag)};
   }
   spdlog::info("web: serving {} file(s) from {}", files_.size(), dir);
 }
@@ -71,16 +102,19 @@ asio::awaitable<Outcome> StaticFiles::serve(RequestContext& ctx, const File& fil
   const auto& req = ctx.parser.get();
   if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head)
     co_return co_await reply_error(ctx, bhttp::status::method_not_allowed, "bad_request", "use GET");
-  auto res = make_response(req, bhttp::status::ok, req.method() == bhttp::verb::head ? "" : file.content,
-                           file.content_type);
+  // Unchanged since the browser's copy: 304 without a body (see the header for why every file
+  // is revalidated).
+  const bool unchanged = if_none_match_names(req[bhttp::field::if_none_match], file.etag);
+  const bool no_body = unchanged || req.method() == bhttp::verb::head;
+  auto res = make_response(req, unchanged ? bhttp::status::not_modified : bhttp::status::ok,
+                           no_body ? "" : file.content, file.content_type);
   if (html) {
     res.set("Content-Security-Policy", kContentSecurityPolicy);
     res.set("X-Frame-Options", "DENY");
     res.set("Referrer-Policy", "same-origin");
-    res.set(bhttp::field::cache_control, "no-cache");
-  } else {
-    res.set(bhttp::field::cache_control, "public, max-age=300");
   }
+  res.set(bhttp::field::cache_control, "no-cache");
+  res.set(bhttp::field::etag, file.etag);
   const bool ok = co_await write_response(ctx, res);
   co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
 }

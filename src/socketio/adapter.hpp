@@ -1,8 +1,9 @@
 #pragma once
 // Between the Socket.IO layer and fan-out: which sockets are in which rooms, and delivering
-// one encoded packet to a set of rooms. The local adapter serves one process; a cluster
-// adapter (later) forwards broadcasts to other replicas through a Broker, so application
-// code never changes when replicas are added.
+// one encoded packet to a set of rooms. The local adapter (local_adapter.hpp) serves one
+// process; in cluster mode the ClusterAdapter (cluster_adapter.hpp) also forwards broadcasts to
+// the other replicas through the ClusterBus and its Broker, so application code never changes
+// when replicas are added.
 #include <functional>
 #include <memory>
 #include <string>

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/config.hpp"
+#include "config/options.hpp"
 
 namespace dchat::config {
 namespace {
@@ -131,6 +132,58 @@ TEST(StorageConfig, HelpListsTheClusterSettings) {
   for (const char* var : {"SCALABLE", "BROKER", "REDIS_HOST", "REDIS_PORT", "NATS_HOST", "NATS_PORT", "RABBIT_HOST",
                           "RABBIT_PORT", "RABBIT_USER", "RABBIT_PASSWORD", "DATABASE_URL", "BLOB_STORE", "UPLOAD_DIR"})
     EXPECT_NE(help.find(var), std::string::npos) << var;
+}
+
+// The help text's defaults are read from a default Config, the same place load() starts from.
+std::string help_row(const std::string& help, const std::string& flag) {
+  const size_t at = help.find("  " + flag + " ");
+  if (at == std::string::npos) return "";
+  return help.substr(at, help.find('\n', at) - at);
+}
+
+TEST(HelpText, ShowsTheDefaultsLoadStartsFrom) {
+  const std::string help = help_text();
+  const Config defaults;
+  EXPECT_NE(help_row(help, "--port").find(" " + std::to_string(defaults.port) + " "), std::string::npos);
+  EXPECT_NE(help_row(help, "--threads").find(" 0 (one per CPU) "), std::string::npos) << help_row(help, "--threads");
+  EXPECT_NE(help_row(help, "--max-outbox-bytes").find(" 8388608 "), std::string::npos);
+  EXPECT_NE(help_row(help, "--session-ttl-hours").find(" 720 "), std::string::npos);
+  EXPECT_NE(help_row(help, "--database-url").find(" sqlite:./data/chat.db "), std::string::npos);
+  EXPECT_NE(help_row(help, "--allowed-origins").find(" (none: same origin only) "), std::string::npos);
+  EXPECT_NE(help_row(help, "--scalable").find(" false "), std::string::npos);
+  EXPECT_NE(help_row(help, "--rabbit-vhost").find(" / "), std::string::npos);
+  EXPECT_NE(help_row(help, "--health-check").find("ask the chatd"), std::string::npos);
+  for (const auto& o : options())
+    EXPECT_NE(help.find(std::string("  ") + o.flag), std::string::npos) << o.flag;
+}
+
+TEST(ConformanceConfig, ItsOwnDefaultsYieldToExplicitSettings) {
+  auto plain = load_flags({"--conformance"});
+  ASSERT_TRUE(plain.outcome.ok) << errors(plain);
+  EXPECT_EQ(plain.config.port, 3000);
+  EXPECT_EQ(plain.config.ping_interval_ms, 300u);
+  EXPECT_EQ(plain.config.ping_timeout_ms, 200u);
+  EXPECT_EQ(plain.config.connect_timeout_ms, 1000u);
+  auto set = load_flags({"--conformance", "--port=4000", "--ping-timeout", "5000"});
+  ASSERT_TRUE(set.outcome.ok) << errors(set);
+  EXPECT_EQ(set.config.port, 4000);
+  EXPECT_EQ(set.config.ping_timeout_ms, 5000u);
+  EXPECT_EQ(set.config.ping_interval_ms, 300u);
+  ::setenv("PORT", "4001", 1);
+  std::vector<char*> argv{const_cast<char*>("chatd"), const_cast<char*>("--conformance")};
+  Config from_env;
+  EXPECT_TRUE(load(2, argv.data(), from_env).ok);
+  ::unsetenv("PORT");
+  EXPECT_EQ(from_env.port, 4001);
+}
+
+TEST(Validation, ErrorsNameTheVariable) {
+  auto l = load_flags({"--port=0", "--host=", "--log-level=loud", "--blob-store=s3", "--session-ttl-hours=0"});
+  EXPECT_FALSE(l.outcome.ok);
+  for (const char* expected : {"PORT must be a whole number between 1 and 65535 (got \"0\")", "HOST must not be empty",
+                               "LOG_LEVEL must be one of trace, debug, info, warn, error, off (got \"loud\")",
+                               "BLOB_STORE must be fs or db (got \"s3\")", "CHAT_SESSION_TTL_HOURS must be a number"})
+    EXPECT_NE(errors(l).find(expected), std::string::npos) << expected << "\n" << errors(l);
 }
 
 }  // namespace

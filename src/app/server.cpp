@@ -1,0 +1,160 @@
+#include "app/server.hpp"
+
+#include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
+
+#include <sys/resource.h>
+
+#include <csignal>
+
+#include "app/apps.hpp"
+#include "app/early_stop.hpp"
+
+namespace dchat::app {
+
+namespace {
+
+// Descriptors: the soft limit is raised to the hard one (a container's default soft limit of
+// 1024 would cap the chat at a few hundred users). Connections may use all but a reserve kept
+// for the database, the broker, files and the spare descriptor of the listener.
+size_t connection_capacity(const config::Config& c) {
+  rlimit limit{};
+  if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &limit);
+    ::getrlimit(RLIMIT_NOFILE, &limit);
+  }
+  const size_t reserve = 64 + 4 * c.store_threads;
+  const size_t fds = limit.rlim_cur == RLIM_INFINITY ? 1000000 : static_cast<size_t>(limit.rlim_cur);
+  const size_t available = fds > 2 * reserve ? fds - reserve : fds / 2;
+  if (c.max_connections == 0) return available;
+  // Honoured as set (the listener survives running out of descriptors), but said.
+  if (c.max_connections > available)
+    spdlog::warn("config: CHAT_MAX_CONNECTIONS={} is more than the descriptor limit ({}) leaves room for ({})",
+                 c.max_connections, fds, available);
+  return c.max_connections;
+}
+
+http::ConnectionPolicy connection_policy(const config::Config& c) {
+  std::string error;
+  const auto proxies = http::TrustedProxies::parse(c.trusted_proxies, error);
+  if (!proxies) throw InvalidConfig("CHAT_TRUSTED_PROXIES: " + error);
+  http::ConnectionPolicy p;
+  p.proxies = *proxies;
+  p.max_connections = connection_capacity(c);
+  p.max_connections_per_client = c.max_connections_per_client;
+  p.header_timeout = std::chrono::milliseconds(c.header_timeout_ms);
+  return p;
+}
+
+engineio::Options engine_options(const config::Config& c, const http::ConnectionPolicy& policy) {
+  engineio::Options o;
+  o.ping_interval = std::chrono::milliseconds(c.ping_interval_ms);
+  o.ping_timeout = std::chrono::milliseconds(c.ping_timeout_ms);
+  o.max_payload = c.max_payload;
+  o.max_outbox_packets = c.max_outbox_packets;
+  o.max_outbox_bytes = c.max_outbox_bytes;
+  o.allowed_origins = c.allowed_origins;
+  o.max_sessions_per_client = c.max_sessions_per_client;
+  o.max_sessions = policy.max_connections;
+  return o;
+}
+
+http::RouteHandler engine_route(engineio::Server& engine) {
+  return [&engine](http::RequestContext& ctx) { return engine.handle(ctx); };
+}
+
+}  // namespace
+
+Server::StopClusterFirst::~StopClusterFirst() {
+  if (cluster) cluster->bus->stop();
+}
+
+Server::Server(const config::Config& config, const std::string& exe_dir)
+    : config_(config),
+      pool_(config.threads ? config.threads : core::ShardPool::available_cpus()),
+      policy_(connection_policy(config)),
+      engine_options_(engine_options(config, policy_)),
+      cluster_(start_cluster(config, pool_)),
+      io_(pool_, engine_options_, std::chrono::milliseconds(config.connect_timeout_ms),
+          cluster_ ? cluster_adapters(*cluster_, pool_) : socketio::Server::AdapterFactory{}),
+      stop_cluster_first_{cluster_.get()} {
+  install_handlers(exe_dir);
+  operations_ = std::make_unique<Operations>(pool_, io_.engine(), chat_.get(), cluster_.get(), config_.metrics_token);
+  operations_->install(router_);
+  operations_->start();
+  listener_ = std::make_unique<http::Listener>(pool_, router_, policy_);
+  listener_->listen(config_.host, config_.port);
+  listener_->start();
+}
+
+Server::~Server() = default;
+
+// What the mode serves on top of /socket.io/ (and the operations endpoints).
+void Server::install_handlers(const std::string& exe_dir) {
+  router_.prefix("/socket.io/", engine_route(io_.engine()));
+  switch (config_.mode) {
+    case config::Mode::conformance:
+      install_conformance(io_);
+      echo_ = make_echo_engine(pool_, engine_options_);
+      router_.prefix("/engine.io/", engine_route(*echo_));
+      break;
+    case config::Mode::bench:
+      install_bench(io_);
+      break;
+    case config::Mode::chat:
+    case config::Mode::health_check:  // main answers it without a server; never reaches here
+      chat_ = std::make_unique<ChatApp>(config_, io_, router_, exe_dir, pool_, cluster_.get());
+      break;
+  }
+}
+
+const char* Server::mode_name() const noexcept {
+  switch (config_.mode) {
+    case config::Mode::conformance: return "conformance";
+    case config::Mode::bench: return "bench";
+    default: return "chat";
+  }
+}
+
+void Server::handle_stop_signals() {
+  signals_ = std::make_unique<boost::asio::signal_set>(pool_.context(0), SIGINT, SIGTERM);
+  auto on_signal = std::make_shared<std::function<void(boost::system::error_code, int)>>();
+  // The handler holds itself weakly: the pending wait owns it, so nothing leaks at exit.
+  *on_signal = [this, self = std::weak_ptr(on_signal)](boost::system::error_code ec, int sig) {
+    const auto again = self.lock();
+    if (ec || !again) return;
+    if (operations_->draining()) spdlog::warn("chatd: signal {} again, stopping now", sig);
+    else spdlog::info("chatd: signal {} received, draining", sig);
+    begin_drain();
+    signals_->async_wait([again](boost::system::error_code e, int s) { (*again)(e, s); });
+  };
+  signals_->async_wait([on_signal](boost::system::error_code e, int s) { (*on_signal)(e, s); });
+  // A stop requested while starting, after the start-up waits and before the line above:
+  // asio's handler is installed now, so asking again starts the drain.
+  if (early_stop_requested()) std::raise(SIGTERM);
+}
+
+void Server::begin_drain() {
+  if (operations_->draining()) return pool_.stop();
+  if (echo_) echo_->close_all(engineio::CloseReason::server_shutdown);
+  operations_->drain(*listener_, std::chrono::milliseconds(config_.drain_delay_ms),
+                     std::chrono::milliseconds(config_.shutdown_grace_ms), [this] { pool_.stop(); });
+}
+
+void Server::drain() {
+  boost::asio::post(pool_.context(0), [this] { begin_drain(); });
+}
+
+void Server::stop() { pool_.stop(); }
+
+void Server::run() {
+  spdlog::info("chatd: {} mode, listening on http://{}:{} with {} event loop(s), up to {} connections", mode_name(),
+               config_.host, listener_->port(), pool_.size(), policy_.max_connections);
+  pool_.run();
+  // No broker message may reach the namespaces once they start going away.
+  if (cluster_) cluster_->bus->stop();
+  spdlog::info("chatd: stopped");
+}
+
+}  // namespace dchat::app
