@@ -13,12 +13,6 @@
 
 namespace dchat::chat {
 
-namespace json = boost::json;
-using socketio::Message;
-using store::Store;
-using store::StoreResult;
-using namespace detail;
-
 namespace {
 
 struct Authenticated {

@@ -12,13 +12,6 @@
 
 namespace dchat::chat {
 
-namespace json = boost::json;
-using socketio::Ack;
-using socketio::Message;
-using store::Store;
-using store::StoreResult;
-using namespace detail;
-
 namespace {
 
 // The rooms a sync asks about: {"rooms": {"<id>": <after seq>, ...}}, the first 100 well-formed

@@ -9,13 +9,6 @@
 
 namespace dchat::chat {
 
-namespace json = boost::json;
-using socketio::Ack;
-using socketio::Message;
-using store::Store;
-using store::StoreResult;
-using namespace detail;
-
 void ChatService::join_room(const SocketPtr& socket, Message&& msg, Ack ack) {
   const auto args = args_object(msg);
   JoinRequest request{int_field(args, "roomId"), std::nullopt};

@@ -9,11 +9,6 @@
 
 namespace dchat::chat {
 
-namespace json = boost::json;
-using socketio::Ack;
-using socketio::Message;
-using namespace detail;
-
 Refusal detail::storage_refusal(store::StoreError::Kind kind, const std::string& what) {
   if (kind == store::StoreError::Kind::overloaded) {
     core::metrics().overloaded.inc();

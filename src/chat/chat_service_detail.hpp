@@ -1,7 +1,8 @@
 #pragma once
 // Private to the ChatService's files (chat_service.cpp, chat_connections.cpp, chat_rooms.cpp,
-// chat_messages.cpp): a connection's bookkeeping, reading event arguments, answering acks, and
-// ChatService::run, the one way a handler reaches the store.
+// chat_messages.cpp): the short names they use, a connection's bookkeeping, reading event
+// arguments, answering acks, and ChatService::run, the one way a handler reaches the store.
+// Include it from those .cpp files only: it puts the short names into dchat::chat.
 #include <boost/asio/bind_executor.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/json.hpp>
@@ -95,5 +96,12 @@ void ChatService::run(const SocketPtr& socket, std::function<T(store::Store&)> j
                         done(r);
                       }));
 }
+
+namespace json = boost::json;
+using socketio::Ack;
+using socketio::Message;
+using store::Store;
+using store::StoreResult;
+using namespace detail;
 
 }  // namespace dchat::chat
