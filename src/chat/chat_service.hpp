@@ -1,11 +1,19 @@
 #pragma once
 // The chat's real-time side: authenticates Socket.IO connections by their session cookie and
-// handles the events of docs/CHAT_PROTOCOL.md. Every rule is checked here, on the server, for
-// every read and write (membership of direct conversations included). Store calls run on the
-// StoreExecutor; their results come back on the socket's shard.
+// handles the events of docs/CHAT_PROTOCOL.md. Every rule is checked on the server, here and in
+// chat_queries.hpp, for every read and write (membership of direct conversations included).
+// Store calls run on the StoreExecutor; their results come back on the socket's shard.
+//
+// The service is spread over a few files by what it does: chat_service.cpp (set-up, admission,
+// broadcasts the rest of the server asks for), chat_connections.cpp (authentication, a
+// connection's start and end, its rooms' presence), chat_rooms.cpp (room:join, room:leave,
+// dm:open), chat_messages.cpp (message:send, history, sync, typing). What each request reads and
+// writes in the store is in chat_queries.hpp; the JSON it answers with in views.hpp.
 #include <chrono>
 #include <memory>
 
+#include "chat/chat_limits.hpp"
+#include "chat/chat_results.hpp"
 #include "chat/presence.hpp"
 #include "core/loop_lag.hpp"
 #include "core/token_buckets.hpp"
@@ -15,20 +23,6 @@
 namespace dchat::chat {
 
 inline constexpr const char* kSessionCookie = "chat_session";
-
-// What one user, and one connection, may make the server do (docs/SECURITY.md).
-struct ChatLimits {
-  uint32_t message_rate = 5;               // messages per second per user, sustained
-  uint32_t message_burst = 20;             // ... after a quiet while
-  size_t max_pending_per_connection = 32;  // requests of one connection waiting for the store
-  size_t max_rooms_per_user = 200;         // memberships (public and direct)
-  uint32_t room_creations_per_hour = 20;   // new public rooms per user
-  // Bytes of messages in one answer (sync, history, join): far below one connection's outbox,
-  // so an answer is never what makes a client "slow".
-  size_t answer_budget = 1u << 20;
-  // Requests are refused ("overloaded") while the connection's event loop lags this much.
-  std::chrono::milliseconds overload_lag{250};
-};
 
 class ChatService {
  public:
@@ -58,7 +52,8 @@ class ChatService {
   void on_disconnect(const SocketPtr& socket);
   void enter_room(const SocketPtr& socket, int64_t room_id);
   void leave_room(const SocketPtr& socket, int64_t room_id);
-  void complete_join(const SocketPtr& socket, const socketio::Ack& ack, boost::json::object result);
+  // After a join or dm:open: the socket follows the room, then gets its answer.
+  void complete_join(const SocketPtr& socket, const socketio::Ack& ack, Opened opened);
 
   void send_message(const SocketPtr& socket, socketio::Message&& msg, socketio::Ack ack);
   void join_room(const SocketPtr& socket, socketio::Message&& msg, socketio::Ack ack);
@@ -75,7 +70,8 @@ class ChatService {
   // it on); a session that is gone ends the connection.
   void watch_session_expiry(const SocketPtr& socket);
 
-  // Runs job on a store worker, then done(result) on the socket's shard.
+  // Runs job on a store worker, then done(result) on the socket's shard (defined in
+  // chat_service_detail.hpp).
   template <typename T>
   void run(const SocketPtr& socket, std::function<T(store::Store&)> job,
            std::function<void(store::StoreResult<T>&)> done);

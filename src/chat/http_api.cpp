@@ -1,13 +1,14 @@
-#include "chat/http_api.hpp"
-
+// HttpApi: routing, the signed-in user, sign-out, and the read-only routes (the user, rooms,
+// history, avatar images). Sign-in is in http_api_sign_in.cpp, avatar uploads in
+// http_api_avatar.cpp.
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <unordered_set>
 
-#include "chat/avatar_image.hpp"
+#include "chat/chat_queries.hpp"
 #include "chat/credentials.hpp"
+#include "chat/http_api_private.hpp"
 #include "chat/message_rules.hpp"
 #include "chat/views.hpp"
 #include "core/json_parse.hpp"
@@ -15,19 +16,11 @@
 #include "core/metrics.hpp"
 #include "http/api_responses.hpp"
 #include "http/cookies.hpp"
-#include "http/multipart.hpp"
 #include "http/request_checks.hpp"
 
 namespace dchat::chat {
 
-namespace asio = boost::asio;
-namespace bhttp = boost::beast::http;
-namespace json = boost::json;
-using http::Outcome;
 using http::query_int;
-using store::Store;
-using store::StoreResult;
-using Status = bhttp::status;
 
 namespace {
 
@@ -157,31 +150,10 @@ HttpApi::Awaitable HttpApi::rooms(http::RequestContext& ctx) {
   // conversations come with the first page (there are at most CHAT_MAX_ROOMS_PER_USER).
   const int64_t after = std::max<int64_t>(query_int(ctx.query, "after").value_or(0), 0);
   const int limit = static_cast<int>(std::clamp<int64_t>(query_int(ctx.query, "limit").value_or(100), 1, 200));
-  std::function<json::object(Store&)> job =
-      [uid, after, limit](Store& s) {
-        json::array out;
-        auto mine = s.rooms_of(uid);
-        std::unordered_set<int64_t> joined;
-        for (const auto& r : mine) joined.insert(r.id);
-        const auto page = s.public_rooms(after, limit + 1);
-        const size_t shown = std::min(page.size(), static_cast<size_t>(limit));
-        for (size_t i = 0; i < shown; ++i) out.push_back(room_json(page[i], joined.count(page[i].id) > 0, std::nullopt));
-        if (after == 0) {
-          for (const auto& room : mine) {
-            if (room.kind != store::RoomKind::direct) continue;
-            std::optional<store::User> peer;
-            for (int64_t m : room.direct_members)
-              if (m != uid) peer = s.find_user(m);
-            out.push_back(room_json(room, true, peer));
-          }
-        }
-        json::object body{{"rooms", std::move(out)}};
-        body["next"] = page.size() > shown ? json::value(page[shown - 1].id) : json::value(nullptr);
-        return body;
-      };
-  auto r = co_await store_.async_run<json::object>(std::move(job), asio::use_awaitable);
+  std::function<RoomsPage(Store&)> job = [uid, after, limit](Store& s) { return list_rooms(s, uid, after, limit); };
+  auto r = co_await store_.async_run<RoomsPage>(std::move(job), asio::use_awaitable);
   if (!r) co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
-  json::value body = std::move(*r.value);
+  json::value body = rooms_page_json(*r.value);
   co_return co_await http::reply_json(ctx, Status::ok, std::move(body));
 }
 
@@ -202,23 +174,18 @@ HttpApi::Awaitable HttpApi::room_messages(http::RequestContext& ctx) {
   const int64_t before = query_int(ctx.query, "before").value_or(0);
   const int64_t limit = std::clamp<int64_t>(query_int(ctx.query, "limit").value_or(kHistoryPage), 1, 100);
   const int64_t uid = user->id;
-  struct Page {
-    Status status = Status::ok;
-    json::object body;
+  using Page = ChatResult<std::vector<store::Message>>;
+  std::function<Page(Store&)> job = [uid, room_id, before, limit](Store& s) {
+    return read_page(s, uid, room_id, before, static_cast<int>(limit));
   };
-  std::function<Page(Store&)> job =
-      [uid, room_id, before, limit](Store& s) {
-        auto room = s.find_room(room_id);
-        if (!room) return Page{Status::not_found, json::object{{"error", "not_found"}, {"message", "no such room"}}};
-        if (room->kind == store::RoomKind::direct && !s.is_member(room_id, uid))
-          return Page{Status::forbidden, json::object{{"error", "forbidden"}, {"message", "this conversation is private"}}};
-        return Page{Status::ok,
-                    json::object{{"messages", messages_json(s.messages_before(room_id, before, static_cast<int>(limit)))}}};
-      };
   auto r = co_await store_.async_run<Page>(std::move(job), asio::use_awaitable);
   if (!r) co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
-  const json::value answer = std::move(r.value->body);
-  co_return co_await http::reply_json(ctx, r.value->status, answer);
+  const Page& page = *r.value;
+  const auto status = page                                        ? Status::ok
+                      : page.error().code == ErrorCode::not_found ? Status::not_found
+                                                                  : Status::forbidden;
+  const json::value answer = page ? json::object{{"messages", messages_json(*page)}} : refusal_body(page.error());
+  co_return co_await http::reply_json(ctx, status, answer);
 }
 
 HttpApi::Awaitable HttpApi::avatar_image(http::RequestContext& ctx) {
@@ -239,120 +206,6 @@ HttpApi::Awaitable HttpApi::avatar_image(http::RequestContext& ctx) {
   res.set("Content-Security-Policy", "default-src 'none'; sandbox");
   const bool ok = co_await http::write_response(ctx, res);
   co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
-}
-
-}  // namespace dchat::chat
-
-namespace dchat::chat {
-
-namespace {
-
-// Collects the `avatar` file part (the parser already bounds its size); other parts are ignored.
-class AvatarSink : public http::MultipartSink {
- public:
-  void on_part_begin(const http::MultipartPart& part) override {
-    in_avatar_ = part.name == "avatar" && part.has_filename && !found_;
-    if (in_avatar_) found_ = true;
-  }
-  void on_part_data(std::string_view bytes) override {
-    if (in_avatar_) data_.append(bytes);
-  }
-  void on_part_end() override { in_avatar_ = false; }
-  bool found() const { return found_; }
-  std::string take() { return std::move(data_); }
-
- private:
-  bool in_avatar_ = false;
-  bool found_ = false;
-  std::string data_;
-};
-
-}  // namespace
-
-HttpApi::Awaitable HttpApi::upload_avatar(http::RequestContext& ctx) {
-  const auto& req = ctx.parser.get();
-  if (req.method() != bhttp::verb::post)
-    co_return co_await http::reply_error(ctx, Status::method_not_allowed, "bad_request", "use POST");
-  if (!http::same_origin(req, ctx.client.https))
-    co_return co_await http::reply_error(ctx, Status::forbidden, "forbidden", "cross-site request refused");
-  const auto auth = co_await current_user(ctx);
-  if (!auth.user) co_return co_await refuse_anonymous(ctx, auth.store_ok);
-  const auto& user = auth.user;
-
-  // An upload holds up to 5 MiB of body and, while it is decoded, up to 40 megapixels: one at a
-  // time per user, and a few in all (taken before the body is read, held until the answer).
-  const auto slot = avatar_jobs_.acquire(std::to_string(user->id));
-  if (!slot.lease) {
-    const bool mine = slot.refusal == core::ConcurrencyLimiter::Refusal::per_client;
-    (mine ? core::metrics().rate_limited : core::metrics().overloaded).inc();
-    json::object body{{"error", mine ? "rate_limited" : "overloaded"},
-                      {"message", mine ? "your previous upload is still being processed" : "too many uploads at once, try again"}};
-    std::vector<std::pair<std::string, std::string>> headers;
-    headers.emplace_back("Retry-After", "2");
-    co_return co_await http::reply_json(ctx, mine ? Status::too_many_requests : Status::service_unavailable,
-                                        std::move(body), std::move(headers));
-  }
-
-  http::MultipartLimits limits;
-  limits.max_file_bytes = options_.max_avatar_bytes;
-  limits.max_body_bytes = options_.max_avatar_bytes + 64 * 1024;
-  // Over the limit by Content-Length: refused before a byte of the body is read; chunked
-  // bodies stop at the limit. At most the limit is ever held in memory.
-  if (!co_await http::read_body(ctx, limits.max_body_bytes)) {
-    CHAT_LOG_THROTTLED(spdlog::level::info, "avatar: upload by user {} refused: too large", user->id);
-    co_return Outcome::close;
-  }
-  AvatarSink sink;
-  http::MultipartParser parser(req[bhttp::field::content_type], sink, limits);
-  const bool parsed = parser.feed(ctx.parser.get().body()) && parser.finish();
-  if (!parsed) {
-    const auto error = parser.error();
-    CHAT_LOG_THROTTLED(spdlog::level::info, "avatar: upload by user {} refused: {}", user->id,
-                       http::multipart_error_message(error));
-    if (http::is_size_error(error))
-      co_return co_await http::reply_error(ctx, Status::payload_too_large, "too_large", "the image is over 5 MiB");
-    co_return co_await http::reply_error(ctx, Status::bad_request, "bad_upload", http::multipart_error_message(error));
-  }
-  if (!sink.found())
-    co_return co_await http::reply_error(ctx, Status::bad_request, "bad_upload", "no file in the \"avatar\" field");
-
-  struct Uploaded {
-    Status status = Status::ok;
-    json::object body;
-    std::vector<int64_t> rooms;
-  };
-  const int64_t uid = user->id;
-  std::function<Uploaded(Store&)> job = [this, uid, bytes = sink.take()](Store& s) {
-    // Decoding and re-encoding is the only thing that leaves the upload: whatever the client
-    // sent (name, metadata, polyglot tricks) never reaches the disk as is.
-    auto processed = process_avatar(bytes);
-    if (!processed) {
-      const auto [status, code] =
-          processed.error == AvatarError::unsupported_type       ? std::pair{Status::unsupported_media_type, "unsupported_type"}
-          : processed.error == AvatarError::too_large_dimensions ? std::pair{Status::payload_too_large, "too_large"}
-                                                                 : std::pair{Status::bad_request, "bad_upload"};
-      if (!processed.detail.empty()) CHAT_LOG_THROTTLED(spdlog::level::info, "avatar: user {}: {}", uid, processed.detail);
-      return Uploaded{status, json::object{{"error", code}, {"message", avatar_error_message(processed.error)}}, {}};
-    }
-    const std::string large = blobs_.put(processed.large);
-    const std::string small = blobs_.put(processed.small);
-    s.set_avatar(uid, large, small);
-    auto updated = s.find_user(uid);
-    std::vector<int64_t> rooms;
-    for (const auto& room : s.rooms_of(uid)) rooms.push_back(room.id);
-    return Uploaded{Status::ok, json::object{{"user", user_json(*updated)}}, std::move(rooms)};
-  };
-  auto r = co_await store_.async_run<Uploaded>(std::move(job), asio::use_awaitable);
-  if (!r) co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
-  if (r.value->status == Status::ok) {
-    chat_.announce_user_update(r.value->body.at("user").as_object(), r.value->rooms);
-  } else {
-    CHAT_LOG_THROTTLED(spdlog::level::info, "avatar: upload by user {} refused: {}", uid,
-                       json::value_to<std::string>(r.value->body.at("message")));
-  }
-  const auto status = r.value->status;
-  json::value answer = std::move(r.value->body);
-  co_return co_await http::reply_json(ctx, status, std::move(answer));
 }
 
 }  // namespace dchat::chat

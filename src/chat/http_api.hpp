@@ -2,7 +2,8 @@
 // The chat's HTTP API (docs/CHAT_PROTOCOL.md): sign-in/out, the current user, rooms, history,
 // avatar upload and avatar images. Every blocking step runs off the event loops: password
 // hashing on the PasswordHasher's own pool, the store, image processing and blob storage on the
-// StoreExecutor's workers. Sign-in (http_api_sign_in.cpp) is limited as docs/SECURITY.md says.
+// StoreExecutor's workers. Sign-in (http_api_sign_in.cpp) is limited as docs/SECURITY.md says;
+// avatar uploads are in http_api_avatar.cpp.
 #include "blob/blob_store.hpp"
 #include "chat/chat_service.hpp"
 #include "chat/device_cookie.hpp"
@@ -36,6 +37,9 @@ class HttpApi {
   Awaitable rooms(http::RequestContext& ctx);
   Awaitable room_messages(http::RequestContext& ctx);
   Awaitable upload_avatar(http::RequestContext& ctx);
+  // Upload steps (http_api_avatar.cpp): read and parse the body, then process and store it.
+  Awaitable receive_avatar(http::RequestContext& ctx, int64_t user_id);
+  Awaitable store_avatar(http::RequestContext& ctx, int64_t user_id, std::string bytes);
   Awaitable avatar_image(http::RequestContext& ctx);
   Awaitable session_route(http::RequestContext& ctx);
 
@@ -50,12 +54,22 @@ class HttpApi {
   Awaitable refuse_anonymous(http::RequestContext& ctx, bool store_ok);
 
   // Sign-in steps (http_api_sign_in.cpp).
+  struct SignInRequest {
+    std::string name;      // as the name rules left it
+    std::string password;
+    std::string address;   // the client's limit key
+    std::optional<Device> device;  // the device cookie presented, when valid
+  };
   struct NewAccount {
     std::optional<store::User> user;              // made, with its first session:
     std::string token;
     std::optional<store::UserCredentials> taken;  // the name was taken meanwhile: that account
     bool looks_taken = false;                     // another account's name looks the same
   };
+  Awaitable sign_up(http::RequestContext& ctx, SignInRequest request);
+  Awaitable check_password(http::RequestContext& ctx, SignInRequest request, store::UserCredentials creds);
+  Awaitable signed_in(http::RequestContext& ctx, store::User user, std::string token, bool created,
+                      std::string device_nonce);
   boost::asio::awaitable<store::StoreResult<std::optional<store::UserCredentials>>> find_credentials(std::string name);
   boost::asio::awaitable<store::StoreResult<NewAccount>> create_account(std::string name, std::string password_hash);
   boost::asio::awaitable<store::StoreResult<std::string>> start_session(int64_t user_id);

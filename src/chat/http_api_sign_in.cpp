@@ -14,7 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "chat/credentials.hpp"
-#include "chat/http_api.hpp"
+#include "chat/http_api_private.hpp"
 #include "chat/message_rules.hpp"
 #include "chat/name_rules.hpp"
 #include "chat/views.hpp"
@@ -26,14 +26,6 @@
 #include "store/name_key.hpp"
 
 namespace dchat::chat {
-
-namespace asio = boost::asio;
-namespace bhttp = boost::beast::http;
-namespace json = boost::json;
-using http::Outcome;
-using store::Store;
-using store::StoreResult;
-using Status = bhttp::status;
 
 namespace {
 
@@ -93,10 +85,8 @@ asio::awaitable<StoreResult<HttpApi::NewAccount>> HttpApi::create_account(std::s
   std::function<NewAccount(Store&)> job = [name = std::move(name), hash = std::move(password_hash), now,
                                            ttl](Store& s) {
     NewAccount result;
-    try {
-      result.user = s.create_user(name, hash, now);
-    } catch (const store::StoreError& e) {
-      if (e.kind != store::StoreError::Kind::conflict) throw;
+    auto made = s.create_user(name, hash, now);
+    if (!made) {
       // Created by a concurrent sign-in: the password is checked against that account. Not this
       // name but one that looks like it: never a second account, never a password check against
       // someone else's.
@@ -104,6 +94,7 @@ asio::awaitable<StoreResult<HttpApi::NewAccount>> HttpApi::create_account(std::s
       result.looks_taken = !result.taken;
       return result;
     }
+    result.user = std::move(*made);
     result.token = new_session_token();
     s.create_session(store::SessionRecord{token_hash(result.token), result.user->id, now + ttl});
     return result;
@@ -144,109 +135,106 @@ HttpApi::Awaitable HttpApi::sign_in(http::RequestContext& ctx) {
     const std::string problem = "the name " + checked.problem;  // not a temporary inside co_await (GCC 12)
     co_return co_await http::reply_error(ctx, Status::bad_request, "invalid_name", problem);
   }
-  const std::string name = checked.name;
-  const std::string password(raw_password->as_string());
-  if (!password_acceptable(password))
+  SignInRequest request{checked.name, std::string(raw_password->as_string()), ctx.client.limit_key, std::nullopt};
+  if (!password_acceptable(request.password))
     co_return co_await http::reply_error(ctx, Status::bad_request, "invalid_password",
                                          "a password is 1 to 256 bytes");
 
   // 2. The client: every attempt counts, before anything costs. Per-client limits count by the
   // request's limit key: the address (behind trusted proxies, the one they report), IPv6 by /64.
-  const std::string& address = ctx.client.limit_key;
-  if (const auto wait = limits_.take_attempt(address); wait.count() > 0) {
-    CHAT_LOG_THROTTLED(spdlog::level::info, "auth: sign-in from {} refused: too many attempts", address);
+  if (const auto wait = limits_.take_attempt(request.address); wait.count() > 0) {
+    CHAT_LOG_THROTTLED(spdlog::level::info, "auth: sign-in from {} refused: too many attempts", request.address);
     co_return co_await refuse_sign_in(ctx, Status::too_many_requests, "rate_limited",
                                       "too many sign-in attempts from your address, try again later", wait);
   }
-  const std::optional<Device> device = presented_device(ctx);
+  request.device = presented_device(ctx);
 
   // 3. The account.
-  auto found = co_await find_credentials(name);
+  auto found = co_await find_credentials(request.name);
   if (!found) co_return co_await store_refusal(ctx, found.error);
-  std::optional<store::UserCredentials> creds = std::move(*found.value);
-  std::optional<store::User> user;
-  std::string token;
-  bool created = false;
+  if (!*found.value) co_return co_await sign_up(ctx, std::move(request));
+  co_return co_await check_password(ctx, std::move(request), std::move(**found.value));
+}
 
-  // 4a. An unused name: a new account.
-  if (!creds) {
-    if (const auto wait = limits_.take_sign_up(address); wait.count() > 0) {
-      CHAT_LOG_THROTTLED(spdlog::level::info, "auth: new account from {} refused: too many new accounts", address);
-      co_return co_await refuse_sign_in(ctx, Status::too_many_requests, "rate_limited",
-                                        "too many new accounts lately, try again later", wait);
-    }
-    auto hashed = co_await hasher_.async_hash(password, asio::use_awaitable);
-    if (!hashed) {
-      limits_.give_back_sign_up(address);  // nothing was hashed, nothing made
-      co_return co_await hasher_refusal(ctx, hashed.refusal);
-    }
-    auto made = co_await create_account(name, std::move(*hashed.value));
-    if (!made) co_return co_await store_refusal(ctx, made.error);
-    if (made.value->looks_taken)
-      co_return co_await http::reply_error(ctx, Status::conflict, "name_taken",
-                                           "the name looks like one that is already taken (letters from another "
-                                           "script, or look-alikes such as rn/m or 1/l): choose another");
-    if (made.value->user) {
-      user = std::move(made.value->user);
-      token = std::move(made.value->token);
-      created = true;
-    } else {
-      creds = std::move(made.value->taken);
-    }
+// 4a. An unused name: a new account.
+HttpApi::Awaitable HttpApi::sign_up(http::RequestContext& ctx, SignInRequest request) {
+  if (const auto wait = limits_.take_sign_up(request.address); wait.count() > 0) {
+    CHAT_LOG_THROTTLED(spdlog::level::info, "auth: new account from {} refused: too many new accounts",
+                       request.address);
+    co_return co_await refuse_sign_in(ctx, Status::too_many_requests, "rate_limited",
+                                      "too many new accounts lately, try again later", wait);
   }
-
-  // 4b. An existing account: the password is checked. Failures count while they are still
-  // being checked (each attempt is admitted now and reports its outcome at the end), per client
-  // address and per name; guessing a name is slowed down, except on a device that has signed in
-  // to this account before, which has a limit of its own.
-  std::string device_nonce;  // kept when the device cookie is renewed
-  if (!user) {
-    Admission by_address = limits_.begin_address(address);
-    if (!by_address) {
-      CHAT_LOG_THROTTLED(spdlog::level::info, "auth: sign-in from {} refused: too many failures", address);
-      co_return co_await refuse_sign_in(ctx, Status::too_many_requests, "rate_limited",
-                                        "too many failed sign-ins from your address, try again later",
-                                        by_address.retry_after);
-    }
-    const bool own_device = device && device->user_id == creds->user.id;
-    if (own_device) device_nonce = device->nonce;
-    // The same folding as the store's unique names: "ÉLISE" and "élise" are one account, so one key.
-    Admission by_name = own_device ? limits_.begin_device(device->nonce) : limits_.begin_name(store::name_key(name));
-    if (!by_name) {
-      CHAT_LOG_THROTTLED(spdlog::level::info, "auth: sign-in for \"{}\" from {} refused: slowed down ({} s)", name,
-                         address, by_name.retry_after.count());
-      co_return co_await refuse_sign_in(ctx, Status::too_many_requests, "rate_limited",
-                                        own_device ? "too many failed sign-ins on this device, try again later"
-                                                   : "too many failed sign-ins for this name, try again later",
-                                        by_name.retry_after);
-    }
-    auto verified = co_await hasher_.async_verify(creds->password_hash, password, asio::use_awaitable);
-    if (!verified) co_return co_await hasher_refusal(ctx, verified.refusal);  // neither attempt counts
-    if (!*verified.value) {
-      by_name.attempt.fail();
-      by_address.attempt.fail();
-      CHAT_LOG_THROTTLED(spdlog::level::info, "auth: wrong password for \"{}\" from {}", name, address);
-      co_return co_await http::reply_error(ctx, Status::unauthorized, "bad_credentials",
-                                           "that name is taken and the password does not match");
-    }
-    by_name.attempt.succeed();
-    by_address.attempt.succeed();
-    auto session = co_await start_session(creds->user.id);
-    if (!session) co_return co_await store_refusal(ctx, session.error);
-    user = std::move(creds->user);
-    token = std::move(*session.value);
+  auto hashed = co_await hasher_.async_hash(request.password, asio::use_awaitable);
+  if (!hashed) {
+    limits_.give_back_sign_up(request.address);  // nothing was hashed, nothing made
+    co_return co_await hasher_refusal(ctx, hashed.refusal);
   }
+  auto made = co_await create_account(request.name, std::move(*hashed.value));
+  if (!made) co_return co_await store_refusal(ctx, made.error);
+  if (made.value->looks_taken)
+    co_return co_await http::reply_error(ctx, Status::conflict, "name_taken",
+                                         "the name looks like one that is already taken (letters from another "
+                                         "script, or look-alikes such as rn/m or 1/l): choose another");
+  if (made.value->user)
+    co_return co_await signed_in(ctx, std::move(*made.value->user), std::move(made.value->token), true, "");
+  co_return co_await check_password(ctx, std::move(request), std::move(*made.value->taken));
+}
 
-  // Signed in: the session cookie, and the device cookie that exempts this browser from the
-  // name's slowdown next time (renewed, keeping its identity, when it was this account's already).
+// 4b. An existing account: the password is checked. Failures count while they are still
+// being checked (each attempt is admitted now and reports its outcome at the end), per client
+// address and per name; guessing a name is slowed down, except on a device that has signed in
+// to this account before, which has a limit of its own.
+HttpApi::Awaitable HttpApi::check_password(http::RequestContext& ctx, SignInRequest request,
+                                           store::UserCredentials creds) {
+  const std::string& address = request.address;
+  Admission by_address = limits_.begin_address(address);
+  if (!by_address) {
+    CHAT_LOG_THROTTLED(spdlog::level::info, "auth: sign-in from {} refused: too many failures", address);
+    co_return co_await refuse_sign_in(ctx, Status::too_many_requests, "rate_limited",
+                                      "too many failed sign-ins from your address, try again later",
+                                      by_address.retry_after);
+  }
+  const bool own_device = request.device && request.device->user_id == creds.user.id;
+  // Kept when the device cookie is renewed.
+  const std::string device_nonce = own_device ? request.device->nonce : std::string();
+  // The same folding as the store's unique names: "ÉLISE" and "élise" are one account, so one key.
+  Admission by_name = own_device ? limits_.begin_device(device_nonce) : limits_.begin_name(store::name_key(request.name));
+  if (!by_name) {
+    CHAT_LOG_THROTTLED(spdlog::level::info, "auth: sign-in for \"{}\" from {} refused: slowed down ({} s)",
+                       request.name, address, by_name.retry_after.count());
+    co_return co_await refuse_sign_in(ctx, Status::too_many_requests, "rate_limited",
+                                      own_device ? "too many failed sign-ins on this device, try again later"
+                                                 : "too many failed sign-ins for this name, try again later",
+                                      by_name.retry_after);
+  }
+  auto verified = co_await hasher_.async_verify(creds.password_hash, request.password, asio::use_awaitable);
+  if (!verified) co_return co_await hasher_refusal(ctx, verified.refusal);  // neither attempt counts
+  if (!*verified.value) {
+    by_name.attempt.fail();
+    by_address.attempt.fail();
+    CHAT_LOG_THROTTLED(spdlog::level::info, "auth: wrong password for \"{}\" from {}", request.name, address);
+    co_return co_await http::reply_error(ctx, Status::unauthorized, "bad_credentials",
+                                         "that name is taken and the password does not match");
+  }
+  by_name.attempt.succeed();
+  by_address.attempt.succeed();
+  auto session = co_await start_session(creds.user.id);
+  if (!session) co_return co_await store_refusal(ctx, session.error);
+  co_return co_await signed_in(ctx, std::move(creds.user), std::move(*session.value), false, device_nonce);
+}
+
+// Signed in: the session cookie, and the device cookie that exempts this browser from the
+// name's slowdown next time (renewed, keeping its identity, when it was this account's already).
+HttpApi::Awaitable HttpApi::signed_in(http::RequestContext& ctx, store::User user, std::string token, bool created,
+                                      std::string device_nonce) {
   const bool secure = ctx.client.https;  // as a trusted proxy reports it, never as a client claims
   const auto session_cookie = http::set_cookie(
       kSessionCookie, token, {std::chrono::duration_cast<std::chrono::seconds>(options_.session_ttl).count(), secure});
-  const std::string device_value = devices_.issue(user->id, now_ms() / 1000, device_nonce);
+  const std::string device_value = devices_.issue(user.id, now_ms() / 1000, device_nonce);
   const auto device_cookie = http::set_cookie(kDeviceCookie, device_value,
                                               {kDeviceCookieMaxAgeSeconds, secure, "/api/session"});
   json::object answer;
-  answer["user"] = user_json(*user);
+  answer["user"] = user_json(user);
   answer["created"] = created;
   std::vector<std::pair<std::string, std::string>> headers;
   headers.emplace_back("Set-Cookie", session_cookie);

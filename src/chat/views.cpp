@@ -1,5 +1,7 @@
 #include "chat/views.hpp"
 
+#include <algorithm>
+
 namespace dchat::chat {
 
 namespace json = boost::json;
@@ -44,27 +46,24 @@ json::array messages_json(const std::vector<store::Message>& messages) {
   return a;
 }
 
+json::object room_json(const RoomView& view) { return room_json(view.room, true, view.peer); }
+
 size_t message_json_weight(const store::Message& m) {
   return 160 + 2 * (m.text.size() + m.author_name.size() + m.client_id.size());
 }
 
-json::array messages_json_within(const std::vector<store::Message>& messages, size_t budget, bool& truncated) {
-  json::array a;
+size_t oldest_within(const std::vector<store::Message>& messages, size_t budget) {
+  size_t count = 0;
   size_t used = 0;
-  truncated = false;
   for (const auto& m : messages) {
     used += message_json_weight(m);
-    if (used > budget && !a.empty()) {
-      truncated = true;
-      break;
-    }
-    a.push_back(message_json(m));
+    if (used > budget && count > 0) break;
+    ++count;
   }
-  return a;
+  return count;
 }
 
-json::array newest_messages_json_within(const std::vector<store::Message>& messages, size_t budget,
-                                        bool& truncated) {
+size_t newest_within(const std::vector<store::Message>& messages, size_t budget) {
   size_t first = messages.size();
   size_t used = 0;
   while (first > 0) {
@@ -72,15 +71,73 @@ json::array newest_messages_json_within(const std::vector<store::Message>& messa
     if (used > budget && first < messages.size()) break;
     --first;
   }
-  truncated = first > 0;
-  json::array a;
-  a.reserve(messages.size() - first);
-  for (size_t i = first; i < messages.size(); ++i) a.push_back(message_json(messages[i]));
-  return a;
+  return messages.size() - first;
 }
 
-json::object error_json(std::string_view code, std::string_view message) {
-  return json::object{{"ok", false}, {"error", code}, {"message", message}};
+std::string_view error_code_name(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::bad_request: return "bad_request";
+    case ErrorCode::invalid_text: return "invalid_text";
+    case ErrorCode::invalid_name: return "invalid_name";
+    case ErrorCode::not_found: return "not_found";
+    case ErrorCode::forbidden: return "forbidden";
+    case ErrorCode::rate_limited: return "rate_limited";
+    case ErrorCode::too_many_rooms: return "too_many_rooms";
+    case ErrorCode::overloaded: return "overloaded";
+    case ErrorCode::storage_unavailable: return "storage_unavailable";
+  }
+  return "bad_request";
+}
+
+json::object refusal_json(const Refusal& refusal) {
+  json::object o{{"ok", false}, {"error", error_code_name(refusal.code)}, {"message", refusal.message}};
+  if (refusal.retry_after) o["retryAfterMs"] = std::max<int64_t>(refusal.retry_after->count(), 1);
+  return o;
+}
+
+json::object refusal_body(const Refusal& refusal) {
+  return json::object{{"error", error_code_name(refusal.code)}, {"message", refusal.message}};
+}
+
+json::object posted_ack(const Posted& posted) {
+  return json::object{{"ok", true}, {"message", message_json(posted.message)}};
+}
+
+json::object opened_ack(const Opened& opened) {
+  return json::object{{"ok", true}, {"room", room_json(opened.room)}, {"messages", messages_json(opened.messages)}};
+}
+
+json::object history_ack(const std::vector<store::Message>& messages) {
+  return json::object{{"ok", true}, {"messages", messages_json(messages)}};
+}
+
+json::object missed_ack(const Missed& missed) {
+  // operator[]: a room asked for twice ("1" and "01") is one key, as in the request's object.
+  json::object messages;
+  for (const auto& [id, list] : missed.rooms) messages[std::to_string(id)] = messages_json(list);
+  json::object answer{{"ok", true}, {"messages", std::move(messages)}};
+  if (!missed.more.empty()) {
+    json::object more;
+    for (int64_t id : missed.more) more[std::to_string(id)] = true;
+    answer["more"] = std::move(more);
+  }
+  return answer;
+}
+
+json::object ready_json(json::object user, const std::vector<RoomView>& rooms) {
+  json::array list;
+  list.reserve(rooms.size());
+  for (const auto& view : rooms) list.push_back(room_json(view));
+  return json::object{{"user", std::move(user)}, {"rooms", std::move(list)}};
+}
+
+json::object rooms_page_json(const RoomsPage& page) {
+  json::array rooms;
+  for (const auto& [room, joined] : page.public_rooms) rooms.push_back(room_json(room, joined, std::nullopt));
+  for (const auto& view : page.direct) rooms.push_back(room_json(view));
+  json::object body{{"rooms", std::move(rooms)}};
+  body["next"] = page.next ? json::value(*page.next) : json::value(nullptr);
+  return body;
 }
 
 std::string room_channel(int64_t room_id) { return "room:" + std::to_string(room_id); }

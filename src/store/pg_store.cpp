@@ -126,7 +126,7 @@ std::optional<User> PgStore::find_user_by_name(const std::string& name) {
   return read_user(r, 0);
 }
 
-User PgStore::create_user(const std::string& name, const std::string& password_hash, int64_t now) {
+NameResult<User> PgStore::create_user(const std::string& name, const std::string& password_hash, int64_t now) {
   PgResult r;
   try {
     r = db_->query(
@@ -135,7 +135,7 @@ User PgStore::create_user(const std::string& name, const std::string& password_h
         {name, name_key(name), name_skeleton(name), password_hash, now});
   } catch (const StoreError& e) {
     if (e.kind != StoreError::Kind::conflict) throw;
-    throw StoreError(StoreError::Kind::conflict, "user name taken (or one that looks the same): " + name);
+    return NameTaken::taken;
   }
   User user;
   user.id = r.int64(0, 0);
@@ -224,7 +224,7 @@ Room PgStore::ensure_public_room(const std::string& name, int64_t created_by, in
   throw StoreError(StoreError::Kind::unavailable, "public room vanished after insert: " + name);
 }
 
-Room PgStore::create_public_room(const std::string& name, int64_t created_by, int64_t now) {
+NameResult<Room> PgStore::create_public_room(const std::string& name, int64_t created_by, int64_t now) {
   PgResult r;
   try {
     r = db_->query(
@@ -233,7 +233,7 @@ Room PgStore::create_public_room(const std::string& name, int64_t created_by, in
         {name, name_key(name), name_skeleton(name), PgParam::id_or_null(created_by), now});
   } catch (const StoreError& e) {
     if (e.kind != StoreError::Kind::conflict) throw;
-    throw StoreError(StoreError::Kind::conflict, "room name taken (or one that looks the same): " + name);
+    return NameTaken::taken;
   }
   Room room;
   room.id = r.int64(0, 0);

@@ -10,7 +10,8 @@
 //   NOTHING, so a racing duplicate rolls its transaction back and returns the first message;
 // - direct rooms and public rooms: INSERT ... ON CONFLICT DO NOTHING on their unique keys;
 // - migrations: see pg_migrations.hpp (advisory lock).
-// Errors: unique violations are StoreError(conflict), missing references not_found, and a lost
+// Errors: unique violations are StoreError(conflict) (a taken user or room name: NameTaken, see
+// store.hpp), missing references not_found, and a lost
 // connection (server restart, pg_terminate_backend) unavailable for the call that noticed; the
 // next call reconnects by itself (see pg_connection.hpp).
 #include <memory>
@@ -36,7 +37,7 @@ class PgStore final : public Store {
   std::optional<UserCredentials> find_credentials(const std::string& name) override;
   std::optional<User> find_user(int64_t id) override;
   std::optional<User> find_user_by_name(const std::string& name) override;
-  User create_user(const std::string& name, const std::string& password_hash, int64_t now) override;
+  NameResult<User> create_user(const std::string& name, const std::string& password_hash, int64_t now) override;
   void set_avatar(int64_t user_id, const std::string& blob_id, const std::string& small_blob_id) override;
 
   void create_session(const SessionRecord& session) override;
@@ -47,7 +48,7 @@ class PgStore final : public Store {
   size_t delete_user_sessions(int64_t user_id) override;
 
   Room ensure_public_room(const std::string& name, int64_t created_by, int64_t now) override;
-  Room create_public_room(const std::string& name, int64_t created_by, int64_t now) override;
+  NameResult<Room> create_public_room(const std::string& name, int64_t created_by, int64_t now) override;
   std::optional<Room> find_room(int64_t room_id) override;
   std::optional<Room> find_public_room(const std::string& name) override;
   std::vector<Room> public_rooms(int64_t after_id, int limit) override;

@@ -132,7 +132,7 @@ std::optional<User> SqliteStore::find_user_by_name(const std::string& name) {
   return read_user(q);
 }
 
-User SqliteStore::create_user(const std::string& name, const std::string& password_hash, int64_t now) {
+NameResult<User> SqliteStore::create_user(const std::string& name, const std::string& password_hash, int64_t now) {
   auto q = db_->query(
       "INSERT INTO users (name, name_key, name_skeleton, password_hash, created_at) VALUES (?1, ?2, ?3, ?4, ?5)");
   q.bind(1, name).bind(2, name_key(name)).bind(3, name_skeleton(name)).bind(4, password_hash).bind(5, now);
@@ -140,7 +140,7 @@ User SqliteStore::create_user(const std::string& name, const std::string& passwo
     q.run();
   } catch (const StoreError& e) {
     if (e.kind != StoreError::Kind::conflict) throw;
-    throw StoreError(StoreError::Kind::conflict, "user name taken (or one that looks the same): " + name);
+    return NameTaken::taken;
   }
   User user;
   user.id = db_->last_insert_rowid();
@@ -246,7 +246,7 @@ Room SqliteStore::ensure_public_room(const std::string& name, int64_t created_by
   throw StoreError(StoreError::Kind::unavailable, "public room vanished after insert: " + name);
 }
 
-Room SqliteStore::create_public_room(const std::string& name, int64_t created_by, int64_t now) {
+NameResult<Room> SqliteStore::create_public_room(const std::string& name, int64_t created_by, int64_t now) {
   auto q = db_->query(
       "INSERT INTO rooms (kind, name, name_key, name_skeleton, created_by, created_at) "
       "VALUES ('public', ?1, ?2, ?3, ?4, ?5)");
@@ -256,7 +256,7 @@ Room SqliteStore::create_public_room(const std::string& name, int64_t created_by
     q.run();
   } catch (const StoreError& e) {
     if (e.kind != StoreError::Kind::conflict) throw;
-    throw StoreError(StoreError::Kind::conflict, "room name taken (or one that looks the same): " + name);
+    return NameTaken::taken;
   }
   Room room;
   room.id = db_->last_insert_rowid();

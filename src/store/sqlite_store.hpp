@@ -44,7 +44,7 @@ class SqliteStore final : public Store {
   std::optional<UserCredentials> find_credentials(const std::string& name) override;
   std::optional<User> find_user(int64_t id) override;
   std::optional<User> find_user_by_name(const std::string& name) override;
-  User create_user(const std::string& name, const std::string& password_hash, int64_t now) override;
+  NameResult<User> create_user(const std::string& name, const std::string& password_hash, int64_t now) override;
   void set_avatar(int64_t user_id, const std::string& blob_id, const std::string& small_blob_id) override;
 
   void create_session(const SessionRecord& session) override;
@@ -55,7 +55,7 @@ class SqliteStore final : public Store {
   size_t delete_user_sessions(int64_t user_id) override;
 
   Room ensure_public_room(const std::string& name, int64_t created_by, int64_t now) override;
-  Room create_public_room(const std::string& name, int64_t created_by, int64_t now) override;
+  NameResult<Room> create_public_room(const std::string& name, int64_t created_by, int64_t now) override;
   std::optional<Room> find_room(int64_t room_id) override;
   std::optional<Room> find_public_room(const std::string& name) override;
   std::vector<Room> public_rooms(int64_t after_id, int limit) override;

@@ -4,8 +4,13 @@
 // blocking; they are only ever called on the store's worker threads (see StoreExecutor), never
 // on an I/O thread. One implementation object is used by one thread at a time.
 //
-// Errors: every method may throw StoreError. `conflict` means a uniqueness rule refused the
-// write (name taken); `unavailable` means the database could not be reached or failed.
+// Errors: every method may throw StoreError: `unavailable` means the database could not be
+// reached or failed, `not_found` that a write named a user or room that does not exist,
+// `conflict` that some other uniqueness rule refused it. A name that is taken is not an error but
+// an answer the chat gives its users ("name taken"), so create_user and create_public_room return
+// it as a typed result (NameResult) instead of throwing.
+#include <boost/system/result.hpp>
+
 #include <cstddef>
 #include <cstdint>
 #include <optional>
@@ -22,6 +27,21 @@ struct StoreError : std::runtime_error {
   StoreError(Kind kind, const std::string& what) : std::runtime_error(what), kind(kind) {}
   Kind kind;
 };
+
+// Why a name could not be claimed: it is taken, case-insensitively or by how it looks (names
+// with equal confusable skeletons, store/name_skeleton.hpp, are one name).
+enum class NameTaken { taken = 1 };
+
+// Calling .value() on a refused NameResult throws StoreError(conflict) (boost::system::result
+// finds this by argument-dependent lookup): for callers to whom a taken name is a bug.
+[[noreturn]] inline void throw_exception_from_error(NameTaken, const boost::source_location&) {
+  throw StoreError(StoreError::Kind::conflict, "the name is taken (or one that looks the same)");
+}
+
+// boost::system::result rather than a hand-written Result: C++20 on g++ 12 has no std::expected,
+// and Boost.System (already linked through Asio) provides the same shape, value-or-error.
+template <typename T>
+using NameResult = boost::system::result<T, NameTaken>;
 
 struct User {
   int64_t id = 0;
@@ -86,10 +106,10 @@ class Store {
   virtual std::optional<UserCredentials> find_credentials(const std::string& name) = 0;
   virtual std::optional<User> find_user(int64_t id) = 0;
   virtual std::optional<User> find_user_by_name(const std::string& name) = 0;
-  // Throws StoreError(conflict) when the name is taken (case-insensitively) or looks like a taken
-  // one: names with equal confusable skeletons (store/name_skeleton.hpp: "alice" and "аlice" with
-  // a Cyrillic а, "m" and "rn") are one name.
-  virtual User create_user(const std::string& name, const std::string& password_hash, int64_t now) = 0;
+  // NameTaken when the name is taken (case-insensitively) or looks like a taken one: names with
+  // equal confusable skeletons (store/name_skeleton.hpp: "alice" and "аlice" with a Cyrillic а,
+  // "m" and "rn") are one name.
+  virtual NameResult<User> create_user(const std::string& name, const std::string& password_hash, int64_t now) = 0;
   virtual void set_avatar(int64_t user_id, const std::string& blob_id, const std::string& small_blob_id) = 0;
 
   // ---- sessions ----
@@ -106,9 +126,8 @@ class Store {
   // Creates the public room or returns the existing one with that name (case-insensitive), or
   // else the existing one it looks like (same skeleton): "gеneral" with a Cyrillic е is "general".
   virtual Room ensure_public_room(const std::string& name, int64_t created_by, int64_t now) = 0;
-  // Throws StoreError(conflict) when a public room with that name, or one that looks like it,
-  // exists.
-  virtual Room create_public_room(const std::string& name, int64_t created_by, int64_t now) = 0;
+  // NameTaken when a public room with that name, or one that looks like it, exists.
+  virtual NameResult<Room> create_public_room(const std::string& name, int64_t created_by, int64_t now) = 0;
   virtual std::optional<Room> find_room(int64_t room_id) = 0;
   // The public room with this name, or one that looks the same (as ensure_public_room finds).
   virtual std::optional<Room> find_public_room(const std::string& name) = 0;

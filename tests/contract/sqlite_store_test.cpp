@@ -12,6 +12,7 @@
 
 #include "store/name_key.hpp"
 #include "store/sqlite_store.hpp"
+#include "store_test_helpers.hpp"
 #include "temp_directory.hpp"
 
 namespace dchat::store {
@@ -19,17 +20,9 @@ namespace {
 
 using contract::TempDirectory;
 using Kind = StoreError::Kind;
+using contract::is_taken;
+using contract::thrown_kind;
 constexpr int64_t kNow = 1'700'000'000'000;
-
-template <class Action>
-std::optional<Kind> thrown_kind(Action&& action) {
-  try {
-    action();
-  } catch (const StoreError& e) {
-    return e.kind;
-  }
-  return std::nullopt;
-}
 
 // A second, raw connection to look at (or lock) the file behind the store's back.
 class RawConnection {
@@ -178,7 +171,7 @@ TEST(SqliteStore, WriterLockedOutPastTheBusyTimeoutIsUnavailable) {
   const std::string path = (dir.path() / "chat.db").string();
   SqliteStore store(path, std::chrono::milliseconds(50));
   store.migrate();
-  const User alice = store.create_user("alice", "h", kNow);
+  const User alice = store.create_user("alice", "h", kNow).value();
   const Room room = store.ensure_public_room("general", 0, kNow);
 
   RawConnection other(path);
@@ -194,7 +187,7 @@ TEST(SqliteStore, WriterLockedOutPastTheBusyTimeoutIsUnavailable) {
 TEST(SqliteStore, TextWithNulBytesRoundTrips) {
   SqliteStore store(":memory:");
   store.migrate();
-  const User alice = store.create_user("alice", "h", kNow);
+  const User alice = store.create_user("alice", "h", kNow).value();
   const Room room = store.ensure_public_room("general", 0, kNow);
   const std::string text("a\0b", 3);
   store.append_message(room.id, alice.id, text, "", kNow);
@@ -246,9 +239,9 @@ TEST(SqliteStore, MigrationToVersion3KeepsEveryExistingNameUsable) {
   EXPECT_EQ(store.find_user_by_name("b")->id, 7);
   // New look-alikes are refused, whichever of the old rows they resemble.
   for (const char* name : {"a1ice", "ALICE", "\u0430lice", "FULL"}) {
-    EXPECT_EQ(thrown_kind([&] { store.create_user(name, "h", kNow); }), Kind::conflict) << name;
+    EXPECT_TRUE(is_taken(store.create_user(name, "h", kNow))) << name;
   }
-  EXPECT_EQ(store.create_user("bob", "h", kNow).name, "bob");
+  EXPECT_EQ(store.create_user("bob", "h", kNow).value().name, "bob");
   // Rooms: each old one keeps its name; a new look-alike joins the oldest.
   EXPECT_EQ(store.ensure_public_room("general", 0, kNow).id, 1);
   EXPECT_EQ(store.ensure_public_room("g\u0435neral", 0, kNow).id, 2);

@@ -23,7 +23,7 @@ TEST(StoreFactory, SqliteUrlOpensSqliteStoresOnThatFile) {
   std::unique_ptr<Store> first = factory();
   ASSERT_NE(dynamic_cast<SqliteStore*>(first.get()), nullptr);
   first->migrate();
-  const User alice = first->create_user("alice", "h", kNow);
+  const User alice = first->create_user("alice", "h", kNow).value();
   std::unique_ptr<Store> second = factory();  // a new connection on the same file
   EXPECT_NE(second.get(), first.get());
   EXPECT_EQ(second->find_user(alice.id)->name, "alice");
@@ -32,7 +32,7 @@ TEST(StoreFactory, SqliteUrlOpensSqliteStoresOnThatFile) {
 TEST(StoreFactory, SqliteMemoryUrl) {
   std::unique_ptr<Store> store = make_store_factory("sqlite::memory:")();
   store->migrate();
-  EXPECT_EQ(store->create_user("bob", "h", kNow).name, "bob");
+  EXPECT_EQ(store->create_user("bob", "h", kNow).value().name, "bob");
 }
 
 TEST(StoreFactory, OtherUrlsAreRefusedSayingWhatIsAccepted) {
@@ -73,7 +73,7 @@ TEST(StoreFactory, PostgresUrlOpensPgStores) {
   std::unique_ptr<Store> first = factory();
   ASSERT_NE(dynamic_cast<PgStore*>(first.get()), nullptr);
   first->migrate();
-  const User alice = first->create_user("alice", "h", kNow);
+  const User alice = first->create_user("alice", "h", kNow).value();
   EXPECT_EQ(factory()->find_user(alice.id)->name, "alice");
 }
 

@@ -1,0 +1,22 @@
+#pragma once
+// What one user, and one connection, may make the server do (docs/SECURITY.md).
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+
+namespace dchat::chat {
+
+struct ChatLimits {
+  uint32_t message_rate = 5;               // messages per second per user, sustained
+  uint32_t message_burst = 20;             // ... after a quiet while
+  size_t max_pending_per_connection = 32;  // requests of one connection waiting for the store
+  size_t max_rooms_per_user = 200;         // memberships (public and direct)
+  uint32_t room_creations_per_hour = 20;   // new public rooms per user
+  // Bytes of messages in one answer (sync, history, join): far below one connection's outbox,
+  // so an answer is never what makes a client "slow".
+  size_t answer_budget = 1u << 20;
+  // Requests are refused ("overloaded") while the connection's event loop lags this much.
+  std::chrono::milliseconds overload_lag{250};
+};
+
+}  // namespace dchat::chat

@@ -1,0 +1,138 @@
+// ChatService: message:send, history, sync and typing.
+#include <spdlog/spdlog.h>
+
+#include "chat/chat_queries.hpp"
+#include "chat/chat_service.hpp"
+#include "chat/chat_service_detail.hpp"
+#include "chat/message_rules.hpp"
+#include "chat/views.hpp"
+#include "core/log_throttle.hpp"
+#include "core/metrics.hpp"
+#include "core/utf8.hpp"
+
+namespace dchat::chat {
+
+namespace {
+
+// The rooms a sync asks about: {"rooms": {"<id>": <after seq>, ...}}, the first 100 well-formed
+// entries (bounds the work one request can cause); nullopt when `rooms` is missing.
+std::optional<std::vector<std::pair<int64_t, int64_t>>> rooms_to_sync(const json::object& args) {
+  const auto* rooms = args.if_contains("rooms");
+  if (!rooms || !rooms->is_object()) return std::nullopt;
+  std::vector<std::pair<int64_t, int64_t>> wanted;
+  for (const auto& [key, value] : rooms->as_object()) {
+    if (wanted.size() >= 100) break;
+    int64_t id = 0;
+    try {
+      id = std::stoll(std::string(key));
+    } catch (const std::exception&) {
+      continue;
+    }
+    if (!value.is_int64()) continue;
+    wanted.emplace_back(id, value.as_int64());
+  }
+  return wanted;
+}
+
+}  // namespace
+
+void ChatService::send_message(const SocketPtr& socket, Message&& msg, Ack ack) {
+  const auto args = args_object(msg);
+  const auto room_id = int_field(args, "roomId");
+  const auto raw_text = string_field(args, "text");
+  const std::string client_id = string_field(args, "clientId").value_or("");
+  if (!room_id) return refuse(ack, ErrorCode::bad_request, "roomId is required");
+  if (client_id.size() > kMaxClientIdBytes) return refuse(ack, ErrorCode::bad_request, "clientId is too long");
+  if (!core::is_valid_utf8(client_id) || client_id.find('\0') != std::string::npos)
+    return refuse(ack, ErrorCode::bad_request, "clientId must be text");
+  const auto text = raw_text ? normalize_message_text(*raw_text) : std::nullopt;
+  if (!text) return refuse(ack, ErrorCode::invalid_text, "a message is 1 to 4000 characters of text");
+  const int64_t uid = user_id_of(*socket);
+  // Per user, whatever the number of connections: a client resending by clientId after a
+  // refusal stores its message once.
+  if (const auto wait = sends_.take(uid); wait.count() > 0) {
+    core::metrics().rate_limited.inc();
+    CHAT_LOG_THROTTLED(spdlog::level::info, "chat: user {} sends faster than {} messages/s, refusing", uid,
+                       limits_.message_rate);
+    return refuse(ack, Refusal{ErrorCode::rate_limited, "you are sending too fast, slow down", wait});
+  }
+  if (!admit(socket, ack)) return;
+  const int64_t now = now_ms();
+  run<ChatResult<Posted>>(
+      socket,
+      [uid, room = *room_id, text = *text, client_id, now](Store& s) {
+        return post_message(s, uid, room, text, client_id, now);
+      },
+      [this, ack, room = *room_id](StoreResult<ChatResult<Posted>>& r) {
+        if (!r) return refuse(ack, storage_refusal(r));
+        if (!*r.value) return refuse(ack, r.value->error());
+        const Posted& posted = **r.value;
+        json::object answer = posted_ack(posted);
+        // Stored first, then broadcast once: a resent duplicate is only acknowledged again.
+        if (!posted.duplicate) {
+          core::metrics().messages_stored.inc();
+          nsp_.to(room_channel(room)).emit("message", Message{json::array{answer.at("message")}, {}});
+        }
+        reply(ack, std::move(answer));
+      });
+}
+
+void ChatService::history(const SocketPtr& socket, Message&& msg, Ack ack) {
+  const auto args = args_object(msg);
+  const auto room_id = int_field(args, "roomId");
+  if (!room_id) return refuse(ack, ErrorCode::bad_request, "roomId is required");
+  const int64_t before = int_field(args, "beforeSeq").value_or(0);
+  const int limit = static_cast<int>(std::clamp<int64_t>(int_field(args, "limit").value_or(kHistoryPage), 1, 100));
+  if (!admit(socket, ack)) return;
+  const int64_t uid = user_id_of(*socket);
+  using Page = ChatResult<std::vector<store::Message>>;
+  run<Page>(
+      socket,
+      [uid, room_id = *room_id, before, limit, budget = limits_.answer_budget](Store& s) {
+        auto page = read_page(s, uid, room_id, before, limit);
+        // The newest `limit` before the seq, as many of them as fit the answer's budget; the
+        // client pages on from the oldest one it got.
+        if (page) page->erase(page->begin(), page->end() - newest_within(*page, budget));
+        return page;
+      },
+      [ack](StoreResult<Page>& r) {
+        if (!r) return refuse(ack, storage_refusal(r));
+        if (!*r.value) return refuse(ack, r.value->error());
+        reply(ack, history_ack(**r.value));
+      });
+}
+
+void ChatService::sync(const SocketPtr& socket, Message&& msg, Ack ack) {
+  const auto wanted = rooms_to_sync(args_object(msg));
+  if (!wanted) return refuse(ack, ErrorCode::bad_request, "rooms is required");
+  if (!admit(socket, ack)) return;
+  const int64_t uid = user_id_of(*socket);
+  run<Missed>(
+      socket, [uid, wanted = *wanted, budget = limits_.answer_budget](Store& s) { return read_missed(s, uid, wanted, budget); },
+      [ack](StoreResult<Missed>& r) { r ? reply(ack, missed_ack(*r.value)) : refuse(ack, storage_refusal(r)); });
+}
+
+void ChatService::typing(const SocketPtr& socket, Message&& msg, Ack) {
+  const auto args = args_object(msg);
+  const auto room_id = int_field(args, "roomId");
+  const auto* flag = args.if_contains("typing");
+  if (!room_id || !flag || !flag->is_bool()) return;
+  const std::string channel = room_channel(*room_id);
+  if (!socket->in_room(channel)) return;
+  auto& data = socket->data.as_object();
+  const bool typing = flag->as_bool();
+  if (typing) {
+    // At most one "typing" per second per connection reaches the room.
+    const int64_t now = now_ms();
+    const auto* last = data.if_contains("typingAt");
+    if (last && last->is_int64() && now - last->as_int64() < 1000) return;
+    data["typingAt"] = now;
+  } else {
+    data.erase("typingAt");
+  }
+  json::object user{{"id", data.at("id")}, {"name", data.at("name")}};
+  socket->to(channel).volatile_().emit(
+      "typing", Message{json::array{json::object{{"roomId", *room_id}, {"user", user}, {"typing", typing}}}, {}});
+}
+
+}  // namespace dchat::chat

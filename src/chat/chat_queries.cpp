@@ -1,0 +1,174 @@
+#include "chat/chat_queries.hpp"
+
+#include <algorithm>
+#include <unordered_set>
+
+#include "chat/message_rules.hpp"
+#include "chat/views.hpp"
+
+namespace dchat::chat {
+
+using store::Room;
+using store::RoomKind;
+using store::Store;
+
+namespace {
+
+Refusal refuse(ErrorCode code, std::string message) { return Refusal{code, std::move(message), std::nullopt}; }
+
+Refusal too_many_rooms() {
+  return refuse(ErrorCode::too_many_rooms, "you are in too many rooms: leave one first");
+}
+
+// Whether `user` may read `room`: public rooms are open to every signed-in user, direct
+// conversations only to their two members.
+bool may_read(Store& s, const Room& room, int64_t user) {
+  return room.kind == RoomKind::public_room || s.is_member(room.id, user);
+}
+
+std::optional<store::User> peer_of(Store& s, const Room& room, int64_t user) {
+  if (room.kind != RoomKind::direct) return std::nullopt;
+  for (int64_t member : room.direct_members)
+    if (member != user) return s.find_user(member);
+  return std::nullopt;
+}
+
+// The newest page of the room, as much of it as fits half the answer's budget (the other half is
+// for what arrives while the socket joins the room: see ChatService::complete_join).
+std::vector<store::Message> newest_page(Store& s, int64_t room, const ChatLimits& limits) {
+  auto messages = s.messages_before(room, 0, kHistoryPage);
+  messages.erase(messages.begin(), messages.end() - newest_within(messages, limits.answer_budget / 2));
+  return messages;
+}
+
+// The room a join asks for, or the refusal; nullopt room with no refusal: a name that is free.
+ChatResult<std::optional<Room>> room_to_join(Store& s, int64_t user, const JoinRequest& request,
+                                             const ChatLimits& limits, int64_t now) {
+  if (!request.name) return s.find_room(*request.room_id);
+  auto room = s.find_public_room(*request.name);
+  // Creating a room: limited per user per hour (cluster-wide: counted in the store).
+  if (!room && s.count_rooms_created(user, now - 3600 * 1000) >= limits.room_creations_per_hour)
+    return Refusal{ErrorCode::rate_limited, "you have created too many rooms lately, join an existing one",
+                   std::chrono::minutes(10)};
+  return room;
+}
+
+}  // namespace
+
+std::vector<RoomView> rooms_on_connect(Store& s, int64_t user, int64_t now) {
+  // Everyone is in "general", as in the original.
+  auto general = s.ensure_public_room("general", 0, now);
+  if (!s.is_member(general.id, user)) s.add_member(general.id, user, now);
+  std::vector<RoomView> rooms;
+  for (auto& room : s.rooms_of(user)) {
+    auto peer = peer_of(s, room, user);
+    rooms.push_back(RoomView{std::move(room), std::move(peer)});
+  }
+  return rooms;
+}
+
+ChatResult<Posted> post_message(Store& s, int64_t user, int64_t room, const std::string& text,
+                                const std::string& client_id, int64_t now) {
+  if (!s.find_room(room)) return refuse(ErrorCode::not_found, "no such room");
+  if (!s.is_member(room, user)) return refuse(ErrorCode::forbidden, "you are not a member of this room");
+  auto stored = s.append_message(room, user, text, client_id, now);
+  // Idempotency keys are per author: the same key reused for another room is a client bug.
+  if (stored.duplicate && stored.message.room_id != room)
+    return refuse(ErrorCode::bad_request, "this clientId was already used for another message");
+  return Posted{std::move(stored.message), stored.duplicate};
+}
+
+ChatResult<Opened> join_room(Store& s, int64_t user, const JoinRequest& request, const ChatLimits& limits,
+                             int64_t now) {
+  auto found = room_to_join(s, user, request, limits, now);
+  if (!found) return found.error();
+  std::optional<Room> room = std::move(*found);
+  if (room && room->kind == RoomKind::direct) {
+    if (!s.is_member(room->id, user)) return refuse(ErrorCode::forbidden, "this conversation is private");
+  } else if (!room || !s.is_member(room->id, user)) {
+    if (!room && !request.name) return refuse(ErrorCode::not_found, "no such room");
+    if (s.rooms_of(user).size() >= limits.max_rooms_per_user) return too_many_rooms();
+    if (!room) room = s.ensure_public_room(*request.name, user, now);
+    s.add_member(room->id, user, now);
+  }
+  auto messages = newest_page(s, room->id, limits);
+  auto peer = peer_of(s, *room, user);
+  return Opened{RoomView{std::move(*room), std::move(peer)}, std::move(messages)};
+}
+
+ChatResult<DirectOpened> open_direct(Store& s, int64_t user, const std::string& peer_name, const ChatLimits& limits,
+                                     int64_t now) {
+  auto peer = s.find_user_by_name(peer_name);
+  if (!peer) return refuse(ErrorCode::not_found, "no user with that name");
+  if (peer->id == user) return refuse(ErrorCode::bad_request, "a conversation needs two people");
+  const auto mine = s.rooms_of(user);
+  const bool exists = std::any_of(mine.begin(), mine.end(), [&](const Room& r) {
+    return r.kind == RoomKind::direct &&
+           std::find(r.direct_members.begin(), r.direct_members.end(), peer->id) != r.direct_members.end();
+  });
+  if (!exists && mine.size() >= limits.max_rooms_per_user) return too_many_rooms();
+  auto room = s.direct_room(user, peer->id, now);
+  auto me = s.find_user(user);
+  auto messages = newest_page(s, room.id, limits);
+  const int64_t peer_id = peer->id;
+  return DirectOpened{Opened{RoomView{room, std::move(peer)}, std::move(messages)}, peer_id,
+                      RoomView{room, std::move(me)}};
+}
+
+ChatResult<void> leave_room(Store& s, int64_t user, int64_t room) {
+  auto found = s.find_room(room);
+  if (!found) return refuse(ErrorCode::not_found, "no such room");
+  if (found->kind == RoomKind::public_room) s.remove_member(room, user);
+  return {};
+}
+
+ChatResult<std::vector<store::Message>> read_page(Store& s, int64_t user, int64_t room, int64_t before_seq,
+                                                  int limit) {
+  auto found = s.find_room(room);
+  if (!found) return refuse(ErrorCode::not_found, "no such room");
+  if (!may_read(s, *found, user)) return refuse(ErrorCode::forbidden, "this conversation is private");
+  return s.messages_before(room, before_seq, limit);
+}
+
+Missed read_missed(Store& s, int64_t user, const std::vector<std::pair<int64_t, int64_t>>& wanted, size_t budget) {
+  // Every room gets what fits of the answer's byte budget, in the order asked; a room cut short
+  // (or not reached) is listed in `more`, and the client asks again from the newest seq it got.
+  // So an answer is never too big to send, however much was missed.
+  Missed missed;
+  size_t left = budget;
+  for (const auto& [id, after] : wanted) {
+    if (left == 0) {
+      missed.more.push_back(id);
+      continue;
+    }
+    if (!s.find_room(id) || !s.is_member(id, user)) continue;
+    auto messages = s.messages_after(id, after, kCatchUpPage);
+    const bool read_all = messages.size() < static_cast<size_t>(kCatchUpPage);
+    const size_t fitting = oldest_within(messages, left);
+    size_t used = 0;
+    for (size_t i = 0; i < fitting; ++i) used += message_json_weight(messages[i]);
+    left = used >= left ? 0 : left - used;
+    if (fitting < messages.size() || !read_all) missed.more.push_back(id);
+    messages.resize(fitting);
+    missed.rooms.emplace_back(id, std::move(messages));
+  }
+  return missed;
+}
+
+RoomsPage list_rooms(Store& s, int64_t user, int64_t after, int limit) {
+  RoomsPage page;
+  const auto mine = s.rooms_of(user);
+  std::unordered_set<int64_t> joined;
+  for (const auto& r : mine) joined.insert(r.id);
+  auto found = s.public_rooms(after, limit + 1);
+  const size_t shown = std::min(found.size(), static_cast<size_t>(limit));
+  for (size_t i = 0; i < shown; ++i) page.public_rooms.emplace_back(found[i], joined.count(found[i].id) > 0);
+  if (found.size() > shown) page.next = found[shown - 1].id;
+  if (after == 0) {
+    for (const auto& room : mine)
+      if (room.kind == RoomKind::direct) page.direct.push_back(RoomView{room, peer_of(s, room, user)});
+  }
+  return page;
+}
+
+}  // namespace dchat::chat

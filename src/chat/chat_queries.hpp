@@ -1,0 +1,55 @@
+#pragma once
+// What the chat's requests read and write in the store, with every rule that needs the store
+// (membership, private conversations, room limits), as typed results (chat_results.hpp). Each
+// function blocks: it runs on a StoreExecutor worker, and the service acts on its result on the
+// connection's shard. Store failures are thrown as StoreError, as the store throws them.
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "chat/chat_limits.hpp"
+#include "chat/chat_results.hpp"
+#include "store/store.hpp"
+
+namespace dchat::chat {
+
+// The connection's rooms when it connects; everyone is made a member of "general" first.
+std::vector<RoomView> rooms_on_connect(store::Store& s, int64_t user, int64_t now);
+
+ChatResult<Posted> post_message(store::Store& s, int64_t user, int64_t room, const std::string& text,
+                                const std::string& client_id, int64_t now);
+
+// room:join by id or by name (a name that is free creates the room).
+struct JoinRequest {
+  std::optional<int64_t> room_id;
+  std::optional<std::string> name;  // checked by the name rules already
+};
+ChatResult<Opened> join_room(store::Store& s, int64_t user, const JoinRequest& request, const ChatLimits& limits,
+                             int64_t now);
+
+// dm:open with the user of that (normalized) name.
+ChatResult<DirectOpened> open_direct(store::Store& s, int64_t user, const std::string& peer_name,
+                                     const ChatLimits& limits, int64_t now);
+
+// room:leave: a public room's membership ends; a direct conversation is only hidden (the
+// membership stays).
+ChatResult<void> leave_room(store::Store& s, int64_t user, int64_t room);
+
+// Up to `limit` messages before `before_seq` (<= 0: the newest), oldest first, of a room the
+// user may read (public rooms: everyone; direct ones: their members).
+ChatResult<std::vector<store::Message>> read_page(store::Store& s, int64_t user, int64_t room, int64_t before_seq,
+                                                  int limit);
+
+// sync: what the user missed in each (room, after seq) asked for, within `budget` bytes.
+Missed read_missed(store::Store& s, int64_t user, const std::vector<std::pair<int64_t, int64_t>>& wanted,
+                   size_t budget);
+
+// GET /api/rooms?after=&limit=.
+RoomsPage list_rooms(store::Store& s, int64_t user, int64_t after, int limit);
+
+// How many messages one sync (and the catch-up after a join) reads from a room at most.
+inline constexpr int kCatchUpPage = 500;
+
+}  // namespace dchat::chat
