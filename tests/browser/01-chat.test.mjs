@@ -2,6 +2,7 @@
 // indicator, and user text shown literally (no HTML / script injection).
 import assert from "node:assert/strict";
 import { describe } from "node:test";
+import { sleep } from "../lib/wait.mjs";
 import {
   assertNoPageErrors,
   browserTest,
@@ -9,14 +10,13 @@ import {
   onlineNames,
   send,
   signInToGeneral,
-  sleep,
-  useChat,
+  useBrowser,
   waitFor,
   waitForMessage,
-} from "./helpers.mjs";
+} from "./setup.mjs";
 
 describe("chat in general", () => {
-  const fx = useChat();
+  const fx = useBrowser();
 
   browserTest(fx, "alice and bob chat in general", async () => {
     const alice = await fx.newUser("alice");

@@ -10,11 +10,11 @@ import {
   onlineNames,
   send,
   signInToGeneral,
-  useChat,
+  useBrowser,
   waitFor,
   waitForMessage,
   waitVisible,
-} from "./helpers.mjs";
+} from "./setup.mjs";
 
 /** Resolves to { src, loaded } for the first <img> inside `locator`, or null. */
 async function imgOf(locator) {
@@ -27,7 +27,7 @@ async function imgOf(locator) {
 }
 
 describe("avatars", () => {
-  const fx = useChat();
+  const fx = useBrowser();
 
   browserTest(fx, "an uploaded avatar shows for the other user", async () => {
     const alice = await fx.newUser("alice");

@@ -10,15 +10,15 @@ import {
   onlineNames,
   send,
   signInToGeneral,
-  useChat,
+  useBrowser,
   waitFor,
   waitForMessage,
   waitHidden,
   waitVisible,
-} from "./helpers.mjs";
+} from "./setup.mjs";
 
 describe("reconnect", () => {
-  const fx = useChat();
+  const fx = useBrowser();
 
   browserTest(fx, "banner, pending and missed messages across a chatd restart", async () => {
     const alice = await fx.newUser("alice");

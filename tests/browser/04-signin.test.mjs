@@ -6,15 +6,15 @@ import {
   browserTest,
   signIn,
   signInToGeneral,
-  useChat,
+  useBrowser,
   waitFor,
   waitHidden,
   waitInGeneral,
   waitVisible,
-} from "./helpers.mjs";
+} from "./setup.mjs";
 
 describe("sign-in and sign-out", () => {
-  const fx = useChat();
+  const fx = useBrowser();
 
   browserTest(fx, "wrong password shows an error, sign-out returns to the sign-in form", async () => {
     const page = await fx.newUser("carol");

@@ -6,12 +6,12 @@ import {
   browserTest,
   send,
   signInToGeneral,
-  useChat,
+  useBrowser,
   waitFor,
   waitForMessage,
   waitHidden,
   waitVisible,
-} from "./helpers.mjs";
+} from "./setup.mjs";
 
 const PHONE = { viewport: { width: 375, height: 740 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
 
@@ -32,7 +32,7 @@ async function inViewport(locator) {
 }
 
 describe("phone width", () => {
-  const fx = useChat();
+  const fx = useBrowser();
 
   browserTest(fx, "composer and messages fit a 375 px wide screen", async () => {
     const page = await fx.newUser("phil", PHONE);

@@ -7,12 +7,12 @@ import {
   messages,
   send,
   signInToGeneral,
-  useChat,
+  useBrowser,
   waitFor,
   waitForMessage,
   waitHidden,
   waitVisible,
-} from "./helpers.mjs";
+} from "./setup.mjs";
 
 /** Text of the room title. */
 const titleOf = (page) => page.getByTestId("room-title").textContent();
@@ -56,7 +56,7 @@ function sendManyFromPage(page, roomId, prefix, n) {
 
 describe("rooms and direct messages", () => {
   // "load older messages" sends 70 messages at once: over one user's send rate.
-  const fx = useChat({ args: ["--message-rate", "1000", "--message-burst", "1000"] });
+  const fx = useBrowser({ args: ["--message-rate", "1000", "--message-burst", "1000"] });
 
   browserTest(fx, "create and join a public room", async () => {
     const alice = await fx.newUser("alice");

@@ -4,20 +4,20 @@
 // drops chosen `message` frames from the server, standing in for the lost broadcast.
 import assert from "node:assert/strict";
 import { describe } from "node:test";
+import { sleep } from "../lib/wait.mjs";
 import {
   assertNoPageErrors,
   browserTest,
   messages,
   send,
   signInToGeneral,
-  sleep,
-  useChat,
+  useBrowser,
   waitFor,
   waitForMessage,
-} from "./helpers.mjs";
+} from "./setup.mjs";
 
 describe("missed messages", () => {
-  const fx = useChat();
+  const fx = useBrowser();
 
   browserTest(fx, "a seq gap is filled with sync, and `resync` fetches a lost last message", async () => {
     const alice = await fx.newUser("alice");

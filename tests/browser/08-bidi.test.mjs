@@ -2,13 +2,21 @@
 // the text around them. A right-to-left name followed by " (you)" must still read "name (you)".
 import assert from "node:assert/strict";
 import { describe } from "node:test";
-import { assertNoPageErrors, browserTest, send, signInToGeneral, useChat, waitFor, waitForMessage } from "./helpers.mjs";
+import {
+  assertNoPageErrors,
+  browserTest,
+  send,
+  signInToGeneral,
+  useBrowser,
+  waitFor,
+  waitForMessage,
+} from "./setup.mjs";
 
 const NAME = "\u05de\u05e8\u05d9\u05dd 2"; // "מרים 2": Hebrew, a space and a digit
 const TEXT = "\u05e9\u05dc\u05d5\u05dd 123 abc"; // "שלום 123 abc"
 
 describe("bidi isolation", () => {
-  const fx = useChat();
+  const fx = useBrowser();
 
   browserTest(fx, "right-to-left names and text are isolated", async () => {
     const page = await fx.newUser("miriam");

@@ -4,10 +4,10 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe } from "node:test";
-import { assertNoPageErrors, browserTest, signInToGeneral, useChat, waitVisible } from "./helpers.mjs";
+import { assertNoPageErrors, browserTest, signInToGeneral, useBrowser, waitVisible } from "./setup.mjs";
 
 describe("upload limits", () => {
-  const fx = useChat();
+  const fx = useBrowser();
 
   browserTest(fx, "a 6 MiB avatar: the UI says it is too large, and Chromium gets the server's 413", async () => {
     const alice = await fx.newUser("alice");

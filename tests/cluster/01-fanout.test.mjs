@@ -3,11 +3,13 @@
 // every client receives every room message exactly once, in seq order, and polling clients stay
 // on their replica (cookie stickiness).
 import assert from "node:assert/strict";
-import { account, clusterTest, sleep, state, until, useCluster } from "./lib/cluster.mjs";
+import { account } from "../lib/fixtures.mjs";
+import { sleep, until } from "../lib/wait.mjs";
+import { clusterTest, state, useCluster } from "./lib/cluster.mjs";
 import { haproxyStats } from "./lib/infra.mjs";
-import { assertConverged, closeAllClients, joinRoom, spreadClients, traffic } from "./lib/client.mjs";
+import { assertConverged, joinRoom, spreadClients, traffic } from "./lib/client.mjs";
 
-const fx = useCluster("fanout", { closeClients: closeAllClients });
+const fx = useCluster("fanout");
 
 clusterTest(fx, "every client on every replica gets every message once, in seq order; polling clients stick", async () => {
   const lb = fx.cluster.lbUrl;
@@ -50,7 +52,7 @@ clusterTest(fx, "every client on every replica gets every message once, in seq o
   // Live delivery did the work: gaps (two replicas publishing out of seq order) may need a sync,
   // but every client got most of the messages live.
   for (const c of clients) {
-    const live = c.room(roomId).live.size;
+    const live = c.liveCount(roomId);
     assert.ok(live >= N * 0.8, `${c.label}: only ${live} of ${N} messages arrived live (syncs ${JSON.stringify(c.syncs)})`);
   }
 });

@@ -2,10 +2,12 @@
 // reconnect through HAProxy to the other replicas, sync, and end with every acknowledged message,
 // none twice; a message whose ack was lost is resent with the same clientId and stored once.
 import assert from "node:assert/strict";
-import { account, clusterTest, sleep, until, useCluster } from "./lib/cluster.mjs";
-import { assertConverged, closeAllClients, joinRoom, spreadClients, traffic } from "./lib/client.mjs";
+import { account } from "../lib/fixtures.mjs";
+import { sleep, until } from "../lib/wait.mjs";
+import { clusterTest, useCluster } from "./lib/cluster.mjs";
+import { assertConverged, joinRoom, spreadClients, traffic } from "./lib/client.mjs";
 
-const fx = useCluster("replica-kill", { closeClients: closeAllClients });
+const fx = useCluster("replica-kill");
 
 clusterTest(fx, "a SIGKILLed replica's clients move to the others and miss nothing", async () => {
   const cluster = fx.cluster;

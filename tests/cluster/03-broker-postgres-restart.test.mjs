@@ -4,10 +4,14 @@
 // server's `resync`). While PostgreSQL is down a sender gets an error ack (storage_unavailable)
 // in bounded time, not silence.
 import assert from "node:assert/strict";
-import { Cluster, account, clusterTest, request, sleep, state, until, useCluster } from "./lib/cluster.mjs";
-import { assertConverged, closeAllClients, joinRoom, newClientId, spreadClients, traffic } from "./lib/client.mjs";
+import { newClientId } from "../lib/chat-client.mjs";
+import { account } from "../lib/fixtures.mjs";
+import { request } from "../lib/net.mjs";
+import { sleep, until } from "../lib/wait.mjs";
+import { Cluster, clusterTest, state, useCluster } from "./lib/cluster.mjs";
+import { assertConverged, joinRoom, spreadClients, traffic } from "./lib/client.mjs";
 
-const fx = useCluster("restarts", { closeClients: closeAllClients });
+const fx = useCluster("restarts");
 
 let users;
 async function setup(room) {
@@ -35,7 +39,7 @@ clusterTest(fx, `the broker (${state.broker}) restarts during traffic: nothing i
     await until(async () => {
       const answers = await Promise.all(replicas.map((r) => request(r.url, "GET", "/readyz", { ms: 1000 }).catch(() => null)));
       return answers.every((a) => a?.status === 200 && a.json?.degraded?.includes("broker unreachable"));
-    }, 10000, "every replica ready but degraded while the broker is down");
+    }, 10000, "every replica ready but degraded while the broker is down", { every: 50 });
     const viaLb = await request(fx.cluster.lbUrl, "GET", "/readyz", { ms: 2000 });
     assert.equal(viaLb.status, 200, `through the load balancer while the broker is down: ${viaLb.text}`);
   } else {

@@ -3,11 +3,12 @@
 // replicas (BLOB_STORE=fs) or the database (BLOB_STORE=db). Room mates on other replicas are told.
 import assert from "node:assert/strict";
 import { readdirSync } from "node:fs";
-import { makePng, multipart } from "../scenario/helpers.mjs";
-import { account, clusterTest, request, state, useCluster } from "./lib/cluster.mjs";
-import { TrackingClient, closeAllClients } from "./lib/client.mjs";
+import { account, makePng, multipart } from "../lib/fixtures.mjs";
+import { request } from "../lib/net.mjs";
+import { clusterTest, state, useCluster } from "./lib/cluster.mjs";
+import { clusterClient } from "./lib/client.mjs";
 
-const fx = useCluster("avatars", { closeClients: closeAllClients });
+const fx = useCluster("avatars");
 const AVATAR_URL = /^\/avatars\/[0-9a-f]{64}\.webp$/;
 
 clusterTest(fx, `an avatar uploaded on chat1 is served by chat2 and chat3 (BLOB_STORE=${state.blobStore})`, async () => {
@@ -16,10 +17,10 @@ clusterTest(fx, `an avatar uploaded on chat1 is served by chat2 and chat3 (BLOB_
   const uma = await account(cluster.lbUrl, "uma");
   const vic = await account(cluster.lbUrl, "vic");
   // vic watches from chat1 (where the upload happens) and from chat3.
-  const local = new TrackingClient(r1.url, vic.cookie, { kind: "websocket", label: "vic@chat1" });
-  const remote = new TrackingClient(r3.url, vic.cookie, { kind: "polling", label: "vic@chat3" });
+  const local = clusterClient(r1.url, vic.cookie, { kind: "websocket", label: "vic@chat1" });
+  const remote = clusterClient(r3.url, vic.cookie, { kind: "polling", label: "vic@chat3" });
   // uma is connected (through the load balancer) as the web UI would be while uploading.
-  const self = new TrackingClient(cluster.lbUrl, uma.cookie, { kind: "upgrade", label: "uma@lb" });
+  const self = clusterClient(cluster.lbUrl, uma.cookie, { kind: "upgrade", label: "uma@lb" });
   await Promise.all([local.open(), remote.open(), self.open()]);
 
   const { body, contentType } = multipart([{ name: "avatar", filename: "me.png", contentType: "image/png", data: makePng(32, 5) }]);

@@ -3,10 +3,12 @@
 // replica drop out of the other replicas' lists within a bounded time (the presence TTL is at
 // most 15 s), while a user also connected elsewhere stays.
 import assert from "node:assert/strict";
-import { account, clusterTest, sleep, useCluster } from "./lib/cluster.mjs";
-import { TrackingClient, closeAllClients } from "./lib/client.mjs";
+import { account } from "../lib/fixtures.mjs";
+import { sleep } from "../lib/wait.mjs";
+import { clusterTest, useCluster } from "./lib/cluster.mjs";
+import { clusterClient } from "./lib/client.mjs";
 
-const fx = useCluster("presence", { closeClients: closeAllClients });
+const fx = useCluster("presence");
 const PRESENCE_TTL_MS = 15000;
 
 function names(users) {
@@ -45,13 +47,13 @@ clusterTest(fx, "a user on two replicas is online once; a killed replica's users
   const quinn = await account(cluster.lbUrl, "quinn");
   const obs = await account(cluster.lbUrl, "obs");
 
-  const observer = new TrackingClient(r3.url, obs.cookie, { kind: "websocket", label: "obs@chat3", reconnection: false });
+  const observer = clusterClient(r3.url, obs.cookie, { kind: "websocket", label: "obs@chat3", reconnection: false });
   await observer.open();
   const general = observer.roomId("general");
 
-  const pat1 = new TrackingClient(r1.url, pat.cookie, { kind: "polling", label: "pat@chat1", reconnection: false });
-  const pat2 = new TrackingClient(r2.url, pat.cookie, { kind: "websocket", label: "pat@chat2", reconnection: false });
-  const quinn2 = new TrackingClient(r2.url, quinn.cookie, { kind: "upgrade", label: "quinn@chat2", reconnection: false });
+  const pat1 = clusterClient(r1.url, pat.cookie, { kind: "polling", label: "pat@chat1", reconnection: false });
+  const pat2 = clusterClient(r2.url, pat.cookie, { kind: "websocket", label: "pat@chat2", reconnection: false });
+  const quinn2 = clusterClient(r2.url, quinn.cookie, { kind: "upgrade", label: "quinn@chat2", reconnection: false });
   await Promise.all([pat1.open(), pat2.open(), quinn2.open()]);
 
   const everyone = (online) => ["obs", "pat", "quinn"].every((n) => online.some((u) => u.name === n));
@@ -67,7 +69,7 @@ clusterTest(fx, "a user on two replicas is online once; a killed replica's users
   await sleep(2000);
   assert.deepEqual(names(await joinedOnline(observer, general)), ["obs", "pat", "quinn"], "pat is still online (chat2)");
   // ...and opens it again.
-  const pat1b = new TrackingClient(r1.url, pat.cookie, { kind: "polling", label: "pat@chat1 again", reconnection: false });
+  const pat1b = clusterClient(r1.url, pat.cookie, { kind: "polling", label: "pat@chat1 again", reconnection: false });
   await pat1b.open();
 
   // chat2 dies: quinn (only there) goes offline everywhere, pat (also on chat1) stays. Each
@@ -90,8 +92,8 @@ clusterTest(fx, "typing notices reach room mates on the other replicas, not the 
   const [r1, , r3] = cluster.replicas;
   const tia = await account(cluster.lbUrl, "tia");
   const uma = await account(cluster.lbUrl, "uma");
-  const typist = new TrackingClient(r1.url, tia.cookie, { kind: "websocket", label: "tia@chat1", reconnection: false });
-  const reader = new TrackingClient(r3.url, uma.cookie, { kind: "polling", label: "uma@chat3", reconnection: false });
+  const typist = clusterClient(r1.url, tia.cookie, { kind: "websocket", label: "tia@chat1", reconnection: false });
+  const reader = clusterClient(r3.url, uma.cookie, { kind: "polling", label: "uma@chat3", reconnection: false });
   await Promise.all([typist.open(), reader.open()]);
   const general = reader.roomId("general");
   await sleep(500); // both replicas subscribed to the room's channel

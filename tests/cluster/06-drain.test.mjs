@@ -3,13 +3,15 @@
 // clients reconnect through HAProxy to the other replicas, sync, and end with every acknowledged
 // message, none twice; the replica exits with code 0 within its grace period, sanitizer-clean.
 import assert from "node:assert/strict";
-import { account, clusterTest, request, sleep, until, useCluster } from "./lib/cluster.mjs";
-import { assertConverged, closeAllClients, joinRoom, spreadClients, traffic } from "./lib/client.mjs";
+import { account } from "../lib/fixtures.mjs";
+import { request } from "../lib/net.mjs";
+import { sleep, until } from "../lib/wait.mjs";
+import { clusterTest, useCluster } from "./lib/cluster.mjs";
+import { assertConverged, joinRoom, spreadClients, traffic } from "./lib/client.mjs";
 
 const DRAIN_DELAY_MS = 2000;
 const GRACE_MS = 8000;
 const fx = useCluster("drain", {
-  closeClients: closeAllClients,
   env: { CHAT_DRAIN_DELAY_MS: String(DRAIN_DELAY_MS), CHAT_SHUTDOWN_GRACE_MS: String(GRACE_MS) },
 });
 
@@ -43,14 +45,14 @@ clusterTest(fx, "a SIGTERMed replica stops being ready, moves its clients away a
       return `error ${e.message}`;
     }
   };
-  await until(async () => (await readyzStatus()) === 503, DRAIN_DELAY_MS, "the draining replica's /readyz answering 503");
+  await until(async () => (await readyzStatus()) === 503, DRAIN_DELAY_MS, "the draining replica's /readyz answering 503", { every: 50 });
   const notReady = await request(victim.url, "GET", "/readyz");
   assert.equal(notReady.status, 503);
   assert.deepEqual(notReady.json.reasons, ["draining"]);
   // Its clients stay put until the delay is over.
   assert.ok(moved.every((c) => c.connects === 1 && c.connected), "clients are moved only after the delay");
 
-  await stopped; // exit code 0 within the grace period, no sanitizer report (Replica.stop checks)
+  await stopped; // exit code 0 within the grace period, no sanitizer report (Chatd.stop checks)
   const exitMs = Date.now() - termAt;
   assert.ok(exitMs < DRAIN_DELAY_MS + GRACE_MS + 2000, `exited after ${exitMs} ms`);
   await assert.rejects(request(victim.url, "GET", "/healthz", { ms: 1000 }), "the stopped replica refuses connections");

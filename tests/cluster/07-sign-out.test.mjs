@@ -2,19 +2,21 @@
 // signed-out tab, or a stolen cookie's socket, must not keep sending through another replica.
 // "Sign out everywhere" ends every session of the user, wherever its sockets are.
 import assert from "node:assert/strict";
-import { account, clusterTest, request, useCluster } from "./lib/cluster.mjs";
-import { TrackingClient, closeAllClients } from "./lib/client.mjs";
+import { account } from "../lib/fixtures.mjs";
+import { request } from "../lib/net.mjs";
+import { clusterTest, useCluster } from "./lib/cluster.mjs";
+import { clusterClient } from "./lib/client.mjs";
 
-const fx = useCluster("sign-out", { closeClients: closeAllClients });
+const fx = useCluster("sign-out");
 
 clusterTest(fx, "signing out on one replica disconnects that session's sockets on the others; other sessions stay", async () => {
   const [r1, r2, r3] = fx.cluster.replicas;
   const first = await account(fx.cluster.lbUrl, "sam");
   const second = (await account(fx.cluster.lbUrl, "sam")).cookie; // the same account: a second session
 
-  const a1 = new TrackingClient(r1.url, first.cookie, { kind: "websocket", label: "sam-A@chat1", reconnection: false });
-  const a2 = new TrackingClient(r2.url, first.cookie, { kind: "polling", label: "sam-A@chat2", reconnection: false });
-  const b3 = new TrackingClient(r3.url, second, { kind: "websocket", label: "sam-B@chat3", reconnection: false });
+  const a1 = clusterClient(r1.url, first.cookie, { kind: "websocket", label: "sam-A@chat1", reconnection: false });
+  const a2 = clusterClient(r2.url, first.cookie, { kind: "polling", label: "sam-A@chat2", reconnection: false });
+  const b3 = clusterClient(r3.url, second, { kind: "websocket", label: "sam-B@chat3", reconnection: false });
   await Promise.all([a1.open(), a2.open(), b3.open()]);
 
   const out = await request(r3.url, "DELETE", "/api/session", { cookie: first.cookie });

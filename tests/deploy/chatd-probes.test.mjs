@@ -3,73 +3,42 @@
 // Docker HEALTHCHECK), and draining on SIGTERM within CHAT_SHUTDOWN_GRACE_MS (compose's
 // stop_grace_period and Kubernetes' terminationGracePeriodSeconds are sized for it).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import fs from "node:fs";
-import net from "node:net";
-import os from "node:os";
-import path from "node:path";
 import { after, before, test } from "node:test";
+import { Chatd, sanitizerReport, tail } from "../lib/chatd.mjs";
+import { freePort } from "../lib/net.mjs";
+import { sleep } from "../lib/wait.mjs";
 import { chatdHelp, run } from "./lib.mjs";
 
-const BIN = process.env.CHATD;
 const GRACE_MS = 2000;
-let dir;
-let port;
-let proc;
-let exited;
+let chatd;
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on("error", reject);
-    s.listen(0, "127.0.0.1", () => {
-      const p = s.address().port;
-      s.close(() => resolve(p));
-    });
-  });
-}
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 async function get(p) {
-  const res = await fetch(`http://127.0.0.1:${port}${p}`, { signal: AbortSignal.timeout(3000) });
+  const res = await fetch(`${chatd.url}${p}`, { signal: AbortSignal.timeout(3000) });
   return { status: res.status, type: res.headers.get("content-type") ?? "", body: await res.text() };
 }
 
 before(async () => {
-  assert.ok(BIN, "CHATD is not set");
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), "chat-probes-"));
-  port = await freePort();
-  proc = spawn(BIN, [], {
-    env: {
-      ...process.env,
+  assert.ok(process.env.CHATD, "CHATD is not set");
+  // Configured the way the deployment files configure it: by environment only.
+  chatd = new Chatd({
+    dirPrefix: "chat-probes-",
+    readyTimeoutMs: 15000,
+    env: (c) => ({
       ASAN_OPTIONS: "detect_leaks=1",
-      HOST: "127.0.0.1",
-      PORT: String(port),
+      HOST: c.host,
+      PORT: String(c.port),
       CHAT_THREADS: "1",
-      DATABASE_URL: `sqlite:${dir}/chat.db`,
-      UPLOAD_DIR: `${dir}/uploads`,
+      DATABASE_URL: `sqlite:${c.dir}/chat.db`,
+      UPLOAD_DIR: `${c.dir}/uploads`,
       CHAT_SHUTDOWN_GRACE_MS: String(GRACE_MS),
-    },
-    stdio: ["ignore", "ignore", "pipe"],
+    }),
   });
-  let stderr = "";
-  proc.stderr.on("data", (d) => { stderr += d; });
-  exited = new Promise((resolve) => proc.on("exit", (code, signal) => resolve({ code, signal, stderr })));
-  const deadline = Date.now() + 15000;
-  for (;;) {
-    try {
-      if ((await get("/healthz")).status === 200) break;
-    } catch { /* not listening yet */ }
-    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`chatd did not start:\n${stderr}`);
-    await sleep(100);
-  }
+  await chatd.start();
 });
 
 after(async () => {
-  if (proc && proc.exitCode === null && proc.signalCode === null) {
-    proc.kill("SIGKILL");
-    await exited;
-  }
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  if (chatd?.running) await chatd.kill();
+  chatd?.removeFiles();
 });
 
 test("chatd --help documents the settings the deployment files use", () => {
@@ -103,20 +72,20 @@ test("GET /metrics answers Prometheus text", async () => {
 });
 
 test("chatd --health-check exits 0 against a running chatd and 1 when nothing answers", async () => {
-  const env = { ...process.env, ASAN_OPTIONS: "detect_leaks=0", PORT: String(port) };
-  const ok = run(BIN, ["--health-check"], { env, timeout: 10000 });
+  const env = { ...process.env, ASAN_OPTIONS: "detect_leaks=0", PORT: String(chatd.port) };
+  const ok = run(chatd.binary, ["--health-check"], { env, timeout: 10000 });
   assert.equal(ok.code, 0, `--health-check against a live chatd: ${ok.stderr}`);
   const dead = await freePort();
-  const bad = run(BIN, ["--health-check"], { env: { ...env, PORT: String(dead) }, timeout: 10000 });
+  const bad = run(chatd.binary, ["--health-check"], { env: { ...env, PORT: String(dead) }, timeout: 10000 });
   assert.equal(bad.code, 1, `--health-check with nothing on port ${dead}: ${bad.stderr}`);
 });
 
 test("SIGTERM: not ready any more, then a clean exit within CHAT_SHUTDOWN_GRACE_MS", async () => {
   const t0 = Date.now();
-  proc.kill("SIGTERM");
+  chatd.signal("SIGTERM");
   // While draining, /readyz says 503 (or the listener is already closed).
   let sawNotReady = false;
-  while (!sawNotReady && proc.exitCode === null && Date.now() - t0 < GRACE_MS) {
+  while (!sawNotReady && chatd.running && Date.now() - t0 < GRACE_MS) {
     try {
       const r = await get("/readyz");
       assert.notEqual(r.status, 200, "/readyz must not stay 200 after SIGTERM");
@@ -126,12 +95,11 @@ test("SIGTERM: not ready any more, then a clean exit within CHAT_SHUTDOWN_GRACE_
     }
     await sleep(50);
   }
-  const { code, signal, stderr } = await Promise.race([
-    exited,
-    sleep(GRACE_MS + 5000).then(() => ({ code: null, signal: "timeout", stderr: "" })),
-  ]);
+  const exit = await chatd.waitForExit(GRACE_MS + 5000);
   const took = Date.now() - t0;
-  assert.equal(signal, null, `chatd did not exit by itself (${signal}) within ${GRACE_MS + 5000} ms`);
-  assert.equal(code, 0, `exit code after SIGTERM:\n${stderr.slice(-2000)}`);
+  assert.ok(exit, `chatd did not exit by itself within ${GRACE_MS + 5000} ms`);
+  assert.equal(exit.signal, null, `chatd was ended by ${exit.signal}`);
+  assert.equal(exit.code, 0, `exit code after SIGTERM:\n${tail(chatd.output(), 2000)}`);
   assert.ok(took <= GRACE_MS + 3000, `exit took ${took} ms with CHAT_SHUTDOWN_GRACE_MS=${GRACE_MS}`);
+  assert.equal(sanitizerReport(chatd.output()), null, tail(chatd.output(), 4000));
 });

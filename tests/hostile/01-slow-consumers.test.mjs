@@ -3,8 +3,10 @@
 // broadcast is walking. On 82eac42 these crashed chatd (heap-use-after-free in the adapter's
 // loop: SIGSEGV in release, an ASan report here).
 import assert from "node:assert/strict";
-import { account, ChatClient, connectChat } from "../scenario/helpers.mjs";
-import { heavyText, hostile, RawClient, rawUser, sleep, until } from "./lib.mjs";
+import { connectChat } from "../lib/chat-client.mjs";
+import { account } from "../lib/fixtures.mjs";
+import { sleep, until } from "../lib/wait.mjs";
+import { heavyText, hostile, RawClient, rawUser } from "./setup.mjs";
 
 // Smaller outboxes than the default 8 MiB: a stalled client overflows after about a megabyte, not
 // after ten. Still above one burst of this file's tests, which a healthy reader (whose outbox

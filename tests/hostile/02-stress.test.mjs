@@ -9,8 +9,10 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { io } from "socket.io-client";
-import { account, request } from "../scenario/helpers.mjs";
-import { heavyText, hostile, RawClient, rawUser, sleep, until, within } from "./lib.mjs";
+import { account } from "../lib/fixtures.mjs";
+import { request } from "../lib/net.mjs";
+import { sleep, until, within } from "../lib/wait.mjs";
+import { heavyText, hostile, RawClient, rawUser } from "./setup.mjs";
 
 const SECONDS = Number(process.env.STRESS_SECONDS || 20);
 const SEED = Number(process.env.STRESS_SEED || Math.floor(Math.random() * 2 ** 31));

@@ -3,8 +3,10 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import WebSocket from "ws";
-import { account, request } from "../scenario/helpers.mjs";
-import { hostile, RawClient, sleep, until, within } from "./lib.mjs";
+import { account } from "../lib/fixtures.mjs";
+import { request } from "../lib/net.mjs";
+import { sleep, until, within } from "../lib/wait.mjs";
+import { hostile, RawClient } from "./setup.mjs";
 
 function rssKiB(pid) {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))[1]);

@@ -5,8 +5,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import http from "node:http";
 
-import { account, makePng, multipart, request } from "../scenario/helpers.mjs";
-import { hostile, rawTcp, readAll, sleep, until } from "./lib.mjs";
+import { account, makePng, multipart } from "../lib/fixtures.mjs";
+import { rawTcp, readAll, request } from "../lib/net.mjs";
+import { sleep, until } from "../lib/wait.mjs";
+import { hostile } from "./setup.mjs";
 
 /** Opens `n` TCP connections and sends nothing; resolves with the sockets and what each got. */
 async function openMany(s, n) {

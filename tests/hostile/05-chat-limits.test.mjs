@@ -2,8 +2,11 @@
 // on one connection, answers too big to send, rooms, and sessions that were signed out or
 // expired but still had live sockets.
 import assert from "node:assert/strict";
-import { account, connectChat, request, signIn } from "../scenario/helpers.mjs";
-import { heavyText, hostile, RawClient, rawTcp, rawUser, sleep, until } from "./lib.mjs";
+import { connectChat } from "../lib/chat-client.mjs";
+import { account, signIn } from "../lib/fixtures.mjs";
+import { rawTcp, request } from "../lib/net.mjs";
+import { sleep, until } from "../lib/wait.mjs";
+import { heavyText, hostile, RawClient, rawUser } from "./setup.mjs";
 
 hostile("sending faster than the per-user rate is refused with rate_limited and a retry hint", { args: ["--message-rate", "2", "--message-burst", "5"] }, async (s) => {
   const aliceAccount = await account(s, "alice");

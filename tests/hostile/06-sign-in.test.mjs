@@ -10,8 +10,11 @@
 import assert from "node:assert/strict";
 import { performance } from "node:perf_hooks";
 
-import { account, connectChat, request, signIn } from "../scenario/helpers.mjs";
-import { hostile, sleep } from "./lib.mjs";
+import { connectChat } from "../lib/chat-client.mjs";
+import { account, signIn } from "../lib/fixtures.mjs";
+import { request } from "../lib/net.mjs";
+import { sleep } from "../lib/wait.mjs";
+import { hostile } from "./setup.mjs";
 
 const DEFAULTS = { defaultLimits: true };
 // Per-address limits high enough that a flood from one address reaches the hasher.

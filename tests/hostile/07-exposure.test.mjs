@@ -2,8 +2,8 @@
 // back, and cross-origin access.
 import assert from "node:assert/strict";
 import WebSocket from "ws";
-import { request } from "../scenario/helpers.mjs";
-import { hostile } from "./lib.mjs";
+import { request } from "../lib/net.mjs";
+import { hostile } from "./setup.mjs";
 
 hostile("/metrics is served to loopback only without a token (not to a client behind a proxy)", { args: ["--trusted-proxies", "127.0.0.1"] }, async (s) => {
   assert.equal((await request(s, "GET", "/metrics")).status, 200, "loopback itself may read it");

@@ -4,9 +4,12 @@
 // a second room (the look-alike joins the existing room). Over HTTP and Socket.IO, against a
 // real chatd. The rules: docs/CHAT_PROTOCOL.md, "Names".
 import assert from "node:assert/strict";
-import { account, connectChat, request, scenario, signIn, useChat } from "../scenario/helpers.mjs";
+import { connectChat } from "../lib/chat-client.mjs";
+import { serverTest, useChatServer } from "../lib/chat-server.mjs";
+import { account, signIn } from "../lib/fixtures.mjs";
+import { request } from "../lib/net.mjs";
 
-const fx = useChat();
+const fx = useChatServer();
 
 const CYRILLIC_A = "\u0430"; // а
 const CYRILLIC_E = "\u0435"; // е
@@ -22,7 +25,7 @@ async function refusedSignIn(name, status, error, says, password = "some-passwor
   return res;
 }
 
-scenario(fx, "sign-in: invisible, bidi, control and mixed-script names are refused with what is wrong", async () => {
+serverTest(fx, "sign-in: invisible, bidi, control and mixed-script names are refused with what is wrong", async () => {
   await account(fx.server, "alice", "alice-password");
   const cases = [
     ["alice\u200b", /invisible formatting character \(U\+200B\)/],
@@ -45,7 +48,7 @@ scenario(fx, "sign-in: invisible, bidi, control and mixed-script names are refus
   for (const [name, says] of cases) await refusedSignIn(name, 400, "invalid_name", says, "alice-password");
 });
 
-scenario(fx, "sign-in: a name that only looks like a taken one is 409 name_taken, even with that account's password", async () => {
+serverTest(fx, "sign-in: a name that only looks like a taken one is 409 name_taken, even with that account's password", async () => {
   const s = fx.server;
   const ace = await account(s, "ace", "ace-password");
   const rn = await account(s, "rn", "rn-password");
@@ -70,7 +73,7 @@ scenario(fx, "sign-in: a name that only looks like a taken one is 409 name_taken
   }
 });
 
-scenario(fx, "room:join: the same tricks in room names are refused with invalid_name and create nothing", async () => {
+serverTest(fx, "room:join: the same tricks in room names are refused with invalid_name and create nothing", async () => {
   const s = fx.server;
   const bob = await account(s, "bob");
   const c = await connectChat(s, bob.cookie, { label: "bob" });
@@ -95,7 +98,7 @@ scenario(fx, "room:join: the same tricks in room names are refused with invalid_
   assert.deepEqual(after.json.rooms.map((r) => r.name), before.json.rooms.map((r) => r.name), "no room was created");
 });
 
-scenario(fx, "room:join: a name that looks like an existing room joins that room instead of making a second one", async () => {
+serverTest(fx, "room:join: a name that looks like an existing room joins that room instead of making a second one", async () => {
   const s = fx.server;
   const carol = await account(s, "carol");
   const dave = await account(s, "dave");

@@ -13,7 +13,10 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, test } from "node:test";
-import { account, connectChat, closeAll, freePort, makePng, multipart, request, signIn } from "../scenario/helpers.mjs";
+import { closeAllClients, connectChat } from "../lib/chat-client.mjs";
+import { account, makePng, multipart, signIn } from "../lib/fixtures.mjs";
+import { freePort, request } from "../lib/net.mjs";
+import { sleep } from "../lib/wait.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const IMAGE_SH = path.join(ROOT, "scripts/image.sh");
@@ -36,7 +39,6 @@ function sh(cmd, args, opts = {}) {
   return r.stdout.trim();
 }
 const podman = (...args) => sh("bash", [IMAGE_SH, "podman", ...args]);
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** The image's environment as an object (what `docker run` gives the process). */
 function imageEnv(extra = {}) {
@@ -142,7 +144,7 @@ before(async () => {
 }, { timeout: 50 * 60 * 1000 });
 
 after(async () => {
-  closeAll();
+  closeAllClients();
   await server?.stop();
   if (container) {
     spawnSync("bash", [IMAGE_SH, "podman", "unmount", container]);
@@ -222,7 +224,7 @@ test("a chat with an avatar upload, then a restart that keeps everything in /dat
   assert.ok(blobs.length >= 2, `avatar files in /uploads: ${blobs.length}`);
   for (const f of blobs) assert.equal(fs.statSync(path.join(f.parentPath ?? f.path, f.name)).uid, uid);
   assert.ok(fs.existsSync(path.join(mnt, "data/chat.db")), "the SQLite database is in /data");
-  closeAll();
+  closeAllClients();
 
   const exit = await server.stop();
   assert.deepEqual(exit, { code: 0, signal: null }, `SIGTERM exit:\n${server.output}`);
@@ -240,7 +242,7 @@ test("a chat with an avatar upload, then a restart that keeps everything in /dat
   const me = await request(server, "GET", "/api/me", { cookie: again.cookie });
   assert.equal(me.json.user.avatar, up.json.user.avatar);
   assert.equal((await request(server, "GET", up.json.user.avatar)).status, 200, "the avatar is still served");
-  closeAll();
+  closeAllClients();
   const exit2 = await server.stop();
   assert.deepEqual(exit2, { code: 0, signal: null }, `SIGTERM exit:\n${server.output}`);
   server = null;

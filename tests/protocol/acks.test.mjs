@@ -2,7 +2,8 @@
 // (request-ack makes the server emit server-ack-request with an ack, then relay the reply).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { connect, once, record, sleep, useServer, within } from "./server.mjs";
+import { once, sleep, within } from "../lib/wait.mjs";
+import { connect, record, useServer } from "./setup.mjs";
 
 const fx = useServer();
 

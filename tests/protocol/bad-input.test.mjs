@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { test } from "node:test";
 import WebSocket from "ws";
-import { connect, once, sleep, startServer, useServer, within } from "./server.mjs";
+import { once, sleep, within } from "../lib/wait.mjs";
+import { connect, startServer, useServer } from "./setup.mjs";
 
 const fx = useServer();
 
@@ -380,6 +381,7 @@ test("--allowed-origins http://evil.example accepts that Origin, still refuses o
     await res.text();
   } finally {
     await server.stop();
+    server.removeFiles();
   }
 });
 

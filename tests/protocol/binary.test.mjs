@@ -2,7 +2,8 @@
 // and in acks, over websocket (binary frames) and polling (base64 "b" packets).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { connect, once, useServer } from "./server.mjs";
+import { once } from "../lib/wait.mjs";
+import { connect, useServer } from "./setup.mjs";
 
 const fx = useServer();
 

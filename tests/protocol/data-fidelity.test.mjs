@@ -2,7 +2,8 @@
 // characters and the polling record separator), numbers at the edges of JSON, deep nesting.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { connect, once, useServer } from "./server.mjs";
+import { once } from "../lib/wait.mjs";
+import { connect, useServer } from "./setup.mjs";
 
 const fx = useServer();
 

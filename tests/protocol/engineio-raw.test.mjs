@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import WebSocket from "ws";
-import { once, sleep, useServer, within } from "./server.mjs";
+import { once, sleep, within } from "../lib/wait.mjs";
+import { useServer } from "./setup.mjs";
 
 const fx = useServer();
 const SEP = "\x1e";

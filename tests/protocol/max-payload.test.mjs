@@ -4,7 +4,8 @@ import assert from "node:assert/strict";
 import net from "node:net";
 import { test } from "node:test";
 import WebSocket from "ws";
-import { connect, once, record, sleep, until, useServer, within } from "./server.mjs";
+import { once, sleep, until, within } from "../lib/wait.mjs";
+import { connect, record, useServer } from "./setup.mjs";
 
 const LIMIT = 2000;
 const fx = useServer(["--max-payload", String(LIMIT)]);

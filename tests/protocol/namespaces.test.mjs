@@ -3,7 +3,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { io, Manager } from "socket.io-client";
-import { CLIENT_DEFAULTS, connect, once, record, sleep, track, useServer, within } from "./server.mjs";
+import { once, sleep, within } from "../lib/wait.mjs";
+import { CLIENT_DEFAULTS, connect, record, track, useServer } from "./setup.mjs";
 
 const fx = useServer();
 

@@ -2,7 +2,8 @@
 // "server-disconnect" (it must not), plus heartbeats keeping an idle connection open.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { connect, once, record, sleep, until, useServer } from "./server.mjs";
+import { once, sleep, until } from "../lib/wait.mjs";
+import { connect, record, useServer } from "./setup.mjs";
 
 const fx = useServer();
 

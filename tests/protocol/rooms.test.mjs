@@ -2,7 +2,8 @@
 // member) and to-room-except-me (socket.to(room), sender excluded).
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { connect, record, sleep, until, useServer } from "./server.mjs";
+import { sleep, until } from "../lib/wait.mjs";
+import { connect, record, useServer } from "./setup.mjs";
 
 const fx = useServer();
 

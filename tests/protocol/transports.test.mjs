@@ -2,7 +2,8 @@
 // polling upgraded to websocket.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { connect, once, record, sleep, until, useServer, within } from "./server.mjs";
+import { once, sleep, until, within } from "../lib/wait.mjs";
+import { connect, record, useServer } from "./setup.mjs";
 
 const fx = useServer();
 

@@ -1,12 +1,15 @@
 // Scenario 1: two people sign up, sign in again, connect and chat in "general".
 import assert from "node:assert/strict";
-import { account, connectChat, request, scenario, signIn, useChat } from "./helpers.mjs";
+import { connectChat } from "../lib/chat-client.mjs";
+import { serverTest, useChatServer } from "../lib/chat-server.mjs";
+import { account, signIn } from "../lib/fixtures.mjs";
+import { request } from "../lib/net.mjs";
 
-const fx = useChat();
+const fx = useChatServer();
 
 const USER_SHAPE_KEYS = ["avatar", "avatarSmall", "id", "name"];
 
-scenario(fx, "first sign-in creates the account (201), the next ones sign in (200), names are case-insensitive", async () => {
+serverTest(fx, "first sign-in creates the account (201), the next ones sign in (200), names are case-insensitive", async () => {
   const s = fx.server;
   const first = await signIn(s, "alice", "correct horse");
   assert.equal(first.status, 201, first.text);
@@ -49,7 +52,7 @@ scenario(fx, "first sign-in creates the account (201), the next ones sign in (20
   assert.notEqual(bob.json.user.id, first.json.user.id);
 });
 
-scenario(fx, "a wrong password answers 401 bad_credentials and sets no cookie", async () => {
+serverTest(fx, "a wrong password answers 401 bad_credentials and sets no cookie", async () => {
   const s = fx.server;
   await account(s, "dora", "dora-password");
   for (const name of ["dora", "DORA"]) {
@@ -64,7 +67,7 @@ scenario(fx, "a wrong password answers 401 bad_credentials and sets no cookie", 
   assert.equal(me.json.error, "unauthorized");
 });
 
-scenario(fx, "invalid names answer 400 invalid_name; the limits are 1..32 characters", async () => {
+serverTest(fx, "invalid names answer 400 invalid_name; the limits are 1..32 characters", async () => {
   const s = fx.server;
   const invalid = [
     "",
@@ -94,7 +97,7 @@ scenario(fx, "invalid names answer 400 invalid_name; the limits are 1..32 charac
   assert.equal(empty.json.error, "invalid_password");
 });
 
-scenario(fx, "two users connect, get ready with their rooms, and chat in general", async () => {
+serverTest(fx, "two users connect, get ready with their rooms, and chat in general", async () => {
   const s = fx.server;
   const alice = await account(s, "alice", "correct horse");
   const bob = await account(s, "bob", "hunter2");

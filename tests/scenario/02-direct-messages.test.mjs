@@ -1,10 +1,14 @@
 // Scenario 2: alice opens a direct conversation with bob; carol, a third user, can see none of it.
 import assert from "node:assert/strict";
-import { account, connectChat, request, scenario, sleep, useChat } from "./helpers.mjs";
+import { connectChat } from "../lib/chat-client.mjs";
+import { serverTest, useChatServer } from "../lib/chat-server.mjs";
+import { account } from "../lib/fixtures.mjs";
+import { request } from "../lib/net.mjs";
+import { sleep } from "../lib/wait.mjs";
 
-const fx = useChat();
+const fx = useChatServer();
 
-scenario(fx, "a direct conversation reaches both members and nobody else", async () => {
+serverTest(fx, "a direct conversation reaches both members and nobody else", async () => {
   const s = fx.server;
   const alice = await account(s, "alice");
   const bob = await account(s, "bob");
@@ -107,7 +111,7 @@ scenario(fx, "a direct conversation reaches both members and nobody else", async
   assert.equal(c.all("presence", (p) => p.roomId === dm.id).length, 0, "carol got the DM's presence");
 });
 
-scenario(fx, "a reconnecting member gets the DM in ready; a stranger's new connection does not", async () => {
+serverTest(fx, "a reconnecting member gets the DM in ready; a stranger's new connection does not", async () => {
   const s = fx.server;
   const alice = await account(s, "alice");
   const bob = await account(s, "bob");

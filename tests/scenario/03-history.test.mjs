@@ -1,13 +1,16 @@
 // Scenario 3: a room with 120 messages; the latest page on join, paging backwards over Socket.IO
 // and over HTTP, and the page size limits.
 import assert from "node:assert/strict";
-import { account, connectChat, request, scenario, useChat } from "./helpers.mjs";
+import { connectChat } from "../lib/chat-client.mjs";
+import { serverTest, useChatServer } from "../lib/chat-server.mjs";
+import { account } from "../lib/fixtures.mjs";
+import { request } from "../lib/net.mjs";
 
 const N = 120;
 const ctx = {};
 
 // One room of 120 messages, stored once for every test of this file.
-const fx = useChat({
+const fx = useChatServer({
   // 120 messages sent at once: over one user's send rate, which this file is not about.
   args: ["--message-rate", "1000", "--message-burst", "1000"],
   setup: async (s) => {
@@ -31,7 +34,7 @@ function seqs(messages) {
   return messages.map((m) => m.seq);
 }
 
-scenario(fx, "120 messages get consecutive seqs", async () => {
+serverTest(fx, "120 messages get consecutive seqs", async () => {
   const first = ctx.sent[0].seq;
   assert.deepEqual(
     seqs(ctx.sent),
@@ -40,7 +43,7 @@ scenario(fx, "120 messages get consecutive seqs", async () => {
   assert.equal(first, ctx.createdLastSeq + 1, "the first message follows the new room's lastSeq");
 });
 
-scenario(fx, "room:join returns the latest 50, oldest first", async () => {
+serverTest(fx, "room:join returns the latest 50, oldest first", async () => {
   const b = await connectChat(fx.server, ctx.bob.cookie, { label: "bob" });
   const joined = await b.ack("room:join", { roomId: ctx.roomId });
   assert.equal(joined.ok, true, JSON.stringify(joined));
@@ -50,7 +53,7 @@ scenario(fx, "room:join returns the latest 50, oldest first", async () => {
   assert.deepEqual(joined.messages, ctx.sent.slice(N - 50));
 });
 
-scenario(fx, "history with beforeSeq pages backwards exactly, to the first message", async () => {
+serverTest(fx, "history with beforeSeq pages backwards exactly, to the first message", async () => {
   const b = await connectChat(fx.server, ctx.bob.cookie, { label: "bob" });
   const latest = await b.ack("history", { roomId: ctx.roomId });
   assert.equal(latest.ok, true, JSON.stringify(latest));
@@ -78,7 +81,7 @@ scenario(fx, "history with beforeSeq pages backwards exactly, to the first messa
   assert.deepEqual(one.messages, [ctx.sent[0]]);
 });
 
-scenario(fx, "history clamps the limit to 100", async () => {
+serverTest(fx, "history clamps the limit to 100", async () => {
   const b = await connectChat(fx.server, ctx.bob.cookie, { label: "bob" });
   const big = await b.ack("history", { roomId: ctx.roomId, limit: 1000 });
   assert.equal(big.ok, true, JSON.stringify(big));
@@ -91,7 +94,7 @@ scenario(fx, "history clamps the limit to 100", async () => {
   assert.equal(missing.error, "not_found");
 });
 
-scenario(fx, "GET /api/rooms/{id}/messages returns the same pages with before and limit", async () => {
+serverTest(fx, "GET /api/rooms/{id}/messages returns the same pages with before and limit", async () => {
   const s = fx.server;
   const cookie = ctx.bob.cookie;
   const url = (q = "") => `/api/rooms/${ctx.roomId}/messages${q}`;
@@ -126,7 +129,7 @@ scenario(fx, "GET /api/rooms/{id}/messages returns the same pages with before an
   assert.deepEqual(viaSocket.messages, page.json.messages);
 });
 
-scenario(fx, "GET /api/rooms/{id}/messages: 404 for an unknown room, 401 without a session", async () => {
+serverTest(fx, "GET /api/rooms/{id}/messages: 404 for an unknown room, 401 without a session", async () => {
   const s = fx.server;
   const missing = await request(s, "GET", "/api/rooms/987654321/messages", { cookie: ctx.bob.cookie });
   assert.equal(missing.status, 404, missing.text);

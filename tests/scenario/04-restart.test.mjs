@@ -1,11 +1,14 @@
 // Scenario 4: everything survives a server restart on the same files: accounts (same password),
 // sessions (the old cookie), rooms and messages (same ids and seqs).
 import assert from "node:assert/strict";
-import { account, connectChat, request, scenario, signIn, useChat } from "./helpers.mjs";
+import { connectChat } from "../lib/chat-client.mjs";
+import { serverTest, useChatServer } from "../lib/chat-server.mjs";
+import { account, signIn } from "../lib/fixtures.mjs";
+import { request } from "../lib/net.mjs";
 
-const fx = useChat();
+const fx = useChatServer();
 
-scenario(fx, "accounts, sessions and history survive SIGTERM and a restart on the same database", async () => {
+serverTest(fx, "accounts, sessions and history survive SIGTERM and a restart on the same database", async () => {
   const s = fx.server;
   const alice = await account(s, "alice", "alice-pw-1");
   const bob = await account(s, "bob", "bob-pw-2");

@@ -1,10 +1,13 @@
 // Scenario 5: bob misses messages while disconnected and catches up with `sync`.
 import assert from "node:assert/strict";
-import { account, connectChat, scenario, sleep, until, useChat } from "./helpers.mjs";
+import { connectChat } from "../lib/chat-client.mjs";
+import { serverTest, useChatServer } from "../lib/chat-server.mjs";
+import { account } from "../lib/fixtures.mjs";
+import { sleep, until } from "../lib/wait.mjs";
 
-const fx = useChat();
+const fx = useChatServer();
 
-scenario(fx, "after a reconnect, sync returns exactly the missed messages, in order", async () => {
+serverTest(fx, "after a reconnect, sync returns exactly the missed messages, in order", async () => {
   const s = fx.server;
   const alice = await account(s, "alice");
   const bob = await account(s, "bob");
@@ -59,7 +62,7 @@ scenario(fx, "after a reconnect, sync returns exactly the missed messages, in or
   assert.deepEqual(await b.waitFor("message", (m) => m.id === after.id, { from: beforeReconnect }), after);
 });
 
-scenario(fx, "sync after a dropped connection and the client's automatic reconnection", async () => {
+serverTest(fx, "sync after a dropped connection and the client's automatic reconnection", async () => {
   const s = fx.server;
   const alice = await account(s, "alice");
   const bob = await account(s, "bob");
@@ -91,7 +94,7 @@ scenario(fx, "sync after a dropped connection and the client's automatic reconne
   assert.deepEqual(caughtUp.messages[general.id], missed);
 });
 
-scenario(fx, "sync over several rooms answers per room; unknown rooms are left out", async () => {
+serverTest(fx, "sync over several rooms answers per room; unknown rooms are left out", async () => {
   const s = fx.server;
   const alice = await account(s, "alice");
   const bob = await account(s, "bob");

@@ -1,9 +1,13 @@
 // Scenario 6: a client that resends a message (lost ack, reconnect) with the same clientId gets
 // the stored message back, and nobody sees it twice.
 import assert from "node:assert/strict";
-import { account, connectChat, request, scenario, sleep, useChat } from "./helpers.mjs";
+import { connectChat } from "../lib/chat-client.mjs";
+import { serverTest, useChatServer } from "../lib/chat-server.mjs";
+import { account } from "../lib/fixtures.mjs";
+import { request } from "../lib/net.mjs";
+import { sleep } from "../lib/wait.mjs";
 
-const fx = useChat();
+const fx = useChatServer();
 
 async function setup() {
   const s = fx.server;
@@ -22,7 +26,7 @@ async function barrier(from, to, roomId) {
   return m;
 }
 
-scenario(fx, "sending twice with the same clientId stores and broadcasts once", async () => {
+serverTest(fx, "sending twice with the same clientId stores and broadcasts once", async () => {
   const { s, alice, a, b, general } = await setup();
   const payload = { roomId: general.id, text: "only once, please", clientId: "dup-1" };
   const first = await a.ack("message:send", payload);
@@ -44,7 +48,7 @@ scenario(fx, "sending twice with the same clientId stores and broadcasts once", 
   assert.equal(stored.json.messages.filter((m) => m.clientId === "dup-1").length, 1);
 });
 
-scenario(fx, "a resend from another connection of the same user (after a reconnect) is also deduplicated", async () => {
+serverTest(fx, "a resend from another connection of the same user (after a reconnect) is also deduplicated", async () => {
   const { alice, a, b, general } = await setup();
   const first = await a.ack("message:send", { roomId: general.id, text: "sent before the drop", clientId: "dup-2" });
   assert.equal(first.ok, true, JSON.stringify(first));
@@ -57,7 +61,7 @@ scenario(fx, "a resend from another connection of the same user (after a reconne
   assert.equal(a2.all("message", (m) => m.clientId === "dup-2").length, 0, "a2 connected after the original was sent");
 });
 
-scenario(fx, "two concurrent sends with the same clientId: one stored message, one broadcast", async () => {
+serverTest(fx, "two concurrent sends with the same clientId: one stored message, one broadcast", async () => {
   const { a, b, general } = await setup();
   const payload = { roomId: general.id, text: "racing resend", clientId: "dup-3" };
   const [x, y] = await Promise.all([a.ack("message:send", payload), a.ack("message:send", payload)]);
@@ -70,7 +74,7 @@ scenario(fx, "two concurrent sends with the same clientId: one stored message, o
   assert.equal(a.all("message", (m) => m.clientId === "dup-3").length, 1);
 });
 
-scenario(fx, "the same clientId from another user is a different message", async () => {
+serverTest(fx, "the same clientId from another user is a different message", async () => {
   const { a, b, general } = await setup();
   const mine = await a.send(general.id, "alice's", "shared-id");
   const theirs = await b.send(general.id, "bob's", "shared-id");
@@ -80,7 +84,7 @@ scenario(fx, "the same clientId from another user is a different message", async
   await a.waitFor("message", (m) => m.id === theirs.id);
 });
 
-scenario(fx, "messages without a clientId are never deduplicated", async () => {
+serverTest(fx, "messages without a clientId are never deduplicated", async () => {
   const { a, b, general } = await setup();
   const one = await a.ack("message:send", { roomId: general.id, text: "same text" });
   const two = await a.ack("message:send", { roomId: general.id, text: "same text" });

@@ -1,15 +1,18 @@
 // Scenario 7: who is online in a room (one entry per user, however many tabs), and typing
 // indicators.
 import assert from "node:assert/strict";
-import { account, connectChat, names, scenario, sleep, useChat } from "./helpers.mjs";
+import { connectChat, names } from "../lib/chat-client.mjs";
+import { serverTest, useChatServer } from "../lib/chat-server.mjs";
+import { account } from "../lib/fixtures.mjs";
+import { sleep } from "../lib/wait.mjs";
 
-const fx = useChat();
+const fx = useChatServer();
 
 function inRoom(roomId) {
   return (p) => p.roomId === roomId;
 }
 
-scenario(fx, "presence lists each online user once; it changes only when the last tab goes", async () => {
+serverTest(fx, "presence lists each online user once; it changes only when the last tab goes", async () => {
   const s = fx.server;
   const alice = await account(s, "alice");
   const bob = await account(s, "bob");
@@ -58,7 +61,7 @@ scenario(fx, "presence lists each online user once; it changes only when the las
   assert.deepEqual(names(afterwards.online), ["bob"]);
 });
 
-scenario(fx, "presence of a new public room follows joins and leaves", async () => {
+serverTest(fx, "presence of a new public room follows joins and leaves", async () => {
   const s = fx.server;
   const alice = await account(s, "alice");
   const bob = await account(s, "bob");
@@ -83,7 +86,7 @@ scenario(fx, "presence of a new public room follows joins and leaves", async () 
   assert.deepEqual(names(after.online), ["alice"]);
 });
 
-scenario(fx, "typing reaches the others in the room, not the typist, with user and roomId", async () => {
+serverTest(fx, "typing reaches the others in the room, not the typist, with user and roomId", async () => {
   const s = fx.server;
   const alice = await account(s, "alice");
   const bob = await account(s, "bob");
@@ -107,7 +110,7 @@ scenario(fx, "typing reaches the others in the room, not the typist, with user a
   assert.equal(b.all("typing").length, 2);
 });
 
-scenario(fx, "typing for a room one is not in reaches nobody", async () => {
+serverTest(fx, "typing for a room one is not in reaches nobody", async () => {
   const s = fx.server;
   const alice = await account(s, "alice");
   const bob = await account(s, "bob");
@@ -126,7 +129,7 @@ scenario(fx, "typing for a room one is not in reaches nobody", async () => {
   assert.deepEqual(a.all("typing"), []);
 });
 
-scenario(fx, "presence entries stay plain Users after the user has typed", async () => {
+serverTest(fx, "presence entries stay plain Users after the user has typed", async () => {
   const s = fx.server;
   const alice = await account(s, "alice");
   const bob = await account(s, "bob");

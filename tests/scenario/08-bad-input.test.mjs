@@ -1,8 +1,11 @@
 // Scenario 8: hostile or broken input, over Socket.IO and HTTP.
 import assert from "node:assert/strict";
-import { account, connectChat, connectError, request, scenario, signIn, useChat } from "./helpers.mjs";
+import { connectChat, connectError } from "../lib/chat-client.mjs";
+import { serverTest, useChatServer } from "../lib/chat-server.mjs";
+import { account, signIn } from "../lib/fixtures.mjs";
+import { request } from "../lib/net.mjs";
 
-const fx = useChat();
+const fx = useChatServer();
 
 async function pair() {
   const s = fx.server;
@@ -13,7 +16,7 @@ async function pair() {
   return { s, alice, bob, a, b, general: a.room("general") };
 }
 
-scenario(fx, "markup is stored and echoed literally", async () => {
+serverTest(fx, "markup is stored and echoed literally", async () => {
   const { s, alice, a, b, general } = await pair();
   const texts = [
     "<script>alert(1)</script>",
@@ -33,7 +36,7 @@ scenario(fx, "markup is stored and echoed literally", async () => {
   }
 });
 
-scenario(fx, "text over 4000 characters is refused with invalid_text and stores nothing", async () => {
+serverTest(fx, "text over 4000 characters is refused with invalid_text and stores nothing", async () => {
   const { s, alice, a, b, general } = await pair();
   const before = await a.send(general.id, "before the long ones");
   const refused = ["x".repeat(4001), "y".repeat(5000), "é".repeat(4001), "z".repeat(100000)];
@@ -59,7 +62,7 @@ scenario(fx, "text over 4000 characters is refused with invalid_text and stores 
   assert.equal(b.all("message", (m) => m.text.length > 4000).length, 0);
 });
 
-scenario(fx, "empty and whitespace-only text is refused with invalid_text", async () => {
+serverTest(fx, "empty and whitespace-only text is refused with invalid_text", async () => {
   const { a, general } = await pair();
   const before = await a.send(general.id, "before the empty ones");
   for (const text of ["", " ", "   \t\n  ", "\r\n"]) {
@@ -76,7 +79,7 @@ scenario(fx, "empty and whitespace-only text is refused with invalid_text", asyn
   assert.equal(after.seq, before.seq + 1);
 });
 
-scenario(fx, "socket connect without a session or with a garbage cookie: connect_error unauthorized", async () => {
+serverTest(fx, "socket connect without a session or with a garbage cookie: connect_error unauthorized", async () => {
   const s = fx.server;
   assert.equal(await connectError(s, null), "unauthorized");
   assert.equal(await connectError(s, null, { transports: ["websocket"] }), "unauthorized");
@@ -90,7 +93,7 @@ scenario(fx, "socket connect without a session or with a garbage cookie: connect
   assert.equal(me.json.error, "unauthorized");
 });
 
-scenario(fx, "message:send to a room that does not exist: not_found; to a public room not joined: forbidden", async () => {
+serverTest(fx, "message:send to a room that does not exist: not_found; to a public room not joined: forbidden", async () => {
   const { a, b, general } = await pair();
   const missing = await a.ack("message:send", { roomId: 987654321, text: "anyone?", clientId: "nf-1" });
   assert.equal(missing.ok, false, JSON.stringify(missing));
@@ -123,7 +126,7 @@ scenario(fx, "message:send to a room that does not exist: not_found; to a public
   await a.send(general.id, "general still works");
 });
 
-scenario(fx, "malformed event payloads are answered with an error ack, not a crash", async () => {
+serverTest(fx, "malformed event payloads are answered with an error ack, not a crash", async () => {
   const { a, general } = await pair();
   const cases = [
     ["message:send", { text: "no room" }],
@@ -149,7 +152,7 @@ scenario(fx, "malformed event payloads are answered with an error ack, not a cra
   await a.send(general.id, "still alive");
 });
 
-scenario(fx, "POST /api/session: 415 for a non-JSON content type, 400 for malformed JSON", async () => {
+serverTest(fx, "POST /api/session: 415 for a non-JSON content type, 400 for malformed JSON", async () => {
   const s = fx.server;
   for (const contentType of ["text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"]) {
     const res = await request(s, "POST", "/api/session", {
@@ -175,7 +178,7 @@ function sessionFrom(res) {
   return res.setCookie.find((c) => /^chat_session=[^;]/.test(c)) ?? null;
 }
 
-scenario(fx, "cross-site POST /api/session is refused with 403; same-origin is fine", async () => {
+serverTest(fx, "cross-site POST /api/session is refused with 403; same-origin is fine", async () => {
   const s = fx.server;
   const evil = await signIn(s, "victim", "pw", { headers: { origin: "http://evil.example" } });
   assert.equal(evil.status, 403, evil.text);

@@ -1,19 +1,12 @@
 // Scenario 9: avatar upload (multipart, field "avatar"), serving, announcement, and hostile uploads.
 import assert from "node:assert/strict";
 import http from "node:http";
-import {
-  account,
-  connectChat,
-  makePng,
-  multipart,
-  rawUpload,
-  request,
-  scenario,
-  useChat,
-  walk,
-} from "./helpers.mjs";
+import { connectChat } from "../lib/chat-client.mjs";
+import { serverTest, useChatServer } from "../lib/chat-server.mjs";
+import { account, makePng, multipart, walk } from "../lib/fixtures.mjs";
+import { rawUpload, request } from "../lib/net.mjs";
 
-const fx = useChat();
+const fx = useChatServer();
 const AVATAR_URL = /^\/avatars\/[0-9a-f]{64}\.webp$/;
 
 function upload(cookie, parts, headers = {}) {
@@ -31,7 +24,7 @@ function assertOnlyBlobs() {
   return entries.filter((e) => !e.dir);
 }
 
-scenario(fx, "uploading a PNG sets a WebP avatar, served immutable, and announced to room mates", async () => {
+serverTest(fx, "uploading a PNG sets a WebP avatar, served immutable, and announced to room mates", async () => {
   const s = fx.server;
   const alice = await account(s, "alice");
   const bob = await account(s, "bob");
@@ -83,7 +76,7 @@ scenario(fx, "uploading a PNG sets a WebP avatar, served immutable, and announce
   assertOnlyBlobs();
 });
 
-scenario(fx, "a text file named x.png is refused with 415 unsupported_type", async () => {
+serverTest(fx, "a text file named x.png is refused with 415 unsupported_type", async () => {
   const alice = await account(fx.server, "alice");
   const before = (await request(fx.server, "GET", "/api/me", { cookie: alice.cookie })).json.user;
   const res = await upload(alice.cookie, [
@@ -100,7 +93,7 @@ scenario(fx, "a text file named x.png is refused with 415 unsupported_type", asy
   assert.deepEqual(after, before, "a refused upload changes nothing");
 });
 
-scenario(fx, "a PNG signature followed by garbage is a bad upload (400), not a crash", async () => {
+serverTest(fx, "a PNG signature followed by garbage is a bad upload (400), not a crash", async () => {
   const alice = await account(fx.server, "alice");
   const png = makePng(8);
   const truncated = png.subarray(0, png.length - 20);
@@ -112,7 +105,7 @@ scenario(fx, "a PNG signature followed by garbage is a bad upload (400), not a c
   assert.equal(noFile.json.error, "bad_upload");
 });
 
-scenario(fx, "a 2 MiB PNG (within the 5 MiB limit) is accepted", async () => {
+serverTest(fx, "a 2 MiB PNG (within the 5 MiB limit) is accepted", async () => {
   const alice = await account(fx.server, "alice");
   // 840 x 840 pixels of noise: deflate cannot shrink it, so the file is ~2.1 MB.
   const png = makePng(840, 0, { noise: true });
@@ -124,7 +117,7 @@ scenario(fx, "a 2 MiB PNG (within the 5 MiB limit) is accepted", async () => {
   assertOnlyBlobs();
 });
 
-scenario(fx, "a 6 MiB upload is refused with 413 too_large", async () => {
+serverTest(fx, "a 6 MiB upload is refused with 413 too_large", async () => {
   const alice = await account(fx.server, "alice");
   const big = Buffer.alloc(6 * 1024 * 1024, 0x41);
   makePng(8).copy(big); // starts like a PNG
@@ -138,7 +131,7 @@ scenario(fx, "a 6 MiB upload is refused with 413 too_large", async () => {
   assertOnlyBlobs();
 });
 
-scenario(fx, "a file just over 5 MiB inside a small enough body is refused with 413 too_large", async () => {
+serverTest(fx, "a file just over 5 MiB inside a small enough body is refused with 413 too_large", async () => {
   const alice = await account(fx.server, "alice");
   const big = Buffer.alloc(5 * 1024 * 1024 + 1, 0x41);
   makePng(8).copy(big);
@@ -149,7 +142,7 @@ scenario(fx, "a file just over 5 MiB inside a small enough body is refused with 
   assert.equal(res.json.error, "too_large");
 });
 
-scenario(fx, "a filename with ../ is only a name: accepted, nothing written outside the upload dir", async () => {
+serverTest(fx, "a filename with ../ is only a name: accepted, nothing written outside the upload dir", async () => {
   const alice = await account(fx.server, "alice");
   const before = new Set(walk(fx.server.dir).map((e) => e.path));
   for (const filename of ["../../evil.png", "..%2F..%2Fevil2.png", "/tmp/evil3.png", "..\\..\\evil4.png"]) {
@@ -168,7 +161,7 @@ scenario(fx, "a filename with ../ is only a name: accepted, nothing written outs
   for (const p of walk(fx.server.dir).map((e) => e.path)) assert.doesNotMatch(p, /evil/);
 });
 
-scenario(fx, "POST /api/avatar without a session: 401; cross-site: 403", async () => {
+serverTest(fx, "POST /api/avatar without a session: 401; cross-site: 403", async () => {
   const alice = await account(fx.server, "alice");
   const png = makePng(8);
   const anonymous = await upload(null, [{ name: "avatar", filename: "a.png", data: png }]);
@@ -183,7 +176,7 @@ scenario(fx, "POST /api/avatar without a session: 401; cross-site: 403", async (
   assert.equal(crossSite.json.error, "forbidden");
 });
 
-scenario(fx, "GET /avatars/: unknown or malformed names are 404", async () => {
+serverTest(fx, "GET /avatars/: unknown or malformed names are 404", async () => {
   const s = fx.server;
   const unknown = await request(s, "GET", `/avatars/${"0".repeat(64)}.webp`);
   assert.equal(unknown.status, 404, unknown.text);

@@ -1,10 +1,13 @@
 // Scenario 10: signing out ends the session everywhere it is used.
 import assert from "node:assert/strict";
-import { account, connectChat, connectError, request, scenario, signIn, useChat } from "./helpers.mjs";
+import { connectChat, connectError } from "../lib/chat-client.mjs";
+import { serverTest, useChatServer } from "../lib/chat-server.mjs";
+import { account, signIn } from "../lib/fixtures.mjs";
+import { request } from "../lib/net.mjs";
 
-const fx = useChat();
+const fx = useChatServer();
 
-scenario(fx, "DELETE /api/session: 204, the cookie is cleared and no longer works for HTTP or Socket.IO", async () => {
+serverTest(fx, "DELETE /api/session: 204, the cookie is cleared and no longer works for HTTP or Socket.IO", async () => {
   const s = fx.server;
   const alice = await account(s, "alice", "alice-password");
   const other = await signIn(s, "alice", "alice-password"); // a second session (another device)
@@ -52,7 +55,7 @@ scenario(fx, "DELETE /api/session: 204, the cookie is cleared and no longer work
   assert.equal((await request(s, "GET", "/api/me", { cookie: back.cookie })).status, 200);
 });
 
-scenario(fx, "GET /api/session is not a way to sign out or in", async () => {
+serverTest(fx, "GET /api/session is not a way to sign out or in", async () => {
   const s = fx.server;
   const alice = await account(s, "alice", "alice-password");
   const res = await request(s, "GET", "/api/session", { cookie: alice.cookie });

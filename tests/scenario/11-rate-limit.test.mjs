@@ -2,9 +2,11 @@
 // state lives in the server, so these tests get a fresh one). More in tests/hostile/06-sign-in
 // (parallel guesses, the owner's device cookie, per-address budgets).
 import assert from "node:assert/strict";
-import { account, scenario, signIn, sleep, useChat } from "./helpers.mjs";
+import { serverTest, useChatServer } from "../lib/chat-server.mjs";
+import { account, signIn } from "../lib/fixtures.mjs";
+import { sleep } from "../lib/wait.mjs";
 
-const fx = useChat();
+const fx = useChatServer();
 
 function assertRateLimited(res, what) {
   assert.equal(res.status, 429, `${what}: ${res.status} ${res.text}`);
@@ -15,7 +17,7 @@ function assertRateLimited(res, what) {
   assert.equal(res.cookie, null, `${what}: no session while rate limited`);
 }
 
-scenario(fx, "wrong passwords for one name: after 5 failures guessing is slowed down (429 with a growing Retry-After)", async () => {
+serverTest(fx, "wrong passwords for one name: after 5 failures guessing is slowed down (429 with a growing Retry-After)", async () => {
   const s = fx.server;
   await account(s, "gina", "gina-right-password");
   for (let i = 1; i <= 5; i++) {
@@ -48,7 +50,7 @@ scenario(fx, "wrong passwords for one name: after 5 failures guessing is slowed 
   assert.equal(other.status, 201, other.text);
 });
 
-scenario(fx, "the per-name limit counts every spelling of a non-ASCII name as the same name", async () => {
+serverTest(fx, "the per-name limit counts every spelling of a non-ASCII name as the same name", async () => {
   const s = fx.server;
   // Names are case-insensitive beyond ASCII: "ÉLISE" signs in as "élise".
   const elise = await account(s, "élise", "élise-right-password");

@@ -2,9 +2,12 @@
 // LOG_FORMAT=json writes one JSON object per line. (Probes, --health-check and the SIGTERM drain
 // are covered by tests/deploy/chatd-probes.test.mjs and tests/cluster/06-drain.test.mjs.)
 import assert from "node:assert/strict";
-import { account, connectChat, randomClientId, request, scenario, useChat } from "./helpers.mjs";
+import { connectChat, newClientId } from "../lib/chat-client.mjs";
+import { serverTest, useChatServer } from "../lib/chat-server.mjs";
+import { account } from "../lib/fixtures.mjs";
+import { request } from "../lib/net.mjs";
 
-const fx = useChat({ args: ["--log-format", "json"] });
+const fx = useChatServer({ args: ["--log-format", "json"] });
 
 /** {name{labels} -> value} from Prometheus text, checking every line's syntax. */
 function parseMetrics(text) {
@@ -25,7 +28,7 @@ async function metrics() {
   return parseMetrics(res.text);
 }
 
-scenario(fx, "/metrics counts connections, packets, broadcasts, stored messages and store latency", async () => {
+serverTest(fx, "/metrics counts connections, packets, broadcasts, stored messages and store latency", async () => {
   const before = await metrics();
   for (const name of ["chatd_connections", "chatd_connections_opened_total", "chatd_slow_clients_dropped_total",
     "chatd_packets_in_total", "chatd_packets_out_total", "chatd_broadcasts_total", "chatd_rooms_active",
@@ -36,7 +39,7 @@ scenario(fx, "/metrics counts connections, packets, broadcasts, stored messages 
   const alice = await account(fx.server, "metric-alice");
   const client = await connectChat(fx.server, alice.cookie, { label: "alice" });
   const general = client.ready.rooms.find((r) => r.name === "general");
-  const stored = await client.send(general.id, "counted", randomClientId());
+  const stored = await client.send(general.id, "counted", newClientId());
   assert.equal(stored.text, "counted");
   await client.waitFor("message", (m) => m.text === "counted");
 
@@ -53,7 +56,7 @@ scenario(fx, "/metrics counts connections, packets, broadcasts, stored messages 
   client.close();
 });
 
-scenario(fx, "LOG_FORMAT=json: every log line is one JSON object with time, level and msg", async () => {
+serverTest(fx, "LOG_FORMAT=json: every log line is one JSON object with time, level and msg", async () => {
   // The sign-in above, connections and disconnects have all been logged by now.
   const lines = fx.server.output().split("\n").filter((l) => l !== "" && !l.startsWith("=== chatd "));
   assert.ok(lines.length >= 5, `some log lines: ${lines.length}`);

@@ -13,6 +13,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../../lib/net.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, "../../..");
@@ -255,19 +256,6 @@ export async function psql(sql, { db = "postgres", timeoutMs = 20000 } = {}) {
 
 // ---------------------------------------------------------------------------------------------
 // HAProxy
-
-/** A TCP port on 127.0.0.1 that is free right now. */
-export function freePort(host = "127.0.0.1") {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * deploy/haproxy/haproxy.cfg with its ${...} placeholders replaced (HAProxy would expand them from

@@ -1,13 +1,14 @@
 // Helpers for the hostile-client suite: raw Engine.IO/Socket.IO clients that misbehave on
 // purpose (never read, flood, lie, vanish halfway), built on `ws` and `node:net` so that nothing
-// in a client library smooths the misbehaviour over. The chat server itself comes from the
-// scenario helpers (ChatServer: start, assertClean, stop with sanitizer checks).
-import net from "node:net";
+// in a client library smooths the misbehaviour over; and hostile(), a test with a chatd of its
+// own (tests/lib/chat-server.mjs ChatServer: start, assertClean, stop with sanitizer checks).
 import { test } from "node:test";
 import WebSocket from "ws";
-import { account, ChatServer, closeAll, sleep, until, within } from "../scenario/helpers.mjs";
-
-export { sleep, until, within };
+import { closeAllClients } from "../lib/chat-client.mjs";
+import { appendLog, ChatServer } from "../lib/chat-server.mjs";
+import { tail } from "../lib/chatd.mjs";
+import { account } from "../lib/fixtures.mjs";
+import { sleep, until, within } from "../lib/wait.mjs";
 
 /**
  * A raw Socket.IO client over a WebSocket, authenticated by `cookie`. It answers heartbeats
@@ -25,7 +26,7 @@ export class RawClient {
     this.closed = null; // {code, reason} once closed
     this.nextAck = 1;
     const headers = cookie ? { cookie } : {};
-    this.ws = new WebSocket(`ws://127.0.0.1:${server.port}/socket.io/?EIO=4&transport=websocket`, {
+    this.ws = new WebSocket(`${server.wsUrl}/socket.io/?EIO=4&transport=websocket`, {
       headers,
       perMessageDeflate: false,
     });
@@ -138,30 +139,6 @@ export class RawClient {
   }
 }
 
-/** A plain TCP connection to the server (for header-level misbehaviour). */
-export function rawTcp(server) {
-  return new Promise((resolve, reject) => {
-    const sock = net.connect(server.port, "127.0.0.1");
-    sock.once("connect", () => resolve(sock));
-    sock.once("error", reject);
-  });
-}
-
-/** Reads everything a socket sends until it closes or `ms` pass; resolves with the text. */
-export function readAll(sock, ms = 5000) {
-  return new Promise((resolve) => {
-    const chunks = [];
-    const done = () => {
-      clearTimeout(timer);
-      resolve(Buffer.concat(chunks).toString("latin1"));
-    };
-    const timer = setTimeout(done, ms);
-    sock.on("data", (c) => chunks.push(c));
-    sock.on("close", done);
-    sock.on("error", () => {});
-  });
-}
-
 /** A message text of `n` four-byte characters (n ≤ 4000 is a valid chat message). */
 export function heavyText(n = 4000) {
   return "😀".repeat(n);
@@ -184,12 +161,10 @@ export function hostile(name, { args = [], prefix = [], defaultLimits = false, t
       server.assertClean();
     } catch (e) {
       await sleep(150);
-      const log = server.logSince(mark);
-      if (e && typeof e === "object" && typeof e.message === "string")
-        e.message += `\n--- chatd log (tail) ---\n${log.slice(-6000)}\n--- end ---`;
+      appendLog(e, "chatd log (tail)", tail(server.logSince(mark), 6000));
       throw e;
     } finally {
-      closeAll();
+      closeAllClients();
       for (const c of [...rawClients]) c.close();
       await server.stop().finally(() => server.removeFiles());
     }

@@ -1,24 +1,19 @@
-// Helpers for the browser end-to-end tests: a real chatd serving the web UI (one per test file,
-// fresh database and upload dir), Debian's chromium driven by playwright-core, bounded polling
-// waits, and screenshots of every open page when a test fails.
-import { spawn } from "node:child_process";
+// The browser suite's setup: a real chatd serving the web UI (tests/lib/chat-server.mjs
+// ChatServer, one per test file, fresh database and upload dir), Debian's chromium driven by
+// playwright-core, waits on the page, and screenshots of every open page when a test fails.
 import { existsSync, mkdirSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
-import net from "node:net";
-import os from "node:os";
 import path from "node:path";
-import { setTimeout as sleep } from "node:timers/promises";
 import { fileURLToPath } from "node:url";
 import { after, afterEach, before, test } from "node:test";
 import { chromium } from "playwright-core";
-import { TEST_POPULATION_ARGS } from "../scenario/helpers.mjs";
+import { ChatServer } from "../lib/chat-server.mjs";
+import { tail } from "../lib/chatd.mjs";
+import { sleep, until } from "../lib/wait.mjs";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const testsDir = path.resolve(here, "..");
 const repoDir = path.resolve(testsDir, "..");
 
-/** The chatd binary under test: $CHATD (relative paths from tests/), else ../build/test/chatd. */
-export const CHATD = path.resolve(testsDir, process.env.CHATD || "../build/test/chatd");
 /** The web UI chatd serves: $CHAT_WEB_DIR, else build/test/web. */
 export const WEB_DIR = path.resolve(testsDir, process.env.CHAT_WEB_DIR || "../build/test/web");
 export const ARTIFACTS_DIR = path.join(repoDir, "test-artifacts", "browser");
@@ -26,36 +21,30 @@ export const ARTIFACTS_DIR = path.join(repoDir, "test-artifacts", "browser");
 /** Longest single wait (the brief: at most 15 s per wait). */
 export const WAIT_MS = 15000;
 
-const SANITIZER_PATTERNS = ["AddressSanitizer", "LeakSanitizer", "runtime error:", "ThreadSanitizer"];
-
-export { sleep };
-
 // ---------------------------------------------------------------------------------------------
-// Bounded waits
+// Waits on the page
 
 /**
- * Polls `fn` (sync or async) every 50 ms until it returns a truthy value, which is returned.
- * Exceptions thrown by `fn` count as "not yet". After `timeout` ms throws an error naming
- * `what` and the last value / error seen.
+ * Waits (tests/lib/wait.mjs until, polling every 50 ms, at most WAIT_MS) until `fn` (sync or
+ * async) returns a truthy value, which is returned. Unlike until(), an exception thrown by `fn`
+ * counts as "not yet" (a page query during a navigation); the timeout message names `what` and
+ * the last value or error seen.
  */
 export async function waitFor(fn, { timeout = WAIT_MS, what = "condition" } = {}) {
-  const deadline = Date.now() + Math.min(timeout, WAIT_MS);
   let last;
   let lastError;
-  for (;;) {
+  const attempt = async () => {
     try {
       last = await fn();
       lastError = undefined;
-      if (last) return last;
+      return last;
     } catch (e) {
       lastError = e;
+      return false;
     }
-    if (Date.now() > deadline) {
-      const detail = lastError ? `last error: ${lastError.message}` : `last value: ${JSON.stringify(last)}`;
-      throw new Error(`timed out after ${timeout} ms waiting for ${what} (${detail})`);
-    }
-    await sleep(50);
-  }
+  };
+  const detail = () => `${what} (${lastError ? `last error: ${lastError.message}` : `last value: ${JSON.stringify(last)}`})`;
+  return await until(attempt, Math.min(timeout, WAIT_MS), detail, { every: 50 });
 }
 
 /** Waits until `locator` (first match) is visible. */
@@ -79,155 +68,10 @@ export async function waitHidden(locator, what, timeout = WAIT_MS) {
 // ---------------------------------------------------------------------------------------------
 // chatd
 
-/** A TCP port that is free right now (bind port 0, read it, release it). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-function tail(s, n) {
-  return s.length > n ? "…" + s.slice(-n) : s;
-}
-
-class Chatd {
-  constructor(proc, port, dir) {
-    this.proc = proc;
-    this.port = port;
-    this.dir = dir;
-    this.url = `http://127.0.0.1:${port}`;
-    this.chunks = [];
-    this.exit = null;
-    this.stopping = false;
-    this.exited = new Promise((resolve) => {
-      proc.on("exit", (code, signal) => {
-        this.exit = { code, signal };
-        resolve(this.exit);
-      });
-    });
-    proc.stdout.on("data", (d) => this.chunks.push(d.toString()));
-    proc.stderr.on("data", (d) => this.chunks.push(d.toString()));
-  }
-
-  output() {
-    return this.chunks.join("");
-  }
-
-  get running() {
-    return this.exit === null;
-  }
-
-  async healthy() {
-    try {
-      const res = await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(1000) });
-      await res.text();
-      return res.status === 200;
-    } catch {
-      return false;
-    }
-  }
-
-  /** Throws when chatd printed a sanitizer report or died without being asked to. */
-  assertClean() {
-    const out = this.output();
-    const hit = SANITIZER_PATTERNS.find((p) => out.includes(p));
-    if (hit) throw new Error(`chatd output contains "${hit}":\n${tail(out, 8000)}`);
-    if (!this.running && !this.stopping)
-      throw new Error(`chatd exited unexpectedly (code ${this.exit.code}, signal ${this.exit.signal}):\n${tail(out, 8000)}`);
-  }
-
-  /** SIGTERM, SIGKILL after `graceMs`; throws on a sanitizer report, SIGKILL or a non-zero exit. */
-  async stop({ graceMs = 5000 } = {}) {
-    if (this.stopping) return this.exited;
-    this.stopping = true;
-    const problems = [];
-    if (!this.running) {
-      problems.push(`chatd exited on its own before stop (code ${this.exit.code}, signal ${this.exit.signal})`);
-    } else {
-      this.proc.kill("SIGTERM");
-      const timer = setTimeout(() => {
-        problems.push(`chatd did not exit within ${graceMs} ms of SIGTERM; killed`);
-        this.proc.kill("SIGKILL");
-      }, graceMs);
-      await this.exited;
-      clearTimeout(timer);
-      await sleep(50); // let the last output (e.g. a LeakSanitizer report) arrive
-      if (problems.length === 0 && (this.exit.code !== 0 || this.exit.signal !== null))
-        problems.push(`chatd exited with code ${this.exit.code}, signal ${this.exit.signal} after SIGTERM`);
-    }
-    const out = this.output();
-    const hit = SANITIZER_PATTERNS.find((p) => out.includes(p));
-    if (hit) problems.unshift(`chatd output contains "${hit}"`);
-    if (problems.length) throw new Error(`${problems.join("; ")}\n--- chatd output (tail) ---\n${tail(out, 8000)}`);
-    return this.exit;
-  }
-}
-
-/**
- * Starts chatd on `port` (default: a free one) with its database and uploads in `dir`
- * (default: a fresh temporary directory) and waits for GET /healthz 200. With a fixed port
- * (a restart), retries for a while if the port is still taken.
- */
-export async function startChatd({ port, dir, readyTimeoutMs = 15000, args: extraArgs = [] } = {}) {
-  // The binary may be being rebuilt by someone else right now: wait a while for it.
-  await waitFor(() => existsSync(CHATD), { what: `chatd binary at ${CHATD} (set CHATD)` });
+/** A ChatServer serving the built web UI (WEB_DIR); `args`: extra chatd flags. */
+function browserChatd(args) {
   if (!existsSync(path.join(WEB_DIR, "index.html"))) throw new Error(`no web UI in ${WEB_DIR} (set CHAT_WEB_DIR)`);
-  dir = dir || (await mkdtemp(path.join(os.tmpdir(), "chatd-browser-")));
-  const fixedPort = port !== undefined;
-  let lastError;
-  for (let attempt = 0; attempt < 20; attempt++) {
-    const p = fixedPort ? port : await freePort();
-    const args = [
-      "--host", "127.0.0.1",
-      "--port", String(p),
-      "--database-url", `sqlite:${path.join(dir, "chat.db")}`,
-      "--upload-dir", path.join(dir, "uploads"),
-      "--log-level", "info",
-      ...TEST_POPULATION_ARGS,
-      ...extraArgs,
-    ];
-    const proc = spawn(CHATD, args, {
-      stdio: ["ignore", "pipe", "pipe"],
-      env: { ...process.env, CHAT_WEB_DIR: WEB_DIR },
-    });
-    const server = new Chatd(proc, p, dir);
-    const spawnError = new Promise((resolve) => proc.on("error", (e) => resolve(e)));
-    const ready = (async () => {
-      const deadline = Date.now() + readyTimeoutMs;
-      while (Date.now() < deadline) {
-        if (!server.running) return false;
-        if (await server.healthy()) return true;
-        await sleep(50);
-      }
-      return false;
-    })();
-    const ok = await Promise.race([ready, spawnError]);
-    if (ok === true) return server;
-    if (ok instanceof Error) {
-      // Not started at all (no 'exit' will come): e.g. ETXTBSY / ENOENT while the binary is
-      // being rebuilt. Let the ready poll end, then try again.
-      lastError = new Error(`cannot start ${CHATD}: ${ok.message}`);
-      await ready;
-      if (!["ETXTBSY", "ENOENT", "EACCES"].includes(ok.code)) break;
-      await sleep(500);
-      continue;
-    }
-    lastError = new Error(`chatd ${args.join(" ")} did not become ready:\n${tail(server.output(), 4000)}`);
-    if (server.running) {
-      proc.kill("SIGKILL");
-      await server.exited;
-    }
-    const portTaken = /cannot listen|address already in use|bind/i.test(server.output());
-    if (!portTaken || attempt >= (fixedPort ? 19 : 2)) break;
-    await sleep(250);
-  }
-  throw lastError;
+  return new ChatServer({ args, webDir: WEB_DIR, logLevel: "info", dirPrefix: "chatd-browser-", readyTimeoutMs: 15000 });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -243,12 +87,12 @@ export async function launchBrowser() {
 }
 
 /**
- * Per-file fixture: starts chatd and chromium before the file's tests, closes every browser
- * context opened by a test after it, checks chatd is sanitizer-clean after each test, and stops
- * both after the file. `fx.server` may be replaced (restart test); `fx.restart()` does that.
+ * Per-file fixture: starts chatd (`args`: extra flags) and chromium before the file's tests,
+ * closes every browser context opened by a test after it, checks chatd is sanitizer-clean after
+ * each test, and stops both after the file. `fx.stopServer()` and `fx.startServerAgain()` restart
+ * chatd on the same port, database and uploads, with the pages left open.
  */
-/** `args`: extra chatd flags for this file's server. */
-export function useChat({ args = [] } = {}) {
+export function useBrowser({ args = [] } = {}) {
   const fx = {
     server: null,
     browser: null,
@@ -276,7 +120,7 @@ export function useChat({ args = [] } = {}) {
       await fx.server.stop();
     },
     async startServerAgain() {
-      fx.server = await startChatd({ port: fx.server.port, dir: fx.dir, args });
+      await fx.server.start({ samePort: true });
       return fx.server;
     },
     /** Uncaught exceptions in any page of this test. */
@@ -287,8 +131,9 @@ export function useChat({ args = [] } = {}) {
 
   before(async () => {
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
-    fx.server = await startChatd({ args });
+    fx.server = browserChatd(args);
     fx.dir = fx.server.dir;
+    await fx.server.start();
     fx.browser = await launchBrowser();
   });
 
@@ -305,7 +150,7 @@ export function useChat({ args = [] } = {}) {
     try {
       await fx.server?.stop();
     } finally {
-      if (fx.dir) await rm(fx.dir, { recursive: true, force: true }).catch(() => {});
+      fx.server?.removeFiles();
     }
   });
 
