@@ -7,41 +7,25 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <chrono>
-#include <condition_variable>
 #include <deque>
-#include <exception>
-#include <mutex>
-#include <random>
+#include <memory>
+#include <optional>
 #include <set>
 #include <stdexcept>
-#include <thread>
 #include <utility>
 #include <vector>
 
-#include "broker/publish_gate.hpp"
+#include "broker/broker_worker.hpp"
 
 namespace dchat::broker {
 namespace {
 
-constexpr size_t kMaxQueuedPublishes = 16 * 1024;  // and PublishGate's byte limit
-constexpr int64_t kBackoffFirstMs = 100;
-constexpr int64_t kBackoffMaxMs = 5000;
 constexpr int kFrameMax = 131072;
 constexpr amqp_channel_t kChannel = 1;
 constexpr int kPollMs = 500;            // idle wait; AMQP heartbeats are serviced at least this often
 constexpr int kDeliveriesPerRound = 256;  // then queued work gets its turn again
-
-int64_t amqp_backoff_ms(int attempt) {
-  const int shift = std::clamp(attempt - 1, 0, 16);
-  const int64_t base = std::min(kBackoffMaxMs, kBackoffFirstMs << shift);
-  thread_local std::minstd_rand rng{std::random_device{}()};
-  std::uniform_int_distribution<int64_t> jitter(-base / 5, base / 5);
-  return std::clamp<int64_t>(base + jitter(rng), kBackoffFirstMs / 2, kBackoffMaxMs);
-}
 
 amqp_bytes_t amqp_view(const std::string& s) {
   amqp_bytes_t b;
@@ -98,90 +82,21 @@ AmqpSettings AmqpSettings::from_url(std::string_view url) {
   return s;
 }
 
-class AmqpBroker::Impl {
+namespace {
+
+// The rabbitmq-c connection, on the worker thread.
+class AmqpWorker final : public BrokerWorker {
  public:
-  explicit Impl(AmqpSettings settings) : s_(std::move(settings)) {
+  explicit AmqpWorker(AmqpSettings settings) : BrokerWorker("amqp"), s_(std::move(settings)) {
     efd_ = ::eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (efd_ < 0) throw std::runtime_error("broker amqp: eventfd() failed");
   }
-  ~Impl() {
+  ~AmqpWorker() override {
     if (efd_ >= 0) ::close(efd_);
   }
 
-  void start(MessageHandler on_message, StateHandler on_state) {
-    std::lock_guard lock(mu_);
-    if (started_ || stopping_) return;
-    started_ = true;
-    on_message_ = std::move(on_message);
-    on_state_ = std::move(on_state);
-    worker_ = std::thread([this] { run(); });
-  }
-
-  void stop() {
-    std::lock_guard stop_lock(stop_mu_);
-    if (stopped_) return;
-    stopped_ = true;
-    {
-      std::lock_guard lock(deliver_mu_);
-      delivering_ = false;
-    }
-    {
-      std::lock_guard lock(mu_);
-      stopping_ = true;
-      for (const Op& op : ops_)
-        if (op.publish) gate_.discard_queued(op.payload.size());
-      ops_.clear();
-    }
-    cv_.notify_all();
-    wake();
-    if (worker_.joinable()) worker_.join();
-  }
-
-  void publish(std::string channel, std::string payload) {
-    if (!gate_.admit(channel, payload.size(), connected_.load())) return;
-    bool was_empty;
-    {
-      std::lock_guard lock(mu_);
-      if (stopping_ || !started_) {
-        gate_.drop_queued(payload.size());
-        return;
-      }
-      was_empty = ops_.empty();
-      ops_.push_back({true, epoch_, std::move(channel), std::move(payload)});
-    }
-    if (was_empty) wake();
-  }
-
-  void change(std::string channel, bool subscribe) {
-    if (!gate_.check_channel(channel)) return;
-    bool was_empty;
-    {
-      std::lock_guard lock(mu_);
-      if (subscribe)
-        desired_.insert(channel);
-      else
-        desired_.erase(channel);
-      if (stopping_ || pending_.count(channel)) return;
-      pending_.insert(channel);
-      was_empty = ops_.empty();
-      ops_.push_back({false, 0, std::move(channel), {}});
-    }
-    if (was_empty) wake();
-  }
-
-  bool connected() const { return connected_.load(); }
-
-  BrokerStats stats() const { return gate_.stats(); }
-
  private:
-  struct Op {
-    bool publish;    // else: bring the binding of `channel` in line with desired_
-    uint64_t epoch;  // publishes: the connection they were made on
-    std::string channel;
-    std::string payload;
-  };
-
-  void wake() {
+  void wake() override {
     const uint64_t one = 1;
     [[maybe_unused]] ssize_t n = ::write(efd_, &one, sizeof one);
   }
@@ -190,14 +105,9 @@ class AmqpBroker::Impl {
     [[maybe_unused]] ssize_t n = ::read(efd_, &v, sizeof v);
   }
 
-  bool stopping() {
-    std::lock_guard lock(mu_);
-    return stopping_;
-  }
-
   // ---- the broker thread ----
 
-  void run() {
+  void run() override {
     int failures = 0;
     bool ever_connected = false;
     while (!stopping()) {
@@ -209,9 +119,8 @@ class AmqpBroker::Impl {
           spdlog::warn("broker amqp: cannot connect to {}:{}: {} (retrying with backoff)", s_.host, s_.port, error);
         else
           spdlog::debug("broker amqp: connect attempt {} failed: {}", failures, error);
-        discard_publishes();
-        std::unique_lock lock(mu_);
-        cv_.wait_for(lock, std::chrono::milliseconds(amqp_backoff_ms(failures)), [this] { return stopping_; });
+        drop_queued_publishes();
+        sleep_unless_stopping(std::chrono::milliseconds(reconnect_backoff_ms(failures)));
         continue;
       }
       failures = 0;
@@ -227,14 +136,11 @@ class AmqpBroker::Impl {
       } catch (const ConnectionLost& e) {
         spdlog::warn("broker amqp: connection lost: {}", e.what());
       }
-      {
-        std::lock_guard lock(mu_);
-        ++epoch_;
-      }
+      next_epoch();
       set_state(false);
       if (graceful) close_gracefully();
       destroy_connection();
-      discard_publishes();
+      drop_queued_publishes();
     }
   }
 
@@ -270,12 +176,7 @@ class AmqpBroker::Impl {
     }
     queue_.assign(static_cast<const char*>(q->queue.bytes), q->queue.len);
     bound_.clear();
-    std::vector<std::string> wanted;
-    {
-      std::lock_guard lock(mu_);
-      wanted.assign(desired_.begin(), desired_.end());
-    }
-    for (const auto& channel : wanted) {
+    for (const auto& channel : wanted_channels()) {
       amqp_queue_bind(conn_, kChannel, amqp_view(queue_), amqp_view(s_.exchange), amqp_view(channel),
                       amqp_empty_table);
       if (!check("queue.bind", error)) return false;
@@ -292,12 +193,9 @@ class AmqpBroker::Impl {
     const int fd = amqp_get_sockfd(conn_);
     for (;;) {
       clear_wake();
-      std::deque<Op> batch;
-      {
-        std::lock_guard lock(mu_);
-        if (stopping_) return;
-        batch.swap(ops_);
-      }
+      std::optional<std::deque<Op>> ops = take_ops();
+      if (!ops) return;
+      std::deque<Op>& batch = *ops;
       size_t done = 0;
       try {
         for (; done < batch.size(); ++done) {
@@ -320,7 +218,7 @@ class AmqpBroker::Impl {
   }
 
   void do_publish(const Op& op) {
-    if (op.epoch != current_epoch()) {
+    if (op.epoch != epoch()) {
       gate_.drop_queued(op.payload.size());
       gate_.warn_once(PublishGate::Warning::disconnected, op.channel);
       return;
@@ -334,18 +232,8 @@ class AmqpBroker::Impl {
     if (rc != AMQP_STATUS_OK) throw ConnectionLost(std::string("basic.publish: ") + amqp_error_string2(rc));
   }
 
-  uint64_t current_epoch() {
-    std::lock_guard lock(mu_);
-    return epoch_;
-  }
-
   void reconcile(const std::string& channel) {
-    bool want;
-    {
-      std::lock_guard lock(mu_);
-      pending_.erase(channel);
-      want = desired_.count(channel) > 0;
-    }
+    const bool want = take_change(channel);
     const bool bound = bound_.count(channel) > 0;
     std::string error;
     if (want && !bound) {
@@ -395,47 +283,6 @@ class AmqpBroker::Impl {
     }
   }
 
-  void deliver(const std::string& channel, std::string_view payload) {
-    {
-      std::lock_guard lock(mu_);
-      if (!desired_.count(channel)) return;  // unsubscribed: the unbind may still be in flight
-    }
-    std::lock_guard lock(deliver_mu_);
-    if (!delivering_ || !on_message_) return;
-    gate_.count_received();
-    try {
-      on_message_(channel, payload);
-    } catch (const std::exception& e) {
-      spdlog::error("broker amqp: message handler threw: {}", e.what());
-    }
-  }
-
-  void set_state(bool up) {
-    connected_ = up;
-    std::lock_guard lock(deliver_mu_);
-    if (!delivering_ || reported_ == up) return;
-    reported_ = up;
-    if (!on_state_) return;
-    try {
-      on_state_(up);
-    } catch (const std::exception& e) {
-      spdlog::error("broker amqp: state handler threw: {}", e.what());
-    }
-  }
-
-  // Publishes queued for a connection that is gone are dropped, not sent late.
-  void discard_publishes() {
-    std::lock_guard lock(mu_);
-    std::deque<Op> keep;
-    for (auto& op : ops_) {
-      if (op.publish)
-        gate_.drop_queued(op.payload.size());
-      else
-        keep.push_back(std::move(op));
-    }
-    ops_.swap(keep);
-  }
-
   void close_gracefully() {
     timeval timeout{1, 0};
     amqp_set_rpc_timeout(conn_, &timeout);
@@ -453,37 +300,16 @@ class AmqpBroker::Impl {
 
   const AmqpSettings s_;
   int efd_ = -1;
-  MessageHandler on_message_;
-  StateHandler on_state_;
-
-  mutable std::mutex mu_;
-  std::condition_variable cv_;
-  std::deque<Op> ops_;
-  std::set<std::string> desired_;
-  std::set<std::string> pending_;
-  uint64_t epoch_ = 0;  // incremented when a connection ends
-  bool started_ = false;
-  bool stopping_ = false;
-
-  std::mutex deliver_mu_;
-  bool delivering_ = true;
-  bool reported_ = false;
-
-  std::mutex stop_mu_;
-  bool stopped_ = false;
-
-  std::atomic<bool> connected_{false};
-  // Admission (bounded queue), counters and log-once warnings.
-  PublishGate gate_{"amqp", kMaxQueuedPublishes, /*warn_refusals=*/true};
 
   // The broker thread's own.
-  std::thread worker_;
   amqp_connection_state_t conn_ = nullptr;
   std::string queue_;
   std::set<std::string> bound_;
 };
 
-AmqpBroker::AmqpBroker(AmqpSettings settings) : impl_(std::make_unique<Impl>(std::move(settings))) {}
+}  // namespace
+
+AmqpBroker::AmqpBroker(AmqpSettings settings) : WorkerBroker(std::make_unique<AmqpWorker>(std::move(settings))) {}
 
 AmqpBroker::AmqpBroker(std::string_view url) : AmqpBroker(AmqpSettings::from_url(url)) {}
 
@@ -497,19 +323,5 @@ AmqpBroker::AmqpBroker(std::string host, int port, std::string user, std::string
         s.vhost = std::move(vhost);
         return s;
       }()) {}
-
-AmqpBroker::~AmqpBroker() { stop(); }
-
-void AmqpBroker::start(MessageHandler on_message, StateHandler on_state) {
-  impl_->start(std::move(on_message), std::move(on_state));
-}
-void AmqpBroker::stop() { impl_->stop(); }
-void AmqpBroker::publish(std::string channel, std::string payload) {
-  impl_->publish(std::move(channel), std::move(payload));
-}
-void AmqpBroker::subscribe(std::string channel) { impl_->change(std::move(channel), true); }
-void AmqpBroker::unsubscribe(std::string channel) { impl_->change(std::move(channel), false); }
-bool AmqpBroker::connected() const { return impl_->connected(); }
-BrokerStats AmqpBroker::stats() const { return impl_->stats(); }
 
 }  // namespace dchat::broker

@@ -4,17 +4,15 @@
 // queue per AmqpBroker, bound with the channel name as routing key for each subscribed channel;
 // consumed with no_ack.
 //
-// rabbitmq-c is blocking, so only the broker's own thread touches the connection: it waits on
-// the socket and on an eventfd (woken by publish/subscribe/unsubscribe, which only queue work,
-// bounded), drains the queued work, reads deliveries and keeps AMQP heartbeats going. On any
+// rabbitmq-c is blocking, so only the broker's own thread (broker_worker.hpp) touches the
+// connection: it waits on the socket and on an eventfd (woken by publish/subscribe/unsubscribe,
+// which only queue work, bounded), drains the queued work, reads deliveries and keeps AMQP heartbeats going. On any
 // error it destroys the connection, backs off (100 ms doubling to 5 s), reconnects, declares a
 // new queue and binds every subscribed channel again. Handlers run on that thread only.
-#include <cstdint>
-#include <memory>
 #include <string>
 #include <string_view>
 
-#include "broker/broker.hpp"
+#include "broker/worker_broker.hpp"
 
 namespace dchat::broker {
 
@@ -33,31 +31,14 @@ struct AmqpSettings {
   static AmqpSettings from_url(std::string_view url);
 };
 
-class AmqpBroker final : public Broker {
+class AmqpBroker final : public WorkerBroker {
  public:
   explicit AmqpBroker(AmqpSettings settings);
   // Same as AmqpBroker(AmqpSettings::from_url(url)).
   explicit AmqpBroker(std::string_view url);
   AmqpBroker(std::string host, int port, std::string user, std::string password, std::string vhost = "/");
-  ~AmqpBroker() override;
-  AmqpBroker(const AmqpBroker&) = delete;
-  AmqpBroker& operator=(const AmqpBroker&) = delete;
 
-  void start(MessageHandler on_message, StateHandler on_state) override;
-  void stop() override;
-
-  void publish(std::string channel, std::string payload) override;
-  void subscribe(std::string channel) override;
-  void unsubscribe(std::string channel) override;
-
-  bool connected() const override;
-  BrokerStats stats() const override;
   std::string_view kind() const override { return "amqp"; }
-
-  class Impl;
-
- private:
-  std::unique_ptr<Impl> impl_;
 };
 
 }  // namespace dchat::broker

@@ -80,7 +80,8 @@ std::shared_ptr<LocalHub> process_hub() {
 
 LocalBroker::LocalBroker() : LocalBroker(process_hub()) {}
 
-LocalBroker::LocalBroker(std::shared_ptr<LocalHub> hub) : hub_(std::move(hub)), inbox_(std::make_shared<Inbox>()) {
+LocalBroker::LocalBroker(std::shared_ptr<LocalHub> hub)
+    : GatedBroker("local"), hub_(std::move(hub)), inbox_(std::make_shared<Inbox>()) {
   inbox_->gate = &gate_;
 }
 
@@ -93,7 +94,7 @@ void LocalBroker::start(MessageHandler on_message, StateHandler on_state) {
   if (started_ || stopped_) return;
   started_ = true;
   inbox_->on_message = std::move(on_message);
-  running_ = true;
+  connected_ = true;
   boost::asio::post(inbox_->io, [on_state = std::move(on_state)] {
     if (on_state) on_state(true);
   });
@@ -107,7 +108,7 @@ void LocalBroker::stop() {
   std::lock_guard lock(lifecycle_mu_);
   if (stopped_) return;
   stopped_ = true;
-  running_ = false;
+  connected_ = false;
   hub_->remove_all(inbox_.get());  // from now on nothing new is posted to this inbox
   inbox_->io.stop();               // queued deliveries are dropped, not run
   if (thread_.joinable()) thread_.join();
@@ -115,7 +116,7 @@ void LocalBroker::stop() {
 
 void LocalBroker::publish(std::string channel, std::string payload) {
   const size_t size = payload.size();
-  if (!gate_.admit(channel, size, running_.load())) return;
+  if (!gate_.admit(channel, size, connected_.load())) return;
   hub_->dispatch(channel, std::make_shared<const std::string>(std::move(payload)));
   gate_.release(size, true);
 }

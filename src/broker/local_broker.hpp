@@ -3,21 +3,19 @@
 // objects attached to the same LocalHub reach each other as replicas would through a server; by
 // default they all share one process-wide hub. Each broker delivers on its own thread, in the
 // order messages were published.
-#include <atomic>
 #include <memory>
 #include <mutex>
 #include <set>
 #include <string>
 #include <thread>
 
-#include "broker/broker.hpp"
-#include "broker/publish_gate.hpp"
+#include "broker/gated_broker.hpp"
 
 namespace dchat::broker {
 
 class LocalHub;
 
-class LocalBroker final : public Broker {
+class LocalBroker final : public GatedBroker {
  public:
   // Joins the process-wide hub.
   LocalBroker();
@@ -33,17 +31,13 @@ class LocalBroker final : public Broker {
   void publish(std::string channel, std::string payload) override;
   void subscribe(std::string channel) override;
   void unsubscribe(std::string channel) override;
-  bool connected() const override { return running_.load(); }
-  BrokerStats stats() const override { return gate_.stats(); }
-  std::string_view kind() const override { return "local"; }
 
   struct Inbox;  // the delivery side the hub posts to (an implementation detail)
 
  private:
   std::shared_ptr<LocalHub> hub_;
   std::shared_ptr<Inbox> inbox_;
-  PublishGate gate_{"local"};
-  std::atomic<bool> running_{false};
+  // connected_: from start() to stop() (nothing to connect to).
   std::mutex lifecycle_mu_;
   bool started_ = false;
   bool stopped_ = false;

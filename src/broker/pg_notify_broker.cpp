@@ -64,23 +64,9 @@ std::string PgNotifyBroker::notify_channel(std::string_view channel) {
   return "dchat.h." + std::string(channel.substr(0, 38)) + "." + std::string(hex, 16);
 }
 
-PgNotifyBroker::PgNotifyBroker(std::string conninfo) : conninfo_(std::move(conninfo)) {}
+PgNotifyBroker::PgNotifyBroker(std::string conninfo) : IoThreadBroker("postgres"), conninfo_(std::move(conninfo)) {}
 
 PgNotifyBroker::~PgNotifyBroker() { stop(); }
-
-void PgNotifyBroker::start(MessageHandler on_message, StateHandler on_state) {
-  // The handlers are the broker thread's: stored there, before connecting.
-  thread_.start([this, on_message = std::move(on_message), on_state = std::move(on_state)]() mutable {
-    on_message_ = std::move(on_message);
-    on_state_ = std::move(on_state);
-    connect();
-  });
-}
-
-void PgNotifyBroker::stop() {
-  connected_ = false;
-  thread_.stop([this] { shutdown(); });
-}
 
 void PgNotifyBroker::publish(std::string channel, std::string payload) {
   const size_t size = payload.size();

@@ -18,7 +18,6 @@
 // Two connections: one LISTENs (and fetches stored payloads), one publishes (and prunes).
 #include <boost/asio/steady_timer.hpp>
 
-#include <atomic>
 #include <chrono>
 #include <deque>
 #include <map>
@@ -26,15 +25,13 @@
 #include <string>
 
 #include "broker/backoff.hpp"
-#include "broker/broker.hpp"
-#include "broker/broker_thread.hpp"
-#include "broker/publish_gate.hpp"
+#include "broker/io_thread_broker.hpp"
 
 namespace dchat::broker {
 
 class PgConnection;
 
-class PgNotifyBroker final : public Broker {
+class PgNotifyBroker final : public IoThreadBroker {
  public:
   static constexpr size_t kInlineLimit = 7900;  // characters of an inline NOTIFY payload
   static constexpr std::chrono::seconds kPayloadRetention{300};
@@ -44,14 +41,9 @@ class PgNotifyBroker final : public Broker {
   explicit PgNotifyBroker(std::string conninfo);
   ~PgNotifyBroker() override;
 
-  void start(MessageHandler on_message, StateHandler on_state) override;
-  void stop() override;
   void publish(std::string channel, std::string payload) override;
   void subscribe(std::string channel) override;
   void unsubscribe(std::string channel) override;
-  bool connected() const override { return connected_.load(); }
-  BrokerStats stats() const override { return gate_.stats(); }
-  std::string_view kind() const override { return "postgres"; }
 
   // The NOTIFY channel (an identifier of at most 63 bytes) that carries `channel`.
   static std::string notify_channel(std::string_view channel);
@@ -60,23 +52,18 @@ class PgNotifyBroker final : public Broker {
   enum class Link { idle, connecting, up, waiting, stopped };
   struct Pending;  // a received notification waiting to be delivered in order
 
-  void connect();
+  void connect() override;
   void on_connected();
   void link_down(const std::string& why);
-  void shutdown();
+  void shutdown() override;
   void listen(const std::string& channel, bool on);
   void on_notify(const std::string& notify_channel, const std::string& payload);
   void deliver_ready();
   void prune();
 
   const std::string conninfo_;
-  BrokerThread thread_;  // before the timers, which use its io_context
-  PublishGate gate_{"postgres"};
-  std::atomic<bool> connected_{false};
 
   // Broker thread only.
-  MessageHandler on_message_;
-  StateHandler on_state_;
   std::map<std::string, std::string> channels_;  // NOTIFY channel -> application channel
   std::unique_ptr<PgConnection> listener_, publisher_;
   int ready_ = 0;  // connections ready in the current attempt

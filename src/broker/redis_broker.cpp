@@ -25,25 +25,9 @@ namespace {
 RedisBroker* self_of(const redisAsyncContext* ac) { return static_cast<RedisBroker*>(ac->data); }
 }  // namespace
 
-RedisBroker::RedisBroker(std::string host, int port) : host_(std::move(host)), port_(port) {}
+RedisBroker::RedisBroker(std::string host, int port) : IoThreadBroker("redis"), host_(std::move(host)), port_(port) {}
 
 RedisBroker::~RedisBroker() { stop(); }
-
-void RedisBroker::start(MessageHandler on_message, StateHandler on_state) {
-  // The handlers are the broker thread's: stored there, before connecting.
-  thread_.start([this, on_message = std::move(on_message), on_state = std::move(on_state)]() mutable {
-    on_message_ = std::move(on_message);
-    on_state_ = std::move(on_state);
-    connect();
-  });
-}
-
-void RedisBroker::stop() {
-  connected_ = false;
-  // shutdown() frees the contexts (their fds leave the reactor) and cancels the retry timer;
-  // run() then returns when the last handler has run.
-  thread_.stop([this] { shutdown(); });
-}
 
 void RedisBroker::publish(std::string channel, std::string payload) {
   const size_t size = payload.size();

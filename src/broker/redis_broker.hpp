@@ -4,45 +4,37 @@
 // Two connections: one in subscribe mode (SUBSCRIBE/UNSUBSCRIBE, receives "message" pushes),
 // one for PUBLISH. Payloads are sent binary-safe (%b). Both are (re)connected together with
 // capped exponential backoff; the subscriptions are replayed on every new connection.
-#include <atomic>
 #include <boost/asio/steady_timer.hpp>
 #include <map>
 #include <set>
 #include <string>
 
 #include "broker/backoff.hpp"
-#include "broker/broker.hpp"
-#include "broker/broker_thread.hpp"
-#include "broker/publish_gate.hpp"
+#include "broker/io_thread_broker.hpp"
 
 struct redisAsyncContext;
 
 namespace dchat::broker {
 
-class RedisBroker final : public Broker {
+class RedisBroker final : public IoThreadBroker {
  public:
   // host: an IP address or a name (resolved on the broker's thread); port: Redis' TCP port.
   RedisBroker(std::string host, int port);
   ~RedisBroker() override;
 
-  void start(MessageHandler on_message, StateHandler on_state) override;
-  void stop() override;
   void publish(std::string channel, std::string payload) override;
   void subscribe(std::string channel) override;
   void unsubscribe(std::string channel) override;
-  bool connected() const override { return connected_.load(); }
-  BrokerStats stats() const override { return gate_.stats(); }
-  std::string_view kind() const override { return "redis"; }
 
  private:
   enum class Link { idle, connecting, up, waiting, stopped };
 
   // All below run on the broker's thread.
-  void connect();
+  void connect() override;
   redisAsyncContext* open_context();
   void link_down();
   void on_up();
-  void shutdown();
+  void shutdown() override;
   void forget(const redisAsyncContext* ac);
   void send_subscribe(const std::set<std::string>& channels);
   void send_unsubscribe(const std::string& channel);
@@ -54,13 +46,8 @@ class RedisBroker final : public Broker {
 
   const std::string host_;
   const int port_;
-  BrokerThread thread_;  // before the timers, which use its io_context
-  PublishGate gate_{"redis"};
-  std::atomic<bool> connected_{false};
 
   // Broker thread only.
-  MessageHandler on_message_;
-  StateHandler on_state_;
   std::set<std::string> channels_;            // what the application subscribed to
   std::map<std::string, int> unsubscribing_;  // UNSUBSCRIBEs sent, reply not yet received
   redisAsyncContext* sub_ = nullptr;

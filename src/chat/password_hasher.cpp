@@ -9,74 +9,35 @@
 
 namespace dchat::chat {
 
-PasswordHasher::PasswordHasher(size_t threads, size_t max_queue) : max_queue_(max_queue) {
+namespace {
+// Linux: niceness is per thread, so this lowers only the calling one. Raising it needs no privilege.
+void lower_thread_priority() { ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10); }
+}  // namespace
+
+PasswordHasher::PasswordHasher(size_t threads, size_t max_queue) : jobs_(max_queue) {
   if (threads == 0) threads = 1;
-  for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { worker(); });
+  for (size_t i = 0; i < threads; ++i)
+    jobs_.spawn_worker([](Job& job) { job.run(HashRefusal::none); }, &lower_thread_priority);
 }
 
-PasswordHasher::~PasswordHasher() {
-  std::deque<std::unique_ptr<Job>> left;
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-  }
-  ready_.notify_all();
-  for (auto& t : threads_) t.join();
-  {
-    std::lock_guard lock(mutex_);
-    left.swap(queue_);
-  }
-  for (auto& job : left) job->run(HashRefusal::stopping);
-}
+PasswordHasher::~PasswordHasher() { answer(jobs_.stop(), HashRefusal::stopping); }
 
-void PasswordHasher::close_queue() {
-  std::deque<std::unique_ptr<Job>> left;
-  {
-    std::lock_guard lock(mutex_);
-    closed_ = true;
-    left.swap(queue_);
-  }
-  for (auto& job : left) job->run(HashRefusal::stopping);
-}
+void PasswordHasher::close_queue() { answer(jobs_.close(), HashRefusal::stopping); }
 
-size_t PasswordHasher::queued() const {
-  std::lock_guard lock(mutex_);
-  return queue_.size();
+void PasswordHasher::answer(core::BoundedWorkQueue<Job>::Jobs jobs, HashRefusal refusal) {
+  for (auto& job : jobs) job->run(refusal);
 }
 
 void PasswordHasher::submit(std::unique_ptr<Job> job) {
-  bool stopping = false;
-  {
-    std::lock_guard lock(mutex_);
-    stopping = stopping_ || closed_;
-    if (!stopping && queue_.size() < max_queue_) {
-      ++in_flight_;
-      job->counted = &in_flight_;
-      queue_.push_back(std::move(job));
-      ready_.notify_one();
-      return;
-    }
-  }
-  // Refused: completes at once (posted to the caller's executor, never run inline).
+  job->counted_by = &jobs_;
+  const auto pushed = jobs_.push(job);
+  if (pushed == core::BoundedWorkQueue<Job>::Push::queued) return;
+  // Refused: never counted; completes at once (posted to the caller's executor, never run inline).
+  job->counted_by = nullptr;
+  const bool stopping = pushed == core::BoundedWorkQueue<Job>::Push::closed;
   if (!stopping)
-    CHAT_LOG_THROTTLED(spdlog::level::warn, "auth: {} password hashes queued, refusing a sign-in", max_queue_);
+    CHAT_LOG_THROTTLED(spdlog::level::warn, "auth: {} password hashes queued, refusing a sign-in", jobs_.capacity());
   job->run(stopping ? HashRefusal::stopping : HashRefusal::overloaded);
-}
-
-void PasswordHasher::worker() {
-  // Linux: niceness is per thread, so this lowers only this one. Raising it needs no privilege.
-  ::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), 10);
-  for (;;) {
-    std::unique_ptr<Job> job;
-    {
-      std::unique_lock lock(mutex_);
-      ready_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
-      job = std::move(queue_.front());
-      queue_.pop_front();
-    }
-    job->run(HashRefusal::none);
-  }
 }
 
 std::function<std::string()> PasswordHasher::hash_job(std::string password) {

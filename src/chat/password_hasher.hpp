@@ -18,16 +18,12 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
-#include <atomic>
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
-#include <vector>
+
+#include "core/bounded_work_queue.hpp"
 
 namespace dchat::chat {
 
@@ -69,8 +65,8 @@ class PasswordHasher {
   void close_queue();
 
   // Jobs queued or running: 0 when everything handed in has completed.
-  size_t in_flight() const noexcept { return in_flight_.load(); }
-  size_t queued() const;
+  size_t in_flight() const noexcept { return jobs_.in_flight(); }
+  size_t queued() const { return jobs_.size(); }
 
  private:
   struct Job {
@@ -79,24 +75,18 @@ class PasswordHasher {
     virtual void run(HashRefusal refusal) = 0;
     // Counted out before its answer is posted, so in_flight() is 0 once every answer is on its way.
     void finished() noexcept {
-      if (counted) counted->fetch_sub(1);
-      counted = nullptr;
+      if (counted_by) counted_by->done();
+      counted_by = nullptr;
     }
-    std::atomic<size_t>* counted = nullptr;  // set while queued or running
+    core::BoundedWorkQueue<Job>* counted_by = nullptr;  // set while queued or running
   };
   void submit(std::unique_ptr<Job> job);
-  void worker();
+  static void answer(core::BoundedWorkQueue<Job>::Jobs jobs, HashRefusal refusal);
   static std::function<std::string()> hash_job(std::string password);
   static std::function<bool()> verify_job(std::string hash, std::string password);
 
-  const size_t max_queue_;
-  std::atomic<size_t> in_flight_{0};
-  mutable std::mutex mutex_;
-  std::condition_variable ready_;
-  std::deque<std::unique_ptr<Job>> queue_;
-  bool stopping_ = false;
-  bool closed_ = false;  // close_queue(): refuse new jobs, the threads still run
-  std::vector<std::thread> threads_;
+  // close_queue() closes it: new jobs refused, the threads still run until destruction.
+  core::BoundedWorkQueue<Job> jobs_;
 };
 
 template <typename T, typename CompletionToken>

@@ -56,6 +56,10 @@ struct Admission {
   explicit operator bool() const noexcept { return static_cast<bool>(attempt); }
 };
 
+// begin()'s answer once `ledger` has judged an attempt of `key`: a zero `wait` admitted it (the
+// attempt then reports back to `ledger`), else it is how long to wait.
+Admission admission(std::chrono::seconds wait, std::shared_ptr<AttemptLedger> ledger, const std::string& key);
+
 // A hard limit: at most `max_failures` failures per key in a window that starts with the first
 // failure; failures plus attempts in flight must stay below it for a new attempt to start.
 // Successes do not reset it (a client cannot clear its count with an account of its own).

@@ -1,8 +1,8 @@
 #include "chat/sign_in_slowdown.hpp"
 
 #include <algorithm>
-#include <mutex>
-#include <unordered_map>
+
+#include "core/attempt_table.hpp"
 
 namespace dchat::chat {
 
@@ -16,50 +16,41 @@ std::chrono::seconds SignInSlowdown::delay_after(size_t failures, const Slowdown
 
 class SignInSlowdown::State final : public AttemptLedger {
  public:
-  State(SlowdownPolicy policy, size_t max_keys) : policy_(policy), max_keys_(max_keys) {}
+  State(SlowdownPolicy policy, size_t max_keys) : policy_(policy), table_(max_keys) {}
 
   std::chrono::seconds admit(const std::string& key, LimitClock::time_point now) {
-    std::lock_guard lock(mutex_);
-    if (entries_.size() >= max_keys_ && !entries_.contains(key)) prune(now);
-    Entry& e = entries_[key];
-    if (forgotten(e, now)) e = Entry{};
-    // Free while failures and attempts still running stay below the free ones; after that one
-    // attempt at a time, each once its delay has passed.
-    const bool free = e.failures + e.in_flight < policy_.free_failures;
-    const bool due = e.in_flight == 0 && now >= e.next_allowed;
-    if (free || due) {
-      ++e.in_flight;
-      return std::chrono::seconds(0);
-    }
-    return std::max(std::chrono::seconds(1), std::chrono::ceil<std::chrono::seconds>(e.next_allowed - now));
+    const auto expired = [&](const Entry& e) { return forgotten(e, now); };
+    return table_.admit(
+        key,
+        [&](Entry& e) {
+          if (forgotten(e, now)) e = Entry{};
+          // Free while failures and attempts still running stay below the free ones; after that
+          // one attempt at a time, each once its delay has passed.
+          const bool free = e.failures + e.in_flight < policy_.free_failures;
+          const bool due = e.in_flight == 0 && now >= e.next_allowed;
+          if (free || due) return std::chrono::seconds(0);
+          return std::max(std::chrono::seconds(1), std::chrono::ceil<std::chrono::seconds>(e.next_allowed - now));
+        },
+        expired);
   }
 
   void end(const std::string& key, AttemptOutcome outcome, LimitClock::time_point now) override {
-    std::lock_guard lock(mutex_);
-    auto it = entries_.find(key);
-    if (it == entries_.end()) return;
-    Entry& e = it->second;
-    if (e.in_flight > 0) --e.in_flight;
-    if (outcome == AttemptOutcome::failed) {
-      ++e.failures;
-      e.last_failure = now;
-      e.next_allowed = now + delay_after(e.failures, policy_);
-    } else if (outcome == AttemptOutcome::succeeded) {
-      e.failures = 0;
-      e.next_allowed = {};
-    }
-    if (e.failures == 0 && e.in_flight == 0) entries_.erase(it);
+    table_.end(key, [&](Entry& e) {
+      if (outcome == AttemptOutcome::failed) {
+        ++e.failures;
+        e.last_failure = now;
+        e.next_allowed = now + delay_after(e.failures, policy_);
+      } else if (outcome == AttemptOutcome::succeeded) {
+        e.failures = 0;
+        e.next_allowed = {};
+      }
+    });
   }
 
-  size_t size() const {
-    std::lock_guard lock(mutex_);
-    return entries_.size();
-  }
+  size_t size() const { return table_.size(); }
 
  private:
-  struct Entry {
-    size_t failures = 0;
-    size_t in_flight = 0;
+  struct Entry : core::AttemptCounts {
     LimitClock::time_point last_failure;
     LimitClock::time_point next_allowed;
   };
@@ -69,24 +60,15 @@ class SignInSlowdown::State final : public AttemptLedger {
            now >= e.next_allowed;
   }
 
-  void prune(LimitClock::time_point now) {
-    std::erase_if(entries_, [&](const auto& kv) { return kv.second.in_flight == 0 && (kv.second.failures == 0 || forgotten(kv.second, now)); });
-    if (entries_.size() >= max_keys_) std::erase_if(entries_, [](const auto& kv) { return kv.second.in_flight == 0; });
-  }
-
   const SlowdownPolicy policy_;
-  const size_t max_keys_;
-  mutable std::mutex mutex_;
-  std::unordered_map<std::string, Entry> entries_;
+  core::AttemptTable<Entry> table_;
 };
 
 SignInSlowdown::SignInSlowdown(SlowdownPolicy policy, size_t max_keys)
     : state_(std::make_shared<State>(policy, max_keys)) {}
 
 Admission SignInSlowdown::begin(const std::string& key, LimitClock::time_point now) {
-  const auto wait = state_->admit(key, now);
-  if (wait.count() > 0) return Admission{Attempt(), wait};
-  return Admission{Attempt(state_, key), std::chrono::seconds(0)};
+  return admission(state_->admit(key, now), state_, key);
 }
 
 size_t SignInSlowdown::size() const { return state_->size(); }

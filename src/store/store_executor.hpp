@@ -9,19 +9,14 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
-#include <deque>
 #include <functional>
 #include <memory>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 #include <type_traits>
-#include <vector>
 
+#include "core/bounded_work_queue.hpp"
 #include "core/metrics.hpp"
 #include "store/store.hpp"
 
@@ -93,7 +88,7 @@ class StoreExecutor {
 
   size_t queued() const;
   // Jobs queued or running: 0 when every request handed in so far has completed.
-  size_t in_flight() const { return in_flight_.load(); }
+  size_t in_flight() const { return jobs_.in_flight(); }
 
  private:
   struct Job {
@@ -102,15 +97,9 @@ class StoreExecutor {
     virtual void run(Store* store, bool overloaded) = 0;
   };
   void submit(std::unique_ptr<Job> job);
-  void worker(std::unique_ptr<Store> store);
 
-  std::atomic<size_t> in_flight_{0};
-  size_t max_queue_;
-  mutable std::mutex mutex_;
-  std::condition_variable ready_;
-  std::deque<std::unique_ptr<Job>> queue_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
+  // One worker per Store connection.
+  core::BoundedWorkQueue<Job> jobs_;
 };
 
 }  // namespace dchat::store

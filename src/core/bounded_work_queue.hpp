@@ -1,0 +1,118 @@
+#pragma once
+// A bounded queue of jobs with the worker threads that take them: the part StoreExecutor and
+// PasswordHasher share. A job is refused at once (push() says why, the job stays with the caller)
+// when `capacity` jobs are already waiting or the queue is closed; memory and waiting time stay
+// bounded whatever the callers do.
+//
+// Lifecycle: open -> close() (optional: refuses new jobs and hands back the waiting ones, the
+// workers stay) -> stop() (refuses new jobs, lets each worker finish the job it is running,
+// joins them all and hands back the jobs never started). What to answer for a job handed back
+// or refused is the owner's business: the queue never runs a job itself.
+//
+// in_flight() counts jobs from an accepted push() until the owner calls done() for them, so the
+// owner decides whether "done" is before or after the answer is on its way.
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <utility>
+#include <vector>
+
+namespace dchat::core {
+
+template <typename Job>
+class BoundedWorkQueue {
+ public:
+  using Jobs = std::deque<std::unique_ptr<Job>>;
+  enum class Push { queued, full, closed };
+
+  explicit BoundedWorkQueue(size_t capacity) : capacity_(capacity) {}
+  ~BoundedWorkQueue() { stop(); }
+  BoundedWorkQueue(const BoundedWorkQueue&) = delete;
+  BoundedWorkQueue& operator=(const BoundedWorkQueue&) = delete;
+
+  // Starts a worker thread: `setup()` once, then `run(job)` for each job it takes, until stop().
+  // Call before the queue is shared (not thread-safe against stop()).
+  template <typename Run, typename Setup = void (*)()>
+  void spawn_worker(Run run, Setup setup = [] {}) {
+    workers_.emplace_back([this, run = std::move(run), setup = std::move(setup)]() mutable {
+      setup();
+      while (std::unique_ptr<Job> job = take()) run(*job);
+    });
+  }
+
+  // Queues `job` (then moved from) unless the queue is full or closed (then left with the caller).
+  Push push(std::unique_ptr<Job>& job) {
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) return Push::closed;
+      if (jobs_.size() >= capacity_) return Push::full;
+      in_flight_.fetch_add(1);
+      jobs_.push_back(std::move(job));
+    }
+    ready_.notify_one();
+    return Push::queued;
+  }
+
+  // One job taken by a worker or handed back has been answered: it no longer counts in_flight().
+  void done() noexcept { in_flight_.fetch_sub(1); }
+
+  // Refuses new jobs from now on and hands back the waiting ones; the workers keep running.
+  Jobs close() {
+    Jobs left;
+    std::lock_guard lock(mutex_);
+    closed_ = true;
+    left.swap(jobs_);
+    return left;
+  }
+
+  // Refuses new jobs, joins the workers once each has finished its current job (waiting jobs are
+  // not started) and hands back the jobs never started. Idempotent.
+  Jobs stop() {
+    {
+      std::lock_guard lock(mutex_);
+      closed_ = stopping_ = true;
+    }
+    ready_.notify_all();
+    for (auto& worker : workers_)
+      if (worker.joinable()) worker.join();
+    Jobs left;
+    std::lock_guard lock(mutex_);
+    left.swap(jobs_);
+    return left;
+  }
+
+  size_t capacity() const noexcept { return capacity_; }
+  // Jobs waiting for a worker.
+  size_t size() const {
+    std::lock_guard lock(mutex_);
+    return jobs_.size();
+  }
+  // Jobs accepted and not yet done().
+  size_t in_flight() const noexcept { return in_flight_.load(); }
+
+ private:
+  // The next job, or null once stopping.
+  std::unique_ptr<Job> take() {
+    std::unique_lock lock(mutex_);
+    ready_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+    if (stopping_) return nullptr;
+    std::unique_ptr<Job> job = std::move(jobs_.front());
+    jobs_.pop_front();
+    return job;
+  }
+
+  const size_t capacity_;
+  std::atomic<size_t> in_flight_{0};
+  mutable std::mutex mutex_;
+  std::condition_variable ready_;
+  Jobs jobs_;
+  bool closed_ = false;    // refuse new jobs
+  bool stopping_ = false;  // and the workers leave
+  std::vector<std::thread> workers_;
+};
+
+}  // namespace dchat::core

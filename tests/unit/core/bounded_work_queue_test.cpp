@@ -1,0 +1,183 @@
+// BoundedWorkQueue: the capacity refuses at once, close() hands back the waiting jobs while the
+// workers stay, stop() lets the running job finish, joins the workers and hands back the rest.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <future>
+#include <memory>
+#include <thread>
+#include <vector>
+
+#include "core/bounded_work_queue.hpp"
+
+namespace {
+
+using dchat::core::BoundedWorkQueue;
+using namespace std::chrono_literals;
+
+struct Job {
+  int id = 0;
+  std::shared_future<void> gate;  // a job waits for it before it returns (when valid)
+};
+
+using Queue = BoundedWorkQueue<Job>;
+
+std::unique_ptr<Job> job(int id, std::shared_future<void> gate = {}) {
+  auto j = std::make_unique<Job>();
+  j->id = id;
+  j->gate = std::move(gate);
+  return j;
+}
+
+// Waits (at most 5 s) until `done()`.
+template <typename Done>
+bool eventually(Done done) {
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(1ms);
+  }
+  return true;
+}
+
+// One worker held on a gate: `started` becomes 1 once it runs the first job.
+struct HeldWorker {
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  std::atomic<int> started{0}, finished{0};
+
+  void spawn(Queue& q) {
+    q.spawn_worker([this, &q](Job& j) {
+      ++started;
+      if (j.gate.valid()) j.gate.wait();
+      ++finished;
+      q.done();
+    });
+  }
+};
+
+TEST(BoundedWorkQueue, RunsJobsOnItsWorkersAndCountsThemUntilDone) {
+  Queue q(8);
+  std::atomic<int> sum{0};
+  std::atomic<bool> setup_ran{false};
+  std::thread::id worker_id;
+  q.spawn_worker(
+      [&](Job& j) {
+        worker_id = std::this_thread::get_id();
+        sum += j.id;
+        q.done();
+      },
+      [&] { setup_ran = true; });
+  for (int i = 1; i <= 4; ++i) {
+    auto j = job(i);
+    ASSERT_EQ(q.push(j), Queue::Push::queued);
+    EXPECT_EQ(j, nullptr);
+  }
+  ASSERT_TRUE(eventually([&] { return sum == 10; }));
+  EXPECT_TRUE(eventually([&] { return q.in_flight() == 0; }));
+  EXPECT_TRUE(setup_ran);
+  EXPECT_NE(worker_id, std::this_thread::get_id());
+  EXPECT_TRUE(q.stop().empty());
+}
+
+TEST(BoundedWorkQueue, RefusesPastItsCapacityAndLeavesTheJobWithTheCaller) {
+  HeldWorker w;  // outlives the queue's workers
+  Queue q(2);
+  w.spawn(q);
+  auto running = job(0, w.gate);
+  ASSERT_EQ(q.push(running), Queue::Push::queued);
+  ASSERT_TRUE(eventually([&] { return w.started == 1; }));
+  auto a = job(1), b = job(2), c = job(3);
+  EXPECT_EQ(q.push(a), Queue::Push::queued);
+  EXPECT_EQ(q.push(b), Queue::Push::queued);
+  EXPECT_EQ(q.size(), 2u);
+  EXPECT_EQ(q.push(c), Queue::Push::full);
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->id, 3);
+  EXPECT_EQ(q.in_flight(), 3u);  // the running one and the two waiting
+  w.release.set_value();
+  EXPECT_TRUE(eventually([&] { return q.in_flight() == 0; }));
+  EXPECT_EQ(q.push(c), Queue::Push::queued);  // room again
+  EXPECT_TRUE(eventually([&] { return q.in_flight() == 0; }));
+}
+
+TEST(BoundedWorkQueue, CloseHandsBackTheWaitingJobsAndRefusesNewOnesWhileTheWorkersStay) {
+  HeldWorker w;
+  Queue q(8);
+  w.spawn(q);
+  auto running = job(0, w.gate);
+  ASSERT_EQ(q.push(running), Queue::Push::queued);
+  ASSERT_TRUE(eventually([&] { return w.started == 1; }));
+  for (int i = 1; i <= 3; ++i) {
+    auto j = job(i);
+    ASSERT_EQ(q.push(j), Queue::Push::queued);
+  }
+
+  Queue::Jobs left = q.close();  // at once, although a job is still running
+  ASSERT_EQ(left.size(), 3u);
+  EXPECT_EQ(left.front()->id, 1);
+  EXPECT_EQ(left.back()->id, 3);
+  EXPECT_EQ(q.size(), 0u);
+  auto late = job(9);
+  EXPECT_EQ(q.push(late), Queue::Push::closed);
+  EXPECT_NE(late, nullptr);
+  // Handed back jobs still count until their owner answers them.
+  EXPECT_EQ(q.in_flight(), 4u);
+  for (size_t i = 0; i < left.size(); ++i) q.done();
+
+  EXPECT_EQ(w.finished, 0);
+  w.release.set_value();  // the running job finishes on its worker
+  EXPECT_TRUE(eventually([&] { return w.finished == 1; }));
+  EXPECT_EQ(q.in_flight(), 0u);
+  EXPECT_TRUE(q.stop().empty());
+}
+
+TEST(BoundedWorkQueue, StopFinishesTheRunningJobJoinsTheWorkersAndHandsBackTheRest) {
+  HeldWorker w;
+  auto q = std::make_unique<Queue>(8);
+  w.spawn(*q);
+  auto running = job(0, w.gate);
+  ASSERT_EQ(q->push(running), Queue::Push::queued);
+  ASSERT_TRUE(eventually([&] { return w.started == 1; }));
+  auto waiting = job(1);
+  ASSERT_EQ(q->push(waiting), Queue::Push::queued);
+
+  auto stopped = std::async(std::launch::async, [&] { return q->stop(); });
+  // stop() waits for the running job: it has not returned while that job is held.
+  EXPECT_EQ(stopped.wait_for(50ms), std::future_status::timeout);
+  w.release.set_value();
+  ASSERT_EQ(stopped.wait_for(5s), std::future_status::ready);
+  Queue::Jobs left = stopped.get();
+  // Joined: the running job finished, the waiting one was never started.
+  EXPECT_EQ(w.finished, 1);
+  EXPECT_EQ(w.started, 1);
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left.front()->id, 1);
+
+  auto late = job(2);
+  EXPECT_EQ(q->push(late), Queue::Push::closed);
+  EXPECT_TRUE(q->stop().empty());  // idempotent
+  q.reset();                       // and the destructor too
+}
+
+TEST(BoundedWorkQueue, DestructionJoinsSeveralWorkers) {
+  std::atomic<int> ran{0};
+  {
+    Queue q(64);
+    for (int i = 0; i < 3; ++i)
+      q.spawn_worker([&](Job&) {
+        std::this_thread::sleep_for(1ms);
+        ++ran;
+        q.done();
+      });
+    for (int i = 0; i < 30; ++i) {
+      auto j = job(i);
+      ASSERT_EQ(q.push(j), Queue::Push::queued);
+    }
+    ASSERT_TRUE(eventually([&] { return ran == 30; }));
+  }
+  EXPECT_EQ(ran, 30);
+}
+
+}  // namespace
