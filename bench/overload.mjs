@@ -122,8 +122,8 @@ function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-async function main() {
-  const run = `${opt.label || "run"}${Date.now().toString(36)}`;
+/** Signs in every group's senders, reader and stalled clients (cookies only, no sockets yet). */
+async function signInGroups(run) {
   const groups = [];
   for (let g = 0; g < opt.groups; g++) {
     const senders = [];
@@ -133,36 +133,43 @@ async function main() {
     for (let k = 0; k < opt.stalled; k++) stalled.push(await signIn(`${run}-z${g}-${k}`));
     groups.push({ senders, reader, stalled });
   }
-  // Rooms: the first sender creates its group's room, everyone else joins it. With --general,
-  // everyone stays in "general" (room 1): the subset of the protocol the Node chat peer speaks.
+  return groups;
+}
+
+/** Connects a group's clients to `room`; the reader counts deliveries. */
+function connectGroup(grp, room, first = null) {
+  grp.room = room;
+  grp.senderClients = first ? [first] : [];
+  for (const cookie of grp.senders.slice(first ? 1 : 0)) grp.senderClients.push(new Client(cookie, room));
+  grp.readerClient = new Client(grp.reader, room);
+  grp.readerClient.counting = true;
+  grp.stalledClients = grp.stalled.map((c) => new Client(c, room));
+  return [...grp.senderClients.slice(first ? 1 : 0), grp.readerClient, ...grp.stalledClients];
+}
+
+/**
+ * Rooms: the first sender creates its group's room, everyone else joins it. With --general,
+ * everyone stays in "general" (room 1): the subset of the protocol the Node chat peer speaks.
+ * Stalled clients stop reading once joined. Returns every client.
+ */
+async function joinRooms(run, groups) {
   const all = [];
   if (opt.general) {
     if (groups.length !== 1) throw new Error("--general takes one group");
-    const grp = groups[0];
-    grp.room = 1;
-    grp.senderClients = grp.senders.map((c) => new Client(c, 1));
-    grp.readerClient = new Client(grp.reader, 1);
-    grp.readerClient.counting = true;
-    grp.stalledClients = grp.stalled.map((c) => new Client(c, 1));
-    const members = [...grp.senderClients, grp.readerClient, ...grp.stalledClients];
+    const members = connectGroup(groups[0], 1);
     await Promise.all(members.map((c) => c.ready));
-    for (const c of grp.stalledClients) c.ws._socket.pause();
+    for (const c of groups[0].stalledClients) c.ws._socket.pause();
     all.push(...members);
+    return all;
   }
-  for (const [g, grp] of (opt.general ? [] : groups).entries()) {
+  for (const [g, grp] of groups.entries()) {
     const first = new Client(grp.senders[0], 0);
     await first.ready;
     const joined = await first.ack("room:join", { name: `${run}-room-${g}` });
     if (!joined?.ok) throw new Error(`room:join: ${JSON.stringify(joined)}`);
     const room = joined.room.id;
     first.room = room;
-    grp.room = room;
-    grp.senderClients = [first];
-    for (const cookie of grp.senders.slice(1)) grp.senderClients.push(new Client(cookie, room));
-    grp.readerClient = new Client(grp.reader, room);
-    grp.readerClient.counting = true;
-    grp.stalledClients = grp.stalled.map((c) => new Client(c, room));
-    const members = [...grp.senderClients.slice(1), grp.readerClient, ...grp.stalledClients];
+    const members = connectGroup(grp, room, first);
     await Promise.all(members.map((c) => c.ready));
     for (const c of members) {
       const r = await c.ack("room:join", { roomId: room });
@@ -171,7 +178,15 @@ async function main() {
     for (const c of grp.stalledClients) c.ws._socket.pause();
     all.push(first, ...members);
   }
+  return all;
+}
 
+/**
+ * The open loop: whatever the server does, the senders keep the schedule (messages that could
+ * not be sent because the connection is gone count as no answer). Returns the counts, ack
+ * latencies, acknowledged seqs per room and the server's CPU and peak RSS over the run.
+ */
+async function sendLoad(run, groups) {
   const senders = groups.flatMap((g) => g.senderClients.map((c, k) => ({ c, g, cookie: g.senders[k] })));
   // A sender dropped as slow (it is a room member: it receives what it sends) reconnects, as a
   // real client does; its sends meanwhile count as `sender_away`.
@@ -200,36 +215,37 @@ async function main() {
   const t0 = Date.now();
   let sent = 0;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, procStat(opt.pid).rssKiB)), 250);
-  // Open loop: whatever the server does, the senders keep the schedule (messages that could not
-  // be sent because the connection is gone count as no answer).
+  const send = (entry) => {
+    const { c, g } = entry;
+    const at = performance.now();
+    inflight.push(
+      c.ack("message:send", { roomId: g.room, text: `load ${sent} ${filler}`, clientId: `${run}-${sent}` }).then((a) => {
+        if (!a) return outcome.no_answer++;
+        if (a.ok) {
+          outcome.ok++;
+          latencies.push(performance.now() - at);
+          acked.get(g.room).add(a.message.seq);
+        } else if (a.error in outcome) outcome[a.error]++;
+        else outcome.other++;
+      }),
+    );
+  };
   while (Date.now() - t0 < opt.seconds * 1000) {
     const due = Math.floor(((Date.now() - t0) / 1000) * opt.rate);
     // Each client's sends of this tick go out in one write (cork/uncork), like a busy client's.
     const corked = new Set();
     for (; sent < due; sent++) {
       const entry = senders[sent % senders.length];
-      const { c, g } = entry;
-      if (c.closed) {
+      if (entry.c.closed) {
         reconnect(entry);
         outcome.sender_away++;
         continue;
       }
-      if (!corked.has(c) && c.ws._socket) {
-        c.ws._socket.cork();
-        corked.add(c);
+      if (!corked.has(entry.c) && entry.c.ws._socket) {
+        entry.c.ws._socket.cork();
+        corked.add(entry.c);
       }
-      const at = performance.now();
-      inflight.push(
-        c.ack("message:send", { roomId: g.room, text: `load ${sent} ${filler}`, clientId: `${run}-${sent}` }).then((a) => {
-          if (!a) return outcome.no_answer++;
-          if (a.ok) {
-            outcome.ok++;
-            latencies.push(performance.now() - at);
-            acked.get(g.room).add(a.message.seq);
-          } else if (a.error in outcome) outcome[a.error]++;
-          else outcome.other++;
-        }),
-      );
+      send(entry);
     }
     for (const c of corked) c.ws._socket?.uncork();
     await sleep(2);
@@ -238,74 +254,90 @@ async function main() {
   const endCpu = procStat(opt.pid);
   await Promise.all(inflight);
   clearInterval(sampler);
-  await sleep(1000);
+  return { senders: senders.length, sendersDropped, outcome, latencies, acked, sent, elapsed, cpuS: endCpu.cpu - start0.cpu, peakRss };
+}
 
-  // Readers and stalled clients: how much the readers got live, who was dropped as slow, and
-  // whether `sync` (after reconnecting, for those dropped) gives every one of them everything.
+/**
+ * Everything acknowledged in `room` that a client does not hold after `sync` (from the newest
+ * seq held without a gap, as the web UI does; reconnecting first if it was dropped).
+ */
+async function missingAfterCatchUp(client, cookie, room, acked) {
+  let c = client;
+  if (c.closed) {
+    c = new Client(cookie, room);
+    await c.ready;
+  }
+  const have = new Set(client.seqs);
+  let after = 0;
+  while (have.has(after + 1)) after++;
+  const deadline = Date.now() + 120000;
+  while (Date.now() < deadline) {
+    const r = await c.ack("sync", { rooms: { [room]: after } }, 30000);
+    if (!r?.ok) {
+      await sleep(r?.retryAfterMs ?? 500);
+      continue;
+    }
+    const list = r.messages[room] ?? [];
+    for (const m of list) have.add(m.seq);
+    if (!list.length || (!r.more?.[room] && list.length < 500)) break;
+    after = list.at(-1).seq;
+  }
+  let missing = 0;
+  for (const seq of acked.get(room)) if (!have.has(seq)) missing++;
+  if (c !== client) c.ws.terminate();
+  return missing;
+}
+
+/**
+ * Readers and stalled clients: how much the readers got live, who was dropped as slow, and
+ * whether `sync` (after reconnecting, for those dropped) gives every one of them everything.
+ */
+async function checkReceivers(groups, acked) {
   for (const g of groups) for (const z of g.stalledClients) z.ws._socket?.resume();
   await sleep(1500);
-  let liveDeliveries = 0;
-  let readersDropped = 0;
-  let stalledDropped = 0;
-  let missingAfterSync = 0;
-  const catchUp = async (client, cookie, room) => {
-    let c = client;
-    if (c.closed) {
-      c = new Client(cookie, room);
-      await c.ready;
-    }
-    const have = new Set(client.seqs);
-    // From the newest seq held without a gap, as the web UI does.
-    let after = 0;
-    while (have.has(after + 1)) after++;
-    const deadline = Date.now() + 120000;
-    while (Date.now() < deadline) {
-      const r = await c.ack("sync", { rooms: { [room]: after } }, 30000);
-      if (!r?.ok) {
-        await sleep(r?.retryAfterMs ?? 500);
-        continue;
-      }
-      const list = r.messages[room] ?? [];
-      for (const m of list) have.add(m.seq);
-      if (!list.length || (!r.more?.[room] && list.length < 500)) break;
-      after = list.at(-1).seq;
-    }
-    let missing = 0;
-    for (const seq of acked.get(room)) if (!have.has(seq)) missing++;
-    if (c !== client) c.ws.terminate();
-    return missing;
-  };
+  const r = { liveDeliveries: 0, readersDropped: 0, stalledDropped: 0, missingAfterSync: 0 };
   for (const g of groups) {
-    liveDeliveries += g.readerClient.seqs.size;
-    if (g.readerClient.closed) readersDropped++;
-    missingAfterSync += await catchUp(g.readerClient, g.reader, g.room);
+    r.liveDeliveries += g.readerClient.seqs.size;
+    if (g.readerClient.closed) r.readersDropped++;
+    r.missingAfterSync += await missingAfterCatchUp(g.readerClient, g.reader, g.room, acked);
     for (const [i, z] of g.stalledClients.entries()) {
-      if (!z.closed) continue;  // never dropped: its backlog fitted the kernel's buffers and its outbox
-      stalledDropped++;
-      missingAfterSync += await catchUp(z, g.stalled[i], g.room);
+      if (!z.closed) continue; // never dropped: its backlog fitted the kernel's buffers and its outbox
+      r.stalledDropped++;
+      r.missingAfterSync += await missingAfterCatchUp(z, g.stalled[i], g.room, acked);
     }
   }
+  return r;
+}
 
+async function main() {
+  const run = `${opt.label || "run"}${Date.now().toString(36)}`;
+  const groups = await signInGroups(run);
+  const all = await joinRooms(run, groups);
+  const load = await sendLoad(run, groups);
+  await sleep(1000);
+  const received = await checkReceivers(groups, load.acked);
+
+  const { outcome, latencies, elapsed } = load;
   latencies.sort((a, b) => a - b);
   const result = {
     label: opt.label,
     rate: opt.rate,
     seconds: Number(elapsed.toFixed(1)),
-    senders: senders.length,
+    senders: load.senders,
     rooms: groups.length,
-    sent,
+    sent: load.sent,
     ...outcome,
     stored_per_s: Math.round(outcome.ok / elapsed),
     ack_p50_ms: Math.round(percentile(latencies, 50) ?? -1),
     ack_p99_ms: Math.round(percentile(latencies, 99) ?? -1),
-    reader_live_deliveries: liveDeliveries,
-    readers_dropped: readersDropped,
-    senders_dropped: sendersDropped,
-    stalled_dropped: `${stalledDropped}/${groups.length * opt.stalled}`,
-    missing_after_sync: missingAfterSync,
-    server_cpu_s: Number((endCpu.cpu - start0.cpu).toFixed(2)),
-    server_cpu_per_stored_ms: outcome.ok ? Number((((endCpu.cpu - start0.cpu) * 1000) / outcome.ok).toFixed(3)) : null,
-    peak_rss_mib: Math.round(peakRss / 1024),
+    reader_live_deliveries: received.liveDeliveries,
+    readers_dropped: received.readersDropped,
+    senders_dropped: load.sendersDropped,
+    stalled_dropped: `${received.stalledDropped}/${groups.length * opt.stalled}`,
+    missing_after_sync: received.missingAfterSync,
+    server_cpu_s: Number(load.cpuS.toFixed(2)),
+    server_cpu_per_stored_ms: outcome.ok ? Number(((load.cpuS * 1000) / outcome.ok).toFixed(3)) : null,
+    peak_rss_mib: Math.round(load.peakRss / 1024),
   };
   console.log(JSON.stringify(result));
   for (const c of all) c.ws.terminate();
