@@ -35,6 +35,10 @@ asio::awaitable<bool> write_response(RequestContext& ctx, Response& res) {
   // on a client's own claim: ctx.client.https is only set from a trusted proxy's header.
   if (ctx.client.https) res.set(bhttp::field::strict_transport_security, "max-age=31536000");
   res.prepare_payload();
+  // Beast sets "Content-Length: 0" for the empty body of a 304, but RFC 9110 8.6 allows a 304
+  // only the length of the full response, and a cache applying the 304's fields to its stored
+  // copy would take that copy to be empty: say nothing (a 304 never has a body anyway).
+  if (res.result() == bhttp::status::not_modified) res.erase(bhttp::field::content_length);
   ctx.stream.expires_after(std::chrono::seconds(30));
   auto [ec, n] = co_await bhttp::async_write(ctx.stream, res, use_tuple);
   ctx.stream.expires_never();
