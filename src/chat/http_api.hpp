@@ -38,8 +38,9 @@ class HttpApi {
   Awaitable room_messages(http::RequestContext& ctx);
   Awaitable upload_avatar(http::RequestContext& ctx);
   // Upload steps (http_api_avatar.cpp): read and parse the body, then process and store it.
-  Awaitable receive_avatar(http::RequestContext& ctx, int64_t user_id);
-  Awaitable store_avatar(http::RequestContext& ctx, int64_t user_id, std::string bytes);
+  // `slot`: the upload's lease of avatar_jobs_, given back before the answer is written.
+  Awaitable receive_avatar(http::RequestContext& ctx, int64_t user_id, std::shared_ptr<void> slot);
+  Awaitable store_avatar(http::RequestContext& ctx, int64_t user_id, std::string bytes, std::shared_ptr<void> slot);
   Awaitable avatar_image(http::RequestContext& ctx);
   Awaitable session_route(http::RequestContext& ctx);
 

@@ -72,7 +72,9 @@ HttpApi::Awaitable HttpApi::upload_avatar(http::RequestContext& ctx) {
   if (!auth.user) co_return co_await refuse_anonymous(ctx, auth.store_ok);
 
   // An upload holds up to 5 MiB of body and, while it is decoded, up to 40 megapixels: one at a
-  // time per user, and a few in all (taken before the body is read, held until the answer).
+  // time per user, and a few in all (taken before the body is read, given back just before the
+  // answer is written, so a client that sends its next upload as soon as it has read the answer
+  // is never refused).
   const auto slot = avatar_jobs_.acquire(std::to_string(auth.user->id));
   if (!slot.lease) {
     const bool mine = slot.refusal == core::ConcurrencyLimiter::Refusal::per_client;
@@ -84,10 +86,10 @@ HttpApi::Awaitable HttpApi::upload_avatar(http::RequestContext& ctx) {
     co_return co_await http::reply_json(ctx, mine ? Status::too_many_requests : Status::service_unavailable,
                                         std::move(body), std::move(headers));
   }
-  co_return co_await receive_avatar(ctx, auth.user->id);
+  co_return co_await receive_avatar(ctx, auth.user->id, std::move(slot.lease));
 }
 
-HttpApi::Awaitable HttpApi::receive_avatar(http::RequestContext& ctx, int64_t user_id) {
+HttpApi::Awaitable HttpApi::receive_avatar(http::RequestContext& ctx, int64_t user_id, std::shared_ptr<void> slot) {
   const auto& req = ctx.parser.get();
   http::MultipartLimits limits;
   limits.max_file_bytes = options_.max_avatar_bytes;
@@ -101,6 +103,7 @@ HttpApi::Awaitable HttpApi::receive_avatar(http::RequestContext& ctx, int64_t us
   AvatarSink sink;
   http::MultipartParser parser(req[bhttp::field::content_type], sink, limits);
   const bool parsed = parser.feed(ctx.parser.get().body()) && parser.finish();
+  if (!parsed || !sink.found()) slot.reset();
   if (!parsed) {
     const auto error = parser.error();
     CHAT_LOG_THROTTLED(spdlog::level::info, "avatar: upload by user {} refused: {}", user_id,
@@ -111,10 +114,11 @@ HttpApi::Awaitable HttpApi::receive_avatar(http::RequestContext& ctx, int64_t us
   }
   if (!sink.found())
     co_return co_await http::reply_error(ctx, Status::bad_request, "bad_upload", "no file in the \"avatar\" field");
-  co_return co_await store_avatar(ctx, user_id, sink.take());
+  co_return co_await store_avatar(ctx, user_id, sink.take(), std::move(slot));
 }
 
-HttpApi::Awaitable HttpApi::store_avatar(http::RequestContext& ctx, int64_t user_id, std::string bytes) {
+HttpApi::Awaitable HttpApi::store_avatar(http::RequestContext& ctx, int64_t user_id, std::string bytes,
+                                         std::shared_ptr<void> slot) {
   std::function<AvatarResult(Store&)> job = [this, uid = user_id, bytes = std::move(bytes)](Store& s) -> AvatarResult {
     // Decoding and re-encoding is the only thing that leaves the upload: whatever the client
     // sent (name, metadata, polyglot tricks) never reaches the disk as is.
@@ -131,6 +135,7 @@ HttpApi::Awaitable HttpApi::store_avatar(http::RequestContext& ctx, int64_t user
     return saved;
   };
   auto r = co_await store_.async_run<AvatarResult>(std::move(job), asio::use_awaitable);
+  slot.reset();
   if (!r) co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
   const AvatarResult& saved = *r.value;
   if (!saved) {
