@@ -4,12 +4,12 @@ import assert from "node:assert/strict";
 import { describe } from "node:test";
 import { sleep } from "../lib/wait.mjs";
 import {
+  aliceAndBobInGeneral,
   assertNoPageErrors,
   browserTest,
   messages,
   onlineNames,
   send,
-  signInToGeneral,
   useBrowser,
   waitFor,
   waitForMessage,
@@ -19,10 +19,7 @@ describe("chat in general", () => {
   const fx = useBrowser();
 
   browserTest(fx, "alice and bob chat in general", async () => {
-    const alice = await fx.newUser("alice");
-    const bob = await fx.newUser("bob");
-    await signInToGeneral(fx, alice, "alice");
-    await signInToGeneral(fx, bob, "bob");
+    const { alice, bob } = await aliceAndBobInGeneral(fx);
 
     // Enter sends: the message appears once for both, with the author's name.
     await send(alice, "hello bob, this is alice");
@@ -64,10 +61,7 @@ describe("chat in general", () => {
   });
 
   browserTest(fx, "bob sees alice typing", async () => {
-    const alice = await fx.newUser("alice");
-    const bob = await fx.newUser("bob");
-    await signInToGeneral(fx, alice, "alice");
-    await signInToGeneral(fx, bob, "bob");
+    const { alice, bob } = await aliceAndBobInGeneral(fx);
     await waitFor(async () => (await onlineNames(bob)).includes("alice"), { what: "bob: alice online" });
 
     assert.equal((await bob.getByTestId("typing-line").textContent()).trim(), "", "nobody is typing yet");
@@ -100,10 +94,7 @@ describe("chat in general", () => {
   });
 
   browserTest(fx, "HTML in a message is shown literally", async () => {
-    const alice = await fx.newUser("alice");
-    const bob = await fx.newUser("bob");
-    await signInToGeneral(fx, alice, "alice");
-    await signInToGeneral(fx, bob, "bob");
+    const { alice, bob } = await aliceAndBobInGeneral(fx);
 
     const evil = `<script>window.__xss=1</script><img src=x onerror="window.__xss=2">`;
     await send(alice, evil);

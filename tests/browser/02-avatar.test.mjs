@@ -5,6 +5,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import { describe } from "node:test";
 import {
+  aliceAndBobInGeneral,
   assertNoPageErrors,
   browserTest,
   onlineNames,
@@ -30,10 +31,7 @@ describe("avatars", () => {
   const fx = useBrowser();
 
   browserTest(fx, "an uploaded avatar shows for the other user", async () => {
-    const alice = await fx.newUser("alice");
-    const bob = await fx.newUser("bob");
-    await signInToGeneral(fx, alice, "alice");
-    await signInToGeneral(fx, bob, "bob");
+    const { alice, bob } = await aliceAndBobInGeneral(fx);
     await waitFor(async () => (await onlineNames(bob)).includes("alice"), { what: "bob: alice online" });
 
     // A message by alice, so bob's message list shows her avatar too.

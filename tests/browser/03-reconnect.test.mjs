@@ -4,12 +4,12 @@
 import assert from "node:assert/strict";
 import { describe } from "node:test";
 import {
+  aliceAndBobInGeneral,
   assertNoPageErrors,
   browserTest,
   messages,
   onlineNames,
   send,
-  signInToGeneral,
   useBrowser,
   waitFor,
   waitForMessage,
@@ -21,10 +21,7 @@ describe("reconnect", () => {
   const fx = useBrowser();
 
   browserTest(fx, "banner, pending and missed messages across a chatd restart", async () => {
-    const alice = await fx.newUser("alice");
-    const bob = await fx.newUser("bob");
-    await signInToGeneral(fx, alice, "alice");
-    await signInToGeneral(fx, bob, "bob");
+    const { alice, bob } = await aliceAndBobInGeneral(fx);
     await waitFor(async () => (await onlineNames(alice)).includes("bob"), { what: "alice: bob online" });
 
     await send(alice, "before the restart");

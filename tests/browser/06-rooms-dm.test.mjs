@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { describe } from "node:test";
 import {
+  aliceAndBobInGeneral,
   assertNoPageErrors,
   browserTest,
   messages,
@@ -59,10 +60,7 @@ describe("rooms and direct messages", () => {
   const fx = useBrowser({ args: ["--message-rate", "1000", "--message-burst", "1000"] });
 
   browserTest(fx, "create and join a public room", async () => {
-    const alice = await fx.newUser("alice");
-    const bob = await fx.newUser("bob");
-    await signInToGeneral(fx, alice, "alice");
-    await signInToGeneral(fx, bob, "bob");
+    const { alice, bob } = await aliceAndBobInGeneral(fx);
 
     await alice.getByTestId("create-room-input").fill("random");
     await alice.getByTestId("create-room-button").click();
@@ -93,10 +91,7 @@ describe("rooms and direct messages", () => {
   });
 
   browserTest(fx, "a direct message arrives with an unread badge", async () => {
-    const alice = await fx.newUser("alice");
-    const bob = await fx.newUser("bob");
-    await signInToGeneral(fx, alice, "alice");
-    await signInToGeneral(fx, bob, "bob");
+    const { alice, bob } = await aliceAndBobInGeneral(fx);
 
     await alice.getByTestId("dm-input").fill("bob");
     await alice.getByTestId("dm-button").click();

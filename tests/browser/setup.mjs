@@ -235,6 +235,15 @@ export async function signInToGeneral(fx, page, name, password) {
   await waitInGeneral(page, name);
 }
 
+/** The two users most tests need: alice and bob, each in a page of their own, signed in to general. */
+export async function aliceAndBobInGeneral(fx) {
+  const alice = await fx.newUser("alice");
+  const bob = await fx.newUser("bob");
+  await signInToGeneral(fx, alice, "alice");
+  await signInToGeneral(fx, bob, "bob");
+  return { alice, bob };
+}
+
 /** Names in the online list of the current room. */
 export async function onlineNames(page) {
   return page.getByTestId("online-user").evaluateAll((els) => els.map((e) => e.dataset.userName));

@@ -104,6 +104,74 @@ class KeepingClient {
   }
 }
 
+/** Six clients that read everything (two on polling) and must end up with everything from `startSeq`. */
+async function connectKeepers(s, general, startSeq) {
+  const keepers = [];
+  for (let i = 0; i < 6; i++) {
+    const { cookie } = await account(s, `keeper${i}`);
+    const k = new KeepingClient(s, cookie, general, { transports: i < 2 ? ["polling"] : ["websocket"], label: `keeper${i}` });
+    k.first = startSeq;
+    keepers.push(k);
+  }
+  await until(() => keepers.every((k) => k.socket.connected), 10000, "keepers connected");
+  return keepers;
+}
+
+/** One hostile client of a random kind: never reads, reads in fits, vanishes, or leaves politely. */
+async function spawnCrowdMember(s, names, crowd, pick, random) {
+  const cookie = names[pick(names.length)];
+  const c = new RawClient(s, cookie, { label: "crowd" });
+  try {
+    await c.open(5000);
+  } catch {
+    c.close();
+    return;
+  }
+  crowd.add(c);
+  const kind = pick(4);
+  if (kind === 0) c.pause(); // never reads again
+  if (kind === 1) {
+    // reads in fits and starts
+    c.flapper = setInterval(() => (random() < 0.5 ? c.pause() : c.resume()), 50 + pick(400));
+  }
+  if (kind === 2) setTimeout(() => c.destroy(), pick(3000)); // vanishes without a close
+  if (kind === 3) setTimeout(() => c.ws.close(), pick(3000)); // leaves politely
+}
+
+/** Every keeper holds every seq up to `newest` (syncing as needed) within a minute. */
+async function keepersCatchUp(keepers, startSeq, newest) {
+  await within(
+    (async () => {
+      for (;;) {
+        await Promise.all(keepers.map((k) => (k.socket.connected ? k.sync() : null)));
+        if (keepers.every((k) => k.contiguousFrom(startSeq) >= newest)) return;
+        await sleep(200);
+      }
+    })(),
+    60000,
+    "every keeper to hold every acknowledged message",
+  ).catch((e) => {
+    const state = keepers.map((k) => `${k.label}: up to ${k.contiguousFrom(startSeq)} (${k.seqs.size} seqs, ${k.drops} drops, connected ${k.socket.connected})`);
+    throw new Error(`${e.message}\n${state.join("\n")}`);
+  });
+}
+
+/** The store holds every acknowledged message exactly once, gap-free: read it back by pages. */
+async function assertStoredOnceInOrder(s, general, startSeq, newest, acked) {
+  const reader = await account(s, "auditor");
+  const stored = new Map();
+  let before = 0;
+  for (;;) {
+    const q = before ? `?before=${before}&limit=100` : "?limit=100";
+    const page = (await request(s, "GET", `/api/rooms/${general}/messages${q}`, { cookie: reader.cookie })).json.messages;
+    for (const m of page) stored.set(m.seq, m.clientId);
+    if (page.length === 0 || page[0].seq <= startSeq + 1) break;
+    before = page[0].seq;
+  }
+  for (let seq = startSeq + 1; seq <= newest; seq++) assert.ok(stored.has(seq), `seq ${seq} is stored`);
+  for (const [seq, clientId] of acked) assert.equal(stored.get(seq), clientId, `seq ${seq} holds the acknowledged message`);
+}
+
 hostile(
   `randomized stress: fast, slow, stalled and vanishing clients under sustained broadcast (${SECONDS} s)`,
   {
@@ -121,14 +189,7 @@ hostile(
     const startSeq = (await request(s, "GET", `/api/rooms/${general}/messages?limit=1`, { cookie: (await account(s, "probe")).cookie })).json.messages.at(-1)?.seq ?? 0;
 
     // Keepers: read everything and must end up with everything (two on polling).
-    const keepers = [];
-    for (let i = 0; i < 6; i++) {
-      const { cookie } = await account(s, `keeper${i}`);
-      const k = new KeepingClient(s, cookie, general, { transports: i < 2 ? ["polling"] : ["websocket"], label: `keeper${i}` });
-      k.first = startSeq;
-      keepers.push(k);
-    }
-    await until(() => keepers.every((k) => k.socket.connected), 10000, "keepers connected");
+    const keepers = await connectKeepers(s, general, startSeq);
 
     // Senders: raw clients sending with acks; every ok ack is a message that must be everywhere.
     const senders = [];
@@ -139,25 +200,7 @@ hostile(
     const crowd = new Set();
     const names = [];
     for (let i = 0; i < 12; i++) names.push((await account(s, `crowd${i}`)).cookie);
-    const spawnOne = async () => {
-      const cookie = names[pick(names.length)];
-      const c = new RawClient(s, cookie, { label: "crowd" });
-      try {
-        await c.open(5000);
-      } catch {
-        c.close();
-        return;
-      }
-      crowd.add(c);
-      const kind = pick(4);
-      if (kind === 0) c.pause(); // never reads again
-      if (kind === 1) {
-        // reads in fits and starts
-        c.flapper = setInterval(() => (random() < 0.5 ? c.pause() : c.resume()), 50 + pick(400));
-      }
-      if (kind === 2) setTimeout(() => c.destroy(), pick(3000)); // vanishes without a close
-      if (kind === 3) setTimeout(() => c.ws.close(), pick(3000)); // leaves politely
-    };
+    const spawnOne = () => spawnCrowdMember(s, names, crowd, pick, random);
 
     const deadline = Date.now() + SECONDS * 1000;
     const texts = [heavyText(4000), heavyText(1000), "short message", "x".repeat(4000)];
@@ -206,34 +249,8 @@ hostile(
     const newest = Math.max(...acked.keys());
     t.diagnostic(`sent ${sent}, acknowledged ${acked.size}, refused ${refused}, newest seq ${newest}, peak RSS ${Math.round(peakRss / 1024)} MiB`);
     assert.ok(acked.size > SECONDS * 20, `enough traffic was stored (${acked.size} in ${SECONDS} s)`);
-    await within(
-      (async () => {
-        for (;;) {
-          await Promise.all(keepers.map((k) => (k.socket.connected ? k.sync() : null)));
-          if (keepers.every((k) => k.contiguousFrom(startSeq) >= newest)) return;
-          await sleep(200);
-        }
-      })(),
-      60000,
-      "every keeper to hold every acknowledged message",
-    ).catch((e) => {
-      const state = keepers.map((k) => `${k.label}: up to ${k.contiguousFrom(startSeq)} (${k.seqs.size} seqs, ${k.drops} drops, connected ${k.socket.connected})`);
-      throw new Error(`${e.message}\n${state.join("\n")}`);
-    });
-
-    // The store holds every acknowledged message exactly once, gap-free: read it back by pages.
-    const reader = await account(s, "auditor");
-    const stored = new Map();
-    let before = 0;
-    for (;;) {
-      const q = before ? `?before=${before}&limit=100` : "?limit=100";
-      const page = (await request(s, "GET", `/api/rooms/${general}/messages${q}`, { cookie: reader.cookie })).json.messages;
-      for (const m of page) stored.set(m.seq, m.clientId);
-      if (page.length === 0 || page[0].seq <= startSeq + 1) break;
-      before = page[0].seq;
-    }
-    for (let seq = startSeq + 1; seq <= newest; seq++) assert.ok(stored.has(seq), `seq ${seq} is stored`);
-    for (const [seq, clientId] of acked) assert.equal(stored.get(seq), clientId, `seq ${seq} holds the acknowledged message`);
+    await keepersCatchUp(keepers, startSeq, newest);
+    await assertStoredOnceInOrder(s, general, startSeq, newest, acked);
     const drops = keepers.reduce((n, k) => n + k.drops, 0);
     t.diagnostic(`keepers were dropped ${drops} time(s) in all and caught up by sync`);
     for (const k of keepers) k.close();

@@ -8,6 +8,50 @@ import { sleep } from "../lib/wait.mjs";
 
 const fx = useChatServer();
 
+/** A stranger to the DM is refused by every event and route that could read or write it. */
+async function assertEveryDoorClosed(s, c, carol, dm, general) {
+  const join = await c.ack("room:join", { roomId: dm.id });
+  assert.equal(join.ok, false, `carol joined the DM: ${JSON.stringify(join)}`);
+  assert.equal(join.error, "forbidden");
+  assert.equal(join.messages, undefined);
+
+  const hist = await c.ack("history", { roomId: dm.id, beforeSeq: 0, limit: 50 });
+  assert.equal(hist.ok, false, `carol read the DM's history: ${JSON.stringify(hist)}`);
+  assert.equal(hist.error, "forbidden");
+
+  const send = await c.ack("message:send", { roomId: dm.id, text: "let me in", clientId: "carol-1" });
+  assert.equal(send.ok, false, `carol wrote into the DM: ${JSON.stringify(send)}`);
+  assert.equal(send.error, "forbidden");
+
+  const sync = await c.ack("sync", { rooms: { [dm.id]: 0, [general.id]: 0 } });
+  assert.equal(sync.ok, true, JSON.stringify(sync));
+  assert.deepEqual(sync.messages[dm.id] ?? [], [], `sync leaked the DM to carol: ${JSON.stringify(sync)}`);
+  assert.ok(Array.isArray(sync.messages[general.id]), "sync still answers for carol's own rooms");
+
+  const viaHttp = await request(s, "GET", `/api/rooms/${dm.id}/messages`, { cookie: carol.cookie });
+  assert.equal(viaHttp.status, 403, viaHttp.text);
+  assert.equal(viaHttp.json.error, "forbidden");
+  assert.equal(viaHttp.json.messages, undefined);
+
+  const carolRooms = await request(s, "GET", "/api/rooms", { cookie: carol.cookie });
+  assert.equal(carolRooms.status, 200);
+  assert.equal(carolRooms.json.rooms.find((r) => r.id === dm.id), undefined, "the DM is in carol's room list");
+}
+
+/** Both members read the DM's messages over HTTP and find it in their room lists. */
+async function assertMembersReadOverHttp(s, [alice, bob], dm, messages) {
+  for (const who of [alice, bob]) {
+    const page = await request(s, "GET", `/api/rooms/${dm.id}/messages`, { cookie: who.cookie });
+    assert.equal(page.status, 200, page.text);
+    assert.deepEqual(page.json.messages, messages);
+    const rooms = await request(s, "GET", "/api/rooms", { cookie: who.cookie });
+    const entry = rooms.json.rooms.find((r) => r.id === dm.id);
+    assert.equal(entry?.kind, "direct");
+    assert.equal(entry?.lastSeq, messages.at(-1).seq);
+    assert.equal(entry?.peer?.id, who === alice ? bob.user.id : alice.user.id);
+  }
+}
+
 serverTest(fx, "a direct conversation reaches both members and nobody else", async () => {
   const s = fx.server;
   const alice = await account(s, "alice");
@@ -57,45 +101,9 @@ serverTest(fx, "a direct conversation reaches both members and nobody else", asy
   assert.equal(m2.seq, m1.seq + 1);
   assert.deepEqual(await a.waitFor("message", (m) => m.id === m2.id), m2);
 
-  // Carol cannot get in or read it, by any door.
-  const join = await c.ack("room:join", { roomId: dm.id });
-  assert.equal(join.ok, false, `carol joined the DM: ${JSON.stringify(join)}`);
-  assert.equal(join.error, "forbidden");
-  assert.equal(join.messages, undefined);
-
-  const hist = await c.ack("history", { roomId: dm.id, beforeSeq: 0, limit: 50 });
-  assert.equal(hist.ok, false, `carol read the DM's history: ${JSON.stringify(hist)}`);
-  assert.equal(hist.error, "forbidden");
-
-  const send = await c.ack("message:send", { roomId: dm.id, text: "let me in", clientId: "carol-1" });
-  assert.equal(send.ok, false, `carol wrote into the DM: ${JSON.stringify(send)}`);
-  assert.equal(send.error, "forbidden");
-
-  const sync = await c.ack("sync", { rooms: { [dm.id]: 0, [general.id]: 0 } });
-  assert.equal(sync.ok, true, JSON.stringify(sync));
-  assert.deepEqual(sync.messages[dm.id] ?? [], [], `sync leaked the DM to carol: ${JSON.stringify(sync)}`);
-  assert.ok(Array.isArray(sync.messages[general.id]), "sync still answers for carol's own rooms");
-
-  const viaHttp = await request(s, "GET", `/api/rooms/${dm.id}/messages`, { cookie: carol.cookie });
-  assert.equal(viaHttp.status, 403, viaHttp.text);
-  assert.equal(viaHttp.json.error, "forbidden");
-  assert.equal(viaHttp.json.messages, undefined);
-
-  const carolRooms = await request(s, "GET", "/api/rooms", { cookie: carol.cookie });
-  assert.equal(carolRooms.status, 200);
-  assert.equal(carolRooms.json.rooms.find((r) => r.id === dm.id), undefined, "the DM is in carol's room list");
-
-  // The members can read it over HTTP, and see it in their room lists.
-  for (const who of [alice, bob]) {
-    const page = await request(s, "GET", `/api/rooms/${dm.id}/messages`, { cookie: who.cookie });
-    assert.equal(page.status, 200, page.text);
-    assert.deepEqual(page.json.messages, [m1, m2]);
-    const rooms = await request(s, "GET", "/api/rooms", { cookie: who.cookie });
-    const entry = rooms.json.rooms.find((r) => r.id === dm.id);
-    assert.equal(entry?.kind, "direct");
-    assert.equal(entry?.lastSeq, m2.seq);
-    assert.equal(entry?.peer?.id, who === alice ? bob.user.id : alice.user.id);
-  }
+  // Carol cannot get in or read it, by any door; the members can, over HTTP too.
+  await assertEveryDoorClosed(s, c, carol, dm, general);
+  await assertMembersReadOverHttp(s, [alice, bob], dm, [m1, m2]);
 
   // After carol's attempts the DM is still closed to her: a new message does not reach her.
   const m3 = await a.send(dm.id, "still private?");
