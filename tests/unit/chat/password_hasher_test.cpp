@@ -93,6 +93,22 @@ TEST(PasswordHasher, AFullQueueRefusesAtOnce) {
   for (size_t i = 1; i < 4; ++i) EXPECT_EQ(results[i].value, 1);
 }
 
+// Occupies the hasher's one worker with a job that waits for `gate`, then queues three more
+// behind it: the state both shutdown tests start from.
+template <class Collect>
+void run_one_then_queue_three(PasswordHasher& hasher, std::shared_future<void> gate, std::atomic<int>& started,
+                              Collect collect) {
+  hasher.async_run<int>(
+      [&started, gate] {
+        ++started;
+        gate.wait();
+        return 1;
+      },
+      collect);
+  while (started.load() == 0) std::this_thread::yield();
+  for (int i = 0; i < 3; ++i) hasher.async_run<int>([] { return 2; }, collect);
+}
+
 TEST(PasswordHasher, ShutdownJoinsAndCompletesQueuedJobsWithStopping) {
   asio::io_context io;
   std::vector<HashRefusal> refusals;
@@ -103,15 +119,7 @@ TEST(PasswordHasher, ShutdownJoinsAndCompletesQueuedJobsWithStopping) {
   std::thread opener;
   {
     PasswordHasher hasher(1, 8);
-    hasher.async_run<int>(
-        [&, gate] {
-          ++started;
-          gate.wait();
-          return 1;
-        },
-        collect);
-    while (started.load() == 0) std::this_thread::yield();
-    for (int i = 0; i < 3; ++i) hasher.async_run<int>([] { return 2; }, collect);
+    run_one_then_queue_three(hasher, gate, started, collect);
     opener = std::thread([&] {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
       release.set_value();  // the running job finishes; the destructor joins it
@@ -132,15 +140,7 @@ TEST(PasswordHasher, ClosingTheQueueAnswersQueuedAndNewJobsWithStoppingWhileTheR
   auto gate = release.get_future().share();
   std::atomic<int> started{0};
   PasswordHasher hasher(1, 8);
-  hasher.async_run<int>(
-      [&, gate] {
-        ++started;
-        gate.wait();
-        return 1;
-      },
-      collect);
-  while (started.load() == 0) std::this_thread::yield();
-  for (int i = 0; i < 3; ++i) hasher.async_run<int>([] { return 2; }, collect);
+  run_one_then_queue_three(hasher, gate, started, collect);
   EXPECT_EQ(hasher.in_flight(), 4u);
   hasher.close_queue();
   run_until(io, [&] { return refusals.size() == 3; });
