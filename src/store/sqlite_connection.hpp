@@ -53,6 +53,8 @@ class SqliteConnection {
   bool in_transaction() const;
 
  private:
+  void switch_to_wal(std::chrono::milliseconds busy_timeout);
+
   struct StatementDeleter {
     void operator()(sqlite3_stmt* stmt) const noexcept;
   };
