@@ -202,6 +202,12 @@ std::string Operations::render_metrics() const {
                        m.sessions_refused.value());
   core::render_counter(out, "chatd_store_refused_total", "store jobs refused because the queue was full",
                        m.store_refused.value());
+  core::render_counter(out, "chatd_store_groups_total", "group commits attempted by the store's writer",
+                       m.store_groups.value());
+  core::render_counter(out, "chatd_store_group_writes_total", "writes carried by group commits",
+                       m.store_group_writes.value());
+  core::render_counter(out, "chatd_store_group_failures_total", "group commits that failed (their writes answered unavailable)",
+                       m.store_group_failures.value());
   core::render_counter(out, "chatd_rate_limited_total", "requests refused by a rate limit", m.rate_limited.value());
   core::render_counter(out, "chatd_overloaded_total", "requests refused because too much was in flight",
                        m.overloaded.value());

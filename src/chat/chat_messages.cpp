@@ -74,7 +74,8 @@ void ChatService::send_message(const SocketPtr& socket, Message&& msg, Ack ack) 
           nsp_.to(room_channel(room)).emit("message", Message{json::array{answer.at("message")}, {}});
         }
         reply(ack, std::move(answer));
-      });
+      },
+      Lane::writer);
 }
 
 void ChatService::history(const SocketPtr& socket, Message&& msg, Ack ack) {

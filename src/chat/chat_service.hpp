@@ -71,10 +71,12 @@ class ChatService {
   void watch_session_expiry(const SocketPtr& socket);
 
   // Runs job on a store worker, then done(result) on the socket's shard (defined in
-  // chat_service_detail.hpp).
+  // chat_service_detail.hpp). Lane::writer: the store's writer, grouped into a group commit
+  // (short, frequent writes: message:send).
+  enum class Lane { pool, writer };
   template <typename T>
   void run(const SocketPtr& socket, std::function<T(store::Store&)> job,
-           std::function<void(store::StoreResult<T>&)> done);
+           std::function<void(store::StoreResult<T>&)> done, Lane lane = Lane::pool);
 
   socketio::Namespace& nsp_;
   store::StoreExecutor& store_;

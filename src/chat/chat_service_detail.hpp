@@ -86,15 +86,19 @@ namespace dchat::chat {
 
 template <typename T>
 void ChatService::run(const SocketPtr& socket, std::function<T(store::Store&)> job,
-                      std::function<void(store::StoreResult<T>&)> done) {
+                      std::function<void(store::StoreResult<T>&)> done, Lane lane) {
   // The socket is held until the result arrives: what a job stored must still be broadcast
   // even if its sender disconnected meanwhile.
   if (socket->app_state) ++detail::connection_of(*socket).pending;
-  store_.async_run<T>(std::move(job),
-                      boost::asio::bind_executor(socket->context(), [socket, done = std::move(done)](store::StoreResult<T> r) {
-                        if (socket->app_state) --detail::connection_of(*socket).pending;
-                        done(r);
-                      }));
+  auto on_done = boost::asio::bind_executor(socket->context(), [socket, done = std::move(done)](store::StoreResult<T> r) {
+    if (socket->app_state) --detail::connection_of(*socket).pending;
+    done(r);
+  });
+  if (lane == Lane::writer) {
+    store_.async_write<T>(std::move(job), std::move(on_done));
+  } else {
+    store_.async_run<T>(std::move(job), std::move(on_done));
+  }
 }
 
 namespace json = boost::json;

@@ -44,6 +44,21 @@ class BoundedWorkQueue {
     });
   }
 
+  // Starts a worker thread that takes every job waiting when it looks, up to `max_batch`, and
+  // hands them to `run(batch)` together (never waits for more to arrive: a lone job runs at
+  // once). For work that is cheaper done together, such as a group commit.
+  template <typename RunBatch, typename Setup = void (*)()>
+  void spawn_batch_worker(size_t max_batch, RunBatch run, Setup setup = [] {}) {
+    workers_.emplace_back([this, max_batch, run = std::move(run), setup = std::move(setup)]() mutable {
+      setup();
+      std::vector<std::unique_ptr<Job>> batch;
+      while (take_batch(batch, max_batch)) {
+        run(batch);
+        batch.clear();
+      }
+    });
+  }
+
   // Queues `job` (then moved from) unless the queue is full or closed (then left with the caller).
   Push push(std::unique_ptr<Job>& job) {
     {
@@ -103,6 +118,18 @@ class BoundedWorkQueue {
     std::unique_ptr<Job> job = std::move(jobs_.front());
     jobs_.pop_front();
     return job;
+  }
+
+  // Fills `batch` with 1..max jobs (waiting for the first); false once stopping.
+  bool take_batch(std::vector<std::unique_ptr<Job>>& batch, size_t max) {
+    std::unique_lock lock(mutex_);
+    ready_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+    if (stopping_) return false;
+    while (!jobs_.empty() && batch.size() < max) {
+      batch.push_back(std::move(jobs_.front()));
+      jobs_.pop_front();
+    }
+    return true;
   }
 
   const size_t capacity_;

@@ -49,6 +49,9 @@ struct Metrics {
   Counter broadcasts;           // room/namespace broadcasts emitted by this replica
   Counter messages_stored;      // chat messages stored (not counting idempotent resends)
   Counter store_refused;        // store jobs refused because the queue was full
+  Counter store_groups;         // group commits attempted by the store's writer
+  Counter store_group_writes;   // writes those groups carried (÷ store_groups = mean group size)
+  Counter store_group_failures; // groups that could not commit (each of their writes answered unavailable)
   Counter rate_limited;         // requests refused by a per-user or per-client rate limit
   Counter overloaded;           // requests refused because too much was in flight
   LatencyHistogram store_seconds;  // time from submitting a store job to its completion

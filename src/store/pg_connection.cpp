@@ -134,6 +134,20 @@ void PgConnection::rollback_quietly() noexcept {
   // A connection that died during the ROLLBACK is picked up by the next call.
 }
 
+void PgConnection::commit() {
+  ensure_connected();
+  PgResult result(PQexec(conn_, "COMMIT"));
+  const ExecStatusType status = result.get() != nullptr ? PQresultStatus(result.get()) : PGRES_FATAL_ERROR;
+  if (status != PGRES_COMMAND_OK) fail(result.get(), "COMMIT");
+  if (std::string_view(PQcmdStatus(result.get())) != "COMMIT") {
+    throw StoreError(StoreError::Kind::unavailable, "postgres: COMMIT: the transaction had failed and was rolled back");
+  }
+}
+
+bool PgConnection::in_transaction() const noexcept {
+  return conn_ != nullptr && PQtransactionStatus(conn_) != PQTRANS_IDLE && PQtransactionStatus(conn_) != PQTRANS_UNKNOWN;
+}
+
 int PgConnection::backend_pid() {
   ensure_connected();
   return PQbackendPID(conn_);

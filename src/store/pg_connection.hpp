@@ -56,6 +56,13 @@ class PgConnection {
   // Best-effort ROLLBACK that never throws and never reconnects (for transaction guards).
   void rollback_quietly() noexcept;
 
+  // COMMIT that throws StoreError(unavailable) when the server rolled back instead: a
+  // transaction in which a statement failed outside any savepoint answers COMMIT with ROLLBACK.
+  void commit();
+
+  // True while a transaction is open on this connection (no round trip).
+  bool in_transaction() const noexcept;
+
   // True while connected (as far as libpq knows without asking the server).
   bool connected() const noexcept;
   // The server process serving this connection (connects first when needed).

@@ -102,6 +102,26 @@ void PgStore::migrate() { apply_pg_migrations(*db_, now_ms()); }
 
 void PgStore::ping() { db_->query("SELECT 1"); }
 
+// PgTransaction sees the group's transaction open and uses a savepoint. COMMIT of a transaction
+// that failed (an error outside any savepoint) answers ROLLBACK; exec() reports that as an error.
+void PgStore::begin_group() { db_->exec("BEGIN"); }
+
+void PgStore::begin_group_job() { db_->exec("SAVEPOINT job"); }
+
+void PgStore::end_group_job(bool keep) {
+  if (!keep) db_->exec("ROLLBACK TO SAVEPOINT job");
+  db_->exec("RELEASE SAVEPOINT job");
+}
+
+void PgStore::commit_group() {
+  // COMMIT outside a transaction only warns in PostgreSQL: a group that is no longer open (the
+  // connection was lost and came back) must fail, not look committed.
+  if (!db_->in_transaction()) throw StoreError(StoreError::Kind::unavailable, "postgres: the group's transaction was lost");
+  db_->commit();
+}
+
+void PgStore::rollback_group() noexcept { db_->rollback_quietly(); }
+
 // ---- users ----
 
 std::optional<UserCredentials> PgStore::find_credentials(const std::string& name) {

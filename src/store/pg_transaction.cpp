@@ -4,15 +4,32 @@
 
 namespace dchat::store {
 
-PgTransaction::PgTransaction(PgConnection& db) : db_(db) { db_.exec("BEGIN"); }
+PgTransaction::PgTransaction(PgConnection& db) : db_(db), nested_(db.in_transaction()) {
+  db_.exec(nested_ ? "SAVEPOINT nested" : "BEGIN");
+}
 
 PgTransaction::~PgTransaction() {
-  if (!done_) db_.rollback_quietly();
+  if (done_) return;
+  if (!nested_) {
+    db_.rollback_quietly();
+    return;
+  }
+  // Back to the savepoint and out of it: the outer transaction (the group) goes on. When the
+  // connection is gone this fails too, and the group's commit reports it.
+  try {
+    db_.exec("ROLLBACK TO SAVEPOINT nested");
+    db_.exec("RELEASE SAVEPOINT nested");
+  } catch (...) {
+  }
 }
 
 void PgTransaction::commit() {
   done_ = true;
-  db_.exec("COMMIT");
+  if (nested_) {
+    db_.exec("RELEASE SAVEPOINT nested");
+  } else {
+    db_.commit();
+  }
 }
 
 }  // namespace dchat::store

@@ -2,6 +2,8 @@
 // A PostgreSQL transaction for one scope: BEGIN on construction, ROLLBACK on destruction unless
 // commit() ran. Default isolation (READ COMMITTED): the statements that need serializing take
 // row locks (UPDATE ... RETURNING) or rely on unique indexes (INSERT ... ON CONFLICT).
+// Inside a transaction that is already open (a group commit: Store::begin_group) it is a
+// savepoint instead, so a failure takes back only its own statements.
 namespace dchat::store {
 
 class PgConnection;
@@ -17,6 +19,7 @@ class PgTransaction {
 
  private:
   PgConnection& db_;
+  bool nested_;
   bool done_ = false;
 };
 

@@ -9,6 +9,8 @@
 // - synchronous=NORMAL: with WAL, a crash (not a power cut) loses nothing, and a power cut may lose
 //   only the last commits, never consistency; FULL would fsync on every message;
 // - foreign_keys=ON: SQLite leaves them off by default, per connection;
+// - temp_store=MEMORY: statement journals and savepoints in small heap chunks instead of 64 KiB
+//   ones that the allocator returns to the kernel after every write (see the constructor);
 // - busy_timeout: a second writer (another thread's connection, or another process on the same
 //   file) waits for the lock instead of failing at once with SQLITE_BUSY.
 //

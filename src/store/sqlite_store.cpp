@@ -118,6 +118,29 @@ void SqliteStore::ping() {
   q.step();
 }
 
+// The group's transaction is the outermost one: SqliteTransaction sees it open and uses a
+// savepoint. COMMIT without an open transaction fails, which is what commit_group() promises
+// when SQLite ended the group by itself.
+void SqliteStore::begin_group() { db_->query("BEGIN IMMEDIATE").run(); }
+
+void SqliteStore::begin_group_job() { db_->query("SAVEPOINT job").run(); }
+
+void SqliteStore::end_group_job(bool keep) {
+  if (!keep) db_->query("ROLLBACK TO job").run();
+  db_->query("RELEASE job").run();
+}
+
+void SqliteStore::commit_group() { db_->query("COMMIT").run(); }
+
+void SqliteStore::rollback_group() noexcept {
+  if (!db_->in_transaction()) return;
+  try {
+    db_->query("ROLLBACK").run();
+  } catch (...) {
+    // Nothing to report to: the group's answers already say it failed.
+  }
+}
+
 std::optional<User> SqliteStore::find_user(int64_t id) {
   auto q = db_->query("SELECT " DCHAT_USER_COLUMNS " FROM users u WHERE u.id = ?1");
   q.bind(1, id);
@@ -365,8 +388,9 @@ std::optional<Message> SqliteStore::find_message_by_client_id(int64_t author_id,
 AppendResult SqliteStore::append_message(int64_t room_id, int64_t author_id, const std::string& text,
                                          const std::string& client_id, int64_t now) {
   // A resend is answered without the write lock: it is what a client retrying after a lost ack
-  // does, and it needs nothing written.
-  if (!client_id.empty()) {
+  // does, and it needs nothing written. (Inside a group commit the lock is held already, and
+  // the check below is the only one needed.)
+  if (!client_id.empty() && !db_->in_transaction()) {
     if (auto existing = find_message_by_client_id(author_id, client_id)) return {*existing, true};
   }
 

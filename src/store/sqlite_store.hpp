@@ -40,6 +40,11 @@ class SqliteStore final : public Store {
 
   void migrate() override;
   void ping() override;
+  void begin_group() override;
+  void begin_group_job() override;
+  void end_group_job(bool keep) override;
+  void commit_group() override;
+  void rollback_group() noexcept override;
 
   std::optional<UserCredentials> find_credentials(const std::string& name) override;
   std::optional<User> find_user(int64_t id) override;

@@ -2,8 +2,8 @@
 
 namespace dchat::store {
 
-SqliteTransaction::SqliteTransaction(SqliteConnection& db) : db_(db) {
-  db_.query("BEGIN IMMEDIATE").run();
+SqliteTransaction::SqliteTransaction(SqliteConnection& db) : db_(db), nested_(db.in_transaction()) {
+  db_.query(nested_ ? "SAVEPOINT nested" : "BEGIN IMMEDIATE").run();
 }
 
 SqliteTransaction::~SqliteTransaction() {
@@ -13,13 +13,19 @@ SqliteTransaction::~SqliteTransaction() {
   // and the exception that brought us here is the one worth seeing.
   if (!db_.in_transaction()) return;
   try {
-    db_.query("ROLLBACK").run();
+    if (nested_) {
+      // ROLLBACK TO keeps the savepoint open; RELEASE closes it, leaving the outer transaction.
+      db_.query("ROLLBACK TO nested").run();
+      db_.query("RELEASE nested").run();
+    } else {
+      db_.query("ROLLBACK").run();
+    }
   } catch (...) {
   }
 }
 
 void SqliteTransaction::commit() {
-  db_.query("COMMIT").run();
+  db_.query(nested_ ? "RELEASE nested" : "COMMIT").run();
   done_ = true;
 }
 

@@ -7,6 +7,10 @@
 // and fails with SQLITE_BUSY_SNAPSHOT without waiting. Taking the lock up front makes a second
 // writer wait (busy_timeout) at BEGIN instead, so read-then-write sequences such as "read
 // last_seq, then store last_seq + 1" are serialized across connections and processes.
+//
+// Inside a transaction that is already open (a group commit: Store::begin_group) it is a
+// savepoint instead: commit() releases it into the outer transaction, and a rollback takes back
+// only what was done since it began.
 #include "store/sqlite_connection.hpp"
 
 namespace dchat::store {
@@ -23,6 +27,7 @@ class SqliteTransaction {
 
  private:
   SqliteConnection& db_;
+  bool nested_;
   bool done_ = false;
 };
 

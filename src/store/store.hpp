@@ -100,6 +100,24 @@ class Store {
   // A round trip to the database (readiness checks); throws StoreError(unavailable) when it fails.
   virtual void ping() = 0;
 
+  // ---- group commit ----
+  // Calls between begin_group() and commit_group() share one transaction: each call's own
+  // transaction becomes a savepoint inside it, so a call that fails takes back only its own
+  // changes, and one commit (one WAL append and sync, or one PostgreSQL commit) covers them all.
+  // Nothing of the group is durable before commit_group() returns, so whoever answers for those
+  // calls waits for it (StoreExecutor's writer does). commit_group() throws StoreError when the
+  // group could not be committed, including when the database ended the transaction by itself
+  // after an error (SQLite does after SQLITE_FULL); rollback_group() then takes back what is left.
+  // Inside a group, begin_group_job() and end_group_job(keep) bracket one caller's several calls
+  // (a savepoint): end_group_job(false) takes back everything since begin_group_job(), so a job
+  // that fails after some of its calls succeeded leaves nothing behind. end_group_job throws
+  // StoreError when it cannot (the group then fails as a whole).
+  virtual void begin_group() = 0;
+  virtual void begin_group_job() = 0;
+  virtual void end_group_job(bool keep) = 0;
+  virtual void commit_group() = 0;
+  virtual void rollback_group() noexcept = 0;
+
   // ---- users ----
   // Lookup by name is case-insensitive (names are compared by name_key, their lower-case form);
   // it finds the account a name *is*, never one it merely looks like.

@@ -8,35 +8,75 @@
 
 namespace dchat::store {
 
-StoreExecutor::StoreExecutor(Factory factory, size_t threads, size_t max_queue) : jobs_(max_queue) {
+StoreExecutor::StoreExecutor(Factory factory, size_t threads, size_t max_queue) : jobs_(max_queue), writes_(max_queue) {
   if (threads == 0) threads = 1;
   std::vector<std::unique_ptr<Store>> stores;
-  for (size_t i = 0; i < threads; ++i) {
+  for (size_t i = 0; i < threads + 1; ++i) {
     stores.push_back(factory());
     if (i == 0) stores.back()->migrate();
   }
+  std::unique_ptr<Store> writer = std::move(stores.back());
+  stores.pop_back();
   for (auto& store : stores)
     jobs_.spawn_worker([this, store = std::move(store)](Job& job) {
-      job.run(store.get(), false);
+      job.execute(*store);
+      job.complete();
       jobs_.done();
     });
+  writes_.spawn_batch_worker(kMaxGroup, [this, store = std::move(writer)](std::vector<std::unique_ptr<Job>>& group) {
+    run_group(*store, group);
+  });
 }
 
 StoreExecutor::~StoreExecutor() {
   // Jobs still queued complete with an error so nobody waits forever.
-  for (auto& job : jobs_.stop()) job->run(nullptr, false);
+  for (Queue* queue : {&writes_, &jobs_}) {
+    for (auto& job : queue->stop()) {
+      job->fail(StoreError::Kind::unavailable, "storage is shutting down");
+      job->complete();
+      queue->done();
+    }
+  }
 }
 
-size_t StoreExecutor::queued() const { return jobs_.size(); }
+size_t StoreExecutor::queued() const { return jobs_.size() + writes_.size(); }
 
-void StoreExecutor::submit(std::unique_ptr<Job> job) {
-  const auto pushed = jobs_.push(job);
-  if (pushed == core::BoundedWorkQueue<Job>::Push::queued) return;
-  const bool stopping = pushed == core::BoundedWorkQueue<Job>::Push::closed;
+void StoreExecutor::run_group(Store& store, std::vector<std::unique_ptr<Job>>& group) {
+  try {
+    store.begin_group();
+    for (auto& job : group) {
+      store.begin_group_job();
+      store.end_group_job(job->execute(store));
+    }
+    store.commit_group();
+  } catch (const StoreError& e) {
+    // Nothing of the group is stored: every job's answer says so, whatever it computed.
+    store.rollback_group();
+    core::metrics().store_group_failures.inc();
+    CHAT_LOG_THROTTLED(spdlog::level::warn, "store: a group of {} writes could not commit: {}", group.size(), e.what());
+    for (auto& job : group) job->fail(StoreError::Kind::unavailable, e.what());
+  }
+  core::metrics().store_groups.inc();
+  core::metrics().store_group_writes.inc(group.size());
+  for (auto& job : group) {
+    job->complete();
+    writes_.done();
+  }
+}
+
+void StoreExecutor::submit(Queue& queue, std::unique_ptr<Job> job) {
+  const auto pushed = queue.push(job);
+  if (pushed == Queue::Push::queued) return;
+  const bool stopping = pushed == Queue::Push::closed;
   core::metrics().store_refused.inc();
   CHAT_LOG_THROTTLED(spdlog::level::warn, "store: {}, refusing a request",
-                     stopping ? "stopping" : fmt::format("{} requests queued", jobs_.capacity()));
-  job->run(nullptr, !stopping);
+                     stopping ? "stopping" : fmt::format("{} requests queued", queue.capacity()));
+  if (stopping) {
+    job->fail(StoreError::Kind::unavailable, "storage is shutting down");
+  } else {
+    job->fail(StoreError::Kind::overloaded, "the store is overloaded");
+  }
+  job->complete();
 }
 
 }  // namespace dchat::store

@@ -3,7 +3,13 @@
 // threads, each with its own Store connection, and delivers the result on the caller's executor
 // (the shard of the connection that asked). This is what keeps blocking database calls off the
 // I/O threads. The queue is bounded: past `max_queue` jobs a call fails at once with
-// `unavailable` rather than letting latency and memory grow without limit.
+// `overloaded` rather than letting latency and memory grow without limit.
+//
+// Two lanes: a pool of workers for reads and occasional writes, and one writer that runs the
+// hot writes (message:send) in group commits. Measured (BENCHMARKS.md, "Where the time goes"):
+// with one transaction per message, committing and checkpointing took most of the server's CPU
+// per stored message; a group shares one commit among every message waiting at that moment, so
+// the cost per message falls as load rises, and no message waits for more than one group.
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/async_result.hpp>
 #include <boost/asio/executor_work_guard.hpp>
@@ -15,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "core/bounded_work_queue.hpp"
 #include "core/metrics.hpp"
@@ -34,72 +41,110 @@ class StoreExecutor {
  public:
   using Factory = std::function<std::unique_ptr<Store>()>;
 
-  // Opens `threads` connections with `factory` (the first one also migrates the schema);
-  // throws StoreError when the database cannot be opened.
+  // Opens `threads` connections for the pool and one for the writer with `factory` (the first
+  // one also migrates the schema); throws StoreError when the database cannot be opened.
   StoreExecutor(Factory factory, size_t threads, size_t max_queue = kDefaultMaxQueue);
 
-  // Jobs waiting beyond this are refused: at a few hundred microseconds a job, a queue this long
-  // is already about a second of waiting, and a longer one would only turn overload into
-  // timeouts (and memory).
+  // Jobs waiting beyond this (in the pool, and again in the writer's queue) are refused: at a few
+  // hundred microseconds a job, a queue this long is already about a second of waiting, and a
+  // longer one would only turn overload into timeouts (and memory).
   static constexpr size_t kDefaultMaxQueue = 4096;
+  // The most writes one group commit covers: bounds how long the write lock is held (a few
+  // milliseconds) and how long the first job of a group waits for the last.
+  static constexpr size_t kMaxGroup = 256;
   ~StoreExecutor();
 
-  // Calls job(store) on a worker; completes with StoreResult<T> on the token's executor.
+  // Calls job(store) on one of the pool's workers; completes with StoreResult<T> on the token's
+  // executor. For reads, and for writes that are rare or slow (sign-in, avatars).
   template <typename T, typename CompletionToken>
   auto async_run(std::function<T(Store&)> job, CompletionToken&& token) {
-    return boost::asio::async_initiate<CompletionToken, void(StoreResult<T>)>(
-        [this](auto handler, std::function<T(Store&)> job) {
-          using Handler = decltype(handler);
-          struct Task : Job {
-            Handler handler;
-            std::chrono::steady_clock::time_point submitted = std::chrono::steady_clock::now();
-            std::function<T(Store&)> job;
-            boost::asio::executor_work_guard<boost::asio::associated_executor_t<Handler>> work;
-            Task(Handler h, std::function<T(Store&)> j)
-                : handler(std::move(h)), job(std::move(j)),
-                  work(boost::asio::get_associated_executor(handler)) {}
-            void run(Store* store, bool overloaded) override {
-              StoreResult<T> result;
-              if (!store) {
-                result.error = overloaded ? StoreError::Kind::overloaded : StoreError::Kind::unavailable;
-                result.message = overloaded ? "the store is overloaded" : "storage is shutting down";
-              } else {
-                try {
-                  result.value.emplace(job(*store));
-                } catch (const StoreError& e) {
-                  result.error = e.kind;
-                  result.message = e.what();
-                } catch (const std::exception& e) {
-                  result.message = e.what();
-                }
-              }
-              if (store)
-                core::metrics().store_seconds.observe(
-                    std::chrono::duration<double>(std::chrono::steady_clock::now() - submitted).count());
-              auto ex = work.get_executor();
-              boost::asio::post(ex, [h = std::move(handler), r = std::move(result)]() mutable { h(std::move(r)); });
-              work.reset();
-            }
-          };
-          submit(std::make_unique<Task>(std::move(handler), std::move(job)));
-        },
-        token, std::move(job));
+    return initiate<T>(jobs_, std::move(job), std::forward<CompletionToken>(token));
+  }
+
+  // Calls job(store) on the writer, grouped with the other writes waiting at that moment into
+  // one transaction (Store::begin_group): completes only after the group committed, so a job's
+  // answer still means "stored". A job that throws takes back only its own changes; when the
+  // group cannot commit, every job of it completes with `unavailable`. For short, frequent
+  // writes (message:send); the writer has one connection, so for SQLite writes no longer contend
+  // for the database's lock among themselves.
+  template <typename T, typename CompletionToken>
+  auto async_write(std::function<T(Store&)> job, CompletionToken&& token) {
+    return initiate<T>(writes_, std::move(job), std::forward<CompletionToken>(token));
   }
 
   size_t queued() const;
   // Jobs queued or running: 0 when every request handed in so far has completed.
-  size_t in_flight() const { return jobs_.in_flight(); }
+  size_t in_flight() const { return jobs_.in_flight() + writes_.in_flight(); }
 
  private:
+  // One request: runs on a worker, keeps its result, and hands it to the caller's executor.
   struct Job {
     virtual ~Job() = default;
-    // `store` is null when the job is refused: `overloaded` (the queue is full) or stopping.
-    virtual void run(Store* store, bool overloaded) = 0;
+    // Runs the work, keeping its result or its error; false when it failed (threw).
+    virtual bool execute(Store& store) = 0;
+    // Replaces the result with a failure: refused (overloaded, stopping), or its group did not
+    // commit.
+    virtual void fail(StoreError::Kind kind, std::string message) = 0;
+    // Hands the result to the caller's executor; exactly once.
+    virtual void complete() = 0;
   };
-  void submit(std::unique_ptr<Job> job);
+  using Queue = core::BoundedWorkQueue<Job>;
 
-  // One worker per Store connection.
-  core::BoundedWorkQueue<Job> jobs_;
+  template <typename T, typename CompletionToken>
+  auto initiate(Queue& queue, std::function<T(Store&)> job, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, void(StoreResult<T>)>(
+        [this, &queue](auto handler, std::function<T(Store&)> job) {
+          submit(queue, std::make_unique<Task<T, decltype(handler)>>(std::move(handler), std::move(job)));
+        },
+        token, std::move(job));
+  }
+
+  template <typename T, typename Handler>
+  struct Task final : Job {
+    Handler handler;
+    std::chrono::steady_clock::time_point submitted = std::chrono::steady_clock::now();
+    std::function<T(Store&)> job;
+    boost::asio::executor_work_guard<boost::asio::associated_executor_t<Handler>> work;
+    StoreResult<T> result;
+    bool ran = false;
+
+    Task(Handler h, std::function<T(Store&)> j)
+        : handler(std::move(h)), job(std::move(j)), work(boost::asio::get_associated_executor(handler)) {}
+
+    bool execute(Store& store) override {
+      ran = true;
+      try {
+        result.value.emplace(job(store));
+        return true;
+      } catch (const StoreError& e) {
+        fail(e.kind, e.what());
+      } catch (const std::exception& e) {
+        fail(StoreError::Kind::unavailable, e.what());
+      }
+      return false;
+    }
+    void fail(StoreError::Kind kind, std::string message) override {
+      result.value.reset();
+      result.error = kind;
+      result.message = std::move(message);
+    }
+    void complete() override {
+      if (ran)
+        core::metrics().store_seconds.observe(
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - submitted).count());
+      auto ex = work.get_executor();
+      boost::asio::post(ex, [h = std::move(handler), r = std::move(result)]() mutable { h(std::move(r)); });
+      work.reset();
+    }
+  };
+
+  void submit(Queue& queue, std::unique_ptr<Job> job);
+  void run_group(Store& store, std::vector<std::unique_ptr<Job>>& group);
+
+  // The pool: one worker per Store connection.
+  Queue jobs_;
+  // The writer: one worker, one connection, group commits.
+  Queue writes_;
 };
 
 }  // namespace dchat::store

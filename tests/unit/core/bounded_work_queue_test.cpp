@@ -6,6 +6,7 @@
 #include <chrono>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -78,6 +79,43 @@ TEST(BoundedWorkQueue, RunsJobsOnItsWorkersAndCountsThemUntilDone) {
   EXPECT_TRUE(eventually([&] { return q.in_flight() == 0; }));
   EXPECT_TRUE(setup_ran);
   EXPECT_NE(worker_id, std::this_thread::get_id());
+  EXPECT_TRUE(q.stop().empty());
+}
+
+TEST(BoundedWorkQueue, ABatchWorkerTakesWhatIsWaitingUpToItsLimitAndNeverWaitsForMore) {
+  Queue q(64);
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+  std::mutex mutex;
+  std::vector<std::vector<int>> batches;
+  q.spawn_batch_worker(4, [&](std::vector<std::unique_ptr<Job>>& batch) {
+    std::vector<int> ids;
+    for (auto& j : batch) ids.push_back(j->id);
+    {
+      std::lock_guard lock(mutex);
+      batches.push_back(ids);
+    }
+    for (auto& j : batch) {
+      if (j->gate.valid()) j->gate.wait();
+      q.done();
+    }
+  });
+  // A lone job runs at once, alone; the ten pushed while it runs come in batches of at most 4,
+  // in order.
+  auto first = job(0, gate);
+  ASSERT_EQ(q.push(first), Queue::Push::queued);
+  ASSERT_TRUE(eventually([&] {
+    std::lock_guard lock(mutex);
+    return batches.size() == 1;
+  }));
+  for (int i = 1; i <= 10; ++i) {
+    auto j = job(i);
+    ASSERT_EQ(q.push(j), Queue::Push::queued);
+  }
+  release.set_value();
+  ASSERT_TRUE(eventually([&] { return q.in_flight() == 0; }));
+  std::lock_guard lock(mutex);
+  EXPECT_EQ(batches, (std::vector<std::vector<int>>{{0}, {1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10}}));
   EXPECT_TRUE(q.stop().empty());
 }
 
