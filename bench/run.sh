@@ -16,6 +16,14 @@
 #                                      OVERLOAD_ROOMS (40)
 #   RATES="1000 2000" CHATD_CAPACITY=.. PEER_CAPACITY=.. bench/run.sh overload-peer
 #                                      the same, everyone in "general", chatd and node-chat
+#   bench/run.sh chat                  chat path (sign-in, message:send with acks, "message"
+#                                      broadcasts) with bench/loadgen-cpp --scenario chat: chatd and
+#                                      node-chat interleaved, REPEATS runs each; results/chat.jsonl
+#   CHAT_CONFIGS="10:10:1000:1 100:20:500:10" CHAT_SECONDS=10 REPEATS=1 bench/run.sh chat
+#                                      users:senders:rate:rooms per configuration (rooms > 1: chatd
+#                                      only, the peer has just "general"); CHAT_SECONDS measured
+#   bench/run.sh chat-floor            what SQLite alone costs a stored message (bench/chat-floor), on
+#                                      CPU 0: FLOOR_BATCHES (1 10 100 1000) a transaction, FLOOR_MESSAGES (50000)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
@@ -169,8 +177,93 @@ case "${1:-suite}" in
       done
     fi
     ;;
+  chat-floor)
+    # SQLite's share of the chat path: chatd's schema, pragmas and per-message statements in C
+    # (bench/chat-floor/README.md), one transaction per message and group commits, on CPU 0, in a
+    # fresh database where mktemp -d puts it (as the overload runs do: set TMPDIR to move it).
+    # Interleaved per repeat so every batch size sees the same machine conditions.
+    mkdir -p chat-floor
+    gcc -O2 -Wall -Wextra -o chat-floor/chat_floor "$ROOT/bench/chat-floor/chat_floor.c" -lsqlite3
+    dir=$(mktemp -d)
+    trap 'rm -rf "$dir"' EXIT
+    echo "chat-floor: database in $dir ($(stat -f -c %T "$dir"))"
+    for _ in $(seq "$REPEATS"); do
+      for batch in ${FLOOR_BATCHES:-1 10 100 1000}; do
+        taskset -c 0 ./chat-floor/chat_floor "$dir/chat.db" "${FLOOR_MESSAGES:-50000}" "$batch" \
+          "${FLOOR_TEXT:-100}" "${FLOOR_ROOMS:-1}" "${FLOOR_STATEMENTS:-chatd}" | tee -a "$dir/runs.jsonl"
+      done
+    done
+    cat "$dir/runs.jsonl" >> results/chat-floor.jsonl
+    node -e '
+      const rows = require("fs").readFileSync(process.argv[1], "utf8").trim().split("\n").map((l) => JSON.parse(l));
+      const median = (xs) => { const s = [...xs].sort((a, b) => a - b), m = s.length >> 1;
+        return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2; };
+      console.log(`median of ${rows.length / new Set(rows.map((r) => r.batch)).size} runs, ` +
+        `${rows[0].messages} messages of ${rows[0].text_bytes} B, ${rows[0].rooms} room(s), statements ${rows[0].statements}`);
+      console.log("batch  cpu us/msg   msgs/s  checkpoints");
+      for (const b of [...new Set(rows.map((r) => r.batch))]) {
+        const rs = rows.filter((r) => r.batch === b);
+        console.log(String(b).padStart(5), median(rs.map((r) => r.cpu_us_per_msg)).toFixed(1).padStart(11),
+          median(rs.map((r) => r.msgs_per_s)).toFixed(0).padStart(8), String(median(rs.map((r) => r.checkpoints))).padStart(12));
+      }' "$dir/runs.jsonl"
+    ;;
+  chat)
+    # The chat path as a user drives it: every user signs in over HTTP (not measured), connects
+    # with the session cookie, senders send message:send with acks at a fixed total rate (open
+    # loop), everyone counts the "message" broadcasts of their room (bench/loadgen-cpp, --scenario
+    # chat). For each configuration chatd and ../shared/bench/peers/node-chat in turn, REPEATS
+    # times (chatd, peer, chatd, peer, ...), each fresh with a fresh database, alone on CPU 0; the
+    # load generator on CPU 1. Per-user limits lifted, so that what is measured is the server's
+    # cost per stored message, not a quota.
+    LOADGEN_DIR=$ROOT/bench/loadgen-cpp
+    LOADGEN=$LOADGEN_DIR/build/fanout-cpp
+    if [ ! -x "$LOADGEN" ] || [ -n "$(find "$LOADGEN_DIR" -maxdepth 1 -newer "$LOADGEN" \( -name '*.[ch]pp' -o -name CMakeLists.txt \) | head -1)" ]; then
+      nice cmake -S "$LOADGEN_DIR" -B "$LOADGEN_DIR/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+      nice cmake --build "$LOADGEN_DIR/build" -j1
+    fi
+    [ -d "$WORK/peers/node-chat/node_modules" ] || (cd "$WORK/peers/node-chat" && npm ci --no-audit --no-fund --loglevel=error)
+    OUT=results/chat.jsonl
+    : > "$OUT"
+    run_chat() {  # server users senders rate rooms rep
+      local dir port pid label
+      dir=$(mktemp -d)
+      port=$(node -e 'const s=require("net").createServer().listen(0,()=>{console.log(s.address().port);s.close()})')
+      if [ "$1" = chatd ]; then
+        taskset -c 0 "$CHATD" --host 127.0.0.1 --port "$port" --threads 1 --log-level warn \
+          --database-url "sqlite:$dir/chat.db" --upload-dir "$dir/uploads" \
+          --message-rate 100000 --message-burst 100000 --room-creations-per-hour 100000 \
+          --sign-ins-per-minute 100000 --sign-ups-per-hour 100000 --sign-ups-per-minute-total 100000 \
+          --max-rooms-per-user 100000 --max-connections-per-client 100000 --max-sessions-per-client 100000 \
+          >"$dir/server.log" 2>&1 &
+      else
+        PORT=$port DATABASE="$dir/peer.db" taskset -c 0 node "$WORK/peers/node-chat/server.js" >"$dir/server.log" 2>&1 &
+      fi
+      pid=$!
+      for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+      label="$1/$2:$3:$4:$5/$6"
+      echo "== chat $label"
+      # The summary's main lines on the terminal, the JSON line (the last, also on failure) into $OUT.
+      taskset -c 1 "$LOADGEN" --scenario chat --target "127.0.0.1:$port" --server-pid "$pid" --clients "$2" \
+        --senders "$3" --rate "$4" --rooms "$5" --duration "${CHAT_SECONDS:-10}" --label "$label" --quiet \
+        >"$dir/out.txt" || echo "   (not ok: see the status line)"
+      sed '$d' "$dir/out.txt" | grep -E '^  (sign-in|acks|stored|ack latency|deliveries|lost|seq check|server CPU|other procs|bottleneck|error|status) ' || true
+      tail -1 "$dir/out.txt" >>"$OUT"
+      kill -TERM "$pid" 2>/dev/null || true  # gone already: the JSON line says so
+      wait "$pid" || true
+      rm -rf "$dir"
+    }
+    for config in ${CHAT_CONFIGS:-10:10:1000:1 10:10:3000:1 100:20:500:1}; do
+      IFS=: read -r users senders rate rooms <<<"$config"
+      for rep in $(seq "$REPEATS"); do
+        run_chat chatd "$users" "$senders" "$rate" "${rooms:-1}" "$rep"
+        if [ "${rooms:-1}" = 1 ]; then run_chat peer "$users" "$senders" "$rate" 1 "$rep"
+        else echo "== chat peer/$config/$rep: skipped (rooms > 1: the peer only has \"general\")"; fi
+      done
+    done
+    node "$LOADGEN_DIR/summarize-chat.mjs" "$OUT"
+    ;;
   *)
-    sed -n 2,18p "$0"
+    sed -n '/^set -euo pipefail/q; 2,$p' "$ROOT/bench/run.sh"
     exit 2
     ;;
 esac

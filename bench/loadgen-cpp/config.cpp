@@ -7,14 +7,17 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "clock.hpp"
 #include "log.hpp"
 
 namespace {
 
 const char* HELP =
     "usage: fanout-cpp [options]\n"
+    "  --scenario NAME        fanout (default): \"chat message\" broadcast to everyone;\n"
+    "                         chat: signed-in users, message:send with acks, \"message\" broadcasts\n"
     "  --target HOST:PORT     server (default 127.0.0.1:3000)\n"
-    "  --clients C            clients in room general (default 1000)\n"
+    "  --clients C            clients in room general (default 1000); chat: users\n"
     "  --senders S            clients that send (default 10; they receive too)\n"
     "  --rate R               total messages/s over all senders, open loop (default 200)\n"
     "  --warmup W             seconds of sending before measuring (default 3)\n"
@@ -28,10 +31,16 @@ const char* HELP =
     "  --max-pending P        handshakes in flight (default 1000)\n"
     "  --connect-timeout S    per-connection handshake limit, seconds (default 10)\n"
     "  --text-bytes B         length of the text field (default 64)\n"
-    "  --room NAME            room named in the messages (default general)\n"
+    "  --room NAME            fanout: room named in the messages (default general)\n"
     "  --path P               Engine.IO path (default /socket.io/)\n"
     "  --label TEXT           copied into the JSON\n"
     "  --quiet                no progress lines on stderr\n"
+    "chat scenario:\n"
+    "  --rooms N              1 (default): everyone in general; N > 1: user i joins room bench-<i mod N>\n"
+    "                         with room:join (chatd only) and senders send to their own room\n"
+    "  --max-sign-ins P       HTTP sign-ins (POST /api/session) in flight at once (default 4)\n"
+    "  --sign-in-timeout S    per user, retries included, seconds (default 60)\n"
+    "  --run-tag TAG          user names are b<TAG>-<i> (default: from the clock, unique per run)\n"
     "Prints a summary, then one JSON line (last line of stdout). Exit 0 ok, 1 failure.\n";
 
 double parse_num(const std::string& k, const std::string& v, double min) {
@@ -88,7 +97,14 @@ std::vector<uint32_t> parse_source_ips(const std::string& spec) {
 
 // One --key value (or --key=value) pair into cfg; target collects --target for later checks.
 void apply_option(Config& cfg, const std::string& k, const std::string& v, std::string& target) {
-  if (k == "target" || k == "targets") {
+  if (k == "scenario") {
+    if (v == "fanout") cfg.scenario = Scenario::fanout;
+    else if (v == "chat") {
+      cfg.scenario = Scenario::chat;
+      set_scenario_name("chat");  // for a failure JSON line from here on
+    }
+    else die("bad --scenario: %s (fanout or chat)", v.c_str());
+  } else if (k == "target" || k == "targets") {
     if (v.find(',') != std::string::npos) die("only one target is supported: %s", v.c_str());
     target = v;
   } else if (k == "clients") cfg.clients = parse_int(k, v, 1);
@@ -107,6 +123,10 @@ void apply_option(Config& cfg, const std::string& k, const std::string& v, std::
   else if (k == "room") cfg.room = v;
   else if (k == "path") cfg.path = v;
   else if (k == "label") cfg.label = v;
+  else if (k == "rooms") cfg.rooms = parse_int(k, v, 1);
+  else if (k == "max-sign-ins") cfg.max_sign_ins = parse_int(k, v, 1);
+  else if (k == "sign-in-timeout") cfg.sign_in_timeout = parse_num(k, v, 1);
+  else if (k == "run-tag") cfg.run_tag = v;
   else die("unknown option --%s (see --help)", k.c_str());
 }
 
@@ -122,6 +142,31 @@ void set_target(Config& cfg, const std::string& target) {
     die("--target host must be an IPv4 address: %s", cfg.host.c_str());
 }
 
+// A name the base-36 digits of the clock make unique per run (ms resolution), so that repeated runs
+// against one server sign up new users rather than sign in old ones.
+std::string clock_tag() {
+  uint64_t x = realtime_ms();
+  std::string t;
+  do {
+    t.insert(t.begin(), "0123456789abcdefghijklmnopqrstuvwxyz"[x % 36]);
+    x /= 36;
+  } while (x);
+  return t;
+}
+
+void check_chat(Config& cfg) {
+  if (!cfg.chat()) {
+    if (cfg.rooms != 1) die("--rooms is for --scenario chat");
+    return;
+  }
+  if (cfg.rooms > cfg.clients) die("--rooms must be <= --clients");
+  if (cfg.run_tag.empty()) cfg.run_tag = clock_tag();
+  // b<tag>-<i> must be a valid user name on both servers (1..32 characters) and need no escaping.
+  if (cfg.run_tag.size() > 20) die("--run-tag at most 20 characters");
+  for (char ch : cfg.run_tag)
+    if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9'))) die("--run-tag: lower-case letters and digits only");
+}
+
 // Limits that involve more than one option, and the settings derived from the options.
 void check_and_complete(Config& cfg, const std::string& target) {
   if (cfg.text_bytes > 2048) die("--text-bytes at most 2048");
@@ -130,6 +175,7 @@ void check_and_complete(Config& cfg, const std::string& target) {
   for (char ch : cfg.room)
     if (ch == '"' || ch == '\\' || uint8_t(ch) < 0x20) die("--room must not need JSON escaping");
   if (cfg.path.empty() || cfg.path.back() != '/') cfg.path += '/';
+  check_chat(cfg);
   set_target(cfg, target);
   cfg.source_ips = parse_source_ips(cfg.source_ips_spec);
   for (int pid : cfg.server_pids)

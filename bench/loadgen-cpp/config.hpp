@@ -7,7 +7,12 @@
 #include <string>
 #include <vector>
 
+// fanout: everyone in one room, "chat message" broadcast (the shared yardstick's scenario).
+// chat: signed-in users, message:send with acks, stored and broadcast as "message" (chat_traffic.cpp).
+enum class Scenario { fanout, chat };
+
 struct Config {
+  Scenario scenario = Scenario::fanout;
   std::string host = "127.0.0.1";
   int port = 3000;
   sockaddr_in target{};
@@ -27,6 +32,14 @@ struct Config {
   std::string path = "/socket.io/";
   std::string label;
   bool quiet = false;
+  // chat scenario
+  int rooms = 1;                 // 1: everyone in "general"; N > 1: rooms bench-0..N-1 (room:join, chatd only)
+  int max_sign_ins = 4;          // HTTP sign-ins in flight at once (the server hashes passwords slowly)
+  double sign_in_timeout = 60;   // per user, every attempt included, seconds
+  std::string run_tag;           // in the user names (b<tag>-<i>): unique per run unless given
+
+  bool chat() const { return scenario == Scenario::chat; }
+  const char* scenario_name() const { return chat() ? "chat" : "fanout"; }
 };
 
 // Prints --help and exits 0, or ends the run through die() on a bad argument.

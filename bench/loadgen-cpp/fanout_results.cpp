@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "report.hpp"
+#include "window_cpu.hpp"
 
 namespace {
 
@@ -40,29 +41,6 @@ void add_clients(Totals& t, const std::vector<std::unique_ptr<Conn>>& conns) {
   t.pc_min = pc_min == UINT64_MAX ? 0 : pc_min;
 }
 
-// Busy and softirq share of each CPU over the window, and the CPU seconds all of them used.
-double machine_cpu(const RunRecord& rec, Figures& f) {
-  double machine_busy_s = 0;
-  for (auto& [k, b] : rec.after.stat) {
-    auto it = rec.before.stat.find(k);
-    if (it == rec.before.stat.end()) continue;
-    const CpuTicks& a = it->second;
-    machine_busy_s += double(b.busy - a.busy) / double(clk_tck());
-    double dt = double(b.total - a.total);
-    if (dt > 0)
-      f.machine.push_back({k, {100.0 * double(b.busy - a.busy) / dt, 100.0 * double(b.softirq - a.softirq) / dt}});
-  }
-  return machine_busy_s;
-}
-
-void saturation(const Totals& t, Figures& f) {
-  f.lag_p99_ms = t.lag.pct(99) / 1000;
-  if (f.lg_pct_allowed >= 85) f.reasons.push_back("loadgen CPU " + fmt(f.lg_pct_allowed, 0) + "% of its CPU(s)");
-  if (std::isfinite(f.lag_p99_ms) && f.lag_p99_ms > 20)
-    f.reasons.push_back("send lag p99 " + fmt(f.lag_p99_ms, 1) + " ms");
-  f.saturated = !f.reasons.empty();
-}
-
 }  // namespace
 
 Totals collect_totals(const Fleet& fleet) {
@@ -77,26 +55,23 @@ Totals collect_totals(const Fleet& fleet) {
 
 Figures derive_figures(const Config& cfg, const RunRecord& rec, const Totals& t, size_t workers) {
   const double D = cfg.duration;
-  const CpuSample &A = rec.before, &B = rec.after;
   Figures f;
   f.expected = t.sent_m * uint64_t(cfg.clients);
   f.lost = (long long)f.expected - (long long)t.recv_m;
   f.deliveries_per_s = double(t.recv_window) / D;
-  f.lg_cpu = B.lg - A.lg, f.lg_sys = B.lg_sys - A.lg_sys;
-  f.lg_pct = 100.0 * f.lg_cpu / D;
-  f.lg_pct_allowed = f.lg_pct / rec.cpus_allowed;
-  if (!cfg.server_pids.empty()) {
-    if (A.srv_ok && B.srv_ok) f.srv_cpu = B.srv - A.srv;
-    else {
-      f.ok = false;
-      f.error = "server process vanished";
-    }
+  WindowCpu w = window_cpu(cfg, rec, workers);
+  f.lg_cpu = w.lg_cpu, f.lg_sys = w.lg_sys, f.lg_pct = w.lg_pct, f.lg_pct_allowed = w.lg_pct_allowed;
+  f.srv_cpu = w.srv_cpu;
+  if (w.srv_vanished) {
+    f.ok = false;
+    f.error = "server process vanished";
   }
-  double machine_busy_s = machine_cpu(rec, f);
-  if (std::isfinite(f.srv_cpu)) f.other_pct = std::max(0.0, 100.0 * (machine_busy_s - f.srv_cpu - f.lg_cpu) / D);
-  for (size_t i = 0; i < workers && i < A.thr.size() && i < B.thr.size(); i++)
-    f.thr_pct.push_back(100.0 * (B.thr[i] - A.thr[i]) / D);
-  saturation(t, f);
+  f.machine = w.machine;
+  f.other_pct = w.other_pct;
+  f.thr_pct = w.thr_pct;
+  f.lag_p99_ms = t.lag.pct(99) / 1000;
+  f.reasons = saturation_reasons(f.lg_pct_allowed, f.lag_p99_ms);
+  f.saturated = !f.reasons.empty();
   for (int i = 0; i < int(t.tl.size()); i++)
     if (t.tl[size_t(i)]) f.last_tl = i;
   return f;

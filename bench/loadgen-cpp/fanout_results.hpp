@@ -1,5 +1,5 @@
-// The fanout run's results: what the phases measured (RunRecord), the workers' counters
-// summed (Totals), and the figures derived from both (Figures) that the report prints.
+// The fanout run's results: the workers' counters summed (Totals), and the figures derived
+// from them and from what the phases measured (RunRecord, run_record.hpp) that the report prints.
 #pragma once
 
 #include <cstdint>
@@ -11,23 +11,8 @@
 #include "config.hpp"
 #include "fleet.hpp"
 #include "proc_stats.hpp"
+#include "run_record.hpp"
 #include "stats.hpp"
-
-struct ConnectOutcome {
-  uint64_t connected = 0, failed = 0;
-  double seconds = 0;        // until every client connected or failed, or the bound
-  double span_s = 0;         // until the last client connected
-  double loadgen_cpu_s = 0;  // the load generator's CPU over `seconds`
-};
-
-struct RunRecord {
-  int cpus_allowed = 1;
-  std::string load_start, load_end;
-  ConnectOutcome connect;
-  CpuSample before, after;  // at the edges of the measured window
-  double drain_s = 0;
-  long rss_kib = -1;
-};
 
 struct Totals {
   Hist lat, lag, ct;

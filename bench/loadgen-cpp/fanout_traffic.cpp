@@ -1,5 +1,5 @@
-// The fanout scenario's messages, on both ends: the sender's open-loop schedule and the
-// message it writes, and what a receiver reads back from each delivery (hot path).
+// The fanout scenario's messages, on both ends: the message a sender writes (on the schedule
+// of send_schedule.cpp), and what a receiver reads back from each delivery (hot path).
 //
 // Message: 42["chat message",{"room":<room>,"text":"t=<us> s=<seq> c=<sender> p=<m|w> xxx…","ts":<ms>}]
 // t is the CLOCK_MONOTONIC send time in µs, p=m marks a measured message (scheduled inside
@@ -116,53 +116,15 @@ void Worker::on_event(Conn* c, const char* p, size_t n, uint64_t now) {
   }
 }
 
-// Sender i of S sends at t0 + (k + i/S)·S/R: the senders' sends interleave evenly.
+// The message head is the same for every send; the schedule is send_schedule.cpp's.
 void Worker::plan_fanout_sends() {
-  const int S = cfg.senders;
-  interval_us = 1e6 * S / cfg.rate;
   head = "42[\"chat message\",{\"room\":\"" + cfg.room + "\",\"text\":\"";
-  for (Conn* c : conns) snd.push_back({c, 0, double(c->gid) / S, false});
+  send_one = &Worker::send_fanout;
+  plan_schedule();
 }
 
-// Open loop: every send that is due goes out now, late or not (the delay is the send lag).
-uint64_t Worker::do_sends(uint64_t now) {
-  uint64_t next = UINT64_MAX;
-  bool all_done = true;
+bool Worker::send_fanout(Conn* c, uint64_t t, uint64_t seq, bool measured) {
   char msg[8192];
-  for (Snd& s : snd) {
-    if (s.done) continue;
-    for (;;) {
-      uint64_t sched = t0 + uint64_t((double(s.k) + s.phase) * interval_us);
-      if (sched >= m_end) {
-        s.done = true;
-        break;
-      }
-      if (sched > now) {
-        next = std::min(next, sched);
-        break;
-      }
-      bool measured = sched >= m_start;
-      s.k++;
-      if (s.c->state != CS_CONNECTED || s.c->fd < 0) {
-        send_failed++;
-        continue;
-      }
-      uint64_t t = now_us();
-      size_t ml = compose_message(msg, sizeof msg, head, cfg.text_bytes, t, s.k, s.c->gid, measured);
-      if (!send_frame(s.c, 0x1, msg, ml)) {
-        send_failed++;
-        continue;
-      }
-      if (measured) {
-        bump(pub.sent_m);
-        lag.record(t > sched ? t - sched : 0);
-      } else {
-        sent_warm++;
-      }
-      now = t;
-    }
-    if (!s.done) all_done = false;
-  }
-  if (all_done) control.sender_done.store(true, std::memory_order_release);
-  return all_done ? UINT64_MAX : next;
+  size_t ml = compose_message(msg, sizeof msg, head, cfg.text_bytes, t, seq, c->gid, measured);
+  return send_frame(c, 0x1, msg, ml);
 }

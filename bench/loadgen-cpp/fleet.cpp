@@ -11,10 +11,15 @@ Fleet::Fleet(const Config& cfg) {
     conns[size_t(gid)] = std::make_unique<Conn>();
     Conn* c = conns[size_t(gid)].get();
     c->gid = uint32_t(gid);
+    if (cfg.chat()) {
+      c->chat = std::make_unique<ChatConn>();
+      c->chat->room_index = uint32_t(gid % cfg.rooms);  // senders 0..S-1 spread over the rooms too
+    }
     Worker* w = gid < S ? workers[0].get() : workers[size_t(1 + (gid - S) % T)].get();
     w->conns.push_back(c);
   }
-  const bool seq_check = S <= 4096;  // memory: one counter per client and sender
+  // fanout: one counter per client and sender (memory); chat checks the room's seq instead
+  const bool seq_check = S <= 4096 && !cfg.chat();
   for (auto& w : workers) {
     if (seq_check) {
       w->seq_store.assign(w->conns.size() * size_t(S), 0);
@@ -23,9 +28,11 @@ Fleet::Fleet(const Config& cfg) {
     double share = double(w->conns.size()) / C;
     w->rate_share = std::max(1e-3, cfg.connect_rate * share);
     w->max_pending = std::max(1, int(std::ceil(cfg.max_pending * share)));
+    w->max_sign_ins = std::max(1, int(std::ceil(cfg.max_sign_ins * share)));
     if (w->conns.empty()) w->connect_done = true;
   }
-  workers[0]->plan_fanout_sends();
+  if (cfg.chat()) workers[0]->plan_chat_sends();
+  else workers[0]->plan_fanout_sends();
   control.tl_secs = int(std::ceil(cfg.warmup + cfg.duration + cfg.drain)) + 30;
 }
 

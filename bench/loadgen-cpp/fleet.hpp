@@ -16,7 +16,8 @@
 
 struct Fleet {
   // Layout: worker 0 holds the senders (gids 0..S-1) on their own thread, the --threads
-  // receivers get the other clients round-robin.
+  // receivers get the other clients round-robin. Chat: every client gets its ChatConn, user
+  // gid in room gid mod --rooms.
   explicit Fleet(const Config& cfg);
   Fleet(const Fleet&) = delete;
   Fleet& operator=(const Fleet&) = delete;

@@ -10,6 +10,7 @@
 namespace {
 
 bool quiet = false;
+const char* scenario = "fanout";
 
 void on_deadline(int) { fail_exit_raw("run exceeded its time bound (global deadline)"); }
 void on_term(int) { fail_exit_raw("interrupted"); }
@@ -17,6 +18,7 @@ void on_term(int) { fail_exit_raw("interrupted"); }
 }  // namespace
 
 void set_progress_quiet(bool q) { quiet = q; }
+void set_scenario_name(const char* name) { scenario = name; }
 
 void progress(const char* fmt, ...) {
   if (quiet) return;
@@ -32,7 +34,8 @@ void fail_exit_raw(const char* msg) {
   char b[600];
   int n = snprintf(b, sizeof b, "fanout-cpp: harness error: %s\n", msg);
   if (n > 0) (void)!write(2, b, size_t(std::min(n, int(sizeof b) - 1)));
-  n = snprintf(b, sizeof b, "{\"ok\":false,\"scenario\":\"fanout\",\"tool\":\"fanout-cpp\",\"harness_error\":\"%s\"}\n", msg);
+  n = snprintf(b, sizeof b, "{\"ok\":false,\"scenario\":\"%s\",\"tool\":\"fanout-cpp\",\"harness_error\":\"%s\"}\n",
+               scenario, msg);
   if (n > 0) (void)!write(1, b, size_t(std::min(n, int(sizeof b) - 1)));
   _exit(1);
 }

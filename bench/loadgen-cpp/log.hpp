@@ -3,6 +3,7 @@
 #pragma once
 
 void set_progress_quiet(bool quiet);  // --quiet
+void set_scenario_name(const char* name);  // for the failure JSON line ("fanout" until set)
 void progress(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 
 // Async-signal-safe (used from the deadline handler too).

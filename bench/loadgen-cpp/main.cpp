@@ -20,6 +20,10 @@
 // edges. Every phase is bounded; a global deadline (SIGALRM) ends a stuck run
 // with exit 1.
 //
+// --scenario chat: the same phases for the chat path (chat_traffic.cpp): every user signs in
+// over HTTP first (part of the connect phase), senders send message:send with acks, and the
+// report is chat_report.cpp's.
+//
 // Output: a human summary, then one JSON object as the last line of stdout.
 // Exit status: 0 run completed; 1 anything else (bad arguments, not every
 // client connected, server pid vanished, deadline exceeded).
@@ -33,6 +37,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "chat_report.hpp"
+#include "chat_results.hpp"
 #include "clock.hpp"
 #include "config.hpp"
 #include "fanout_report.hpp"
@@ -59,9 +65,11 @@ void raise_open_file_limit(const Config& cfg) {
         C, need, (unsigned long long)want, long(want) - (need - C));
 }
 
-// Hard bound on the whole run (SIGALRM); returns the bound on the connect phase.
+// Hard bound on the whole run (SIGALRM); returns the bound on the connect phase (chat: every
+// sign-in may take its whole timeout, --max-sign-ins at a time).
 double arm_deadline(const Config& cfg) {
   double connect_bound_s = double(cfg.clients) / cfg.connect_rate + cfg.connect_timeout + 10;
+  if (cfg.chat()) connect_bound_s += std::ceil(double(cfg.clients) / cfg.max_sign_ins) * cfg.sign_in_timeout;
   double run_bound_s = connect_bound_s + 1.2 + cfg.warmup + cfg.duration + cfg.drain + 20;
   alarm(unsigned(std::ceil(run_bound_s)));
   return connect_bound_s;
@@ -105,7 +113,8 @@ ConnectOutcome connect_clients(const Config& cfg, Fleet& fleet, double connect_b
 
 [[noreturn]] void give_up_unconnected(const Config& cfg, Fleet& fleet, const ConnectOutcome& c) {
   fleet.stop();
-  print_connect_failure(cfg, c, fleet.merged_errors());
+  if (cfg.chat()) print_chat_connect_failure(cfg, c, collect_chat_totals(cfg, fleet));
+  else print_connect_failure(cfg, c, fleet.merged_errors());
   fflush(stdout);
   _exit(1);
 }
@@ -129,9 +138,14 @@ void run_window(const Config& cfg, Fleet& fleet, RunRecord& rec) {
     uint64_t n = now_us();
     if (n >= next_log && n + 500000 < rc.m_end) {
       next_log += 5000000;
-      progress("t+%.0f s: sent %s, received %s, disconnects %llu", double(n - rc.m_start) / 1e6,
-               fmt_int(double(fleet.sum(&Pub::sent_m))).c_str(), fmt_int(double(fleet.sum(&Pub::recv_m))).c_str(),
-               (unsigned long long)fleet.sum(&Pub::disc));
+      if (cfg.chat())
+        progress("t+%.0f s: sent %s, acked ok %s, received %s, disconnects %llu", double(n - rc.m_start) / 1e6,
+                 fmt_int(double(fleet.sum(&Pub::sent_m))).c_str(), fmt_int(double(fleet.sum(&Pub::acked_m))).c_str(),
+                 fmt_int(double(fleet.sum(&Pub::recv_m))).c_str(), (unsigned long long)fleet.sum(&Pub::disc));
+      else
+        progress("t+%.0f s: sent %s, received %s, disconnects %llu", double(n - rc.m_start) / 1e6,
+                 fmt_int(double(fleet.sum(&Pub::sent_m))).c_str(), fmt_int(double(fleet.sum(&Pub::recv_m))).c_str(),
+                 (unsigned long long)fleet.sum(&Pub::disc));
     }
     sleep_until_us(std::min(rc.m_end, n + 200000));
   }
@@ -139,15 +153,18 @@ void run_window(const Config& cfg, Fleet& fleet, RunRecord& rec) {
   rec.after = sample_cpu(cfg.server_pids, fleet.thread_ids());
 }
 
-// Waits for late deliveries: until every measured message reached every client, at most
-// --drain seconds; then stops the workers.
+// Waits for late deliveries: until every measured message reached every client (chat: every
+// measured message is answered, and those acked ok reached every member of their room), at
+// most --drain seconds; then stops the workers.
 void drain(const Config& cfg, Fleet& fleet, RunRecord& rec) {
   const uint64_t m_end = fleet.control.m_end;
   uint64_t drain_end = m_end + uint64_t(cfg.drain * 1e6);
   for (;;) {
     bool sdone = fleet.control.sender_done.load(std::memory_order_acquire);
-    uint64_t sent = fleet.sum(&Pub::sent_m), recv = fleet.sum(&Pub::recv_m);
-    if (sdone && recv >= sent * uint64_t(cfg.clients)) break;
+    uint64_t recv = fleet.sum(&Pub::recv_m);
+    uint64_t owed = cfg.chat() ? fleet.sum(&Pub::owed_m) : fleet.sum(&Pub::sent_m) * uint64_t(cfg.clients);
+    bool answered = !cfg.chat() || fleet.sum(&Pub::awaiting_m) == 0;
+    if (sdone && answered && recv >= owed) break;
     if (now_us() >= drain_end) break;
     usleep(10000);
   }
@@ -158,6 +175,14 @@ void drain(const Config& cfg, Fleet& fleet, RunRecord& rec) {
 }
 
 [[noreturn]] void report(const Config& cfg, const Fleet& fleet, const RunRecord& rec) {
+  if (cfg.chat()) {
+    ChatTotals totals = collect_chat_totals(cfg, fleet);
+    ChatFigures figures = derive_chat_figures(cfg, rec, totals, fleet.workers.size());
+    print_chat_summary(cfg, rec, totals, figures);
+    print_chat_json(cfg, rec, totals, figures);
+    fflush(stdout);
+    _exit(figures.ok ? 0 : 1);
+  }
   Totals totals = collect_totals(fleet);
   Figures figures = derive_figures(cfg, rec, totals, fleet.workers.size());
   print_summary(cfg, rec, totals, figures);
@@ -172,6 +197,7 @@ void drain(const Config& cfg, Fleet& fleet, RunRecord& rec) {
 int main(int argc, char** argv) {
   const Config cfg = parse_args(argc, argv);
   set_progress_quiet(cfg.quiet);
+  set_scenario_name(cfg.scenario_name());
   install_signal_handlers();
   raise_open_file_limit(cfg);
   const double connect_bound_s = arm_deadline(cfg);
@@ -180,9 +206,9 @@ int main(int argc, char** argv) {
   rec.cpus_allowed = cpus_allowed_count();
   rec.load_start = loadavg();
   Fleet fleet(cfg);
-  progress("fanout: %d clients (%d senders on their own thread, %d receiver thread(s)), target %s:%d, "
+  progress("%s: %d clients (%d senders on their own thread, %d receiver thread(s)), target %s:%d, "
            "%zu source IP(s), CPUs allowed %s",
-           cfg.clients, cfg.senders, cfg.threads, cfg.host.c_str(), cfg.port, cfg.source_ips.size(),
+           cfg.scenario_name(), cfg.clients, cfg.senders, cfg.threads, cfg.host.c_str(), cfg.port, cfg.source_ips.size(),
            allowed_cpus_list().c_str());
 
   rec.connect = connect_clients(cfg, fleet, connect_bound_s);

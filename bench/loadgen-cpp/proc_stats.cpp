@@ -1,5 +1,6 @@
 #include "proc_stats.hpp"
 
+#include <dirent.h>
 #include <sched.h>
 #include <sys/resource.h>
 #include <sys/time.h>
@@ -142,9 +143,48 @@ int cpus_allowed_count() {
   return n;
 }
 
+std::map<int, ProcTimes> other_processes(const std::vector<int>& skip) {
+  std::map<int, ProcTimes> out;
+  DIR* d = opendir("/proc");
+  if (!d) return out;
+  const int self = int(getpid());
+  std::string s;
+  while (dirent* e = readdir(d)) {
+    if (!isdigit(uint8_t(e->d_name[0]))) continue;
+    int pid = atoi(e->d_name);
+    if (pid == self || std::find(skip.begin(), skip.end(), pid) != skip.end()) continue;
+    if (!read_file(std::string("/proc/") + e->d_name + "/stat", s)) continue;  // gone meanwhile
+    size_t rp = s.rfind(')');
+    if (rp == std::string::npos || rp + 2 >= s.size()) continue;
+    // after the name: field 3 (state) ... utime 14, stime 15, cutime 16, cstime 17, starttime 22
+    unsigned long long ut = 0, st = 0, start = 0;
+    long long cut = 0, cst = 0;
+    if (sscanf(s.c_str() + rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld %*d %*d %*d %*d %llu",
+               &ut, &st, &cut, &cst, &start) != 5)
+      continue;
+    out[pid] = {double(ut + st + (unsigned long long)(cut + cst)) / double(clk_tck()), start};
+  }
+  closedir(d);
+  return out;
+}
+
+double other_processes_cpu_s(const std::map<int, ProcTimes>& before, const std::map<int, ProcTimes>& after) {
+  double used = 0;
+  for (auto& [pid, b] : after) {
+    auto it = before.find(pid);
+    used += it != before.end() && it->second.start == b.start ? b.cpu_s - it->second.cpu_s : b.cpu_s;
+  }
+  for (auto& [pid, a] : before) {
+    auto it = after.find(pid);
+    if (it == after.end() || it->second.start != a.start) used -= a.cpu_s;
+  }
+  return std::max(0.0, used);
+}
+
 CpuSample sample_cpu(const std::vector<int>& server_pids, const std::vector<pid_t>& thread_ids) {
   CpuSample s;
   if (!server_pids.empty()) s.srv_ok = server_cpu(server_pids, s.srv);
+  s.others = other_processes(server_pids);
   s.lg = self_cpu_s(&s.lg_sys);
   s.stat = proc_stat();
   for (pid_t tid : thread_ids) {

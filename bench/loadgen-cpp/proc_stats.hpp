@@ -26,11 +26,29 @@ double self_cpu_s(double* sys = nullptr);  // user+system of this process; *sys 
 std::string allowed_cpus_list();  // Cpus_allowed_list of this process ("?" if unknown)
 int cpus_allowed_count();
 
+// One process's CPU: utime+stime+cutime+cstime (seconds; with what its reaped children used)
+// and its start time (ticks after boot: tells a reused pid apart).
+struct ProcTimes {
+  double cpu_s = 0;
+  unsigned long long start = 0;
+};
+// Every process but this one and `skip` (the server), from /proc/PID/stat. The kernel scales
+// these to the scheduler's exact runtime, whereas /proc/stat's per-CPU busy ticks are samples
+// (250 Hz here, tickless when idle) that a load with a period of its own (a send every
+// millisecond) can alias with, badly in either direction: what other processes used during
+// the window is taken from these.
+std::map<int, ProcTimes> other_processes(const std::vector<int>& skip);
+// CPU seconds the processes used between two such samples: a process that started in between
+// counts whole, and one that ended counts through the parent that reaped it (its cutime), minus
+// what it had used before the first sample.
+double other_processes_cpu_s(const std::map<int, ProcTimes>& before, const std::map<int, ProcTimes>& after);
+
 // CPU counters at one instant: taken at both edges of the measured window.
 struct CpuSample {
   bool srv_ok = true;
   double srv = 0, lg = 0, lg_sys = 0;
   std::map<std::string, CpuTicks> stat;
+  std::map<int, ProcTimes> others;  // every other process
   std::vector<double> thr;  // per load generator thread, in the order of thread_ids
 };
 CpuSample sample_cpu(const std::vector<int>& server_pids, const std::vector<pid_t>& thread_ids);

@@ -22,15 +22,27 @@ Worker::Worker(int id_, bool is_sender_, const Config& cfg_, RunControl& control
   if (ep < 0) die("epoll_create1: %s", strerror(errno));
 }
 
+// A client's connection begins: in the chat scenario with the sign-in (worker_sign_in.cpp),
+// which then goes on to the WebSocket; in the fanout scenario with the WebSocket.
 void Worker::start_conn(Conn* c, uint64_t now) {
-  c->t_start = now;
-  c->state = CS_TCP;
   inflight++;
   bump(pub.started);
+  if (c->chat) begin_sign_in(c, now);
+  else begin_websocket(c, now);
+}
+
+void Worker::begin_websocket(Conn* c, uint64_t now) {
+  c->t_start = now;
+  c->state = CS_TCP;
+  if (open_socket(c) == 1) on_tcp_connected(c);
+}
+
+// A non-blocking TCP connection to the target from the client's source address, in epoll.
+int Worker::open_socket(Conn* c) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     fail(c, std::string("socket: ") + strerror(errno));
-    return;
+    return -1;
   }
   c->fd = fd;
   int one = 1;
@@ -43,13 +55,13 @@ void Worker::start_conn(Conn* c, uint64_t now) {
     la.sin_port = 0;
     if (bind(fd, reinterpret_cast<sockaddr*>(&la), sizeof la) != 0) {
       fail(c, std::string("bind: ") + strerror(errno));
-      return;
+      return -1;
     }
   }
   int r = connect(fd, reinterpret_cast<const sockaddr*>(&cfg.target), sizeof cfg.target);
   if (r != 0 && errno != EINPROGRESS) {
     fail(c, std::string("connect: ") + strerror(errno));
-    return;
+    return -1;
   }
   epoll_event ev{};
   ev.events = EPOLLIN | EPOLLOUT | EPOLLET;
@@ -57,13 +69,17 @@ void Worker::start_conn(Conn* c, uint64_t now) {
   c->want_out = true;
   if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) != 0) {
     fail(c, std::string("epoll_ctl: ") + strerror(errno));
-    return;
+    return -1;
   }
-  if (r == 0) on_tcp_connected(c);
+  return r == 0 ? 1 : 0;
 }
 
 void Worker::fail(Conn* c, const std::string& why) {
   if (c->state == CS_FAILED || c->state >= CS_CONNECTED) return;
+  if (c->state >= CS_SIGNIN_TCP && c->state <= CS_SIGNIN_WAIT) {
+    sign_ins--;
+    chat.sign_in_failed++;
+  }
   c->state = CS_FAILED;
   bump(pub.failed);
   note_error(why);
@@ -99,21 +115,30 @@ void Worker::on_tcp_connected(Conn* c) {
   socklen_t len = sizeof err;
   if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
   if (err) {
-    fail(c, std::string("connect: ") + strerror(err));
+    fail(c, std::string(c->state == CS_SIGNIN_TCP ? "sign-in connect: " : "connect: ") + strerror(err));
+    return;
+  }
+  if (c->state == CS_SIGNIN_TCP) {
+    send_sign_in(c);
     return;
   }
   WsKey key = make_ws_key(rng);
   c->accept = key.accept;
-  std::string req = upgrade_request(cfg.path, cfg.host, cfg.port, key.key);
+  std::string req = upgrade_request(cfg.path, cfg.host, cfg.port, key.key, c->chat ? c->chat->cookie : std::string());
   c->state = CS_HTTP;
   set_out(c, false);
   write_raw(c, req.data(), req.size());
 }
 
+// New connections at the worker's share of --connect-rate, at most max_pending in flight
+// (chat: of them at most max_sign_ins signing in, since the server hashes passwords slowly).
 void Worker::pump_connects(uint64_t now) {
+  if (!sign_in_waiting.empty()) retry_sign_ins(now);
   if (next_start < conns.size()) {
     uint64_t due = uint64_t(double(now - control.connect_t0) * rate_share / 1e6) + 1;
-    while (next_start < conns.size() && next_start < due && inflight < max_pending) start_conn(conns[next_start++], now);
+    while (next_start < conns.size() && next_start < due && inflight < max_pending &&
+           (!cfg.chat() || sign_ins < max_sign_ins))
+      start_conn(conns[next_start++], now);
   }
   if (!connect_done && next_start == conns.size() && inflight == 0) connect_done = true;
 }
@@ -121,9 +146,15 @@ void Worker::pump_connects(uint64_t now) {
 void Worker::scan_timeouts(uint64_t now) {
   if (now - last_timeout_scan < 100000) return;
   last_timeout_scan = now;
-  uint64_t lim = uint64_t(cfg.connect_timeout * 1e6);
-  for (Conn* c : conns)
-    if (c->state >= CS_TCP && c->state <= CS_JOIN && now - c->t_start > lim) fail(c, "connect timeout");
+  uint64_t lim = uint64_t(cfg.connect_timeout * 1e6), sign_in_lim = uint64_t(cfg.sign_in_timeout * 1e6);
+  for (Conn* c : conns) {
+    if (c->state >= CS_TCP && c->state < CS_CONNECTED && now - c->t_start > lim)
+      fail(c, c->state == CS_READY ? "timeout waiting for ready"
+              : c->state == CS_ROOM ? "timeout waiting for the room:join ack"
+                                    : "connect timeout");
+    else if (c->state >= CS_SIGNIN_TCP && c->state <= CS_SIGNIN_WAIT && now - c->chat->sign_in_start > sign_in_lim)
+      fail(c, "sign-in timeout");
+  }
 }
 
 // The schedule of the sending phase, copied once the main thread has published it.
@@ -134,6 +165,7 @@ void Worker::take_run_times() {
   m_end = control.m_end;
   tl_count.assign(size_t(control.tl_secs), 0);
   tl_latmax.assign(size_t(control.tl_secs), 0);
+  chat.tl_acked.assign(size_t(control.tl_secs), 0);
 }
 
 void Worker::run() {
@@ -178,12 +210,15 @@ void Worker::run() {
       Conn* c = static_cast<Conn*>(evs[i].data.ptr);
       uint32_t e = evs[i].events;
       if (c->fd < 0) continue;
-      if (c->state == CS_TCP) {
+      if (c->state == CS_TCP || c->state == CS_SIGNIN_TCP) {
         if (e & (EPOLLOUT | EPOLLERR | EPOLLHUP)) on_tcp_connected(c);
         continue;
       }
       if (e & (EPOLLIN | EPOLLERR | EPOLLHUP | EPOLLRDHUP)) on_readable(c);
-      if (c->fd >= 0 && (e & EPOLLOUT)) flush(c);
+      // Not when the read just finished a sign-in and opened the WebSocket's socket (CS_TCP):
+      // this event was the old socket's, and flush() would stop waiting for the new one's
+      // connect (EPOLLOUT).
+      if (c->fd >= 0 && (e & EPOLLOUT) && c->state != CS_TCP) flush(c);
     }
     if (!connect_done) pump_connects(now_us());
   }

@@ -6,8 +6,10 @@
 //
 // Files: worker.cpp (connection lifecycle and the event loop), worker_io.cpp (socket writes,
 // reads, WebSocket frames), worker_packets.cpp (Engine.IO / Socket.IO packets),
-// fanout_traffic.cpp (the fanout scenario's messages: what the sender writes, what a
-// delivery is checked for).
+// send_schedule.cpp (the senders' open-loop schedule), fanout_traffic.cpp (the fanout
+// scenario's messages: what the sender writes, what a delivery is checked for),
+// worker_sign_in.cpp and chat_traffic.cpp (the chat scenario: HTTP sign-in, ready, room:join,
+// message:send with acks, "message" deliveries).
 #pragma once
 
 #include <sys/types.h>
@@ -20,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "chat_conn.hpp"
 #include "config.hpp"
 #include "rng.hpp"
 #include "stats.hpp"
@@ -35,13 +38,19 @@ struct RunControl {
   int tl_secs = 0;  // length of the per-second timeline
 };
 
+// In this order: the code compares states (before CS_CONNECTED = still connecting).
 enum ConnState : uint8_t {
   CS_IDLE,        // not started
+  CS_SIGNIN_TCP,  // chat: connect() for the sign-in request in progress
+  CS_SIGNIN,      // chat: POST /api/session sent, waiting for the answer
+  CS_SIGNIN_WAIT, // chat: refused with 503 (server busy hashing), waiting to try again
   CS_TCP,         // connect() in progress
   CS_HTTP,        // upgrade request sent, waiting for 101
   CS_EIO,         // websocket open, waiting for Engine.IO open "0{...}"
   CS_JOIN,        // "40" sent, waiting for "40{...}"
-  CS_CONNECTED,   // in room general
+  CS_READY,       // chat: connected to the namespace, waiting for the "ready" event
+  CS_ROOM,        // chat: room:join sent, waiting for its ack
+  CS_CONNECTED,   // in its room (fanout: general), ready for traffic
   CS_FAILED,      // failed before connecting
   CS_CLOSED,      // closed after connecting
 };
@@ -60,10 +69,14 @@ struct Conn {
   std::string out;   // bytes not yet written
   std::string frag;  // fragmented message being assembled
   std::string accept;  // expected Sec-WebSocket-Accept
+  std::unique_ptr<ChatConn> chat;  // chat scenario only
 };
 
 struct alignas(64) Pub {  // counters the main thread polls while the run goes on
   std::atomic<uint64_t> connected{0}, failed{0}, recv_m{0}, sent_m{0}, disc{0}, started{0}, last_connected{0};
+  // chat: measured messages acked ok, and those times the members of their room (deliveries
+  // owed); measured messages still waiting for their ack
+  std::atomic<uint64_t> acked_m{0}, owed_m{0}, awaiting_m{0};
 };
 
 inline void bump(std::atomic<uint64_t>& a, uint64_t d = 1) {  // single writer
@@ -85,8 +98,11 @@ struct Worker {
   // connecting
   double rate_share = 1;  // connects per second for this worker
   int max_pending = 1;
+  int max_sign_ins = 1;  // chat
   size_t next_start = 0;
   int inflight = 0;
+  int sign_ins = 0;  // chat: connections in CS_SIGNIN_TCP..CS_SIGNIN_WAIT (part of inflight)
+  std::vector<Conn*> sign_in_waiting;  // chat: in CS_SIGNIN_WAIT
   bool connect_done = false;
   uint64_t last_timeout_scan = 0;
   // run
@@ -99,6 +115,7 @@ struct Worker {
   Hist lat, lag, conn_time;
   std::vector<uint64_t> tl_count, tl_latmax;
   std::map<std::string, uint64_t> errors;
+  ChatStats chat;
   // io
   std::unique_ptr<char[]> buf;
   size_t cap = 1 << 20;
@@ -114,6 +131,8 @@ struct Worker {
   void run();
   // worker.cpp: connection lifecycle
   void start_conn(Conn* c, uint64_t now);
+  int open_socket(Conn* c);  // -1 failed (fail() done), 0 connect in progress, 1 connected
+  void begin_websocket(Conn* c, uint64_t now);
   void fail(Conn* c, const std::string& why);
   void closed(Conn* c, const std::string& why);
   void on_tcp_connected(Conn* c);
@@ -134,6 +153,20 @@ struct Worker {
   // fanout_traffic.cpp: the fanout scenario's messages
   void on_event(Conn* c, const char* p, size_t n, uint64_t now);
   void plan_fanout_sends();
+  bool send_fanout(Conn* c, uint64_t t, uint64_t seq, bool measured);
+  // worker_sign_in.cpp: chat, POST /api/session for the cookie, before the WebSocket
+  void begin_sign_in(Conn* c, uint64_t now);
+  void send_sign_in(Conn* c);
+  void on_sign_in_response(Conn* c, const char* d, size_t n, bool eof, uint64_t now);
+  void retry_sign_ins(uint64_t now);
+  // chat_traffic.cpp: the chat scenario's events, acks and messages
+  void on_chat_event(Conn* c, const char* p, size_t n, uint64_t now);
+  void on_ack(Conn* c, const char* p, size_t n, uint64_t now);
+  void send_room_join(Conn* c);
+  void plan_chat_sends();
+  bool send_chat(Conn* c, uint64_t t, uint64_t seq, bool measured);
+  // send_schedule.cpp: the senders' open-loop schedule, for either scenario
+  void plan_schedule();
   uint64_t do_sends(uint64_t now);  // returns next due time (UINT64_MAX when finished)
   // sender
   struct Snd {
@@ -145,4 +178,6 @@ struct Worker {
   std::vector<Snd> snd;
   double interval_us = 0;
   std::string head;
+  bool (Worker::*send_one)(Conn* c, uint64_t t, uint64_t seq, bool measured) = nullptr;
+  std::vector<uint64_t> room_members;  // chat: users per room index (deliveries owed per message)
 };

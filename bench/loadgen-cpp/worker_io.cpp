@@ -83,6 +83,10 @@ void Worker::on_readable(Conn* c) {
         if (L) c->in.assign(buf.get(), L);
         return;
       }
+      if (r == 0 && c->state == CS_SIGNIN) {  // an answer without a length ends at close
+        on_sign_in_response(c, buf.get(), L, true, now_us());
+        return;
+      }
       closed(c, r == 0 ? "closed by server" : std::string("read: ") + strerror(errno));
       return;
     }
@@ -92,9 +96,14 @@ void Worker::on_readable(Conn* c) {
   }
 }
 
-// n bytes received (after what was left over last time): the upgrade response while the
-// handshake is on, then whole frames; an incomplete tail is kept in c->in.
+// n bytes received (after what was left over last time): the sign-in answer (chat), the
+// upgrade response while the handshake is on, then whole frames; an incomplete tail is kept
+// in c->in.
 void Worker::process(Conn* c, const char* d, size_t n, uint64_t now) {
+  if (c->state == CS_SIGNIN) {
+    on_sign_in_response(c, d, n, false, now);
+    return;
+  }
   size_t off = 0;
   if (c->state == CS_HTTP) {
     UpgradeCheck u = check_upgrade_response(d, n, c->accept);

@@ -1,5 +1,6 @@
 // Worker: Engine.IO and Socket.IO packets (one per WebSocket text message): the open and
-// connect steps of the handshake, pings, and events, which go to the scenario (on_event).
+// connect steps of the handshake, pings, and events and acks, which go to the scenario
+// (on_event for fanout; on_chat_event and on_ack for chat).
 #include <algorithm>
 #include <string>
 
@@ -21,14 +22,24 @@ void Worker::on_message(Conn* c, const char* p, size_t n, uint64_t now) {
     return;
   }
   switch (p[0]) {
-    case '4':  // Socket.IO packet: 40 connect, 41 disconnect, 42 event, 44 connect_error
+    case '4':  // Socket.IO packet: 40 connect, 41 disconnect, 42 event, 43 ack, 44 connect_error
       if (n >= 2) {
         if (p[1] == '2') {
-          on_event(c, p, n, now);
+          if (c->chat) on_chat_event(c, p, n, now);
+          else on_event(c, p, n, now);
+          return;
+        }
+        if (p[1] == '3') {
+          if (c->chat) on_ack(c, p, n, now);
+          else recv_other++;
           return;
         }
         if (p[1] == '0') {
-          if (c->state == CS_JOIN) on_joined(c, now);
+          // chat: connected, but its rooms come with the "ready" event (chat_traffic.cpp)
+          if (c->state == CS_JOIN) {
+            if (c->chat) c->state = CS_READY;
+            else on_joined(c, now);
+          }
           return;
         }
         if (p[1] == '4') {

@@ -92,10 +92,11 @@ WsKey make_ws_key(Rng& rng) {
   return k;
 }
 
-std::string upgrade_request(const std::string& path, const std::string& host, int port, const std::string& key) {
+std::string upgrade_request(const std::string& path, const std::string& host, int port, const std::string& key,
+                            const std::string& cookie) {
   return "GET " + path + "?EIO=4&transport=websocket HTTP/1.1\r\nHost: " + host + ":" + std::to_string(port) +
          "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: " + key +
-         "\r\nSec-WebSocket-Version: 13\r\n\r\n";
+         "\r\nSec-WebSocket-Version: 13\r\n" + (cookie.empty() ? "" : "Cookie: " + cookie + "\r\n") + "\r\n";
 }
 
 UpgradeCheck check_upgrade_response(const char* d, size_t n, const std::string& accept) {

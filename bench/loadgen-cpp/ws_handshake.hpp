@@ -13,8 +13,11 @@ struct WsKey {
 };
 WsKey make_ws_key(Rng& rng);
 
-// GET <path>?EIO=4&transport=websocket with the upgrade headers.
-std::string upgrade_request(const std::string& path, const std::string& host, int port, const std::string& key);
+// GET <path>?EIO=4&transport=websocket with the upgrade headers; with a cookie ("name=value",
+// the chat scenario's session) also a Cookie header: the server authenticates the connection
+// with it.
+std::string upgrade_request(const std::string& path, const std::string& host, int port, const std::string& key,
+                            const std::string& cookie = "");
 
 struct UpgradeCheck {
   enum Kind { INCOMPLETE, FAILED, ACCEPTED } kind;

@@ -1,0 +1,26 @@
+// CPU over the measured window, the same for every scenario: the server's, the load
+// generator's (whole and per thread), the machine's per CPU, what other processes used, and
+// whether the load generator was the bottleneck.
+#pragma once
+
+#include <cmath>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config.hpp"
+#include "run_record.hpp"
+
+struct WindowCpu {
+  double lg_cpu = 0, lg_sys = 0, lg_pct = 0, lg_pct_allowed = 0;  // load generator
+  double srv_cpu = NAN;   // server CPU seconds (NaN without --server-pid)
+  bool srv_vanished = false;
+  std::vector<std::pair<std::string, std::pair<double, double>>> machine;  // cpuN: busy %, softirq %
+  double other_pct = NAN;  // CPU of other processes during the window
+  std::vector<double> thr_pct;  // per load generator thread (sender first)
+};
+WindowCpu window_cpu(const Config& cfg, const RunRecord& rec, size_t workers);
+
+// Why the load generator counts as saturated (empty: it does not): its CPU at 85 % or more of
+// the CPUs it may use, or a send lag p99 over 20 ms.
+std::vector<std::string> saturation_reasons(double lg_pct_allowed, double lag_p99_ms);
