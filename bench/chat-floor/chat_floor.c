@@ -13,7 +13,7 @@
  *   CLIENT_IDS  seq (default): "<run>-<n>" as bench/overload.mjs sends; uuid: random v4 UUIDs
  *               as the web client (crypto.randomUUID) sends; none: no idempotency key ('')
  *   CHAT_FLOOR_PRAGMAS (environment, experiments only): SQL run after chatd's pragmas, e.g.
- *               "PRAGMA temp_store = MEMORY"; the JSON line then says "extra_pragmas":true
+ *               "PRAGMA cache_size = -8000"; the JSON line then says "extra_pragmas":true
  *
  * Prints one JSON line; exits 1 when a room's seqs are not gap-free, 2 on any SQLite error.
  * Build: gcc -O2 -Wall -Wextra chat_floor.c -lsqlite3
@@ -313,7 +313,8 @@ int main(int argc, char **argv) {
   exec("PRAGMA journal_mode = WAL");
   exec("PRAGMA synchronous = NORMAL");
   exec("PRAGMA foreign_keys = ON");
-  /* Experiments only (chatd sets none of these): CHAT_FLOOR_PRAGMAS="PRAGMA temp_store = MEMORY; ..." */
+  exec("PRAGMA temp_store = MEMORY"); /* chatd sets it too (sqlite_connection.cpp) */
+  /* Experiments only (chatd sets none of these): CHAT_FLOOR_PRAGMAS="PRAGMA cache_size = ...; ..." */
   const char *extra = getenv("CHAT_FLOOR_PRAGMAS");
   if (extra != NULL && *extra != '\0') exec(extra);
   else extra = "";

@@ -106,7 +106,11 @@ void PgStore::ping() { db_->query("SELECT 1"); }
 // that failed (an error outside any savepoint) answers ROLLBACK; exec() reports that as an error.
 void PgStore::begin_group() { db_->exec("BEGIN"); }
 
-void PgStore::begin_group_job() { db_->exec("SAVEPOINT job"); }
+void PgStore::begin_group_job() {
+  // A lost connection would reconnect here, outside the group: fail the group instead.
+  if (!db_->in_transaction()) throw StoreError(StoreError::Kind::unavailable, "postgres: the group's transaction was lost");
+  db_->exec("SAVEPOINT job");
+}
 
 void PgStore::end_group_job(bool keep) {
   if (!keep) db_->exec("ROLLBACK TO SAVEPOINT job");

@@ -123,7 +123,12 @@ void SqliteStore::ping() {
 // when SQLite ended the group by itself.
 void SqliteStore::begin_group() { db_->query("BEGIN IMMEDIATE").run(); }
 
-void SqliteStore::begin_group_job() { db_->query("SAVEPOINT job").run(); }
+void SqliteStore::begin_group_job() {
+  // Outside a transaction SAVEPOINT would start a new one, and the job's writes would commit on
+  // their own while its group is answered as failed.
+  if (!db_->in_transaction()) throw StoreError(StoreError::Kind::unavailable, "sqlite: the group's transaction ended");
+  db_->query("SAVEPOINT job").run();
+}
 
 void SqliteStore::end_group_job(bool keep) {
   if (!keep) db_->query("ROLLBACK TO job").run();

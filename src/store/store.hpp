@@ -110,8 +110,9 @@ class Store {
   // after an error (SQLite does after SQLITE_FULL); rollback_group() then takes back what is left.
   // Inside a group, begin_group_job() and end_group_job(keep) bracket one caller's several calls
   // (a savepoint): end_group_job(false) takes back everything since begin_group_job(), so a job
-  // that fails after some of its calls succeeded leaves nothing behind. end_group_job throws
-  // StoreError when it cannot (the group then fails as a whole).
+  // that fails after some of its calls succeeded leaves nothing behind. Both throw StoreError
+  // when they cannot, and begin_group_job() also when the group's transaction is no longer open
+  // (the group then fails as a whole).
   virtual void begin_group() = 0;
   virtual void begin_group_job() = 0;
   virtual void end_group_job(bool keep) = 0;

@@ -94,11 +94,14 @@ TEST_P(StoreContract, RolledBackGroupStoresNothing) {
   EXPECT_EQ(store().append_message(room.id, alice.id, "after", "c-1", kNow).message.seq, 2);
 }
 
-TEST_P(StoreContract, CommittingAGroupThatIsNoLongerOpenFails) {
+TEST_P(StoreContract, AGroupThatIsNoLongerOpenTakesNoMoreJobsAndCannotCommit) {
   // What the writer sees when the database ended the transaction by itself (SQLite after
-  // SQLITE_FULL): the commit must fail, so that nobody is told their write was stored.
+  // SQLITE_FULL) or the connection was lost: the next job is refused (its writes would otherwise
+  // commit on their own while the group is answered as failed) and the commit fails, so that
+  // nobody is told their write was stored.
   store().begin_group();
   store().rollback_group();
+  EXPECT_EQ(thrown_kind([&] { store().begin_group_job(); }), Kind::unavailable);
   EXPECT_EQ(thrown_kind([&] { store().commit_group(); }), Kind::unavailable);
 }
 
