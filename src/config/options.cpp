@@ -242,7 +242,7 @@ std::vector<Option> make_options() {
       decimal("--session-ttl-hours", "CHAT_SESSION_TTL_HOURS", &C::session_ttl_hours, 1.0 / 3600, 24 * 365,
               "sign-in sessions expire after this long unused"),
       number("--store-threads", "CHAT_STORE_THREADS", &C::store_threads, 1, 64,
-             "worker threads for the database and images"),
+             "worker threads for database reads and images (message:send has its own writer, which group-commits)"),
       mode_switch("--conformance", "CHAT_CONFORMANCE", Mode::conformance,
                   "serve the handlers the official socket.io protocol test suites expect (port 3000, "
                   "pingInterval 300, pingTimeout 200, connectTimeout 1000 unless set)"),
