@@ -22,8 +22,15 @@
 #   CHAT_CONFIGS="10:10:1000:1 100:20:500:10" CHAT_SECONDS=10 REPEATS=1 bench/run.sh chat
 #                                      users:senders:rate:rooms per configuration (rooms > 1: chatd
 #                                      only, the peer has just "general"); CHAT_SECONDS measured
+#   bench/run.sh soak                  10 min (SOAK_SECONDS) at 16,000 msgs/s (SOAK_RATE) plus users that
+#                                      join, leave, reconnect and sync (bench/soak-churn.mjs); results/soak.jsonl
 #   bench/run.sh chat-floor            what SQLite alone costs a stored message (bench/chat-floor), on
 #                                      CPU 0: FLOOR_BATCHES (1 10 100 1000) a transaction, FLOOR_MESSAGES (50000)
+#   bench/run.sh chat-cluster          chat path (as `chat`) against 3 chatd replicas (CLUSTER_REPLICAS) sharing
+#                                      PostgreSQL (a fresh database per run), fanning out over Redis, no CPU
+#                                      pinning; psql checks every room's seqs after each run; results/chat-cluster.jsonl
+#   CLUSTER_CHAT_CONFIGS="30:30:10000:1 100:100:10000:100" CHAT_SECONDS=10 REPEATS=1 bench/run.sh chat-cluster
+#                                      users:senders:rate:rooms per configuration (those are the defaults)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 SHARED=${SHARED_BENCH:-$ROOT/../shared/bench}
@@ -234,6 +241,7 @@ case "${1:-suite}" in
           --message-rate 100000 --message-burst 100000 --room-creations-per-hour 100000 \
           --sign-ins-per-minute 100000 --sign-ups-per-hour 100000 --sign-ups-per-minute-total 100000 \
           --max-rooms-per-user 100000 --max-connections-per-client 100000 --max-sessions-per-client 100000 \
+          --max-pending-per-connection 1000 \
           >"$dir/server.log" 2>&1 &
       else
         PORT=$port DATABASE="$dir/peer.db" taskset -c 0 node "$WORK/peers/node-chat/server.js" >"$dir/server.log" 2>&1 &
@@ -261,6 +269,164 @@ case "${1:-suite}" in
       done
     done
     node "$LOADGEN_DIR/summarize-chat.mjs" "$OUT"
+    ;;
+  soak)
+    # 10 minutes (SOAK_SECONDS) at SOAK_RATE msgs/s (default 16,000: 80 % of the 20,000 one core
+    # sustains, BENCHMARKS.md) from the C++ load generator (10 users in two rooms, so that the
+    # churn below is not in the flood), while bench/soak-churn.mjs signs users up, connects them
+    # over every transport, joins, sends, leaves and reconnects them, and checks that every acked
+    # message is stored once and reached each user live or by sync; RSS sampled every 10 s.
+    # chatd alone on CPU 0, both load generators on CPU 1.
+    LOADGEN=$ROOT/bench/loadgen-cpp/build/fanout-cpp
+    [ -x "$LOADGEN" ] || { echo "bench: build bench/loadgen-cpp first (bench/run.sh chat does)" >&2; exit 1; }
+    dir=$(mktemp -d)
+    port=$(node -e 'const s=require("net").createServer().listen(0,()=>{console.log(s.address().port);s.close()})')
+    taskset -c 0 "$CHATD" --host 127.0.0.1 --port "$port" --threads 1 --log-level warn \
+      --database-url "sqlite:$dir/chat.db" --upload-dir "$dir/uploads" \
+      --message-rate 100000 --message-burst 100000 --room-creations-per-hour 100000 \
+      --sign-ins-per-minute 100000 --sign-ups-per-hour 100000 --sign-ups-per-minute-total 100000 \
+      --max-pending-per-connection 1000 >"$dir/server.log" 2>&1 &
+    pid=$!
+    for _ in $(seq 100); do curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
+    SECONDS_=${SOAK_SECONDS:-600}
+    taskset -c 1 "$LOADGEN" --scenario chat --target "127.0.0.1:$port" --server-pid "$pid" --clients 10 \
+      --senders 10 --rate "${SOAK_RATE:-16000}" --rooms 2 --duration "$SECONDS_" --label soak --quiet >"$dir/steady.txt" &
+    steady=$!
+    sleep 5
+    taskset -c 1 node "$ROOT/bench/soak-churn.mjs" --url "http://127.0.0.1:$port" --pid "$pid" \
+      --seconds $((SECONDS_ - 20)) --users "${SOAK_USERS:-24}" >"$dir/churn.txt" || true
+    wait "$steady" || true
+    grep -E '^  (stored|ack latency|lost|seq check|server CPU|status) ' "$dir/steady.txt" || true
+    tail -1 "$dir/steady.txt" >>results/soak.jsonl
+    cat "$dir/churn.txt" >>results/soak.jsonl
+    node -e 'const r=JSON.parse(require("fs").readFileSync(process.argv[1],"utf8").trim().split("\n").pop());
+      const {rss_samples, ...rest} = r; console.log(JSON.stringify(rest))' "$dir/churn.txt"
+    echo "log lines (warn and above): $(wc -l <"$dir/server.log")"
+    kill -TERM "$pid"; wait "$pid" || true
+    rm -rf "$dir"
+    ;;
+  chat-cluster)
+    # The chat path (bench/loadgen-cpp --scenario chat, as in `chat`) against 3 chatd replicas
+    # (CLUSTER_REPLICAS) that share one PostgreSQL database (a fresh one per run) and fan out over
+    # Redis (scripts/services.sh's private instances). User i signs in and connects to replica
+    # i mod 3, so most deliveries cross Redis. Per-user limits lifted as in `chat`, --threads 1 per
+    # replica. No CPU pinning: the 2 cores are shared by the replicas, PostgreSQL, Redis and the
+    # load generator, whose CPU is reported apart (server = the replicas summed; extra_cpu_pct
+    # postgres = the postmaster and all its processes, redis). After each run psql checks that
+    # every room's messages are seq 1..last_seq, no gap, no duplicate.
+    LOADGEN_DIR=$ROOT/bench/loadgen-cpp
+    LOADGEN=$LOADGEN_DIR/build/fanout-cpp
+    if [ ! -x "$LOADGEN" ] || [ -n "$(find "$LOADGEN_DIR" -maxdepth 1 -newer "$LOADGEN" \( -name '*.[ch]pp' -o -name CMakeLists.txt \) | head -1)" ]; then
+      nice cmake -S "$LOADGEN_DIR" -B "$LOADGEN_DIR/build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+      nice cmake --build "$LOADGEN_DIR/build" -j1
+    fi
+    PG_PORT=${PG_PORT:-55432}
+    REDIS_PORT=${REDIS_PORT:-56379}
+    SVC=${SERVICES_DIR:-$ROOT/build/services}
+    PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+    PSQL=("$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -X -q -A -t -v ON_ERROR_STOP=1)
+    REPLICAS=${CLUSTER_REPLICAS:-3}
+    # Services this case starts, it stops at the end; ones already running are left running.
+    CC_STARTED=()
+    "$PG_BIN/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" || CC_STARTED+=(postgres)
+    redis-cli -h 127.0.0.1 -p "$REDIS_PORT" ping 2>/dev/null | grep -q PONG || CC_STARTED+=(redis)
+    PG_PORT=$PG_PORT REDIS_PORT=$REDIS_PORT "$ROOT/scripts/services.sh" start postgres redis
+    CC_PIDS=() CC_DB='' CC_DIR=''
+    cc_cleanup() {
+      local p
+      for p in "${CC_PIDS[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+      for p in "${CC_PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+      CC_PIDS=()
+      [ -z "$CC_DB" ] || "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $CC_DB WITH (FORCE)" >/dev/null || true
+      CC_DB=
+      [ -z "$CC_DIR" ] || rm -rf "$CC_DIR"
+      CC_DIR=
+    }
+    trap 'cc_cleanup; [ ${#CC_STARTED[@]} -eq 0 ] || PG_PORT=$PG_PORT REDIS_PORT=$REDIS_PORT "$ROOT/scripts/services.sh" stop "${CC_STARTED[@]}"' EXIT
+    OUT=results/chat-cluster.jsonl
+    echo "chat-cluster: $REPLICAS chatd replicas (--threads 1 each), PostgreSQL and Redis on $(nproc) CPUs with the load generator: no CPU pinning"
+    run_cluster() {  # users senders rate rooms rep
+      local i port ports=() targets="" pg_pid redis_pid label
+      CC_DIR=$(mktemp -d)
+      CC_DB=chatbench_$$_$(date +%s%N | tail -c 7)
+      "${PSQL[@]}" -d postgres -c "CREATE DATABASE $CC_DB" >/dev/null
+      for i in $(seq "$REPLICAS"); do
+        port=$(node -e 'const s=require("net").createServer().listen(0,()=>{console.log(s.address().port);s.close()})')
+        ports+=("$port")
+        targets+="${targets:+,}127.0.0.1:$port"
+        # (without this script's CHAT_* settings, which chatd would warn about as unknown)
+        env -u CHAT_SECONDS -u CHAT_CONFIGS "$CHATD" --host 127.0.0.1 --port "$port" --threads 1 --log-level warn --replica-name "r$i" \
+          --database-url "postgres://postgres@127.0.0.1:$PG_PORT/$CC_DB" --scalable --broker redis \
+          --redis-host 127.0.0.1 --redis-port "$REDIS_PORT" --upload-dir "$CC_DIR/uploads" \
+          --message-rate 100000 --message-burst 100000 --room-creations-per-hour 100000 \
+          --sign-ins-per-minute 100000 --sign-ups-per-hour 100000 --sign-ups-per-minute-total 100000 \
+          --max-rooms-per-user 100000 --max-connections-per-client 100000 --max-sessions-per-client 100000 \
+          --max-pending-per-connection 1000 \
+          >"$CC_DIR/r$i.log" 2>&1 &
+        CC_PIDS+=($!)
+      done
+      for port in "${ports[@]}"; do
+        for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 0.1; done
+      done
+      pg_pid=$(head -1 "$SVC/postgres/data/postmaster.pid")
+      redis_pid=$(cat "$SVC/redis/redis.pid")
+      label="${REPLICAS}x/$1:$2:$3:$4/$5"
+      echo "== chat-cluster $label"
+      "$LOADGEN" --scenario chat --target "$targets" --server-pid "$(IFS=,; echo "${CC_PIDS[*]}")" \
+        --extra-pid "postgres=$pg_pid" --extra-pid "redis=$redis_pid" --clients "$1" --senders "$2" --rate "$3" \
+        --rooms "$4" --duration "${CHAT_SECONDS:-10}" --max-sign-ins "${CLUSTER_SIGN_INS:-6}" --label "$label" --quiet \
+        >"$CC_DIR/out.txt" || echo "   (not ok: see the status line)"
+      sed '$d' "$CC_DIR/out.txt" | grep -E '^  (sign-in|acks|stored|ack latency|deliveries|lost|seq check|server CPU|extra CPU|loadgen|other procs|bottleneck|error|status) ' || true
+      # Every room's messages in the database: seq 1..last_seq, each once.
+      "${PSQL[@]}" -d "$CC_DB" -F ' ' -c "
+        WITH per AS (SELECT r.id, r.last_seq, count(m.id) AS n, count(DISTINCT m.seq) AS nd,
+                            coalesce(min(m.seq), 1) AS lo, coalesce(max(m.seq), 0) AS hi
+                     FROM rooms r LEFT JOIN messages m ON m.room_id = r.id GROUP BY r.id, r.last_seq)
+        SELECT count(*) FILTER (WHERE n > 0), coalesce(sum(n), 0),
+               count(*) FILTER (WHERE n <> hi OR hi <> last_seq OR nd <> n OR lo <> 1),
+               coalesce(sum(greatest(last_seq - nd, 0)), 0), coalesce(sum(n - nd), 0) FROM per" >"$CC_DIR/db.txt"
+      for i in $(seq "$REPLICAS"); do
+        curl -sf "http://127.0.0.1:${ports[$((i - 1))]}/metrics" |
+          awk -v r="r$i" '$1 == "chatd_store_groups_total" { g = $2 } $1 == "chatd_store_group_writes_total" { w = $2 }
+                          END { print r, g + 0, w + 0 }' >>"$CC_DIR/groups.txt" || true
+      done
+      node -e '
+        const fs = require("fs"), [out, db, groups, replicas, outFile] = process.argv.slice(1);
+        const r = JSON.parse(fs.readFileSync(out, "utf8").trim().split("\n").pop());
+        const [rooms, rows, bad, missing, dups] = fs.readFileSync(db, "utf8").trim().split(/\s+/).map(Number);
+        r.replicas = Number(replicas);
+        r.db_check = { rooms_with_messages: rooms, messages: rows, bad_rooms: bad, missing_seqs: missing, duplicate_seqs: dups,
+                       ok: bad === 0 && missing === 0 && dups === 0 };
+        r.store_groups = {};
+        let g = 0, w = 0;
+        for (const l of fs.readFileSync(groups, "utf8").trim().split("\n").filter(Boolean)) {
+          const [name, gs, ws] = l.split(" ");
+          r.store_groups[name] = { groups: Number(gs), writes: Number(ws), mean: Number(gs) ? Number(ws) / Number(gs) : null };
+          g += Number(gs); w += Number(ws);
+        }
+        r.store_group_mean = g ? w / g : null;
+        const f = (x, d = 0) => x == null || !Number.isFinite(x) ? "n/a" : x.toFixed(d);
+        const x = r.extra_cpu_pct || {};
+        console.log(`   ${r.label}: ${r.ok ? "ok" : "NOT OK"}${r.clean ? "" : " (not clean)"}, stored ${f(r.stored_msgs_per_s)} msgs/s` +
+          ` of ${f(r.rate_msgs_per_s)}, ack p50 ${f(r.ack_latency_ms?.p50, 1)} p99 ${f(r.ack_latency_ms?.p99, 1)} ms,` +
+          ` lost ${r.lost ?? "n/a"}, client seqs: ${r.seq_holes ?? "n/a"} never delivered, ${r.seq_duplicates ?? "n/a"} twice,` +
+          ` ${r.seq_overtaken ?? "n/a"} overtaken; db ${r.db_check.ok ? "ok" : "BAD"}` +
+          ` (${rows} msgs in ${rooms} rooms, ${bad} bad, ${missing} missing, ${dups} dup);` +
+          ` CPU % of one core: replicas ${f(r.server?.cpu_pct)} postgres ${f(x.postgres)} redis ${f(x.redis)}` +
+          ` loadgen ${f(r.loadgen_cpu_pct)} other ${f(r.other_processes_cpu_pct)}; mean group ${f(r.store_group_mean, 2)}`);
+        fs.appendFileSync(outFile, JSON.stringify(r) + "\n");
+      ' "$CC_DIR/out.txt" "$CC_DIR/db.txt" "$CC_DIR/groups.txt" "$REPLICAS" "$OUT" ||
+        { echo "   (no result line; the load generator's last lines:)"; tail -5 "$CC_DIR/out.txt"; }
+      if [ -n "$(cat "$CC_DIR"/r*.log)" ]; then
+        echo "   replica log lines (warn and above): $(cat "$CC_DIR"/r*.log | wc -l); most common:"
+        cat "$CC_DIR"/r*.log | cut -c1-200 | sed -E 's/[0-9]+/N/g' | sort | uniq -c | sort -rn | head -3 | sed 's/^/     /'
+      fi
+      cc_cleanup
+    }
+    for config in ${CLUSTER_CHAT_CONFIGS:-30:30:10000:1 100:100:10000:100}; do
+      IFS=: read -r users senders rate rooms <<<"$config"
+      for rep in $(seq "$REPEATS"); do run_cluster "$users" "$senders" "$rate" "${rooms:-1}" "$rep"; done
+    done
     ;;
   *)
     sed -n '/^set -euo pipefail/q; 2,$p' "$ROOT/bench/run.sh"

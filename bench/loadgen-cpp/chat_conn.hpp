@@ -26,6 +26,8 @@ struct ChatConn {
   uint32_t room_index = 0;      // gid mod --rooms
   int64_t room_id = -1;         // from "ready" (general) or the room:join ack
   uint64_t last_seq = 0;        // newest seq delivered from room_id; 0 before the first
+  uint64_t first_seq = 0;       // the first seq delivered; seen: bit i = seq first_seq + i delivered
+  std::vector<uint64_t> seen;   // (replicas: a live message may overtake another; holes are what never came)
   // acks
   uint64_t next_ack = 1;
   uint64_t join_ack = 0;        // ack id of the room:join in flight (CS_ROOM)
@@ -43,6 +45,7 @@ struct ChatStats {
   uint64_t ack_err_w = 0, ack_unmatched = 0;     // warm-up messages refused; acks with an unknown id
   std::map<std::string, uint64_t> ack_errors;    // measured messages refused, by error code
   uint64_t seq_gaps = 0;      // seqs skipped (per receiver and room: seq > last + 1 counts seq − last − 1)
+  uint64_t seq_dups = 0;      // a seq delivered to the same user a second time
   uint64_t other_room = 0;    // "message" from a room the receiver does not count (not its room)
   uint64_t other_events = 0;  // other events (presence, typing, room:added, ...)
   uint64_t sign_in_failed = 0, sign_in_retries = 0;

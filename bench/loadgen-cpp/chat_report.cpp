@@ -1,5 +1,6 @@
 #include "chat_report.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -37,8 +38,9 @@ std::string json_strings(const std::vector<std::string>& v) {
 
 void summary_setup(const Config& cfg, const RunRecord& rec, const ChatTotals& t) {
   const ConnectOutcome& c = rec.connect;
-  line("target", cfg.host + ":" + std::to_string(cfg.port) + "  (from " + std::to_string(cfg.source_ips.size()) +
-                     " source IPs)");
+  line("target", cfg.targets_str() + "  (from " + std::to_string(cfg.source_ips.size()) + " source IPs" +
+                     (cfg.targets.size() > 1 ? "; user i on target i mod " + std::to_string(cfg.targets.size()) : "") +
+                     ")");
   line("loadgen", std::to_string(cfg.threads) + " receiver thread(s) + 1 sender thread, CPUs " + allowed_cpus_list());
   line("sign-in", fmt_int(double(t.sign_in.n)) + "/" + fmt_int(cfg.clients) + " signed in (users b" + cfg.run_tag +
                       "-*), " + std::to_string(t.sign_in_failed) + " failed, " + std::to_string(t.sign_in_retries) +
@@ -67,7 +69,9 @@ void summary_messages(const Config& cfg, const RunRecord& rec, const ChatTotals&
                    "waited " + fmt(rec.drain_s, 2) + " s after the last send; per user " + std::to_string(t.pc_min) +
                    ".." + std::to_string(t.pc_max));
   line("seq check", std::to_string(t.seq_gaps) + " skipped, " + std::to_string(t.dups) + " duplicate/reordered, " +
-                        std::to_string(t.other_room) + " from another room");
+                        std::to_string(t.other_room) + " from another room; at the end " + std::to_string(t.seq_holes) +
+                        " never delivered, " + std::to_string(t.seq_dups) + " twice, " +
+                        std::to_string(t.dups - std::min(t.dups, t.seq_dups)) + " overtaken");
   line("latency", "p50 " + ms(t.lat.pct(50)) + "  p95 " + ms(t.lat.pct(95)) + "  p99 " + ms(t.lat.pct(99)) +
                       "  max " + ms(t.lat.n ? double(t.lat.max) : NAN) + "  (send to delivery)");
 }
@@ -77,7 +81,9 @@ void summary_cpu(const Config& cfg, const RunRecord& rec, const ChatTotals& t, c
   const WindowCpu& w = f.cpu;
   if (!cfg.server_pids.empty())
     line("server CPU", fmt(100.0 * w.srv_cpu / D, 1) + "% of one CPU; " + fmt(f.cpu_ms_per_stored, 3) +
-                           " ms per stored message; RSS " + fmt_int(double(rec.rss_kib)) + " KiB");
+                           " ms per stored message; RSS " + fmt_int(double(rec.rss_kib)) + " KiB" +
+                           (cfg.server_pids.size() > 1 ? " (" + std::to_string(cfg.server_pids.size()) + " pids)" : ""));
+  if (!cfg.extra_pids.empty()) line("extra CPU", extra_cpu_text(cfg, w.extra_pct) + "  (% of one CPU)");
   std::string m;
   for (auto& [k, v] : w.machine) m += k + " " + fmt(v.first, 0) + "% busy (softirq " + fmt(v.second, 0) + "%)  ";
   line("machine CPUs", m);
@@ -126,6 +132,7 @@ void json_messages(Json& j, const Config& cfg, const RunRecord& rec, const ChatT
   j.str("tool", "fanout-cpp");
   if (!cfg.label.empty()) j.str("label", cfg.label);
   j.str("target", cfg.host + ":" + std::to_string(cfg.port));
+  j.raw("targets", cfg.targets_json());
   j.integer("clients", cfg.clients);
   j.integer("senders", cfg.senders);
   j.integer("rooms", cfg.rooms);
@@ -155,6 +162,9 @@ void json_messages(Json& j, const Config& cfg, const RunRecord& rec, const ChatT
   j.num("lost_pct", t.owed_m ? 100.0 * double(f.lost) / double(t.owed_m) : NAN, 4);
   j.integer("seq_gaps", (long long)t.seq_gaps);
   j.integer("duplicate_or_reordered", (long long)t.dups);
+  j.integer("seq_holes", (long long)t.seq_holes);
+  j.integer("seq_duplicates", (long long)t.seq_dups);
+  j.integer("seq_overtaken", (long long)(t.dups - std::min(t.dups, t.seq_dups)));
   j.integer("other_room_deliveries", (long long)t.other_room);
   j.integer("per_client_received_min", (long long)t.pc_min);
   j.integer("per_client_received_max", (long long)t.pc_max);
@@ -186,6 +196,7 @@ void json_cpu(Json& j, const Config& cfg, const RunRecord& rec, const ChatTotals
     j.null("cpu_ms_per_stored_msg");
   }
   j.close();
+  json_extra_cpu(j, cfg, w.extra_pct);
   j.num("loadgen_cpu_pct", w.lg_pct, 1);
   j.num("loadgen_cpu_pct_of_allowed", w.lg_pct_allowed, 1);
   j.integer("loadgen_cpus_allowed", rec.cpus_allowed);

@@ -30,6 +30,7 @@ void add_worker(ChatTotals& t, const Worker& w) {
   t.recv_window += w.recv_window;
   t.seq_gaps += w.chat.seq_gaps;
   t.dups += w.dup_or_reorder;
+  t.seq_dups += w.chat.seq_dups;
   t.other_room += w.chat.other_room;
   t.text_bad += w.text_bad;
   t.recv_other += w.recv_other;
@@ -56,6 +57,11 @@ void add_clients(const Config& cfg, ChatTotals& t, const std::vector<std::unique
     pc_min = std::min(pc_min, c->recv_m);
     t.pc_max = std::max(t.pc_max, c->recv_m);
     const ChatConn& ch = *c->chat;
+    if (ch.first_seq) {
+      uint64_t seen = 0;
+      for (uint64_t word : ch.seen) seen += uint64_t(__builtin_popcountll(word));
+      t.seq_holes += ch.last_seq - ch.first_seq + 1 - seen;
+    }
     for (auto& [id, p] : ch.pending) (p.measured ? t.no_answer_m : t.no_answer_w)++;
     int64_t& r = room_of[ch.room_index];
     if (r < 0) r = ch.room_id;
@@ -64,8 +70,10 @@ void add_clients(const Config& cfg, ChatTotals& t, const std::vector<std::unique
   t.pc_min = pc_min == UINT64_MAX ? 0 : pc_min;
 }
 
-// What keeps a completed run from being clean (all stored, all delivered, in order).
-std::vector<std::string> problems(const ChatTotals& t, const ChatFigures& f) {
+// What keeps a completed run from being clean (all stored, all delivered, in order; with several
+// targets a delivery may overtake another, as the protocol allows between replicas: then only
+// seqs that never came and duplicates count).
+std::vector<std::string> problems(const Config& cfg, const ChatTotals& t, const ChatFigures& f) {
   std::vector<std::string> p;
   auto add = [&](uint64_t n, const char* what) {
     if (n) p.push_back(std::to_string(n) + " " + what);
@@ -75,8 +83,13 @@ std::vector<std::string> problems(const ChatTotals& t, const ChatFigures& f) {
   add(t.ack_err_m, "messages refused");
   add(t.no_answer_m, "messages without an ack");
   add(t.send_failed, "sends on a closed connection");
-  add(t.seq_gaps, "seqs skipped");
-  add(t.dups, "duplicate or reordered deliveries");
+  if (cfg.targets.size() <= 1) {
+    add(t.seq_gaps, "seqs skipped");
+    add(t.dups, "duplicate or reordered deliveries");
+  } else {
+    add(t.seq_holes, "seqs never delivered (holes)");
+    add(t.seq_dups, "duplicate deliveries");
+  }
   add(t.other_room, "deliveries from another room");
   add(t.text_bad, "texts altered");
   add(t.disc, "disconnects");
@@ -118,7 +131,7 @@ ChatFigures derive_chat_figures(const Config& cfg, const RunRecord& rec, const C
     f.ok = false;
     f.error = "no message was stored (acked ok) in the measured window";
   }
-  f.problems = problems(t, f);
+  f.problems = problems(cfg, t, f);
   for (int i = 0; i < int(t.tl.size()); i++)
     if (t.tl[size_t(i)] || t.tl_acked[size_t(i)]) f.last_tl = i;
   return f;

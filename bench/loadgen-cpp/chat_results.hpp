@@ -24,6 +24,9 @@ struct ChatTotals {
   // deliveries
   uint64_t owed_m = 0;  // measured messages acked ok × members of their room
   uint64_t recv_m = 0, recv_w = 0, recv_window = 0, seq_gaps = 0, dups = 0, other_room = 0, text_bad = 0;
+  // per user, between its first and newest delivery: seqs that never came, seqs that came twice
+  // (dups − seq_dups deliveries came after a higher seq: overtaken, which replicas allow)
+  uint64_t seq_holes = 0, seq_dups = 0;
   uint64_t pc_min = 0, pc_max = 0;  // per user measured deliveries
   // health
   uint64_t recv_other = 0, other_events = 0, pings = 0, disc = 0, open_at_end = 0;

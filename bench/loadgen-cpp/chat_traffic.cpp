@@ -207,6 +207,16 @@ void Worker::on_chat_event(Conn* c, const char* p, size_t n, uint64_t now) {
     else if (seq <= ch.last_seq) dup_or_reorder++;
   }
   if (seq > ch.last_seq) ch.last_seq = seq;
+  // Which seqs arrived, so that an overtaken message (several replicas) tells apart from a
+  // missing one (holes at the end) and a duplicate.
+  if (!ch.first_seq) ch.first_seq = seq;
+  if (seq >= ch.first_seq) {
+    const uint64_t i = seq - ch.first_seq, bit = uint64_t(1) << (i & 63);
+    const size_t word = size_t(i >> 6);
+    if (word >= ch.seen.size()) ch.seen.resize(word + 1, 0);
+    if (ch.seen[word] & bit) chat.seq_dups++;
+    else ch.seen[word] |= bit;
+  }
   // Then what the sender wrote at the start of the text.
   const char* k = static_cast<const char*>(memmem(body, size_t(end - body), "\"text\":\"", 8));
   const char* q = k ? k + 8 : end;

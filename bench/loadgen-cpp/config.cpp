@@ -16,7 +16,8 @@ const char* HELP =
     "usage: fanout-cpp [options]\n"
     "  --scenario NAME        fanout (default): \"chat message\" broadcast to everyone;\n"
     "                         chat: signed-in users, message:send with acks, \"message\" broadcasts\n"
-    "  --target HOST:PORT     server (default 127.0.0.1:3000)\n"
+    "  --target LIST          server HOST:PORT (default 127.0.0.1:3000), or HOST:PORT,HOST:PORT,... for\n"
+    "                         replicas: client i signs in and connects to target i mod n\n"
     "  --clients C            clients in room general (default 1000); chat: users\n"
     "  --senders S            clients that send (default 10; they receive too)\n"
     "  --rate R               total messages/s over all senders, open loop (default 200)\n"
@@ -24,7 +25,10 @@ const char* HELP =
     "  --duration D           measured seconds (default 20)\n"
     "  --drain T              max seconds after the last send to wait for late deliveries (default 5)\n"
     "  --threads N            receiver threads, each with its own epoll (default 1; senders have their own)\n"
-    "  --server-pid LIST      pid[,pid...] of the server: CPU (utime+stime, all threads) over the window\n"
+    "  --server-pid LIST      pid[,pid...] of the server: CPU (utime+stime, all threads) over the window,\n"
+    "                         summed over the pids (replicas)\n"
+    "  --extra-pid NAME=LIST  pid[,pid...] of processes next to the server (database, broker): their CPU\n"
+    "                         over the window (with their descendants) reported as NAME; repeatable\n"
     "  --source-ips LIST      local source addresses, round-robin; ranges allowed (default 127.0.0.2-127.0.0.9;\n"
     "                         'none' to let the kernel choose)\n"
     "  --connect-rate R       new connections per second (default 5000; '5000/s' accepted)\n"
@@ -105,7 +109,6 @@ void apply_option(Config& cfg, const std::string& k, const std::string& v, std::
     }
     else die("bad --scenario: %s (fanout or chat)", v.c_str());
   } else if (k == "target" || k == "targets") {
-    if (v.find(',') != std::string::npos) die("only one target is supported: %s", v.c_str());
     target = v;
   } else if (k == "clients") cfg.clients = parse_int(k, v, 1);
   else if (k == "senders") cfg.senders = parse_int(k, v, 1);
@@ -115,7 +118,16 @@ void apply_option(Config& cfg, const std::string& k, const std::string& v, std::
   else if (k == "drain") cfg.drain = parse_num(k, v, 0);
   else if (k == "threads") cfg.threads = parse_int(k, v, 1);
   else if (k == "server-pid") for_each_listed(v, [&](const std::string& p) { cfg.server_pids.push_back(parse_int(k, p, 1)); });
-  else if (k == "source-ips") cfg.source_ips_spec = v;
+  else if (k == "extra-pid") {
+    size_t eq = v.find('=');
+    if (eq == std::string::npos || eq == 0) die("bad --extra-pid (want NAME=PID[,PID...]): %s", v.c_str());
+    PidGroup g{v.substr(0, eq), {}};
+    for (char ch : g.name)
+      if (ch == '"' || ch == '\\' || uint8_t(ch) < 0x20) die("--extra-pid NAME must not need JSON escaping");
+    for_each_listed(v.substr(eq + 1), [&](const std::string& p) { g.pids.push_back(parse_int(k, p, 1)); });
+    if (g.pids.empty()) die("bad --extra-pid (no pid): %s", v.c_str());
+    cfg.extra_pids.push_back(g);
+  } else if (k == "source-ips") cfg.source_ips_spec = v;
   else if (k == "connect-rate") cfg.connect_rate = parse_num(k, v, 1);
   else if (k == "max-pending") cfg.max_pending = parse_int(k, v, 1);
   else if (k == "connect-timeout") cfg.connect_timeout = parse_num(k, v, 0.1);
@@ -130,16 +142,27 @@ void apply_option(Config& cfg, const std::string& k, const std::string& v, std::
   else die("unknown option --%s (see --help)", k.c_str());
 }
 
-void set_target(Config& cfg, const std::string& target) {
+Target parse_target(const std::string& target) {
+  Target t;
   size_t c = target.rfind(':');
   if (c == std::string::npos || c == 0) die("bad --target (want host:port): %s", target.c_str());
-  cfg.host = target.substr(0, c);
-  cfg.port = parse_int("target port", target.substr(c + 1), 1);
-  if (cfg.port > 65535) die("bad port: %d", cfg.port);
-  cfg.target.sin_family = AF_INET;
-  cfg.target.sin_port = htons(uint16_t(cfg.port));
-  if (inet_pton(AF_INET, cfg.host.c_str(), &cfg.target.sin_addr) != 1)
-    die("--target host must be an IPv4 address: %s", cfg.host.c_str());
+  t.host = target.substr(0, c);
+  t.port = parse_int("target port", target.substr(c + 1), 1);
+  if (t.port > 65535) die("bad port: %d", t.port);
+  t.addr.sin_family = AF_INET;
+  t.addr.sin_port = htons(uint16_t(t.port));
+  if (inet_pton(AF_INET, t.host.c_str(), &t.addr.sin_addr) != 1)
+    die("--target host must be an IPv4 address: %s", t.host.c_str());
+  return t;
+}
+
+// --target HOST:PORT[,HOST:PORT...]: cfg.targets in order; host, port and target are the first.
+void set_targets(Config& cfg, const std::string& list) {
+  for_each_listed(list, [&](const std::string& part) { cfg.targets.push_back(parse_target(part)); });
+  if (cfg.targets.empty()) die("bad --target (want host:port[,host:port...]): %s", list.c_str());
+  cfg.host = cfg.targets[0].host;
+  cfg.port = cfg.targets[0].port;
+  cfg.target = cfg.targets[0].addr;
 }
 
 // A name the base-36 digits of the clock make unique per run (ms resolution), so that repeated runs
@@ -176,10 +199,14 @@ void check_and_complete(Config& cfg, const std::string& target) {
     if (ch == '"' || ch == '\\' || uint8_t(ch) < 0x20) die("--room must not need JSON escaping");
   if (cfg.path.empty() || cfg.path.back() != '/') cfg.path += '/';
   check_chat(cfg);
-  set_target(cfg, target);
+  set_targets(cfg, target);
   cfg.source_ips = parse_source_ips(cfg.source_ips_spec);
   for (int pid : cfg.server_pids)
     if (access(("/proc/" + std::to_string(pid) + "/stat").c_str(), R_OK) != 0) die("no such process: %d", pid);
+  for (const PidGroup& g : cfg.extra_pids)
+    for (int pid : g.pids)
+      if (access(("/proc/" + std::to_string(pid) + "/stat").c_str(), R_OK) != 0)
+        die("no such process (--extra-pid %s): %d", g.name.c_str(), pid);
 }
 
 }  // namespace

@@ -11,11 +11,28 @@
 // chat: signed-in users, message:send with acks, stored and broadcast as "message" (chat_traffic.cpp).
 enum class Scenario { fanout, chat };
 
+// One server address of --target (a list: client i uses target i mod n, for its sign-in too).
+struct Target {
+  std::string host;
+  int port = 0;
+  sockaddr_in addr{};
+  std::string str() const { return host + ":" + std::to_string(port); }
+};
+
+// --extra-pid NAME=PID[,PID...]: processes next to the server (a database, a broker) whose CPU
+// over the window is reported under NAME, each with its descendants (PostgreSQL's backends).
+struct PidGroup {
+  std::string name;
+  std::vector<int> pids;
+};
+
 struct Config {
   Scenario scenario = Scenario::fanout;
-  std::string host = "127.0.0.1";
+  std::string host = "127.0.0.1";  // the first target (the only one unless --target lists more)
   int port = 3000;
   sockaddr_in target{};
+  std::vector<Target> targets;  // every --target, in order
+  std::vector<PidGroup> extra_pids;
   int clients = 1000;
   int senders = 10;
   double rate = 200;
@@ -39,6 +56,18 @@ struct Config {
   std::string run_tag;           // in the user names (b<tag>-<i>): unique per run unless given
 
   bool chat() const { return scenario == Scenario::chat; }
+  // Client gid's server: target gid mod n (for its sign-in and its WebSocket).
+  const Target& target_for(uint32_t gid) const { return targets[gid % targets.size()]; }
+  std::string targets_str() const {  // "host:port,host:port"
+    std::string s;
+    for (const Target& t : targets) s += (s.empty() ? "" : ",") + t.str();
+    return s;
+  }
+  std::string targets_json() const {  // ["host:port",...] (IPv4 addresses: nothing to escape)
+    std::string s = "[";
+    for (const Target& t : targets) s += (s.size() > 1 ? ",\"" : "\"") + t.str() + "\"";
+    return s + "]";
+  }
   const char* scenario_name() const { return chat() ? "chat" : "fanout"; }
 };
 

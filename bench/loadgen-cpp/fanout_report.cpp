@@ -4,6 +4,7 @@
 #include <cstdio>
 
 #include "report.hpp"
+#include "window_cpu.hpp"
 
 namespace {
 
@@ -12,8 +13,9 @@ void line(const char* k, const std::string& v) { printf("  %-14s %s\n", k, v.c_s
 void summary_connect_and_load(const Config& cfg, const RunRecord& rec, const Totals& t) {
   const ConnectOutcome& c = rec.connect;
   const int C = cfg.clients;
-  line("target", cfg.host + ":" + std::to_string(cfg.port) + "  (from " + std::to_string(cfg.source_ips.size()) +
-                     " source IPs)");
+  line("target", cfg.targets_str() + "  (from " + std::to_string(cfg.source_ips.size()) + " source IPs" +
+                     (cfg.targets.size() > 1 ? "; client i on target i mod " + std::to_string(cfg.targets.size()) : "") +
+                     ")");
   line("loadgen", std::to_string(cfg.threads) + " receiver thread(s) + 1 sender thread, CPUs " + allowed_cpus_list());
   line("connect", fmt_int(double(c.connected)) + "/" + fmt_int(C) + " connected, " + std::to_string(c.failed) +
                       " failed, " + fmt(c.span_s, 2) + " s (" + fmt_int(c.connected / c.span_s) + "/s, asked " +
@@ -43,6 +45,7 @@ void summary_cpu(const Config& cfg, const RunRecord& rec, const Totals& t, const
     line("server CPU", fmt(100.0 * f.srv_cpu / D, 1) + "% of one CPU; " +
                            fmt(t.recv_window ? f.srv_cpu * 1e6 / double(t.recv_window) : NAN, 3) +
                            " CPU-s per 1M deliveries; RSS " + fmt_int(double(rec.rss_kib)) + " KiB");
+  if (!cfg.extra_pids.empty()) line("extra CPU", extra_cpu_text(cfg, f.extra_pct) + "  (% of one CPU)");
   std::string m;
   for (auto& [k, v] : f.machine) m += k + " " + fmt(v.first, 0) + "% busy (softirq " + fmt(v.second, 0) + "%)  ";
   line("machine CPUs", m);
@@ -87,6 +90,7 @@ void json_deliveries(Json& j, const Config& cfg, const RunRecord& rec, const Tot
   j.str("tool", "fanout-cpp");
   if (!cfg.label.empty()) j.str("label", cfg.label);
   j.str("target", cfg.host + ":" + std::to_string(cfg.port));
+  j.raw("targets", cfg.targets_json());
   j.integer("clients", cfg.clients);
   j.integer("senders", cfg.senders);
   j.num("rate_msgs_per_s", cfg.rate, 3);
@@ -128,6 +132,7 @@ void json_cpu(Json& j, const Config& cfg, const RunRecord& rec, const Totals& t,
     j.null("cpu_s_per_1m_deliveries");
   }
   j.close();
+  json_extra_cpu(j, cfg, f.extra_pct);
   j.num("loadgen_cpu_pct", f.lg_pct, 1);
   j.num("loadgen_cpu_pct_of_allowed", f.lg_pct_allowed, 1);
   j.integer("loadgen_cpus_allowed", rec.cpus_allowed);

@@ -68,6 +68,7 @@ Figures derive_figures(const Config& cfg, const RunRecord& rec, const Totals& t,
   }
   f.machine = w.machine;
   f.other_pct = w.other_pct;
+  f.extra_pct = w.extra_pct;
   f.thr_pct = w.thr_pct;
   f.lag_p99_ms = t.lag.pct(99) / 1000;
   f.reasons = saturation_reasons(f.lg_pct_allowed, f.lag_p99_ms);

@@ -33,7 +33,8 @@ struct Figures {
   std::string error;
   double srv_cpu = NAN;
   std::vector<std::pair<std::string, std::pair<double, double>>> machine;  // cpuN: busy %, softirq %
-  double other_pct = NAN;  // CPU of other processes during the window
+  double other_pct = NAN;  // CPU of other processes during the window (not the --extra-pid groups)
+  std::vector<double> extra_pct;  // per --extra-pid group
   std::vector<double> thr_pct;
   double lag_p99_ms = NAN;
   std::vector<std::string> reasons;  // why the load generator counts as saturated

@@ -132,7 +132,9 @@ void run_window(const Config& cfg, Fleet& fleet, RunRecord& rec) {
   progress("sending %g msg/s from %d senders to %d clients: warm-up %g s, measure %g s", cfg.rate, cfg.senders,
            cfg.clients, W, D);
   sleep_until_us(rc.m_start);
-  rec.before = sample_cpu(cfg.server_pids, fleet.thread_ids());
+  std::vector<std::vector<int>> groups;  // --extra-pid
+  for (const PidGroup& g : cfg.extra_pids) groups.push_back(g.pids);
+  rec.before = sample_cpu(cfg.server_pids, fleet.thread_ids(), groups);
   uint64_t next_log = rc.m_start + 5000000;
   while (now_us() + 1000 < rc.m_end) {
     uint64_t n = now_us();
@@ -150,7 +152,7 @@ void run_window(const Config& cfg, Fleet& fleet, RunRecord& rec) {
     sleep_until_us(std::min(rc.m_end, n + 200000));
   }
   sleep_until_us(rc.m_end);
-  rec.after = sample_cpu(cfg.server_pids, fleet.thread_ids());
+  rec.after = sample_cpu(cfg.server_pids, fleet.thread_ids(), groups);
 }
 
 // Waits for late deliveries: until every measured message reached every client (chat: every
@@ -206,9 +208,9 @@ int main(int argc, char** argv) {
   rec.cpus_allowed = cpus_allowed_count();
   rec.load_start = loadavg();
   Fleet fleet(cfg);
-  progress("%s: %d clients (%d senders on their own thread, %d receiver thread(s)), target %s:%d, "
+  progress("%s: %d clients (%d senders on their own thread, %d receiver thread(s)), target %s, "
            "%zu source IP(s), CPUs allowed %s",
-           cfg.scenario_name(), cfg.clients, cfg.senders, cfg.threads, cfg.host.c_str(), cfg.port, cfg.source_ips.size(),
+           cfg.scenario_name(), cfg.clients, cfg.senders, cfg.threads, cfg.targets_str().c_str(), cfg.source_ips.size(),
            allowed_cpus_list().c_str());
 
   rec.connect = connect_clients(cfg, fleet, connect_bound_s);

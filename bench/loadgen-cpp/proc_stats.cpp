@@ -156,19 +156,24 @@ std::map<int, ProcTimes> other_processes(const std::vector<int>& skip) {
     if (!read_file(std::string("/proc/") + e->d_name + "/stat", s)) continue;  // gone meanwhile
     size_t rp = s.rfind(')');
     if (rp == std::string::npos || rp + 2 >= s.size()) continue;
-    // after the name: field 3 (state) ... utime 14, stime 15, cutime 16, cstime 17, starttime 22
+    // after the name: field 3 (state), ppid 4 ... utime 14, stime 15, cutime 16, cstime 17, starttime 22
     unsigned long long ut = 0, st = 0, start = 0;
     long long cut = 0, cst = 0;
-    if (sscanf(s.c_str() + rp + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld %*d %*d %*d %*d %llu",
-               &ut, &st, &cut, &cst, &start) != 5)
+    int ppid = 0;
+    if (sscanf(s.c_str() + rp + 2, "%*c %d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu %lld %lld %*d %*d %*d %*d %llu",
+               &ppid, &ut, &st, &cut, &cst, &start) != 6)
       continue;
-    out[pid] = {double(ut + st + (unsigned long long)(cut + cst)) / double(clk_tck()), start};
+    out[pid] = {double(ut + st + (unsigned long long)(cut + cst)) / double(clk_tck()), start, ppid};
   }
   closedir(d);
   return out;
 }
 
 double other_processes_cpu_s(const std::map<int, ProcTimes>& before, const std::map<int, ProcTimes>& after) {
+  return std::max(0.0, processes_cpu_s_raw(before, after));
+}
+
+double processes_cpu_s_raw(const std::map<int, ProcTimes>& before, const std::map<int, ProcTimes>& after) {
   double used = 0;
   for (auto& [pid, b] : after) {
     auto it = before.find(pid);
@@ -178,13 +183,31 @@ double other_processes_cpu_s(const std::map<int, ProcTimes>& before, const std::
     auto it = after.find(pid);
     if (it == after.end() || it->second.start != a.start) used -= a.cpu_s;
   }
-  return std::max(0.0, used);
+  return used;
 }
 
-CpuSample sample_cpu(const std::vector<int>& server_pids, const std::vector<pid_t>& thread_ids) {
+std::map<int, ProcTimes> processes_under(const std::map<int, ProcTimes>& all, const std::vector<int>& pids) {
+  std::map<int, std::vector<int>> children;
+  for (auto& [pid, p] : all) children[p.ppid].push_back(pid);
+  std::map<int, ProcTimes> out;
+  std::vector<int> todo(pids.begin(), pids.end());
+  while (!todo.empty()) {
+    int pid = todo.back();
+    todo.pop_back();
+    auto it = all.find(pid);
+    if (it == all.end() || !out.emplace(pid, it->second).second) continue;
+    auto ch = children.find(pid);
+    if (ch != children.end()) todo.insert(todo.end(), ch->second.begin(), ch->second.end());
+  }
+  return out;
+}
+
+CpuSample sample_cpu(const std::vector<int>& server_pids, const std::vector<pid_t>& thread_ids,
+                     const std::vector<std::vector<int>>& groups) {
   CpuSample s;
   if (!server_pids.empty()) s.srv_ok = server_cpu(server_pids, s.srv);
   s.others = other_processes(server_pids);
+  for (const std::vector<int>& g : groups) s.groups.push_back(processes_under(s.others, g));
   s.lg = self_cpu_s(&s.lg_sys);
   s.stat = proc_stat();
   for (pid_t tid : thread_ids) {

@@ -31,6 +31,7 @@ int cpus_allowed_count();
 struct ProcTimes {
   double cpu_s = 0;
   unsigned long long start = 0;
+  int ppid = 0;
 };
 // Every process but this one and `skip` (the server), from /proc/PID/stat. The kernel scales
 // these to the scheduler's exact runtime, whereas /proc/stat's per-CPU busy ticks are samples
@@ -42,6 +43,11 @@ std::map<int, ProcTimes> other_processes(const std::vector<int>& skip);
 // counts whole, and one that ended counts through the parent that reaped it (its cutime), minus
 // what it had used before the first sample.
 double other_processes_cpu_s(const std::map<int, ProcTimes>& before, const std::map<int, ProcTimes>& after);
+// The same sum, not clamped at 0 (to subtract one set of processes' share from another's).
+double processes_cpu_s_raw(const std::map<int, ProcTimes>& before, const std::map<int, ProcTimes>& after);
+// The processes of `all` that are one of `pids` or descend from one (--extra-pid: PostgreSQL's
+// postmaster and its backends).
+std::map<int, ProcTimes> processes_under(const std::map<int, ProcTimes>& all, const std::vector<int>& pids);
 
 // CPU counters at one instant: taken at both edges of the measured window.
 struct CpuSample {
@@ -49,6 +55,8 @@ struct CpuSample {
   double srv = 0, lg = 0, lg_sys = 0;
   std::map<std::string, CpuTicks> stat;
   std::map<int, ProcTimes> others;  // every other process
+  std::vector<std::map<int, ProcTimes>> groups;  // per --extra-pid group: its processes (also in others)
   std::vector<double> thr;  // per load generator thread, in the order of thread_ids
 };
-CpuSample sample_cpu(const std::vector<int>& server_pids, const std::vector<pid_t>& thread_ids);
+CpuSample sample_cpu(const std::vector<int>& server_pids, const std::vector<pid_t>& thread_ids,
+                     const std::vector<std::vector<int>>& groups = {});

@@ -33,11 +33,33 @@ WindowCpu window_cpu(const Config& cfg, const RunRecord& rec, size_t workers) {
     else w.srv_vanished = true;
   }
   machine_cpu(rec, w);
+  // --extra-pid groups (their processes are among the others: taken out of other_pct).
+  double groups_s = 0;
+  for (size_t i = 0; i < cfg.extra_pids.size(); i++) {
+    double g = i < A.groups.size() && i < B.groups.size() ? processes_cpu_s_raw(A.groups[i], B.groups[i]) : NAN;
+    if (std::isfinite(g)) groups_s += g;
+    w.extra_pct.push_back(100.0 * std::max(0.0, g) / D);
+  }
   // Without --server-pid the server would count as another process.
-  if (std::isfinite(w.srv_cpu)) w.other_pct = 100.0 * other_processes_cpu_s(A.others, B.others) / D;
+  if (std::isfinite(w.srv_cpu))
+    w.other_pct = 100.0 * std::max(0.0, processes_cpu_s_raw(A.others, B.others) - groups_s) / D;
   for (size_t i = 0; i < workers && i < A.thr.size() && i < B.thr.size(); i++)
     w.thr_pct.push_back(100.0 * (B.thr[i] - A.thr[i]) / D);
   return w;
+}
+
+std::string extra_cpu_text(const Config& cfg, const std::vector<double>& pct) {
+  std::string s;
+  for (size_t i = 0; i < cfg.extra_pids.size() && i < pct.size(); i++)
+    s += (s.empty() ? "" : "  ") + cfg.extra_pids[i].name + " " + fmt(pct[i], 1) + "%";
+  return s;
+}
+
+void json_extra_cpu(Json& j, const Config& cfg, const std::vector<double>& pct) {
+  if (cfg.extra_pids.empty()) return;
+  j.open("extra_cpu_pct");
+  for (size_t i = 0; i < cfg.extra_pids.size() && i < pct.size(); i++) j.num(cfg.extra_pids[i].name.c_str(), pct[i], 1);
+  j.close();
 }
 
 std::vector<std::string> saturation_reasons(double lg_pct_allowed, double lag_p99_ms) {

@@ -37,7 +37,8 @@ void Worker::begin_websocket(Conn* c, uint64_t now) {
   if (open_socket(c) == 1) on_tcp_connected(c);
 }
 
-// A non-blocking TCP connection to the target from the client's source address, in epoll.
+// A non-blocking TCP connection to the client's target (cfg.target_for: with several targets,
+// target gid mod n) from the client's source address, in epoll.
 int Worker::open_socket(Conn* c) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
@@ -58,7 +59,8 @@ int Worker::open_socket(Conn* c) {
       return -1;
     }
   }
-  int r = connect(fd, reinterpret_cast<const sockaddr*>(&cfg.target), sizeof cfg.target);
+  const sockaddr_in& to = cfg.target_for(c->gid).addr;
+  int r = connect(fd, reinterpret_cast<const sockaddr*>(&to), sizeof to);
   if (r != 0 && errno != EINPROGRESS) {
     fail(c, std::string("connect: ") + strerror(errno));
     return -1;
@@ -124,7 +126,8 @@ void Worker::on_tcp_connected(Conn* c) {
   }
   WsKey key = make_ws_key(rng);
   c->accept = key.accept;
-  std::string req = upgrade_request(cfg.path, cfg.host, cfg.port, key.key, c->chat ? c->chat->cookie : std::string());
+  const Target& t = cfg.target_for(c->gid);
+  std::string req = upgrade_request(cfg.path, t.host, t.port, key.key, c->chat ? c->chat->cookie : std::string());
   c->state = CS_HTTP;
   set_out(c, false);
   write_raw(c, req.data(), req.size());

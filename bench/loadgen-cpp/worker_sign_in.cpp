@@ -27,7 +27,8 @@ void Worker::begin_sign_in(Conn* c, uint64_t now) {
 
 void Worker::send_sign_in(Conn* c) {
   const std::string name = "b" + cfg.run_tag + "-" + std::to_string(c->gid);
-  std::string req = sign_in_request(cfg.host, cfg.port, name, "pw-" + name + "-bench");
+  const Target& t = cfg.target_for(c->gid);  // the WebSocket goes to the same target
+  std::string req = sign_in_request(t.host, t.port, name, "pw-" + name + "-bench");
   c->state = CS_SIGNIN;
   set_out(c, false);
   write_raw(c, req.data(), req.size());

@@ -58,7 +58,9 @@ std::string ChatApp::open_store(const config::Config& config, const store::Store
   for (int attempt = 1;; ++attempt) {
     std::string error;
     try {
-      store_ = std::make_unique<store::StoreExecutor>(factory, config.store_threads);
+      store_ = std::make_unique<store::StoreExecutor>(factory, config.store_threads,
+                                                     store::StoreExecutor::kDefaultMaxQueue,
+                                                     store::group_limit_for(config.database_url));
       std::promise<store::StoreResult<std::string>> prepared;
       store_->async_run<std::string>(
           [candidate = chat::DeviceCookies::new_key_hex()](store::Store& s) {

@@ -2,13 +2,15 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "core/log_throttle.hpp"
 
 namespace dchat::store {
 
-StoreExecutor::StoreExecutor(Factory factory, size_t threads, size_t max_queue) : jobs_(max_queue), writes_(max_queue) {
+StoreExecutor::StoreExecutor(Factory factory, size_t threads, size_t max_queue, size_t max_group)
+    : jobs_(max_queue), writes_(max_queue) {
   if (threads == 0) threads = 1;
   std::vector<std::unique_ptr<Store>> stores;
   for (size_t i = 0; i < threads + 1; ++i) {
@@ -23,7 +25,7 @@ StoreExecutor::StoreExecutor(Factory factory, size_t threads, size_t max_queue) 
       job.complete();
       jobs_.done();
     });
-  writes_.spawn_batch_worker(kMaxGroup, [this, store = std::move(writer)](std::vector<std::unique_ptr<Job>>& group) {
+  writes_.spawn_batch_worker(std::max<size_t>(max_group, 1), [this, store = std::move(writer)](std::vector<std::unique_ptr<Job>>& group) {
     run_group(*store, group);
   });
 }

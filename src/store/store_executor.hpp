@@ -43,14 +43,15 @@ class StoreExecutor {
 
   // Opens `threads` connections for the pool and one for the writer with `factory` (the first
   // one also migrates the schema); throws StoreError when the database cannot be opened.
-  StoreExecutor(Factory factory, size_t threads, size_t max_queue = kDefaultMaxQueue);
+  // `max_group`: the most writes in one group commit (store::group_limit_for the database).
+  StoreExecutor(Factory factory, size_t threads, size_t max_queue = kDefaultMaxQueue, size_t max_group = kMaxGroup);
 
   // Jobs waiting beyond this (in the pool, and again in the writer's queue) are refused: at a few
   // hundred microseconds a job, a queue this long is already about a second of waiting, and a
   // longer one would only turn overload into timeouts (and memory).
   static constexpr size_t kDefaultMaxQueue = 4096;
-  // The most writes one group commit covers: bounds how long the write lock is held (a few
-  // milliseconds) and how long the first job of a group waits for the last.
+  // The most writes one group commit covers by default: bounds how long the write lock is held
+  // (a few milliseconds) and how long the first job of a group waits for the last.
   static constexpr size_t kMaxGroup = 256;
   ~StoreExecutor();
 

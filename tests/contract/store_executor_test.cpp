@@ -17,6 +17,7 @@
 #include "core/metrics.hpp"
 #include "store/sqlite_store.hpp"
 #include "store/store_executor.hpp"
+#include "store/store_factory.hpp"
 #include "store_test_helpers.hpp"
 #include "temp_directory.hpp"
 
@@ -105,6 +106,21 @@ TEST_F(StoreExecutorWriter, WritesWaitingTogetherShareGroupsAndAreAllStoredInOrd
   // The held job alone, then 300 in groups of at most kMaxGroup (256): 3 groups, not 301.
   EXPECT_EQ(core::metrics().store_groups.value() - groups_before, 3u);
   EXPECT_EQ(stored_texts().size(), 300u);
+}
+
+TEST_F(StoreExecutorWriter, GroupsNeverExceedTheLimitTheDatabaseWasGiven) {
+  // PostgreSQL gets small groups (store::group_limit_for): past 64 savepoints in a transaction
+  // every visibility check gets slower.
+  executor_ = std::make_unique<StoreExecutor>([this] { return open(); }, 1, StoreExecutor::kDefaultMaxQueue, 8);
+  const uint64_t groups_before = core::metrics().store_groups.value();
+  std::promise<void> release = hold_writer();
+  std::vector<std::future<StoreResult<int64_t>>> answers;
+  for (int i = 0; i < 20; ++i) answers.push_back(write(append(std::to_string(i))));
+  release.set_value();
+  for (auto& answer : answers) ASSERT_TRUE(answer.get());
+  EXPECT_EQ(core::metrics().store_groups.value() - groups_before, 4u);  // the held job, then 8 + 8 + 4
+  EXPECT_EQ(group_limit_for("postgres://u@h/db"), 24u);
+  EXPECT_EQ(group_limit_for("sqlite:chat.db"), StoreExecutor::kMaxGroup);
 }
 
 TEST_F(StoreExecutorWriter, AnAnswerComesOnlyOnceItsGroupIsCommitted) {
