@@ -5,7 +5,11 @@ import { test } from "node:test";
 import { sleep, until } from "../lib/wait.mjs";
 import { connect, record, useServer } from "./setup.mjs";
 
-const fx = useServer();
+// Rooms, not heartbeats (engineio-raw and transports test those). The conformance heartbeat
+// (a ping every 300 ms, 200 ms to answer) could close a polling client of the 20-client test
+// whose next poll came late on a loaded sanitizer build (a CI run lost one that way), so this
+// file's server pings slowly.
+const fx = useServer(["--ping-interval", "5000", "--ping-timeout", "10000"]);
 
 /** Four clients on mixed transports, two of which (a, b) join `room`. */
 async function fourClients(room, nsp = "/") {
