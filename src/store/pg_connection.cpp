@@ -1,6 +1,7 @@
 #include "store/pg_connection.hpp"
 
 #include <libpq-fe.h>
+#include <poll.h>
 
 #include <algorithm>
 #include <cstring>
@@ -63,8 +64,19 @@ void PgConnection::disconnect() noexcept {
   prepared_.clear();  // server-side prepared statements die with the session
 }
 
+bool PgConnection::closed_while_idle() const noexcept {
+  // An idle connection (no transaction open) has nothing to read unless the server spoke first:
+  // when PostgreSQL restarts or terminates the backend it sends a FATAL error and closes. Without
+  // this check the next statement on every such connection would fail once (the store's pool
+  // connections sit idle while the writer takes the traffic, so after a restart the first read
+  // on each failed). A statement never sent cannot have run, so reconnecting here is safe.
+  if (PQtransactionStatus(conn_) != PQTRANS_IDLE) return false;
+  pollfd fd{PQsocket(conn_), POLLIN, 0};
+  return ::poll(&fd, 1, 0) != 0;
+}
+
 void PgConnection::ensure_connected() {
-  if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK) return;
+  if (conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK && !closed_while_idle()) return;
   disconnect();
   // expand_dbname = 1: the URL (or conninfo string) in "dbname" supplies everything it names;
   // the keywords after it override it, so every connect is bounded by our connect_timeout.

@@ -70,6 +70,8 @@ class PgConnection {
 
  private:
   void ensure_connected();
+  // True when the server wrote to (or closed) this connection while no transaction was open.
+  bool closed_while_idle() const noexcept;
   void disconnect() noexcept;
   // Throws the StoreError for a failed call; drops the connection when it is gone.
   [[noreturn]] void fail(pg_result* result, std::string_view context);
