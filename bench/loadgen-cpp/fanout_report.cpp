@@ -176,22 +176,7 @@ void json_health_and_connect(Json& j, const Config& cfg, const RunRecord& rec, c
 }
 
 void json_machine_and_timeline(Json& j, const Config& cfg, const RunRecord& rec, const Totals& t, const Figures& f) {
-  j.integer("source_ips", (long long)cfg.source_ips.size());
-  j.integer("threads", cfg.threads);
-  j.str("cpus_allowed", allowed_cpus_list());
-  j.open("machine_cpu");
-  for (auto& [k, v] : f.machine) {
-    j.open(k.c_str());
-    j.num("busy_pct", v.first, 1);
-    j.num("softirq_pct", v.second, 1);
-    j.close();
-  }
-  j.close();
-  j.num("other_processes_cpu_pct", f.other_pct, 1);
-  if (std::isfinite(f.other_pct)) j.boolean("machine_quiet", f.other_pct <= 10);
-  else j.null("machine_quiet");
-  j.str("loadavg_start", rec.load_start);
-  j.str("loadavg_end", rec.load_end);
+  json_machine(j, cfg, rec, f.machine, f.other_pct);
   std::string a = "[", b = "[";
   for (int i = 0; i <= f.last_tl; i++) {
     a += (i ? "," : "") + std::to_string(t.tl[size_t(i)]);

@@ -68,3 +68,23 @@ std::vector<std::string> saturation_reasons(double lg_pct_allowed, double lag_p9
   if (std::isfinite(lag_p99_ms) && lag_p99_ms > 20) r.push_back("send lag p99 " + fmt(lag_p99_ms, 1) + " ms");
   return r;
 }
+
+void json_machine(Json& j, const Config& cfg, const RunRecord& rec,
+                  const std::vector<std::pair<std::string, std::pair<double, double>>>& machine, double other_pct) {
+  j.integer("source_ips", (long long)cfg.source_ips.size());
+  j.integer("threads", cfg.threads);
+  j.str("cpus_allowed", allowed_cpus_list());
+  j.open("machine_cpu");
+  for (auto& [k, v] : machine) {
+    j.open(k.c_str());
+    j.num("busy_pct", v.first, 1);
+    j.num("softirq_pct", v.second, 1);
+    j.close();
+  }
+  j.close();
+  j.num("other_processes_cpu_pct", other_pct, 1);
+  if (std::isfinite(other_pct)) j.boolean("machine_quiet", other_pct <= 10);
+  else j.null("machine_quiet");
+  j.str("loadavg_start", rec.load_start);
+  j.str("loadavg_end", rec.load_end);
+}

@@ -28,6 +28,11 @@ struct Json;
 std::string extra_cpu_text(const Config& cfg, const std::vector<double>& pct);
 void json_extra_cpu(Json& j, const Config& cfg, const std::vector<double>& pct);
 
+// The machine part of every scenario's JSON line: source_ips, threads, cpus_allowed,
+// machine_cpu{cpuN{busy_pct,softirq_pct}}, other_processes_cpu_pct, machine_quiet, loadavg_*.
+void json_machine(Json& j, const Config& cfg, const RunRecord& rec,
+                  const std::vector<std::pair<std::string, std::pair<double, double>>>& machine, double other_pct);
+
 // Why the load generator counts as saturated (empty: it does not): its CPU at 85 % or more of
 // the CPUs it may use, or a send lag p99 over 20 ms.
 std::vector<std::string> saturation_reasons(double lg_pct_allowed, double lag_p99_ms);
