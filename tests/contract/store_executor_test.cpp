@@ -123,6 +123,22 @@ TEST_F(StoreExecutorWriter, GroupsNeverExceedTheLimitTheDatabaseWasGiven) {
   EXPECT_EQ(group_limit_for("sqlite:chat.db"), StoreExecutor::kMaxGroup);
 }
 
+TEST_F(StoreExecutorWriter, AFullWriterQueueAnswersOverloadedAtOnceAndStoresNothingOfIt) {
+  // A flood of message:send cannot queue without bound behind a slow writer: past max_queue
+  // waiting writes the next is refused at once, and what was queued is still stored.
+  executor_ = std::make_unique<StoreExecutor>([this] { return open(); }, 1, 2);
+  std::promise<void> release = hold_writer();
+  auto first = write(append("queued 1"));
+  auto second = write(append("queued 2"));
+  StoreResult<int64_t> refused = write(append("refused")).get();  // answered while the writer is held
+  EXPECT_FALSE(refused);
+  EXPECT_EQ(refused.error, StoreError::Kind::overloaded);
+  release.set_value();
+  EXPECT_TRUE(first.get());
+  EXPECT_TRUE(second.get());
+  EXPECT_EQ(stored_texts(), (std::vector<std::string>{"queued 1", "queued 2"}));
+}
+
 TEST_F(StoreExecutorWriter, AnAnswerComesOnlyOnceItsGroupIsCommitted) {
   std::promise<void> release = hold_writer();
   auto promise = std::make_shared<std::promise<std::vector<std::string>>>();
