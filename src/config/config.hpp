@@ -47,6 +47,9 @@ struct Config {
   std::string web_dir;                                 // empty: "web" next to the executable
   double session_ttl_hours = 24 * 30;                  // sliding expiry of sign-in sessions
   size_t store_threads = 4;                            // database and image workers
+  // While messages arrive faster than one per this, the writer waits this long for more to
+  // commit together (microseconds; 0: never waits). See StoreExecutor.
+  uint32_t store_group_wait_us = 1000;
   // Sending and rooms, per user (all the user's connections together).
   uint32_t message_rate = 5;          // messages per second, sustained
   uint32_t message_burst = 20;        // messages at once after a quiet while

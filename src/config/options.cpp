@@ -243,6 +243,9 @@ std::vector<Option> make_options() {
               "sign-in sessions expire after this long unused"),
       number("--store-threads", "CHAT_STORE_THREADS", &C::store_threads, 1, 64,
              "worker threads for database reads and images (message:send has its own writer, which group-commits)"),
+      number("--store-group-wait", "CHAT_STORE_GROUP_WAIT_US", &C::store_group_wait_us, 0, 100000,
+             "while messages arrive faster than one per this, the writer waits this long for more to commit in "
+             "one transaction and broadcast together (microseconds; 0: never; adds at most this to an ack)"),
       mode_switch("--conformance", "CHAT_CONFORMANCE", Mode::conformance,
                   "serve the handlers the official socket.io protocol test suites expect (port 3000, "
                   "pingInterval 300, pingTimeout 200, connectTimeout 1000 unless set)"),

@@ -12,6 +12,7 @@
 // in_flight() counts jobs from an accepted push() until the owner calls done() for them, so the
 // owner decides whether "done" is before or after the answer is on its way.
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
@@ -45,10 +46,19 @@ class BoundedWorkQueue {
   }
 
   // Starts a worker thread that takes every job waiting when it looks, up to `max_batch`, and
-  // hands them to `run(batch)` together (never waits for more to arrive: a lone job runs at
-  // once). For work that is cheaper done together, such as a group commit.
+  // hands them to `run(batch)` together. For work that is cheaper done together, such as a group
+  // commit. With `linger` zero it never waits for more to arrive. With a linger, and only while
+  // jobs arrive faster than one per linger (the last two pushes closer than that), it waits for
+  // more until `linger` after the first job of the batch arrived or `max_batch` are waiting: at a
+  // steady rate, fewer and larger batches for at most `linger` more latency, while a lone job
+  // after a quiet while still runs at once.
   template <typename RunBatch, typename Setup = void (*)()>
-  void spawn_batch_worker(size_t max_batch, RunBatch run, Setup setup = [] {}) {
+  void spawn_batch_worker(size_t max_batch, std::chrono::microseconds linger, RunBatch run, Setup setup = [] {}) {
+    {
+      std::lock_guard lock(mutex_);
+      batch_max_ = max_batch;
+      linger_ = linger;
+    }
     workers_.emplace_back([this, max_batch, run = std::move(run), setup = std::move(setup)]() mutable {
       setup();
       std::vector<std::unique_ptr<Job>> batch;
@@ -61,14 +71,24 @@ class BoundedWorkQueue {
 
   // Queues `job` (then moved from) unless the queue is full or closed (then left with the caller).
   Push push(std::unique_ptr<Job>& job) {
+    bool wake = true;
     {
       std::lock_guard lock(mutex_);
       if (closed_) return Push::closed;
       if (jobs_.size() >= capacity_) return Push::full;
       in_flight_.fetch_add(1);
+      if (linger_.count() > 0) {
+        const auto now = std::chrono::steady_clock::now();
+        arriving_fast_ = now - last_push_ < linger_;
+        last_push_ = now;
+        if (jobs_.empty()) first_waiting_since_ = now;
+      }
+      // A batch worker waits either for a first job or, lingering, for a full batch: waking it
+      // for anything else costs a context switch for nothing.
+      if (batch_max_ > 0) wake = jobs_.empty() || jobs_.size() + 1 >= batch_max_;
       jobs_.push_back(std::move(job));
     }
-    ready_.notify_one();
+    if (wake) ready_.notify_one();
     return Push::queued;
   }
 
@@ -120,15 +140,20 @@ class BoundedWorkQueue {
     return job;
   }
 
-  // Fills `batch` with 1..max jobs (waiting for the first); false once stopping.
+  // Fills `batch` with 1..max jobs (waiting for the first, then lingering when jobs arrive
+  // fast); false once stopping.
   bool take_batch(std::vector<std::unique_ptr<Job>>& batch, size_t max) {
     std::unique_lock lock(mutex_);
     ready_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+    if (linger_.count() > 0 && arriving_fast_ && jobs_.size() < max)
+      ready_.wait_until(lock, first_waiting_since_ + linger_, [&] { return stopping_ || jobs_.size() >= max; });
     if (stopping_) return false;
     while (!jobs_.empty() && batch.size() < max) {
       batch.push_back(std::move(jobs_.front()));
       jobs_.pop_front();
     }
+    // Jobs left over (more than `max` were waiting) have waited a batch already: no linger for
+    // them, first_waiting_since_ stays in the past.
     return true;
   }
 
@@ -139,6 +164,11 @@ class BoundedWorkQueue {
   Jobs jobs_;
   bool closed_ = false;    // refuse new jobs
   bool stopping_ = false;  // and the workers leave
+  // Batch worker only (spawn_batch_worker): its batch size and linger, and what the linger needs.
+  size_t batch_max_ = 0;
+  std::chrono::microseconds linger_{0};
+  std::chrono::steady_clock::time_point last_push_{}, first_waiting_since_{};
+  bool arriving_fast_ = false;
   std::vector<std::thread> workers_;
 };
 

@@ -9,7 +9,8 @@
 
 namespace dchat::store {
 
-StoreExecutor::StoreExecutor(Factory factory, size_t threads, size_t max_queue, size_t max_group)
+StoreExecutor::StoreExecutor(Factory factory, size_t threads, size_t max_queue, size_t max_group,
+                             std::chrono::microseconds group_wait)
     : jobs_(max_queue), writes_(max_queue) {
   if (threads == 0) threads = 1;
   std::vector<std::unique_ptr<Store>> stores;
@@ -25,9 +26,10 @@ StoreExecutor::StoreExecutor(Factory factory, size_t threads, size_t max_queue, 
       job.complete();
       jobs_.done();
     });
-  writes_.spawn_batch_worker(std::max<size_t>(max_group, 1), [this, store = std::move(writer)](std::vector<std::unique_ptr<Job>>& group) {
-    run_group(*store, group);
-  });
+  writes_.spawn_batch_worker(std::max<size_t>(max_group, 1), group_wait,
+                             [this, store = std::move(writer)](std::vector<std::unique_ptr<Job>>& group) {
+                               run_group(*store, group);
+                             });
 }
 
 StoreExecutor::~StoreExecutor() {

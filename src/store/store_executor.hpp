@@ -44,7 +44,12 @@ class StoreExecutor {
   // Opens `threads` connections for the pool and one for the writer with `factory` (the first
   // one also migrates the schema); throws StoreError when the database cannot be opened.
   // `max_group`: the most writes in one group commit (store::group_limit_for the database).
-  StoreExecutor(Factory factory, size_t threads, size_t max_queue = kDefaultMaxQueue, size_t max_group = kMaxGroup);
+  // `group_wait`: while writes arrive faster than one per group_wait, the writer waits up to this
+  // long after the first write of a group for more (BoundedWorkQueue::spawn_batch_worker's
+  // linger): larger groups, so fewer commits and fewer broadcast writes, for at most this much
+  // more ack latency; zero never waits.
+  StoreExecutor(Factory factory, size_t threads, size_t max_queue = kDefaultMaxQueue, size_t max_group = kMaxGroup,
+                std::chrono::microseconds group_wait = std::chrono::microseconds{0});
 
   // Jobs waiting beyond this (in the pool, and again in the writer's queue) are refused: at a few
   // hundred microseconds a job, a queue this long is already about a second of waiting, and a

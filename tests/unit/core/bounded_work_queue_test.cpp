@@ -88,7 +88,7 @@ TEST(BoundedWorkQueue, ABatchWorkerTakesWhatIsWaitingUpToItsLimitAndNeverWaitsFo
   std::shared_future<void> gate = release.get_future().share();
   std::mutex mutex;
   std::vector<std::vector<int>> batches;
-  q.spawn_batch_worker(4, [&](std::vector<std::unique_ptr<Job>>& batch) {
+  q.spawn_batch_worker(4, 0us, [&](std::vector<std::unique_ptr<Job>>& batch) {
     std::vector<int> ids;
     for (auto& j : batch) ids.push_back(j->id);
     {
@@ -117,6 +117,98 @@ TEST(BoundedWorkQueue, ABatchWorkerTakesWhatIsWaitingUpToItsLimitAndNeverWaitsFo
   std::lock_guard lock(mutex);
   EXPECT_EQ(batches, (std::vector<std::vector<int>>{{0}, {1, 2, 3, 4}, {5, 6, 7, 8}, {9, 10}}));
   EXPECT_TRUE(q.stop().empty());
+}
+
+// Records each batch's ids and when it was taken; a job with a gate holds the worker.
+struct BatchLog {
+  std::mutex mutex;
+  std::vector<std::vector<int>> batches;
+  std::vector<std::chrono::steady_clock::time_point> taken;
+
+  void spawn(Queue& q, size_t max, std::chrono::microseconds linger) {
+    q.spawn_batch_worker(max, linger, [this, &q](std::vector<std::unique_ptr<Job>>& batch) {
+      std::vector<int> ids;
+      for (auto& j : batch) ids.push_back(j->id);
+      {
+        std::lock_guard lock(mutex);
+        batches.push_back(ids);
+        taken.push_back(std::chrono::steady_clock::now());
+      }
+      for (auto& j : batch) {
+        if (j->gate.valid()) j->gate.wait();
+        q.done();
+      }
+    });
+  }
+  size_t count() {
+    std::lock_guard lock(mutex);
+    return batches.size();
+  }
+};
+
+TEST(BoundedWorkQueue, ALingeringBatchWorkerRunsALoneJobAtOnceAndWaitsForMoreOnlyWhileJobsArriveFast) {
+  constexpr auto linger = 300ms;
+  Queue q(64);
+  BatchLog log;
+  log.spawn(q, 4, linger);
+  std::promise<void> release;
+  std::shared_future<void> gate = release.get_future().share();
+
+  // After a quiet while a lone job does not wait for company.
+  const auto start = std::chrono::steady_clock::now();
+  auto first = job(0, gate);
+  ASSERT_EQ(q.push(first), Queue::Push::queued);
+  ASSERT_TRUE(eventually([&] { return log.count() == 1; }));
+  EXPECT_LT(log.taken[0] - start, linger / 2);
+
+  // Jobs 1 and 2 arrive back to back while the worker is busy: once free it lingers, and a full
+  // batch (3 and 4 pushed later) ends the wait before the linger is over.
+  auto one = job(1), two = job(2);
+  ASSERT_EQ(q.push(one), Queue::Push::queued);
+  ASSERT_EQ(q.push(two), Queue::Push::queued);
+  const auto first_waiting = std::chrono::steady_clock::now();
+  release.set_value();
+  std::this_thread::sleep_for(30ms);
+  EXPECT_EQ(log.count(), 1u) << "the worker should be lingering for more";
+  auto three = job(3), four = job(4);
+  ASSERT_EQ(q.push(three), Queue::Push::queued);
+  ASSERT_EQ(q.push(four), Queue::Push::queued);
+  ASSERT_TRUE(eventually([&] { return log.count() == 2; }));
+  EXPECT_LT(log.taken[1] - first_waiting, linger);
+
+  // A job right after those (they arrive fast) waits the linger out, and no longer, when nothing
+  // else comes.
+  const auto fifth_at = std::chrono::steady_clock::now();
+  auto five = job(5);
+  ASSERT_EQ(q.push(five), Queue::Push::queued);
+  ASSERT_TRUE(eventually([&] { return log.count() == 3; }));
+  EXPECT_GE(log.taken[2] - fifth_at, linger - 50ms);
+  EXPECT_TRUE(eventually([&] { return q.in_flight() == 0; }));
+  {
+    std::lock_guard lock(log.mutex);
+    EXPECT_EQ(log.batches, (std::vector<std::vector<int>>{{0}, {1, 2, 3, 4}, {5}}));
+  }
+  EXPECT_TRUE(q.stop().empty());
+}
+
+TEST(BoundedWorkQueue, StopDoesNotWaitForALingeringBatchWorker) {
+  Queue q(64);
+  BatchLog log;
+  log.spawn(q, 100, 10s);
+  auto a = job(1), b = job(2);
+  ASSERT_EQ(q.push(a), Queue::Push::queued);
+  ASSERT_EQ(q.push(b), Queue::Push::queued);  // arrives fast: the worker lingers (10 s)
+  std::this_thread::sleep_for(20ms);
+  const auto before = std::chrono::steady_clock::now();
+  auto left = q.stop();
+  EXPECT_LT(std::chrono::steady_clock::now() - before, 2s);
+  // Job 1 may have run alone (taken before job 2 arrived); job 2 waited in the linger and is
+  // handed back, not run.
+  std::lock_guard lock(log.mutex);
+  size_t ran = 0;
+  for (auto& batch : log.batches) ran += batch.size();
+  EXPECT_LE(ran, 1u);
+  EXPECT_EQ(ran + left.size(), 2u);
 }
 
 TEST(BoundedWorkQueue, RefusesPastItsCapacityAndLeavesTheJobWithTheCaller) {
