@@ -21,7 +21,8 @@
 #                                      node-chat interleaved, REPEATS runs each; results/chat.jsonl
 #   CHAT_CONFIGS="10:10:1000:1 100:20:500:10" CHAT_SECONDS=10 REPEATS=1 bench/run.sh chat
 #                                      users:senders:rate:rooms per configuration (rooms > 1: chatd
-#                                      only, the peer has just "general"); CHAT_SECONDS measured
+#                                      only, the peer has just "general"); CHAT_SECONDS measured;
+#                                      CHATD_ARGS="--store-group-wait 0" adds flags to chatd's command
 #   bench/run.sh soak                  10 min (SOAK_SECONDS) at 16,000 msgs/s (SOAK_RATE) plus users that
 #                                      join, leave, reconnect and sync (bench/soak-churn.mjs); results/soak.jsonl
 #   bench/run.sh chat-floor            what SQLite alone costs a stored message (bench/chat-floor), on
@@ -236,7 +237,7 @@ case "${1:-suite}" in
       dir=$(mktemp -d)
       port=$(node -e 'const s=require("net").createServer().listen(0,()=>{console.log(s.address().port);s.close()})')
       if [ "$1" = chatd ]; then
-        taskset -c 0 "$CHATD" --host 127.0.0.1 --port "$port" --threads 1 --log-level warn \
+        taskset -c 0 "$CHATD" ${CHATD_ARGS:-} --host 127.0.0.1 --port "$port" --threads 1 --log-level warn \
           --database-url "sqlite:$dir/chat.db" --upload-dir "$dir/uploads" \
           --message-rate 100000 --message-burst 100000 --room-creations-per-hour 100000 \
           --sign-ins-per-minute 100000 --sign-ups-per-hour 100000 --sign-ups-per-minute-total 100000 \

@@ -69,8 +69,12 @@ std::vector<RoomView> rooms_on_connect(Store& s, int64_t user, int64_t now) {
 
 ChatResult<Posted> post_message(Store& s, int64_t user, int64_t room, const std::string& text,
                                 const std::string& client_id, int64_t now) {
-  if (!s.find_room(room)) return refuse(ErrorCode::not_found, "no such room");
-  if (!s.is_member(room, user)) return refuse(ErrorCode::forbidden, "you are not a member of this room");
+  // Membership first: the one lookup a member's message needs (the room cannot be gone while it
+  // has members); which error, only for a refusal.
+  if (!s.is_member(room, user)) {
+    if (!s.find_room(room)) return refuse(ErrorCode::not_found, "no such room");
+    return refuse(ErrorCode::forbidden, "you are not a member of this room");
+  }
   auto stored = s.append_message(room, user, text, client_id, now);
   // Idempotency keys are per author: the same key reused for another room is a client bug.
   if (stored.duplicate && stored.message.room_id != room)

@@ -49,7 +49,7 @@ struct Config {
   size_t store_threads = 4;                            // database and image workers
   // While messages arrive faster than one per this, the writer waits this long for more to
   // commit together (microseconds; 0: never waits). See StoreExecutor.
-  uint32_t store_group_wait_us = 2000;
+  uint32_t store_group_wait_us = 4000;
   // Sending and rooms, per user (all the user's connections together).
   uint32_t message_rate = 5;          // messages per second, sustained
   uint32_t message_burst = 20;        // messages at once after a quiet while
