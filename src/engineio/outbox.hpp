@@ -2,6 +2,7 @@
 // The bounded queue of packets waiting to be written to one client. Entries are shared
 // pointers to packets encoded once, so a broadcast costs one reference per recipient.
 #include <cstddef>
+#include <iterator>
 #include <vector>
 
 #include "engineio/packet.hpp"
@@ -20,8 +21,16 @@ class Outbox {
   // client's fault, and disconnecting it would only repeat on reconnect.
   Push push(WirePacketPtr packet, bool is_volatile) {
     if (packet->wire_size() > max_bytes_) return Push::too_large;
-    if (packets_.size() >= max_packets_ || bytes_ + packet->wire_size() > max_bytes_)
+    // The limit counts what is still queued, not the slots already written from the head: a
+    // client that keeps up but never quite empties its queue is not slow.
+    if (size() >= max_packets_ || bytes_ + packet->wire_size() > max_bytes_)
       return is_volatile ? Push::dropped : Push::full;
+    // Written slots are dropped once they are half the vector, so it holds at most about twice
+    // the limit however long the queue goes without emptying (amortised: each slot moves once).
+    if (head_ > 0 && head_ >= packets_.size() / 2) {
+      packets_.erase(packets_.begin(), packets_.begin() + static_cast<std::ptrdiff_t>(head_));
+      head_ = 0;
+    }
     bytes_ += packet->wire_size();
     packets_.push_back(std::move(packet));
     return Push::ok;
