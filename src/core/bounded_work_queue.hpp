@@ -11,6 +11,7 @@
 //
 // in_flight() counts jobs from an accepted push() until the owner calls done() for them, so the
 // owner decides whether "done" is before or after the answer is on its way.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -18,6 +19,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -39,6 +41,9 @@ class BoundedWorkQueue {
   // Call before the queue is shared (not thread-safe against stop()).
   template <typename Run, typename Setup = void (*)()>
   void spawn_worker(Run run, Setup setup = [] {}) {
+    // push() wakes a batch worker only for a first job or a full batch: a worker taking single
+    // jobs from the same queue would miss wake-ups.
+    if (batch_max_ > 0) throw std::logic_error("BoundedWorkQueue: a queue with a batch worker has no other workers");
     workers_.emplace_back([this, run = std::move(run), setup = std::move(setup)]() mutable {
       setup();
       while (std::unique_ptr<Job> job = take()) run(*job);
@@ -54,8 +59,12 @@ class BoundedWorkQueue {
   // after a quiet while still runs at once.
   template <typename RunBatch, typename Setup = void (*)()>
   void spawn_batch_worker(size_t max_batch, std::chrono::microseconds linger, RunBatch run, Setup setup = [] {}) {
+    if (!workers_.empty()) throw std::logic_error("BoundedWorkQueue: a batch worker is its queue's only worker");
     {
       std::lock_guard lock(mutex_);
+      // A batch can never be larger than what the queue holds: a lingering worker waiting for
+      // more would otherwise idle out its linger while pushes are refused.
+      max_batch = std::clamp<size_t>(max_batch, 1, capacity_);
       batch_max_ = max_batch;
       linger_ = linger;
     }
@@ -144,10 +153,13 @@ class BoundedWorkQueue {
   // fast); false once stopping.
   bool take_batch(std::vector<std::unique_ptr<Job>>& batch, size_t max) {
     std::unique_lock lock(mutex_);
-    ready_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-    if (linger_.count() > 0 && arriving_fast_ && jobs_.size() < max)
-      ready_.wait_until(lock, first_waiting_since_ + linger_, [&] { return stopping_ || jobs_.size() >= max; });
-    if (stopping_) return false;
+    // Again when close() took the waiting jobs back during the linger: never an empty batch.
+    do {
+      ready_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      if (linger_.count() > 0 && arriving_fast_ && jobs_.size() < max)
+        ready_.wait_until(lock, first_waiting_since_ + linger_, [&] { return stopping_ || jobs_.size() >= max; });
+      if (stopping_) return false;
+    } while (jobs_.empty());
     while (!jobs_.empty() && batch.size() < max) {
       batch.push_back(std::move(jobs_.front()));
       jobs_.pop_front();

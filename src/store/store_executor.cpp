@@ -53,8 +53,10 @@ void StoreExecutor::run_group(Store& store, std::vector<std::unique_ptr<Job>>& g
       store.end_group_job(job->execute(store));
     }
     store.commit_group();
-  } catch (const StoreError& e) {
-    // Nothing of the group is stored: every job's answer says so, whatever it computed.
+  } catch (const std::exception& e) {
+    // Nothing of the group is stored: every job's answer says so, whatever it computed. Any
+    // exception (not only StoreError: bad_alloc, a driver's own): escaping, it would end the
+    // writer thread and every later write would wait forever.
     store.rollback_group();
     core::metrics().store_group_failures.inc();
     CHAT_LOG_THROTTLED(spdlog::level::warn, "store: a group of {} writes could not commit: {}", group.size(), e.what());

@@ -108,6 +108,27 @@ TEST_F(StoreExecutorWriter, WritesWaitingTogetherShareGroupsAndAreAllStoredInOrd
   EXPECT_EQ(stored_texts().size(), 300u);
 }
 
+TEST_F(StoreExecutorWriter, WhileWritesArriveFastTheWriterWaitsUpToTheGroupWaitForMore) {
+  // --store-group-wait: a write that comes a little after the others still joins their group
+  // (one commit, one broadcast burst) instead of starting a group of its own.
+  executor_ = std::make_unique<StoreExecutor>([this] { return open(); }, 1, StoreExecutor::kDefaultMaxQueue,
+                                              StoreExecutor::kMaxGroup, std::chrono::seconds(2));
+  std::promise<void> release = hold_writer();
+  const uint64_t groups_before = core::metrics().store_groups.value();
+  auto first = write(append("one"));
+  auto second = write(append("two"));  // arrives fast: the writer will wait for more
+  release.set_value();
+  std::this_thread::sleep_for(100ms);
+  auto late = write(append("three"));
+  for (auto* answer : {&first, &second, &late}) {
+    StoreResult<int64_t> r = answer->get();
+    ASSERT_TRUE(r) << r.message;
+  }
+  // The held job's group, then one group of three (without the wait: one of two, one of one).
+  EXPECT_EQ(core::metrics().store_groups.value() - groups_before, 2u);
+  EXPECT_EQ(stored_texts(), (std::vector<std::string>{"one", "two", "three"}));
+}
+
 TEST_F(StoreExecutorWriter, GroupsNeverExceedTheLimitTheDatabaseWasGiven) {
   // PostgreSQL gets small groups (store::group_limit_for): past 64 savepoints in a transaction
   // every visibility check gets slower.
