@@ -147,6 +147,19 @@ struct BatchLog {
   }
 };
 
+// Holds the batch worker on job 0 (taken alone), then queues jobs 1 and 2 back to back, so they
+// arrive fast and the worker will linger once released; returns the release.
+std::promise<void> hold_then_queue_two_fast(Queue& q, BatchLog& log) {
+  std::promise<void> release;
+  auto held = job(0, release.get_future().share());
+  EXPECT_EQ(q.push(held), Queue::Push::queued);
+  EXPECT_TRUE(eventually([&] { return log.count() == 1; }));
+  auto a = job(1), b = job(2);
+  EXPECT_EQ(q.push(a), Queue::Push::queued);
+  EXPECT_EQ(q.push(b), Queue::Push::queued);
+  return release;
+}
+
 // Upper bounds on time in these tests are far from what they check (seconds against a linger
 // of 3 s), so a loaded machine under ASan cannot make them fail; lower bounds are exact.
 TEST(BoundedWorkQueue, ALingeringBatchWorkerRunsALoneJobAtOnceAndAFullBatchEndsTheWait) {
@@ -208,14 +221,8 @@ TEST(BoundedWorkQueue, CloseDuringALingerHandsTheJobsBackAndTheWorkerRunsNoEmpty
   BatchLog log;
   Queue q(64);
   log.spawn(q, 100, 2s);
-  std::promise<void> release;
-  std::shared_future<void> gate = release.get_future().share();
-  auto held = job(0, gate);
-  ASSERT_EQ(q.push(held), Queue::Push::queued);
-  ASSERT_TRUE(eventually([&] { return log.count() == 1; }));
-  auto a = job(1), b = job(2);
-  ASSERT_EQ(q.push(a), Queue::Push::queued);
-  ASSERT_EQ(q.push(b), Queue::Push::queued);  // arrive fast: the worker will linger for more
+  std::promise<void> release = hold_then_queue_two_fast(q, log);
+  ASSERT_FALSE(HasFailure());
   release.set_value();
   std::this_thread::sleep_for(50ms);
   auto left = q.close();  // takes 1 and 2 back from under the lingering worker
@@ -246,14 +253,8 @@ TEST(BoundedWorkQueue, ABatchLargerThanTheQueueIsCappedSoAFullQueueEndsTheLinger
   BatchLog log;
   Queue q(2);
   log.spawn(q, 256, 3s);  // 256 could never be waiting in a queue of 2
-  std::promise<void> release;
-  std::shared_future<void> gate = release.get_future().share();
-  auto held = job(0, gate);
-  ASSERT_EQ(q.push(held), Queue::Push::queued);
-  ASSERT_TRUE(eventually([&] { return log.count() == 1; }));
-  auto a = job(1), b = job(2);
-  ASSERT_EQ(q.push(a), Queue::Push::queued);
-  ASSERT_EQ(q.push(b), Queue::Push::queued);
+  std::promise<void> release = hold_then_queue_two_fast(q, log);  // the queue is full
+  ASSERT_FALSE(HasFailure());
   const auto full = std::chrono::steady_clock::now();
   release.set_value();
   ASSERT_TRUE(eventually([&] { return log.count() == 2; }));
