@@ -37,25 +37,39 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
 # ---- PostgreSQL ----
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
 pg_ready() { "$PG_BIN/pg_isready" -q -h "$BIND" -p "$PG_PORT"; }
+# PostgreSQL runs as the postgres user, which cannot enter a checkout under a private directory
+# (`mktemp -d` makes it 0700: CI clones there). Its data then lives in a directory of its own
+# under /var/tmp, named after $DIR so that start and stop find the same one.
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
+pg_dir() {
+  mkdir -p "$DIR"
+  if as_postgres test -x "$DIR"; then
+    echo "$DIR/postgres"
+  else
+    echo "/var/tmp/chatd-services-$(printf '%s' "$DIR" | md5sum | cut -c1-12)/postgres"
+  fi
+}
 start_postgres() {
-  local d="$DIR/postgres"
+  local d
+  d="$(pg_dir)"
   if pg_ready; then return 0; fi
   mkdir -p "$d"
   chown postgres:postgres "$d"
   if [ ! -f "$d/data/PG_VERSION" ]; then
-    runuser -u postgres -- "$PG_BIN/initdb" -D "$d/data" -U postgres -A trust >"$d/initdb.log" 2>&1
+    as_postgres "$PG_BIN/initdb" -D "$d/data" -U postgres -A trust >"$d/initdb.log" 2>&1
     # The cluster tests connect from network namespaces through a bridge address.
     echo "host all all 0.0.0.0/0 trust" >>"$d/data/pg_hba.conf"
   fi
-  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$d/data" -w -l "$d/server.log" \
+  as_postgres "$PG_BIN/pg_ctl" -D "$d/data" -w -l "$d/server.log" \
     -o "-c listen_addresses=$BIND -p $PG_PORT -k $d -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
     start >/dev/null
   wait_for 20 PostgreSQL pg_ready
 }
 stop_postgres() {
-  local d="$DIR/postgres"
+  local d
+  d="$(pg_dir)"
   [ -f "$d/data/postmaster.pid" ] || return 0
-  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$d/data" -m fast -w stop >/dev/null 2>&1 || true
+  as_postgres "$PG_BIN/pg_ctl" -D "$d/data" -m fast -w stop >/dev/null 2>&1 || true
 }
 
 # ---- Redis ----
