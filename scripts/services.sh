@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Starts and stops the servers the tests need (PostgreSQL, Redis, NATS, RabbitMQ), each as a
-# private instance under $SERVICES_DIR on its own port, never the system's default instance.
+# private instance under $SERVICES_DIR on its own port, never the system's default instance
+# (PostgreSQL's under /var/tmp when its user cannot enter $SERVICES_DIR: see pg_dir).
 # Idempotent: starting a running service does nothing.
 #
 #   scripts/services.sh start|stop|restart NAME...   NAME: postgres redis nats rabbitmq (or all)
