@@ -57,25 +57,20 @@ void ChatService::send_message(const SocketPtr& socket, Message&& msg, Ack ack) 
     return refuse(ack, Refusal{ErrorCode::rate_limited, "you are sending too fast, slow down", wait});
   }
   if (!admit(socket, ack)) return;
-  const int64_t now = now_ms();
-  run<ChatResult<Posted>>(
-      socket,
-      [uid, room = *room_id, text = *text, client_id, now](Store& s) {
-        return post_message(s, uid, room, text, client_id, now);
-      },
-      [this, ack, room = *room_id](StoreResult<ChatResult<Posted>>& r) {
-        if (!r) return refuse(ack, storage_refusal(r));
-        if (!*r.value) return refuse(ack, r.value->error());
-        const Posted& posted = **r.value;
-        json::object answer = posted_ack(posted);
-        // Stored first, then broadcast once: a resent duplicate is only acknowledged again.
-        if (!posted.duplicate) {
-          core::metrics().messages_stored.inc();
-          nsp_.to(room_channel(room)).emit("message", Message{json::array{answer.at("message")}, {}});
-        }
-        reply(ack, std::move(answer));
-      },
-      Lane::writer);
+  std::function<void(StoreResult<store::AppendOutcome>&)> done = [this, ack, room = *room_id](StoreResult<store::AppendOutcome>& r) {
+    if (!r) return refuse(ack, storage_refusal(r));
+    auto posted = posted_from(std::move(*r.value), room);
+    if (!posted) return refuse(ack, posted.error());
+    json::object answer = posted_ack(*posted);
+    // Stored first, then broadcast once: a resent duplicate is only acknowledged again.
+    if (!posted->duplicate) {
+      core::metrics().messages_stored.inc();
+      nsp_.to(room_channel(room)).emit("message", Message{json::array{answer.at("message")}, {}});
+    }
+    reply(ack, std::move(answer));
+  };
+  store_.async_append(store::AppendRequest{*room_id, uid, *text, client_id, now_ms()},
+                      on_shard<store::AppendOutcome>(socket, std::move(done)));
 }
 
 void ChatService::history(const SocketPtr& socket, Message&& msg, Ack ack) {

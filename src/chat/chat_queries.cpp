@@ -67,19 +67,28 @@ std::vector<RoomView> rooms_on_connect(Store& s, int64_t user, int64_t now) {
   return rooms;
 }
 
+ChatResult<Posted> posted_from(store::AppendOutcome&& outcome, int64_t room) {
+  using Status = store::AppendOutcome::Status;
+  switch (outcome.status) {
+    case Status::no_room:
+      return refuse(ErrorCode::not_found, "no such room");
+    case Status::not_member:
+      return refuse(ErrorCode::forbidden, "you are not a member of this room");
+    case Status::duplicate:
+      // Idempotency keys are per author: the same key reused for another room is a client bug.
+      if (outcome.message.room_id != room)
+        return refuse(ErrorCode::bad_request, "this clientId was already used for another message");
+      return Posted{std::move(outcome.message), true};
+    case Status::stored:
+      break;
+  }
+  return Posted{std::move(outcome.message), false};
+}
+
 ChatResult<Posted> post_message(Store& s, int64_t user, int64_t room, const std::string& text,
                                 const std::string& client_id, int64_t now) {
-  // Membership first: the one lookup a member's message needs (the room cannot be gone while it
-  // has members); which error, only for a refusal.
-  if (!s.is_member(room, user)) {
-    if (!s.find_room(room)) return refuse(ErrorCode::not_found, "no such room");
-    return refuse(ErrorCode::forbidden, "you are not a member of this room");
-  }
-  auto stored = s.append_message(room, user, text, client_id, now);
-  // Idempotency keys are per author: the same key reused for another room is a client bug.
-  if (stored.duplicate && stored.message.room_id != room)
-    return refuse(ErrorCode::bad_request, "this clientId was already used for another message");
-  return Posted{std::move(stored.message), stored.duplicate};
+  auto outcomes = s.append_messages({store::AppendRequest{room, user, text, client_id, now}});
+  return posted_from(std::move(outcomes.front()), room);
 }
 
 ChatResult<Opened> join_room(Store& s, int64_t user, const JoinRequest& request, const ChatLimits& limits,

@@ -18,6 +18,9 @@ namespace dchat::chat {
 // The connection's rooms when it connects; everyone is made a member of "general" first.
 std::vector<RoomView> rooms_on_connect(store::Store& s, int64_t user, int64_t now);
 
+// message:send's answer from what the store did with it (Store::append_messages).
+ChatResult<Posted> posted_from(store::AppendOutcome&& outcome, int64_t room);
+// message:send on its own (a batch of one).
 ChatResult<Posted> post_message(store::Store& s, int64_t user, int64_t room, const std::string& text,
                                 const std::string& client_id, int64_t now);
 

@@ -70,13 +70,15 @@ class ChatService {
   // it on); a session that is gone ends the connection.
   void watch_session_expiry(const SocketPtr& socket);
 
-  // Runs job on a store worker, then done(result) on the socket's shard (defined in
-  // chat_service_detail.hpp). Lane::writer: the store's writer, grouped into a group commit
-  // (short, frequent writes: message:send).
-  enum class Lane { pool, writer };
+  // Runs job on a store worker (the pool), then done(result) on the socket's shard (defined in
+  // chat_service_detail.hpp). message:send goes to the writer instead (StoreExecutor::async_append).
   template <typename T>
   void run(const SocketPtr& socket, std::function<T(store::Store&)> job,
-           std::function<void(store::StoreResult<T>&)> done, Lane lane = Lane::pool);
+           std::function<void(store::StoreResult<T>&)> done);
+  // done(result) on the socket's shard, counted among the connection's waiting requests until
+  // then (admit's limit).
+  template <typename T>
+  auto on_shard(const SocketPtr& socket, std::function<void(store::StoreResult<T>&)> done);
 
   socketio::Namespace& nsp_;
   store::StoreExecutor& store_;

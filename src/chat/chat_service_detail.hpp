@@ -85,20 +85,20 @@ Refusal storage_refusal(const store::StoreResult<T>& r) {
 namespace dchat::chat {
 
 template <typename T>
-void ChatService::run(const SocketPtr& socket, std::function<T(store::Store&)> job,
-                      std::function<void(store::StoreResult<T>&)> done, Lane lane) {
+auto ChatService::on_shard(const SocketPtr& socket, std::function<void(store::StoreResult<T>&)> done) {
   // The socket is held until the result arrives: what a job stored must still be broadcast
   // even if its sender disconnected meanwhile.
   if (socket->app_state) ++detail::connection_of(*socket).pending;
-  auto on_done = boost::asio::bind_executor(socket->context(), [socket, done = std::move(done)](store::StoreResult<T> r) {
+  return boost::asio::bind_executor(socket->context(), [socket, done = std::move(done)](store::StoreResult<T> r) {
     if (socket->app_state) --detail::connection_of(*socket).pending;
     done(r);
   });
-  if (lane == Lane::writer) {
-    store_.async_write<T>(std::move(job), std::move(on_done));
-  } else {
-    store_.async_run<T>(std::move(job), std::move(on_done));
-  }
+}
+
+template <typename T>
+void ChatService::run(const SocketPtr& socket, std::function<T(store::Store&)> job,
+                      std::function<void(store::StoreResult<T>&)> done) {
+  store_.async_run<T>(std::move(job), on_shard<T>(socket, std::move(done)));
 }
 
 namespace json = boost::json;

@@ -66,6 +66,7 @@ class PgStore final : public Store {
 
   AppendResult append_message(int64_t room_id, int64_t author_id, const std::string& text,
                               const std::string& client_id, int64_t now) override;
+  std::vector<AppendOutcome> append_messages(const std::vector<AppendRequest>& batch) override;
   std::vector<Message> messages_before(int64_t room_id, int64_t before_seq, int limit) override;
   std::vector<Message> messages_after(int64_t room_id, int64_t after_seq, int limit) override;
 
@@ -84,6 +85,9 @@ class PgStore final : public Store {
   std::optional<Room> find_public_room_like(const std::string& key, const std::string& skeleton);
   std::optional<Room> find_direct_room_by_key(const std::string& dm_key);
   std::optional<Message> find_message_by_client_id(int64_t author_id, const std::string& client_id);
+  // append_messages in two statements (pg_append_batch.cpp); nullopt when another connection
+  // stored one of the batch's client ids meanwhile (the caller takes the batch back).
+  std::optional<std::vector<AppendOutcome>> try_append_batch(const std::vector<AppendRequest>& batch);
 
   std::unique_ptr<PgConnection> db_;
 };

@@ -73,6 +73,7 @@ class SqliteStore final : public Store {
 
   AppendResult append_message(int64_t room_id, int64_t author_id, const std::string& text,
                               const std::string& client_id, int64_t now) override;
+  std::vector<AppendOutcome> append_messages(const std::vector<AppendRequest>& batch) override;
   std::vector<Message> messages_before(int64_t room_id, int64_t before_seq, int limit) override;
   std::vector<Message> messages_after(int64_t room_id, int64_t after_seq, int limit) override;
 

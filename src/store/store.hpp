@@ -91,6 +91,27 @@ struct AppendResult {
   bool duplicate = false;  // the same (author, client_id) was stored before: this is that message
 };
 
+// One message:send for append_messages.
+struct AppendRequest {
+  int64_t room_id = 0;
+  int64_t author_id = 0;
+  std::string text;
+  std::string client_id;  // "" when none
+  int64_t created_at = 0;
+};
+
+// What append_messages did with one request.
+struct AppendOutcome {
+  enum class Status {
+    stored,      // message is the new message
+    duplicate,   // the author stored this client_id before: message is that one (any room)
+    not_member,  // the room exists but the author is not in it: nothing stored
+    no_room,     // no such room: nothing stored
+  };
+  Status status = Status::stored;
+  Message message;  // for stored and duplicate
+};
+
 class Store {
  public:
   virtual ~Store() = default;
@@ -168,6 +189,14 @@ class Store {
   // first message and duplicate = true instead of storing again.
   virtual AppendResult append_message(int64_t room_id, int64_t author_id, const std::string& text,
                                       const std::string& client_id, int64_t now) = 0;
+  // message:send for a batch (the writer's group commit hands it every send waiting together):
+  // each request whose author is a member of its room is appended as by append_message, in
+  // order, and one outcome per request says what happened (a resend, also of an earlier request
+  // of the batch, is a duplicate). All or nothing: on StoreError nothing of the batch is stored.
+  // Inside a group it is one savepoint. Why a batch call and not append_message per request: on
+  // PostgreSQL it is a few statements for the whole batch instead of about nine round trips per
+  // message, and the rooms' seq rows are locked once, in id order (BENCHMARKS.md, "The chat path").
+  virtual std::vector<AppendOutcome> append_messages(const std::vector<AppendRequest>& batch) = 0;
   // Up to `limit` messages with seq < before_seq (before_seq <= 0: the newest), oldest first.
   virtual std::vector<Message> messages_before(int64_t room_id, int64_t before_seq, int limit) = 0;
   // Up to `limit` messages with seq > after_seq, oldest first.

@@ -2,7 +2,6 @@
 
 #include <spdlog/spdlog.h>
 
-#include <algorithm>
 #include <vector>
 
 #include "core/log_throttle.hpp"
@@ -26,7 +25,7 @@ StoreExecutor::StoreExecutor(Factory factory, size_t threads, size_t max_queue, 
       job.complete();
       jobs_.done();
     });
-  writes_.spawn_batch_worker(std::max<size_t>(max_group, 1), group_wait,
+  writes_.spawn_batch_worker(max_group, group_wait,
                              [this, store = std::move(writer)](std::vector<std::unique_ptr<Job>>& group) {
                                run_group(*store, group);
                              });
@@ -48,9 +47,17 @@ size_t StoreExecutor::queued() const { return jobs_.size() + writes_.size(); }
 void StoreExecutor::run_group(Store& store, std::vector<std::unique_ptr<Job>>& group) {
   try {
     store.begin_group();
-    for (auto& job : group) {
+    for (size_t i = 0; i < group.size();) {
+      size_t end = i;
+      while (end < group.size() && group[end]->append_request()) ++end;
+      if (end > i) {
+        run_appends(store, group, i, end);
+        i = end;
+        continue;
+      }
       store.begin_group_job();
-      store.end_group_job(job->execute(store));
+      store.end_group_job(group[i]->execute(store));
+      ++i;
     }
     store.commit_group();
   } catch (const std::exception& e) {
@@ -67,6 +74,22 @@ void StoreExecutor::run_group(Store& store, std::vector<std::unique_ptr<Job>>& g
   for (auto& job : group) {
     job->complete();
     writes_.done();
+  }
+}
+
+void StoreExecutor::run_appends(Store& store, std::vector<std::unique_ptr<Job>>& group, size_t begin, size_t end) {
+  std::vector<AppendRequest> batch;
+  batch.reserve(end - begin);
+  for (size_t i = begin; i < end; ++i) batch.push_back(std::move(*group[i]->append_request()));
+  // append_messages is all or nothing (its own savepoint): when it throws, these jobs fail and
+  // the rest of the group goes on, as for any job that throws.
+  try {
+    auto outcomes = store.append_messages(batch);
+    for (size_t i = begin; i < end; ++i) group[i]->set_appended(std::move(outcomes.at(i - begin)));
+  } catch (const StoreError& e) {
+    for (size_t i = begin; i < end; ++i) group[i]->fail(e.kind, e.what());
+  } catch (const std::exception& e) {
+    for (size_t i = begin; i < end; ++i) group[i]->fail(StoreError::Kind::unavailable, e.what());
   }
 }
 

@@ -78,6 +78,18 @@ class StoreExecutor {
     return initiate<T>(writes_, std::move(job), std::forward<CompletionToken>(token));
   }
 
+  // Stores one message:send on the writer (Store::append_messages). The sends waiting together
+  // in a group go to the store as one batch; completes after the group committed, with what
+  // happened to this one.
+  template <typename CompletionToken>
+  auto async_append(AppendRequest request, CompletionToken&& token) {
+    return boost::asio::async_initiate<CompletionToken, void(StoreResult<AppendOutcome>)>(
+        [this](auto handler, AppendRequest request) {
+          submit(writes_, std::make_unique<AppendTask<decltype(handler)>>(std::move(handler), std::move(request)));
+        },
+        token, std::move(request));
+  }
+
   size_t queued() const;
   // Jobs queued or running: 0 when every request handed in so far has completed.
   size_t in_flight() const { return jobs_.in_flight() + writes_.in_flight(); }
@@ -93,6 +105,10 @@ class StoreExecutor {
     virtual void fail(StoreError::Kind kind, std::string message) = 0;
     // Hands the result to the caller's executor; exactly once.
     virtual void complete() = 0;
+    // A message:send (async_append) gives its request to the writer's batch, which may move it
+    // out, and later its outcome; other jobs have none.
+    virtual AppendRequest* append_request() { return nullptr; }
+    virtual void set_appended(AppendOutcome) {}
   };
   using Queue = core::BoundedWorkQueue<Job>;
 
@@ -106,7 +122,7 @@ class StoreExecutor {
   }
 
   template <typename T, typename Handler>
-  struct Task final : Job {
+  struct Task : Job {
     Handler handler;
     std::chrono::steady_clock::time_point submitted = std::chrono::steady_clock::now();
     std::function<T(Store&)> job;
@@ -144,8 +160,25 @@ class StoreExecutor {
     }
   };
 
+  template <typename Handler>
+  struct AppendTask final : Task<AppendOutcome, Handler> {
+    AppendRequest request;
+
+    AppendTask(Handler h, AppendRequest r) : Task<AppendOutcome, Handler>(std::move(h), {}), request(std::move(r)) {
+      // Run alone (not in a batch), it is a batch of one.
+      this->job = [this](Store& store) { return std::move(store.append_messages({request}).front()); };
+    }
+    AppendRequest* append_request() override { return &request; }
+    void set_appended(AppendOutcome outcome) override {
+      this->ran = true;
+      this->result.value.emplace(std::move(outcome));
+    }
+  };
+
   void submit(Queue& queue, std::unique_ptr<Job> job);
   void run_group(Store& store, std::vector<std::unique_ptr<Job>>& group);
+  // The jobs [begin, end) of a group, all message:sends, as one Store::append_messages call.
+  static void run_appends(Store& store, std::vector<std::unique_ptr<Job>>& group, size_t begin, size_t end);
 
   // The pool: one worker per Store connection.
   Queue jobs_;

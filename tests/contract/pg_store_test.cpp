@@ -156,6 +156,91 @@ TEST_F(PostgresStore, RacingAppendsWithTheSameClientIdStoreOneMessage) {
   EXPECT_EQ(store().find_room(room.id)->last_seq, kMessages);
 }
 
+TEST_F(PostgresStore, ABatchWhoseResendIsStoredMeanwhileIsTakenBackAndStoredOneByOne) {
+  const User alice = store().create_user("alice", "h", kNow).value();
+  const Room room = store().ensure_public_room("general", 0, kNow);
+  const Room other = store().ensure_public_room("other", 0, kNow);
+  store().add_member(room.id, alice.id, kNow);
+  store().add_member(other.id, alice.id, kNow);
+  // Another connection stores "k" (in another room) and has not committed: the batch's check
+  // does not see it, its insert waits for it and then conflicts.
+  auto racing = open();
+  racing->begin_group();
+  const AppendResult first = racing->append_message(other.id, alice.id, "racing", "k", kNow);
+  std::vector<AppendOutcome> outcomes;
+  std::thread batch([&] {
+    try {
+      outcomes = store().append_messages({AppendRequest{room.id, alice.id, "before", "", kNow},
+                                          AppendRequest{room.id, alice.id, "resent", "k", kNow},
+                                          AppendRequest{room.id, alice.id, "after", "j", kNow}});
+    } catch (const std::exception& e) {
+      ADD_FAILURE() << e.what();
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  racing->commit_group();
+  batch.join();
+  ASSERT_EQ(outcomes.size(), 3u);
+  EXPECT_EQ(outcomes[0].status, AppendOutcome::Status::stored);
+  EXPECT_EQ(outcomes[1].status, AppendOutcome::Status::duplicate);
+  EXPECT_EQ(outcomes[1].message.id, first.message.id);
+  EXPECT_EQ(outcomes[2].status, AppendOutcome::Status::stored);
+  EXPECT_EQ(outcomes[2].message.seq, 2) << "the taken-back seqs were not lost";
+  std::vector<int64_t> seqs;
+  for (const Message& m : store().messages_after(room.id, 0, 10)) seqs.push_back(m.seq);
+  EXPECT_EQ(seqs, range(1, 2));
+}
+
+TEST_F(PostgresStore, RacingBatchesWithTheSameClientIdsStoreEachOnce) {
+  constexpr int kThreads = 4, kBatches = 30;
+  const User alice = store().create_user("alice", "h", kNow).value();
+  const Room room = store().ensure_public_room("general", 0, kNow);
+  const Room other = store().ensure_public_room("other", 0, kNow);
+  store().add_member(room.id, alice.id, kNow);
+  store().add_member(other.id, alice.id, kNow);
+  std::vector<std::vector<AppendOutcome>> results(kThreads);
+  std::barrier round(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      std::unique_ptr<PgStore> own;
+      try {
+        own = open();
+      } catch (const std::exception& e) {
+        ADD_FAILURE() << e.what();
+      }
+      for (int i = 0; i < kBatches; ++i) {
+        round.arrive_and_wait();  // every thread sends batch i at the same instant
+        if (!own) continue;
+        const std::string n = std::to_string(i);
+        try {
+          auto outcomes = own->append_messages({AppendRequest{room.id, alice.id, "a" + n, "a" + n, kNow},
+                                                AppendRequest{other.id, alice.id, "b" + n, "b" + n, kNow}});
+          results[t].insert(results[t].end(), outcomes.begin(), outcomes.end());
+        } catch (const std::exception& e) {
+          ADD_FAILURE() << "thread " << t << " batch " << i << ": " << e.what();
+        }
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (int t = 0; t < kThreads; ++t) ASSERT_EQ(results[t].size(), static_cast<size_t>(2 * kBatches));
+  for (size_t i = 0; i < results[0].size(); ++i) {
+    int stored = 0;
+    for (int t = 0; t < kThreads; ++t) {
+      stored += results[t][i].status == AppendOutcome::Status::stored ? 1 : 0;
+      EXPECT_EQ(results[t][i].message.id, results[0][i].message.id) << i;
+      EXPECT_EQ(results[t][i].message.seq, results[0][i].message.seq) << i;
+    }
+    EXPECT_EQ(stored, 1) << "request " << i << " stored exactly once";
+  }
+  for (const Room& r : {room, other}) {
+    std::vector<int64_t> seqs;
+    for (const Message& m : store().messages_after(r.id, 0, 1000)) seqs.push_back(m.seq);
+    EXPECT_EQ(seqs, range(1, kBatches));
+  }
+}
+
 TEST_F(PostgresStore, AFailedInsertRollsTheSeqBack) {
   const User alice = store().create_user("alice", "h", kNow).value();
   const Room room = store().ensure_public_room("general", 0, kNow);

@@ -129,6 +129,42 @@ TEST_F(StoreExecutorWriter, WhileWritesArriveFastTheWriterWaitsUpToTheGroupWaitF
   EXPECT_EQ(stored_texts(), (std::vector<std::string>{"one", "two", "three"}));
 }
 
+TEST_F(StoreExecutorWriter, MessageSendsWaitingTogetherGoToTheStoreAsBatchesAroundOtherWrites) {
+  open()->add_member(room_, user_, kNow);
+  auto send = [this](const std::string& text, int64_t room) {
+    auto promise = std::make_shared<std::promise<StoreResult<AppendOutcome>>>();
+    auto answer = promise->get_future();
+    executor_->async_append(AppendRequest{room, user_, text, "c-" + text, kNow},
+                            boost::asio::bind_executor(io_, [promise](StoreResult<AppendOutcome> r) {
+                              promise->set_value(std::move(r));
+                            }));
+    return answer;
+  };
+  const uint64_t groups_before = core::metrics().store_groups.value();
+  std::promise<void> release = hold_writer();
+  auto one = send("one", room_);
+  auto two = send("two", room_);
+  auto elsewhere = send("elsewhere", room_ + 100);
+  auto failing = write([](Store&) -> int64_t { throw std::runtime_error("a job between two batches failed"); });
+  auto three = send("three", room_);
+  auto resent = send("one", room_);
+  release.set_value();
+
+  std::vector<StoreResult<AppendOutcome>> answers;
+  for (auto* answer : {&one, &two, &elsewhere, &three, &resent}) answers.push_back(answer->get());
+  for (const auto& r : answers) ASSERT_TRUE(r) << r.message;
+  EXPECT_EQ(answers[0].value->message.seq, 1);
+  EXPECT_EQ(answers[1].value->message.seq, 2);
+  EXPECT_EQ(answers[2].value->status, AppendOutcome::Status::no_room);
+  EXPECT_FALSE(failing.get());
+  EXPECT_EQ(answers[3].value->message.seq, 3);
+  EXPECT_EQ(answers[4].value->status, AppendOutcome::Status::duplicate);
+  EXPECT_EQ(answers[4].value->message.id, answers[0].value->message.id);
+  // The held job's group, then one group for everything that waited.
+  EXPECT_EQ(core::metrics().store_groups.value() - groups_before, 2u);
+  EXPECT_EQ(stored_texts(), (std::vector<std::string>{"one", "two", "three"}));
+}
+
 TEST_F(StoreExecutorWriter, GroupsNeverExceedTheLimitTheDatabaseWasGiven) {
   // PostgreSQL gets small groups (store::group_limit_for): past 64 savepoints in a transaction
   // every visibility check gets slower.

@@ -1,0 +1,88 @@
+// SqliteStore::append_messages: message:send for a batch (Store::append_messages).
+//
+// One transaction for the batch (a savepoint inside a group commit) and three statements per
+// message, where append_message behind an is_member check costs about nine: its own savepoint,
+// the job's savepoint, the membership and name reads. No savepoint per message is needed: the
+// batch holds SQLite's write lock, so nothing can be stored between a message's checks and its
+// insert, and a failure takes back the whole batch.
+#include <string>
+#include <vector>
+
+#include "store/sqlite_connection.hpp"
+#include "store/sqlite_query.hpp"
+#include "store/sqlite_store.hpp"
+#include "store/sqlite_transaction.hpp"
+
+namespace dchat::store {
+
+namespace {
+
+// What the author may do in the room, read in one statement.
+struct AppendChecks {
+  bool has_author = false;
+  std::string author_name;
+  bool member = false;
+  bool room_exists = false;
+  bool resent = false;  // the author stored this client_id before
+};
+
+AppendChecks check_append(SqliteConnection& db, const AppendRequest& request) {
+  // The literal "client_id <> ''" term lets SQLite use the partial unique index.
+  auto q = db.query(
+      "SELECT (SELECT name FROM users WHERE id = ?2), "
+      "EXISTS (SELECT 1 FROM room_members WHERE room_id = ?1 AND user_id = ?2), "
+      "EXISTS (SELECT 1 FROM rooms WHERE id = ?1), "
+      "?3 <> '' AND EXISTS (SELECT 1 FROM messages WHERE author_id = ?2 AND client_id = ?3 AND client_id <> '')");
+  q.bind(1, request.room_id).bind(2, request.author_id).bind(3, request.client_id);
+  q.step();
+  return AppendChecks{!q.is_null(0), q.text(0), q.int64(1) != 0, q.int64(2) != 0, q.int64(3) != 0};
+}
+
+}  // namespace
+
+std::vector<AppendOutcome> SqliteStore::append_messages(const std::vector<AppendRequest>& batch) {
+  std::vector<AppendOutcome> outcomes;
+  outcomes.reserve(batch.size());
+  SqliteTransaction tx(*db_);
+  for (const AppendRequest& request : batch) {
+    AppendOutcome& outcome = outcomes.emplace_back();
+    const AppendChecks checks = check_append(*db_, request);
+    // Membership first, as for every other request about a room; a resend comes second.
+    if (!checks.member) {
+      outcome.status = checks.room_exists ? AppendOutcome::Status::not_member : AppendOutcome::Status::no_room;
+      continue;
+    }
+    if (checks.resent) {
+      auto existing = find_message_by_client_id(request.author_id, request.client_id);
+      if (!existing) throw StoreError(StoreError::Kind::unavailable, "a resent message cannot be read back");
+      outcome.status = AppendOutcome::Status::duplicate;
+      outcome.message = std::move(*existing);
+      continue;
+    }
+    if (!checks.has_author) throw StoreError(StoreError::Kind::not_found, "no user " + std::to_string(request.author_id));
+    Message& message = outcome.message;
+    message.room_id = request.room_id;
+    message.author_id = request.author_id;
+    message.author_name = checks.author_name;
+    message.text = request.text;
+    message.created_at = request.created_at;
+    message.client_id = request.client_id;
+    {
+      auto q = db_->query("UPDATE rooms SET last_seq = last_seq + 1 WHERE id = ?1 RETURNING last_seq");
+      q.bind(1, request.room_id);
+      if (!q.step()) throw StoreError(StoreError::Kind::not_found, "no room " + std::to_string(request.room_id));
+      message.seq = q.int64(0);
+      q.run();
+    }
+    auto q = db_->query(
+        "INSERT INTO messages (room_id, seq, author_id, text, created_at, client_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+    q.bind(1, request.room_id).bind(2, message.seq).bind(3, request.author_id).bind(4, request.text);
+    q.bind(5, request.created_at).bind(6, request.client_id);
+    q.run();
+    message.id = db_->last_insert_rowid();
+  }
+  tx.commit();
+  return outcomes;
+}
+
+}  // namespace dchat::store
