@@ -60,7 +60,7 @@ std::string ChatApp::open_store(const config::Config& config, const store::Store
     try {
       store_ = std::make_unique<store::StoreExecutor>(factory, config.store_threads,
                                                      store::StoreExecutor::kDefaultMaxQueue,
-                                                     store::group_limit_for(config.database_url),
+                                                     store::StoreExecutor::kMaxGroup,
                                                      std::chrono::microseconds(config.store_group_wait_us));
       std::promise<store::StoreResult<std::string>> prepared;
       store_->async_run<std::string>(

@@ -5,11 +5,14 @@
 // bump to the group's commit, so with several replicas writing one room those round trips were
 // the ceiling (BENCHMARKS.md, "The chat path": about 1,200 msgs/s). Here a batch is two
 // statements, whatever its size:
-//   1. lock the batch's rooms in id order (replicas that write the same rooms never deadlock)
-//      and read, per request, membership, the author's name and whether it is a resend;
-//   2. bump each room's last_seq once by its count of new messages and insert them all.
-// The requests travel as one JSON parameter (json_to_recordset): Boost.JSON does the quoting,
-// so no value is ever spliced into SQL text.
+//   1. lock the batch's rooms in id order and read, per request, membership, the author's name
+//      and whether it is a resend;
+//   2. bump each room's last_seq once by its count of new messages and insert them all, in
+//      (author, client_id) order.
+// Locks are always taken rooms first, in id order, then idempotency keys, in order: writers on
+// several replicas never wait for each other in a cycle (no deadlock). The requests travel as
+// one JSON parameter (json_to_recordset): Boost.JSON does the quoting, so no value is ever
+// spliced into SQL text.
 #include <boost/json.hpp>
 
 #include <map>
@@ -58,44 +61,40 @@ std::string inserts_json(const std::vector<AppendRequest>& batch, const std::vec
   return json::serialize(rows);
 }
 
-// Statement 1. The `locked` CTE is read to its end by count(*) before any row is returned, so
-// every room of the batch is locked, in id order, before anything below reads.
+// Statement 1. count(*) reads the `locked` CTE to its end, so every room of the batch is locked,
+// in id order, before the statement returns. FOR NO KEY UPDATE, the lock an UPDATE of last_seq
+// takes: it serialises the room's writers but not the foreign-key checks of new memberships.
+// Every read here uses the statement's snapshot, taken before any wait for a lock: a resend that
+// another connection committed meanwhile is not seen here, and statement 2 finds it instead.
+// The resend check is a LATERAL lookup with LIMIT 1, which can only run as one index probe per
+// request: as a correlated EXISTS, the planner (which expects a function to return 100 rows)
+// hashed the whole messages table for every batch, and PostgreSQL's CPU per batch grew with the
+// table.
 constexpr const char* kCheckAndLock =
     "WITH locked AS (SELECT id FROM rooms WHERE id IN (SELECT j.r FROM json_to_recordset($1::json) AS j(r bigint)) "
-    "ORDER BY id FOR UPDATE) "
-    "SELECT j.o, u.name IS NOT NULL, COALESCE(u.name, ''), "
-    "EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = j.r AND m.user_id = j.a), "
-    "EXISTS (SELECT 1 FROM rooms x WHERE x.id = j.r), "
-    "j.c <> '' AND EXISTS (SELECT 1 FROM messages x WHERE x.author_id = j.a AND x.client_id = j.c "
-    "AND x.client_id <> ''), "
-    "(SELECT count(*) FROM locked) "
+    "ORDER BY id FOR NO KEY UPDATE) "
+    "SELECT j.o, u.name IS NOT NULL, COALESCE(u.name, ''), m.user_id IS NOT NULL, x.id IS NOT NULL, "
+    "d.id IS NOT NULL, (SELECT count(*) FROM locked) "
     "FROM json_to_recordset($1::json) AS j(o int, r bigint, a bigint, c text) "
-    "LEFT JOIN users u ON u.id = j.a ORDER BY j.o";
+    "LEFT JOIN users u ON u.id = j.a "
+    "LEFT JOIN room_members m ON m.room_id = j.r AND m.user_id = j.a "
+    "LEFT JOIN rooms x ON x.id = j.r "
+    "LEFT JOIN LATERAL (SELECT y.id FROM messages y WHERE y.author_id = j.a AND y.client_id = j.c "
+    "AND y.client_id <> '' LIMIT 1) d ON true "
+    "ORDER BY j.o";
 
-// Statement 2. ON CONFLICT DO NOTHING: a resend stored by another connection after statement 1
-// (a client retrying on two replicas at once) returns fewer rows instead of failing; the caller
-// then takes the batch back, seq bumps included, and stores it one message at a time.
+// Statement 2. ON CONFLICT DO NOTHING: a resend stored by another connection after statement 1's
+// snapshot (a client retrying on two replicas at once) returns fewer rows instead of failing;
+// the caller then takes the batch back, seq bumps included, and tries again. Rows go in in
+// (author, client_id) order, so two batches that share keys take them in the same order.
 constexpr const char* kBumpAndInsert =
     "WITH j AS (SELECT * FROM json_to_recordset($1::json) AS j(r bigint, k bigint, a bigint, t text, c text, at bigint)), "
     "counts AS (SELECT r, count(*) AS n FROM j GROUP BY r), "
     "bumped AS (UPDATE rooms SET last_seq = rooms.last_seq + counts.n FROM counts WHERE rooms.id = counts.r "
     "RETURNING rooms.id, rooms.last_seq - counts.n AS base) "
     "INSERT INTO messages (room_id, seq, author_id, text, created_at, client_id) "
-    "SELECT j.r, bumped.base + j.k, j.a, j.t, j.at, j.c FROM j JOIN bumped ON bumped.id = j.r "
+    "SELECT j.r, bumped.base + j.k, j.a, j.t, j.at, j.c FROM j JOIN bumped ON bumped.id = j.r ORDER BY j.a, j.c "
     "ON CONFLICT (author_id, client_id) WHERE client_id <> '' DO NOTHING RETURNING room_id, seq, id";
-
-// One request the way a lone message:send is handled: for the rare batch that met a conflict.
-AppendOutcome append_one(Store& store, const AppendRequest& r) {
-  AppendOutcome outcome;
-  if (!store.is_member(r.room_id, r.author_id)) {
-    outcome.status = store.find_room(r.room_id) ? Status::not_member : Status::no_room;
-    return outcome;
-  }
-  auto stored = store.append_message(r.room_id, r.author_id, r.text, r.client_id, r.created_at);
-  outcome.status = stored.duplicate ? Status::duplicate : Status::stored;
-  outcome.message = std::move(stored.message);
-  return outcome;
-}
 
 }  // namespace
 
@@ -107,6 +106,8 @@ std::optional<std::vector<AppendOutcome>> PgStore::try_append_batch(const std::v
   std::vector<std::pair<size_t, size_t>> resent_in_batch;            // (index, index of the first)
   {
     const PgResult r = db_->query(kCheckAndLock, {checks_json(batch)});
+    if (r.rows() != static_cast<int>(batch.size()))
+      throw StoreError(StoreError::Kind::unavailable, "postgres: the batch check returned too few rows");
     for (int row = 0; row < r.rows(); ++row) {
       const auto i = static_cast<size_t>(r.int64(row, 0));
       const AppendRequest& request = batch.at(i);
@@ -170,21 +171,23 @@ std::optional<std::vector<AppendOutcome>> PgStore::try_append_batch(const std::v
 
 std::vector<AppendOutcome> PgStore::append_messages(const std::vector<AppendRequest>& batch) {
   if (batch.empty()) return {};
-  {
+  const bool in_group = db_->in_transaction();
+  // A resend that raced with its first send on another connection: that send has committed by the
+  // time statement 2 returns (its insert waited for it), so the next try's statement 1 sees it as
+  // a resend. More tries than that only if keys keep racing; then the clients retry.
+  constexpr int kTries = 3;
+  for (int attempt = 1; attempt <= kTries; ++attempt) {
+    // A connection lost while taking a try back reconnects outside the group: a next try there
+    // would commit on its own, so the group fails instead.
+    if (db_->in_transaction() != in_group)
+      throw StoreError(StoreError::Kind::unavailable, "postgres: the group's transaction was lost");
     PgTransaction tx(*db_);
     if (auto outcomes = try_append_batch(batch)) {
       tx.commit();
       return std::move(*outcomes);
     }
   }
-  // Rare: a resend raced with its own first send on another connection. The guard above took the
-  // batch back; one message at a time, append_message's conflict handling answers it.
-  PgTransaction tx(*db_);
-  std::vector<AppendOutcome> outcomes;
-  outcomes.reserve(batch.size());
-  for (const AppendRequest& request : batch) outcomes.push_back(append_one(*this, request));
-  tx.commit();
-  return outcomes;
+  throw StoreError(StoreError::Kind::unavailable, "postgres: resends kept racing with this batch, try again");
 }
 
 }  // namespace dchat::store

@@ -86,7 +86,8 @@ class PgStore final : public Store {
   std::optional<Room> find_direct_room_by_key(const std::string& dm_key);
   std::optional<Message> find_message_by_client_id(int64_t author_id, const std::string& client_id);
   // append_messages in two statements (pg_append_batch.cpp); nullopt when another connection
-  // stored one of the batch's client ids meanwhile (the caller takes the batch back).
+  // stored one of the batch's client ids meanwhile (the caller takes the batch back and tries
+  // again).
   std::optional<std::vector<AppendOutcome>> try_append_batch(const std::vector<AppendRequest>& batch);
 
   std::unique_ptr<PgConnection> db_;

@@ -83,14 +83,21 @@ void StoreExecutor::run_appends(Store& store, std::vector<std::unique_ptr<Job>>&
   for (size_t i = begin; i < end; ++i) batch.push_back(std::move(*group[i]->append_request()));
   // append_messages is all or nothing (its own savepoint): when it throws, these jobs fail and
   // the rest of the group goes on, as for any job that throws.
+  std::vector<AppendOutcome> outcomes;
   try {
-    auto outcomes = store.append_messages(batch);
-    for (size_t i = begin; i < end; ++i) group[i]->set_appended(std::move(outcomes.at(i - begin)));
-  } catch (const StoreError& e) {
-    for (size_t i = begin; i < end; ++i) group[i]->fail(e.kind, e.what());
+    outcomes = store.append_messages(batch);
   } catch (const std::exception& e) {
-    for (size_t i = begin; i < end; ++i) group[i]->fail(StoreError::Kind::unavailable, e.what());
+    const auto* store_error = dynamic_cast<const StoreError*>(&e);
+    CHAT_LOG_THROTTLED(spdlog::level::warn, "store: a batch of {} messages could not be stored: {}", batch.size(),
+                       e.what());
+    for (size_t i = begin; i < end; ++i)
+      group[i]->fail(store_error ? store_error->kind : StoreError::Kind::unavailable, e.what());
+    return;
   }
+  // Stored, but not answerable one by one: the whole group is taken back (run_group's catch).
+  if (outcomes.size() != batch.size())
+    throw StoreError(StoreError::Kind::unavailable, "store: a batch answered for the wrong number of messages");
+  for (size_t i = begin; i < end; ++i) group[i]->set_appended(std::move(outcomes[i - begin]));
 }
 
 void StoreExecutor::submit(Queue& queue, std::unique_ptr<Job> job) {

@@ -36,10 +36,6 @@ StoreFactoryFn make_store_factory(const std::string& database_url) {
                               "postgres://user:password@host:port/database (postgresql:// also accepted)");
 }
 
-size_t group_limit_for(const std::string& database_url) {
-  return is_postgres_url(database_url) ? 24 : 256;
-}
-
 std::string describe_database_url(const std::string& database_url) {
   std::string out = database_url;
   const size_t scheme = out.find("://");

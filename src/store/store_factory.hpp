@@ -19,13 +19,6 @@ using StoreFactoryFn = std::function<std::unique_ptr<Store>()>;
 // the URL is neither form (checked here, before any connection is tried).
 StoreFactoryFn make_store_factory(const std::string& database_url);
 
-// The most writes StoreExecutor's writer should put in one group commit on this database.
-// SQLite: 256 (StoreExecutor::kMaxGroup). PostgreSQL: 24, because each write in a group is two
-// savepoints (its job's and its method's own), and past 64 subtransactions in one transaction a
-// backend overflows its subtransaction cache: every visibility check then reads pg_subtrans,
-// and PostgreSQL's CPU per message grew from about 0.45 to 3 ms in the 3-replica benchmark (the
-// groups grew under load, which made PostgreSQL slower still: a collapse to a few hundred msgs/s).
-size_t group_limit_for(const std::string& database_url);
 
 // The URL with any password replaced by "***" (user:pass@ and ?password=...), for logs and
 // error messages.

@@ -116,8 +116,34 @@ TEST_P(StoreContract, ResendsInABatchAreDuplicatesOfTheFirstSend) {
   const auto later = store().append_messages({send(room.id, alice.id, "x", "c-2"), send(room.id, alice.id, "y", "c-1")});
   EXPECT_EQ(later[0].status, Status::duplicate);
   EXPECT_EQ(later[0].message.id, outcomes[3].message.id);
+  EXPECT_EQ(later[1].status, Status::duplicate);
   EXPECT_EQ(later[1].message.id, outcomes[0].message.id);
   EXPECT_EQ(store().find_room(room.id)->last_seq, 2);
+}
+
+TEST_P(StoreContract, EmptyAndAllRefusedBatchesStoreNothing) {
+  const User alice = make_user("alice");
+  const Room room = store().ensure_public_room("general", 0, kNow);
+  const Room closed = store().ensure_public_room("closed", 0, kNow);
+  store().add_member(room.id, alice.id, kNow);
+  EXPECT_TRUE(store().append_messages({}).empty());
+
+  const AppendResult stored = store().append_message(room.id, alice.id, "hello", "c-1", kNow);
+  // Refused first, then a resend: nothing new in the batch. A key refused in one request is
+  // still free for the next one (refusals store nothing).
+  const auto outcomes = store().append_messages({send(closed.id, alice.id, "no", "c-2"), send(room.id, alice.id, "again", "c-1"),
+                                                 send(room.id + closed.id + 100, alice.id, "nowhere", "c-3")});
+  EXPECT_EQ(outcomes[0].status, Status::not_member);
+  EXPECT_EQ(outcomes[1].status, Status::duplicate);
+  EXPECT_EQ(outcomes[1].message.id, stored.message.id);
+  EXPECT_EQ(outcomes[2].status, Status::no_room);
+  EXPECT_EQ(store().find_room(room.id)->last_seq, 1);
+  EXPECT_EQ(store().find_room(closed.id)->last_seq, 0);
+
+  const auto next = store().append_messages({send(closed.id, alice.id, "no", "c-4"), send(room.id, alice.id, "yes", "c-4")});
+  EXPECT_EQ(next[0].status, Status::not_member);
+  EXPECT_EQ(next[1].status, Status::stored);
+  EXPECT_EQ(next[1].message.seq, 2);
 }
 
 TEST_P(StoreContract, ABatchInAGroupIsTakenBackWithTheGroup) {
