@@ -259,6 +259,12 @@ case "${1:-suite}" in
       tail -1 "$dir/out.txt" >>"$OUT"
       kill -TERM "$pid" 2>/dev/null || true  # gone already: the JSON line says so
       wait "$pid" || true
+      # What the server logged at warn and above (chatd runs with --log-level warn): why clients
+      # were dropped, refusals, errors.
+      if [ "$1" = chatd ] && [ -s "$dir/server.log" ]; then
+        echo "   server log: $(wc -l <"$dir/server.log") lines, the last ones:"
+        tail -3 "$dir/server.log" | cut -c1-240 | sed 's/^/     /'
+      fi
       rm -rf "$dir"
     }
     for config in ${CHAT_CONFIGS:-10:10:1000:1 10:10:3000:1 100:20:500:1}; do
