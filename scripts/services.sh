@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Starts and stops the servers the tests need (PostgreSQL, Redis, NATS, RabbitMQ), each as a
 # private instance under $SERVICES_DIR on its own port, never the system's default instance
-# (PostgreSQL's under /var/tmp when its user cannot enter $SERVICES_DIR: see pg_dir).
+# (PostgreSQL's and RabbitMQ's under /var/tmp when their users cannot enter $SERVICES_DIR: see
+# service_dir).
 # Idempotent: starting a running service does nothing.
 #
 #   scripts/services.sh start|stop|restart NAME...   NAME: postgres redis nats rabbitmq (or all)
@@ -38,18 +39,20 @@ wait_for() {  # wait_for SECONDS DESCRIPTION COMMAND...
 # ---- PostgreSQL ----
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
 pg_ready() { "$PG_BIN/pg_isready" -q -h "$BIND" -p "$PG_PORT"; }
-# PostgreSQL runs as the postgres user, which cannot enter a checkout under a private directory
-# (`mktemp -d` makes it 0700: CI clones there). Its data then lives in a directory of its own
-# under /var/tmp, named after $DIR so that start and stop find the same one.
-as_postgres() { (cd / && runuser -u postgres -- "$@"); }
-pg_dir() {
+# PostgreSQL and RabbitMQ run as their own users (postgres, rabbitmq), which cannot enter a
+# checkout under a private directory (`mktemp -d` makes it 0700). Their data then lives in a
+# directory of its own under /var/tmp, named after $DIR so that start and stop find the same one.
+as_user() { local user=$1; shift; (cd / && runuser -u "$user" -- "$@"); }
+as_postgres() { as_user postgres "$@"; }
+service_dir() {  # service_dir NAME USER: where NAME, run as USER, keeps its data
   mkdir -p "$DIR"
-  if as_postgres test -x "$DIR"; then
-    echo "$DIR/postgres"
+  if as_user "$2" test -x "$DIR"; then
+    echo "$DIR/$1"
   else
-    echo "/var/tmp/chatd-services-$(printf '%s' "$DIR" | md5sum | cut -c1-12)/postgres"
+    echo "/var/tmp/chatd-services-$(printf '%s' "$DIR" | md5sum | cut -c1-12)/$1"
   fi
 }
+pg_dir() { service_dir postgres postgres; }
 start_postgres() {
   local d
   d="$(pg_dir)"
@@ -107,8 +110,10 @@ stop_nats() {
 }
 
 # ---- RabbitMQ ----
+rabbit_dir() { service_dir rabbitmq rabbitmq; }
 rabbit_env() {
-  local d="$DIR/rabbitmq"
+  local d
+  d="$(rabbit_dir)"
   export RABBITMQ_NODENAME="$RABBIT_NODE" RABBITMQ_NODE_IP_ADDRESS="$BIND" RABBITMQ_NODE_PORT="$AMQP_PORT"
   export RABBITMQ_DIST_PORT="$RABBIT_DIST_PORT" ERL_EPMD_PORT="$RABBIT_EPMD_PORT" ERL_EPMD_ADDRESS=127.0.0.1
   export RABBITMQ_MNESIA_BASE="$d/mnesia" RABBITMQ_LOG_BASE="$d/log" RABBITMQ_PID_FILE="$d/rabbit.pid"
@@ -116,7 +121,8 @@ rabbit_env() {
 }
 rabbit_ready() { rabbitmqctl -n "$RABBIT_NODE" -q status; }
 start_rabbitmq() {
-  local d="$DIR/rabbitmq"
+  local d
+  d="$(rabbit_dir)"
   rabbit_env
   if alive "$d/rabbit.pid" && rabbit_ready; then return 0; fi
   mkdir -p "$d/mnesia" "$d/log"
@@ -124,12 +130,15 @@ start_rabbitmq() {
   printf 'loopback_users = none\nlisteners.tcp.default = %s:%s\n' "$BIND" "$AMQP_PORT" >"$d/rabbitmq.conf"
   echo '[].' >"$d/enabled_plugins"
   chown -R rabbitmq:rabbitmq "$d"
+  # Under /var/tmp (see service_dir), the directory above it must let rabbitmq through.
+  case "$d" in /var/tmp/chatd-services-*) chmod 755 "$(dirname "$d")" ;; esac
   setsid rabbitmq-server </dev/null >"$d/log/console.log" 2>&1 &
   wait_for 10 "RabbitMQ pid file" test -s "$d/rabbit.pid"
   rabbitmqctl -n "$RABBIT_NODE" -q wait --timeout 60 "$d/rabbit.pid" >/dev/null
 }
 stop_rabbitmq() {
-  local d="$DIR/rabbitmq"
+  local d
+  d="$(rabbit_dir)"
   rabbit_env
   alive "$d/rabbit.pid" || return 0
   rabbitmqctl -n "$RABBIT_NODE" -q stop "$d/rabbit.pid" >/dev/null 2>&1 || kill "$(cat "$d/rabbit.pid")" || true
