@@ -191,7 +191,7 @@ case "${1:-suite}" in
     # fresh database where mktemp -d puts it (as the overload runs do: set TMPDIR to move it).
     # Interleaved per repeat so every batch size sees the same machine conditions.
     mkdir -p chat-floor
-    gcc -O2 -Wall -Wextra -o chat-floor/chat_floor "$ROOT/bench/chat-floor/chat_floor.c" -lsqlite3
+    gcc -O2 -Wall -Wextra -o chat-floor/chat_floor "$ROOT"/bench/chat-floor/*.c -lsqlite3
     dir=$(mktemp -d)
     trap 'rm -rf "$dir"' EXIT
     echo "chat-floor: database in $dir ($(stat -f -c %T "$dir"))"
