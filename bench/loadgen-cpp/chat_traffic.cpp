@@ -157,6 +157,30 @@ inline bool ack_ok(const char* p, const char* end) {
   return memmem(p, std::min<size_t>(size_t(end - p), 24), "\"ok\":true", 9) != nullptr;
 }
 
+// What a sender writes at the start of a message's text: "t=<us> s=<seq> c=<sender> p=<m|w> ".
+struct SenderStamp {
+  const char* text = nullptr;  // the text's first byte (after "text":")
+  uint64_t sent_us = 0;        // t: CLOCK_MONOTONIC send time
+  char phase = 0;              // p: 'm' scheduled inside the measured window, 'w' warm-up
+};
+
+// Reads the stamp from the "text" of a delivery's body; false when it is not one of ours.
+bool read_sender_stamp(const char* body, const char* end, SenderStamp& s) {
+  const char* k = static_cast<const char*>(memmem(body, size_t(end - body), "\"text\":\"", 8));
+  const char* q = k ? k + 8 : end;
+  s.text = q;
+  uint64_t seq, sender;
+  if (end - q < 16 || q[0] != 't' || q[1] != '=') return false;
+  q += 2;
+  if (!parse_u64(q, end, s.sent_us) || end - q < 3 || q[0] != ' ' || q[1] != 's' || q[2] != '=') return false;
+  q += 3;
+  if (!parse_u64(q, end, seq) || end - q < 3 || q[0] != ' ' || q[1] != 'c' || q[2] != '=') return false;
+  q += 3;
+  if (!parse_u64(q, end, sender) || end - q < 4 || q[0] != ' ' || q[1] != 'p' || q[2] != '=') return false;
+  s.phase = q[3];
+  return true;
+}
+
 }  // namespace
 
 // --rooms > 1: 42<a>["room:join",{"name":"bench-<k>"}] (the first of the room's users to join
@@ -169,46 +193,62 @@ void Worker::send_room_join(Conn* c) {
   send_frame(c, 0x1, join.data(), join.size());
 }
 
+// 42["<event>",...]: the chat scenario's events. A "message" is the hot path (a delivery);
+// anything else is the "ready" that starts a connection's chat, an error, or counted as other.
 void Worker::on_chat_event(Conn* c, const char* p, size_t n, uint64_t now) {
   static constexpr std::string_view msg_pre = "42[\"message\",";
-  const char* end = p + n;
-  if (!starts_with(p, n, msg_pre)) {
-    if (c->state == CS_READY && starts_with(p, n, "42[\"ready\",")) {
-      ChatConn& ch = *c->chat;
-      if (cfg.rooms == 1) {
-        ch.room_id = room_id_in_ready(p, n, "general");
-        if (ch.room_id < 0) fail(c, "ready: no room \"general\" in it");
-        else on_joined(c, now);
-        return;
-      }
-      c->state = CS_ROOM;
-      send_room_join(c);
+  if (starts_with(p, n, msg_pre)) on_delivery(c, p + msg_pre.size(), p + n, now);
+  else on_chat_other_event(c, p, n, now);
+}
+
+void Worker::on_chat_other_event(Conn* c, const char* p, size_t n, uint64_t now) {
+  if (c->state == CS_READY && starts_with(p, n, "42[\"ready\",")) {
+    ChatConn& ch = *c->chat;
+    if (cfg.rooms == 1) {
+      ch.room_id = room_id_in_ready(p, n, "general");
+      if (ch.room_id < 0) fail(c, "ready: no room \"general\" in it");
+      else on_joined(c, now);
       return;
     }
-    if (starts_with(p, n, "42[\"error\"")) note_error("server sent an error event");
-    chat.other_events++;  // presence (chatd, on every join and leave), typing, room:added...
+    c->state = CS_ROOM;
+    send_room_join(c);
     return;
   }
-  // Hot path: a delivery. Room and seq first: every message of the room counts for the seq
-  // check, whoever sent it.
-  ChatConn& ch = *c->chat;
+  if (starts_with(p, n, "42[\"error\"")) note_error("server sent an error event");
+  chat.other_events++;  // presence (chatd, on every join and leave), typing, room:added...
+}
+
+// A delivery, body = what follows 42["message",. Room and seq first: every message of the room
+// counts for the seq check, whoever sent it; then what the sender wrote at the start of the text.
+void Worker::on_delivery(Conn* c, const char* body, const char* end, uint64_t now) {
   uint64_t room, seq;
-  const char* body = p + msg_pre.size();
   if (!number_after(body, end, "\"roomId\":", 9, room) || !number_after(body, end, "\"seq\":", 6, seq)) {
     recv_other++;
     return;
   }
-  if (int64_t(room) != ch.room_id) {
+  if (int64_t(room) != c->chat->room_id) {
     chat.other_room++;
     return;
   }
+  check_delivery_seq(*c->chat, seq);
+  SenderStamp stamp;
+  if (!read_sender_stamp(body, end, stamp)) {
+    recv_other++;
+    return;
+  }
+  if (end - stamp.text <= cfg.text_bytes || stamp.text[cfg.text_bytes] != '"') text_bad++;
+  count_delivery(c, stamp.sent_us, stamp.phase, now);
+}
+
+// The room's seq goes up by exactly one from one delivery to the next; the seqs seen are kept as
+// bits, so that an overtaken message (several replicas) tells apart from a missing one (holes at
+// the end) and a duplicate.
+void Worker::check_delivery_seq(ChatConn& ch, uint64_t seq) {
   if (ch.last_seq) {
     if (seq > ch.last_seq + 1) chat.seq_gaps += seq - ch.last_seq - 1;
     else if (seq <= ch.last_seq) dup_or_reorder++;
   }
   if (seq > ch.last_seq) ch.last_seq = seq;
-  // Which seqs arrived, so that an overtaken message (several replicas) tells apart from a
-  // missing one (holes at the end) and a duplicate.
   if (!ch.first_seq) ch.first_seq = seq;
   if (seq >= ch.first_seq) {
     const uint64_t i = seq - ch.first_seq, bit = uint64_t(1) << (i & 63);
@@ -217,34 +257,13 @@ void Worker::on_chat_event(Conn* c, const char* p, size_t n, uint64_t now) {
     if (ch.seen[word] & bit) chat.seq_dups++;
     else ch.seen[word] |= bit;
   }
-  // Then what the sender wrote at the start of the text.
-  const char* k = static_cast<const char*>(memmem(body, size_t(end - body), "\"text\":\"", 8));
-  const char* q = k ? k + 8 : end;
-  const char* text = q;
-  uint64_t ts, tseq, snd_id;
-  if (end - q < 16 || q[0] != 't' || q[1] != '=') {
-    recv_other++;
-    return;
-  }
-  q += 2;
-  if (!parse_u64(q, end, ts) || end - q < 3 || q[0] != ' ' || q[1] != 's' || q[2] != '=') {
-    recv_other++;
-    return;
-  }
-  q += 3;
-  if (!parse_u64(q, end, tseq) || end - q < 3 || q[0] != ' ' || q[1] != 'c' || q[2] != '=') {
-    recv_other++;
-    return;
-  }
-  q += 3;
-  if (!parse_u64(q, end, snd_id) || end - q < 4 || q[0] != ' ' || q[1] != 'p' || q[2] != '=') {
-    recv_other++;
-    return;
-  }
-  const char phase = q[3];
-  if (end - text <= cfg.text_bytes || text[cfg.text_bytes] != '"') text_bad++;
+}
+
+// A delivery of the room's, sent at sent_us in `phase` ('m': measured, else warm-up): the
+// window's count, the latency histogram and the per-second timeline.
+void Worker::count_delivery(Conn* c, uint64_t sent_us, char phase, uint64_t now) {
   if (now >= m_start && now < m_end) recv_window++;
-  uint64_t lat_us = now > ts ? now - ts : 0;
+  uint64_t lat_us = now > sent_us ? now - sent_us : 0;
   if (phase == 'm') {
     bump(pub.recv_m);
     c->recv_m++;

@@ -161,6 +161,10 @@ struct Worker {
   void retry_sign_ins(uint64_t now);
   // chat_traffic.cpp: the chat scenario's events, acks and messages
   void on_chat_event(Conn* c, const char* p, size_t n, uint64_t now);
+  void on_chat_other_event(Conn* c, const char* p, size_t n, uint64_t now);
+  void on_delivery(Conn* c, const char* body, const char* end, uint64_t now);
+  void check_delivery_seq(ChatConn& ch, uint64_t seq);
+  void count_delivery(Conn* c, uint64_t sent_us, char phase, uint64_t now);
   void on_ack(Conn* c, const char* p, size_t n, uint64_t now);
   void send_room_join(Conn* c);
   void plan_chat_sends();
