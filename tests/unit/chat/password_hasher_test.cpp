@@ -93,68 +93,72 @@ TEST(PasswordHasher, AFullQueueRefusesAtOnce) {
   for (size_t i = 1; i < 4; ++i) EXPECT_EQ(results[i].value, 1);
 }
 
-// Occupies the hasher's one worker with a job that waits for `gate`, then queues three more
-// behind it: the state both shutdown tests start from.
-template <class Collect>
-void run_one_then_queue_three(PasswordHasher& hasher, std::shared_future<void> gate, std::atomic<int>& started,
-                              Collect collect) {
-  hasher.async_run<int>(
-      [&started, gate] {
-        ++started;
-        gate.wait();
-        return 1;
-      },
-      collect);
-  while (started.load() == 0) std::this_thread::yield();
-  for (int i = 0; i < 3; ++i) hasher.async_run<int>([] { return 2; }, collect);
-}
-
-TEST(PasswordHasher, ShutdownJoinsAndCompletesQueuedJobsWithStopping) {
+// The state both shutdown tests start from: the hasher's one worker busy with a job that waits
+// for `release`, three more queued behind it; every answer's refusal collected on `io`, in order.
+struct OneRunningThreeQueued {
   asio::io_context io;
   std::vector<HashRefusal> refusals;
-  auto collect = asio::bind_executor(io, [&](HashResult<int> r) { refusals.push_back(r.refusal); });
   std::promise<void> release;
-  auto gate = release.get_future().share();
+  std::shared_future<void> gate = release.get_future().share();
   std::atomic<int> started{0};
+
+  auto collect() {
+    return asio::bind_executor(io, [this](HashResult<int> r) { refusals.push_back(r.refusal); });
+  }
+
+  void start(PasswordHasher& hasher) {
+    hasher.async_run<int>(
+        [this, gate = gate] {
+          ++started;
+          gate.wait();
+          return 1;
+        },
+        collect());
+    while (started.load() == 0) std::this_thread::yield();
+    for (int i = 0; i < 3; ++i) hasher.async_run<int>([] { return 2; }, collect());
+  }
+
+  void answered(size_t count) {
+    run_until(io, [&] { return refusals.size() == count; });
+  }
+};
+
+TEST(PasswordHasher, ShutdownJoinsAndCompletesQueuedJobsWithStopping) {
+  OneRunningThreeQueued jobs;
   std::thread opener;
   {
     PasswordHasher hasher(1, 8);
-    run_one_then_queue_three(hasher, gate, started, collect);
+    jobs.start(hasher);
     opener = std::thread([&] {
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      release.set_value();  // the running job finishes; the destructor joins it
+      jobs.release.set_value();  // the running job finishes; the destructor joins it
     });
   }
   opener.join();
-  run_until(io, [&] { return refusals.size() == 4; });
-  ASSERT_EQ(refusals.size(), 4u);
-  EXPECT_EQ(refusals[0], HashRefusal::none);
-  for (size_t i = 1; i < 4; ++i) EXPECT_EQ(refusals[i], HashRefusal::stopping);
+  jobs.answered(4);
+  ASSERT_EQ(jobs.refusals.size(), 4u);
+  EXPECT_EQ(jobs.refusals[0], HashRefusal::none);
+  for (size_t i = 1; i < 4; ++i) EXPECT_EQ(jobs.refusals[i], HashRefusal::stopping);
 }
 
 TEST(PasswordHasher, ClosingTheQueueAnswersQueuedAndNewJobsWithStoppingWhileTheRunningOneFinishes) {
-  asio::io_context io;
-  std::vector<HashRefusal> refusals;
-  auto collect = asio::bind_executor(io, [&](HashResult<int> r) { refusals.push_back(r.refusal); });
-  std::promise<void> release;
-  auto gate = release.get_future().share();
-  std::atomic<int> started{0};
+  OneRunningThreeQueued jobs;
   PasswordHasher hasher(1, 8);
-  run_one_then_queue_three(hasher, gate, started, collect);
+  jobs.start(hasher);
   EXPECT_EQ(hasher.in_flight(), 4u);
   hasher.close_queue();
-  run_until(io, [&] { return refusals.size() == 3; });
-  ASSERT_EQ(refusals.size(), 3u) << "the queued jobs are answered without waiting for the running one";
-  for (auto r : refusals) EXPECT_EQ(r, HashRefusal::stopping);
+  jobs.answered(3);
+  ASSERT_EQ(jobs.refusals.size(), 3u) << "the queued jobs are answered without waiting for the running one";
+  for (auto r : jobs.refusals) EXPECT_EQ(r, HashRefusal::stopping);
   EXPECT_EQ(hasher.in_flight(), 1u) << "only the running one is left";
-  hasher.async_run<int>([] { return 3; }, collect);
-  run_until(io, [&] { return refusals.size() == 4; });
-  ASSERT_EQ(refusals.size(), 4u);
-  EXPECT_EQ(refusals[3], HashRefusal::stopping) << "new jobs are refused once the queue is closed";
-  release.set_value();
-  run_until(io, [&] { return refusals.size() == 5; });
-  ASSERT_EQ(refusals.size(), 5u);
-  EXPECT_EQ(refusals[4], HashRefusal::none) << "the running job finishes";
+  hasher.async_run<int>([] { return 3; }, jobs.collect());
+  jobs.answered(4);
+  ASSERT_EQ(jobs.refusals.size(), 4u);
+  EXPECT_EQ(jobs.refusals[3], HashRefusal::stopping) << "new jobs are refused once the queue is closed";
+  jobs.release.set_value();
+  jobs.answered(5);
+  ASSERT_EQ(jobs.refusals.size(), 5u);
+  EXPECT_EQ(jobs.refusals[4], HashRefusal::none) << "the running job finishes";
   EXPECT_EQ(hasher.in_flight(), 0u);
 }
 
