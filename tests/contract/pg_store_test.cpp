@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <barrier>
 #include <chrono>
+#include <functional>
 #include <latch>
 #include <memory>
 #include <mutex>
@@ -58,6 +59,34 @@ class PostgresStore : public ::testing::Test {
   }
   PgStore& store() { return *store_; }
   TestDatabase& database() { return *database_; }
+
+  // `threads` threads, each on a connection of its own, run `rounds` rounds in step: every thread
+  // starts round i at the same instant (a barrier), so that their writes race. An exception fails
+  // the test (naming the thread and round) and the rounds go on, so no thread waits forever.
+  void race(int threads, int rounds, const std::function<void(PgStore& own, int thread, int round)>& fn) {
+    std::barrier round(threads);
+    std::vector<std::thread> running;
+    for (int t = 0; t < threads; ++t) {
+      running.emplace_back([&, t] {
+        std::unique_ptr<PgStore> own;
+        try {
+          own = open();
+        } catch (const std::exception& e) {
+          ADD_FAILURE() << e.what();
+        }
+        for (int i = 0; i < rounds; ++i) {
+          round.arrive_and_wait();
+          if (!own) continue;
+          try {
+            fn(*own, t, i);
+          } catch (const std::exception& e) {
+            ADD_FAILURE() << "thread " << t << " round " << i << ": " << e.what();
+          }
+        }
+      });
+    }
+    for (std::thread& t : running) t.join();
+  }
 
   std::unique_ptr<TestDatabase> database_;
   std::unique_ptr<PgStore> store_;
@@ -115,29 +144,10 @@ TEST_F(PostgresStore, RacingAppendsWithTheSameClientIdStoreOneMessage) {
   const User alice = store().create_user("alice", "h", kNow).value();
   const Room room = store().ensure_public_room("general", 0, kNow);
   std::vector<std::vector<AppendResult>> results(kThreads);
-  std::barrier round(kThreads);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      std::unique_ptr<PgStore> own;
-      try {
-        own = open();
-      } catch (const std::exception& e) {
-        ADD_FAILURE() << e.what();
-      }
-      for (int i = 0; i < kMessages; ++i) {
-        round.arrive_and_wait();  // every thread sends message i at the same instant
-        if (!own) continue;
-        try {
-          results[t].push_back(own->append_message(room.id, alice.id, "m" + std::to_string(i),
-                                                   "c-" + std::to_string(i), kNow));
-        } catch (const std::exception& e) {
-          ADD_FAILURE() << "thread " << t << " message " << i << ": " << e.what();
-        }
-      }
-    });
-  }
-  for (std::thread& t : threads) t.join();
+  // Every thread sends message i at the same instant.
+  race(kThreads, kMessages, [&](PgStore& own, int t, int i) {
+    results[t].push_back(own.append_message(room.id, alice.id, "m" + std::to_string(i), "c-" + std::to_string(i), kNow));
+  });
   for (int t = 0; t < kThreads; ++t) ASSERT_EQ(results[t].size(), static_cast<size_t>(kMessages));
   for (int i = 0; i < kMessages; ++i) {
     int stored = 0;
@@ -212,36 +222,17 @@ TEST_F(PostgresStore, RacingBatchesWithTheSameClientIdsStoreEachOnce) {
   store().add_member(room.id, alice.id, kNow);
   store().add_member(other.id, alice.id, kNow);
   std::vector<std::vector<AppendOutcome>> results(kThreads);
-  std::barrier round(kThreads);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      std::unique_ptr<PgStore> own;
-      try {
-        own = open();
-      } catch (const std::exception& e) {
-        ADD_FAILURE() << e.what();
-      }
-      for (int i = 0; i < kBatches; ++i) {
-        round.arrive_and_wait();  // every thread sends batch i at the same instant
-        if (!own) continue;
-        const std::string n = std::to_string(i);
-        try {
-          // Half the threads name the rooms in the other order.
-          const Room& one = t % 2 == 0 ? room : other;
-          const Room& two = t % 2 == 0 ? other : room;
-          own->begin_group();
-          auto outcomes = own->append_messages({AppendRequest{one.id, alice.id, "a" + n, "a" + n, kNow},
-                                                AppendRequest{two.id, alice.id, "b" + n, "b" + n, kNow}});
-          own->commit_group();
-          results[t].insert(results[t].end(), outcomes.begin(), outcomes.end());
-        } catch (const std::exception& e) {
-          ADD_FAILURE() << "thread " << t << " batch " << i << ": " << e.what();
-        }
-      }
-    });
-  }
-  for (std::thread& t : threads) t.join();
+  // Every thread sends batch i at the same instant; half of them name the rooms in the other order.
+  race(kThreads, kBatches, [&](PgStore& own, int t, int i) {
+    const std::string n = std::to_string(i);
+    const Room& one = t % 2 == 0 ? room : other;
+    const Room& two = t % 2 == 0 ? other : room;
+    own.begin_group();
+    auto outcomes = own.append_messages(
+        {AppendRequest{one.id, alice.id, "a" + n, "a" + n, kNow}, AppendRequest{two.id, alice.id, "b" + n, "b" + n, kNow}});
+    own.commit_group();
+    results[t].insert(results[t].end(), outcomes.begin(), outcomes.end());
+  });
   for (int t = 0; t < kThreads; ++t) ASSERT_EQ(results[t].size(), static_cast<size_t>(2 * kBatches));
   for (size_t i = 0; i < results[0].size(); ++i) {
     int stored = 0;

@@ -12,6 +12,7 @@
 #include <gtest/gtest.h>
 
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <ostream>
 #include <string>
@@ -70,6 +71,13 @@ class StoreContract : public ::testing::TestWithParam<ContractBackend> {
   Store& store() { return *store_; }
 
   User make_user(const std::string& name) { return store_->create_user(name, "hash-of-" + name, kNow).value(); }
+
+  // A public room (as room:join makes one: no creator, at kNow) with these users as members.
+  Room public_room_with(const std::string& name, std::initializer_list<int64_t> member_ids) {
+    const Room room = store_->ensure_public_room(name, 0, kNow);
+    for (int64_t user_id : member_ids) store_->add_member(room.id, user_id, kNow);
+    return room;
+  }
 
   ContractDatabase db_;
   std::unique_ptr<Store> store_;

@@ -23,12 +23,8 @@ AppendRequest send(int64_t room, int64_t author, std::string text, std::string c
 TEST_P(StoreContract, ABatchNumbersEachRoomInTheOrderOfItsRequests) {
   const User alice = make_user("Alice");
   const User bob = make_user("bob");
-  const Room one = store().ensure_public_room("one", 0, kNow);
-  const Room two = store().ensure_public_room("two", 0, kNow);
-  for (const Room& r : {one, two}) {
-    store().add_member(r.id, alice.id, kNow);
-    store().add_member(r.id, bob.id, kNow);
-  }
+  const Room one = public_room_with("one", {alice.id, bob.id});
+  const Room two = public_room_with("two", {alice.id, bob.id});
   store().append_message(two.id, bob.id, "before", "", kNow);
 
   const auto outcomes = store().append_messages({send(one.id, alice.id, "a", "", kNow + 1),
@@ -68,10 +64,8 @@ TEST_P(StoreContract, ABatchNumbersEachRoomInTheOrderOfItsRequests) {
 TEST_P(StoreContract, ABatchStoresNothingForNonMembersOrUnknownRoomsAndLeavesNoGap) {
   const User alice = make_user("alice");
   const User bob = make_user("bob");
-  const Room open = store().ensure_public_room("open", 0, kNow);
-  const Room closed = store().ensure_public_room("closed", 0, kNow);
-  store().add_member(open.id, alice.id, kNow);
-  store().add_member(closed.id, bob.id, kNow);
+  const Room open = public_room_with("open", {alice.id});
+  const Room closed = public_room_with("closed", {bob.id});
 
   const auto outcomes = store().append_messages({send(open.id, alice.id, "1"), send(closed.id, alice.id, "no"),
                                                  send(closed.id + open.id + 100, alice.id, "nowhere"),
@@ -90,10 +84,8 @@ TEST_P(StoreContract, ABatchStoresNothingForNonMembersOrUnknownRoomsAndLeavesNoG
 
 TEST_P(StoreContract, ResendsInABatchAreDuplicatesOfTheFirstSend) {
   const User alice = make_user("alice");
-  const Room room = store().ensure_public_room("general", 0, kNow);
-  const Room other = store().ensure_public_room("other", 0, kNow);
-  store().add_member(room.id, alice.id, kNow);
-  store().add_member(other.id, alice.id, kNow);
+  const Room room = public_room_with("general", {alice.id});
+  const Room other = public_room_with("other", {alice.id});
   const AppendResult earlier = store().append_message(other.id, alice.id, "earlier", "c-old", kNow);
 
   const auto outcomes = store().append_messages({send(room.id, alice.id, "first", "c-1"),
@@ -123,9 +115,8 @@ TEST_P(StoreContract, ResendsInABatchAreDuplicatesOfTheFirstSend) {
 
 TEST_P(StoreContract, EmptyAndAllRefusedBatchesStoreNothing) {
   const User alice = make_user("alice");
-  const Room room = store().ensure_public_room("general", 0, kNow);
-  const Room closed = store().ensure_public_room("closed", 0, kNow);
-  store().add_member(room.id, alice.id, kNow);
+  const Room room = public_room_with("general", {alice.id});
+  const Room closed = public_room_with("closed", {});
   EXPECT_TRUE(store().append_messages({}).empty());
 
   const AppendResult stored = store().append_message(room.id, alice.id, "hello", "c-1", kNow);
@@ -148,8 +139,7 @@ TEST_P(StoreContract, EmptyAndAllRefusedBatchesStoreNothing) {
 
 TEST_P(StoreContract, ABatchInAGroupIsTakenBackWithTheGroup) {
   const User alice = make_user("alice");
-  const Room room = store().ensure_public_room("general", 0, kNow);
-  store().add_member(room.id, alice.id, kNow);
+  const Room room = public_room_with("general", {alice.id});
 
   store().begin_group();
   const auto kept = store().append_messages({send(room.id, alice.id, "a"), send(room.id, alice.id, "b")});
@@ -170,12 +160,8 @@ TEST_P(StoreContract, ConcurrentBatchesOverTheSameRoomsInOppositeOrdersAreGapFre
   constexpr int kBatches = 60;
   const User alice = make_user("alice");
   const User bob = make_user("bob");
-  const Room one = store().ensure_public_room("one", 0, kNow);
-  const Room two = store().ensure_public_room("two", 0, kNow);
-  for (const Room& r : {one, two}) {
-    store().add_member(r.id, alice.id, kNow);
-    store().add_member(r.id, bob.id, kNow);
-  }
+  const Room one = public_room_with("one", {alice.id, bob.id});
+  const Room two = public_room_with("two", {alice.id, bob.id});
 
   std::string errors[2];
   std::atomic<int> ready{0};
