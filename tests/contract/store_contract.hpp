@@ -11,11 +11,14 @@
 // objects on it, so the same tests run unchanged against SQLite now and PostgreSQL later.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <functional>
 #include <initializer_list>
 #include <memory>
 #include <ostream>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "store/store.hpp"
 
@@ -71,6 +74,33 @@ class StoreContract : public ::testing::TestWithParam<ContractBackend> {
   Store& store() { return *store_; }
 
   User make_user(const std::string& name) { return store_->create_user(name, "hash-of-" + name, kNow).value(); }
+
+  // Runs fn(own, index, error) on `connections` threads at once, each on a connection of its own
+  // (migrated first when `migrate`, as a replica starting then would; otherwise as one already
+  // running), all calling fn at the same moment. Returns each thread's `error`: what fn noted in
+  // it, or the exception that ended the thread ("" when none). A thread that fails does not leave
+  // the others waiting.
+  std::vector<std::string> on_connections_at_once(int connections, bool migrate,
+                                                  const std::function<void(Store& own, int index, std::string& error)>& fn) {
+    std::vector<std::string> errors(static_cast<size_t>(connections));
+    std::atomic<int> ready{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < connections; ++i) {
+      threads.emplace_back([&, i] {
+        try {
+          std::unique_ptr<Store> own = migrate ? open_migrated() : db_.open();
+          ready.fetch_add(1);
+          while (ready.load() < connections) std::this_thread::yield();
+          fn(*own, i, errors[static_cast<size_t>(i)]);
+        } catch (const std::exception& e) {
+          errors[static_cast<size_t>(i)] = e.what();
+          ready.fetch_add(connections);
+        }
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    return errors;
+  }
 
   // A public room (as room:join makes one: no creator, at kNow) with these users as members.
   Room public_room_with(const std::string& name, std::initializer_list<int64_t> member_ids) {

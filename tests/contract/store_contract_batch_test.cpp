@@ -2,10 +2,8 @@
 // commit hands the store): membership, resends within and across batches, seqs gap-free per
 // room, all or nothing, and concurrent batches over the same rooms in opposite orders.
 #include <algorithm>
-#include <atomic>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "store_contract.hpp"
@@ -163,33 +161,23 @@ TEST_P(StoreContract, ConcurrentBatchesOverTheSameRoomsInOppositeOrdersAreGapFre
   const Room one = public_room_with("one", {alice.id, bob.id});
   const Room two = public_room_with("two", {alice.id, bob.id});
 
-  std::string errors[2];
-  std::atomic<int> ready{0};
-  // Writers that would lock the two rooms in opposite orders, each in group commits as the
-  // writer of a replica does: a deadlock would fail a group (or hang the test).
-  auto writer = [&](int index, int64_t author, int64_t first, int64_t second) {
-    try {
-      std::unique_ptr<Store> own = open_migrated();
-      ready.fetch_add(1);
-      while (ready.load() < 2) std::this_thread::yield();
-      for (int i = 0; i < kBatches; ++i) {
-        const std::string key = std::to_string(index) + "-" + std::to_string(i);
-        own->begin_group();
-        const auto outcomes = own->append_messages({send(first, author, "a", "a" + key), send(second, author, "b", "b" + key),
-                                                    send(first, author, "c", "c" + key)});
-        own->commit_group();
-        for (const AppendOutcome& o : outcomes)
-          if (o.status != Status::stored) errors[index] += "not stored; ";
-      }
-    } catch (const std::exception& e) {
-      errors[index] = e.what();
-      ready.fetch_add(2);
+  // Writers that would lock the two rooms in opposite orders (alice one then two, bob two then
+  // one), each in group commits as the writer of a replica does: a deadlock would fail a group
+  // (or hang the test).
+  const auto errors = on_connections_at_once(2, true, [&](Store& own, int index, std::string& error) {
+    const int64_t author = index == 0 ? alice.id : bob.id;
+    const int64_t first = index == 0 ? one.id : two.id;
+    const int64_t second = index == 0 ? two.id : one.id;
+    for (int i = 0; i < kBatches; ++i) {
+      const std::string key = std::to_string(index) + "-" + std::to_string(i);
+      own.begin_group();
+      const auto outcomes = own.append_messages({send(first, author, "a", "a" + key), send(second, author, "b", "b" + key),
+                                                 send(first, author, "c", "c" + key)});
+      own.commit_group();
+      for (const AppendOutcome& o : outcomes)
+        if (o.status != Status::stored) error += "not stored; ";
     }
-  };
-  std::thread a(writer, 0, alice.id, one.id, two.id);
-  std::thread b(writer, 1, bob.id, two.id, one.id);
-  a.join();
-  b.join();
+  });
   EXPECT_EQ(errors[0], "");
   EXPECT_EQ(errors[1], "");
   EXPECT_EQ(seqs_of(store().messages_after(one.id, 0, 1000)), range(1, 3 * kBatches));

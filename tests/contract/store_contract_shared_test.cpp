@@ -1,10 +1,8 @@
 // The Store contract (see store_contract.hpp), part 4: what holds between connections to one
 // database: durability, concurrent writers, shared secrets.
 #include <algorithm>
-#include <atomic>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 #include <memory>
 
@@ -59,29 +57,16 @@ TEST_P(StoreContract, ConcurrentAppendsFromTwoConnectionsAreGapFree) {
   const Room room = store().ensure_public_room("general", 0, kNow);
 
   std::vector<int64_t> seqs[2];
-  std::string errors[2];
-  std::atomic<int> ready{0};
-  auto writer = [&](int index, int64_t author) {
-    try {
-      // Each thread has its own connection, as each store worker thread would; both migrate,
-      // as two processes starting together would.
-      std::unique_ptr<Store> own = open_migrated();
-      ready.fetch_add(1);
-      while (ready.load() < 2) std::this_thread::yield();  // start appending together
-      for (int i = 0; i < kPerThread; ++i) {
-        const AppendResult r = own->append_message(room.id, author, "t" + std::to_string(i), "", kNow + i);
-        if (r.duplicate) errors[index] += "unexpected duplicate; ";
-        seqs[index].push_back(r.message.seq);
-      }
-    } catch (const std::exception& e) {
-      errors[index] = e.what();
-      ready.fetch_add(2);  // do not leave the other thread waiting
+  // Each thread has its own connection, as each store worker thread would; both migrate, as two
+  // processes starting together would.
+  const auto errors = on_connections_at_once(2, true, [&](Store& own, int index, std::string& error) {
+    const int64_t author = index == 0 ? alice.id : bob.id;
+    for (int i = 0; i < kPerThread; ++i) {
+      const AppendResult r = own.append_message(room.id, author, "t" + std::to_string(i), "", kNow + i);
+      if (r.duplicate) error += "unexpected duplicate; ";
+      seqs[index].push_back(r.message.seq);
     }
-  };
-  std::thread first(writer, 0, alice.id);
-  std::thread second(writer, 1, bob.id);
-  first.join();
-  second.join();
+  });
   EXPECT_EQ(errors[0], "");
   EXPECT_EQ(errors[1], "");
 
@@ -109,26 +94,12 @@ TEST_P(StoreContract, ConcurrentResendsStoreEachClientIdOnce) {
 
   // Two tabs (or a retry racing the original) sending the same messages with the same keys.
   std::vector<AppendResult> results[2];
-  std::string errors[2];
-  std::atomic<int> ready{0};
-  auto sender = [&](int index) {
-    try {
-      std::unique_ptr<Store> own = db_.open();
-      ready.fetch_add(1);
-      while (ready.load() < 2) std::this_thread::yield();
-      for (int i = 0; i < kMessages; ++i) {
-        results[index].push_back(
-            own->append_message(room.id, alice.id, "m" + std::to_string(i), "c-" + std::to_string(i), kNow));
-      }
-    } catch (const std::exception& e) {
-      errors[index] = e.what();
-      ready.fetch_add(2);
+  const auto errors = on_connections_at_once(2, false, [&](Store& own, int index, std::string&) {
+    for (int i = 0; i < kMessages; ++i) {
+      results[index].push_back(
+          own.append_message(room.id, alice.id, "m" + std::to_string(i), "c-" + std::to_string(i), kNow));
     }
-  };
-  std::thread first(sender, 0);
-  std::thread second(sender, 1);
-  first.join();
-  second.join();
+  });
   ASSERT_EQ(errors[0], "");
   ASSERT_EQ(errors[1], "");
   ASSERT_EQ(results[0].size(), static_cast<size_t>(kMessages));
@@ -153,26 +124,12 @@ TEST_P(StoreContract, ConcurrentEnsureOfLookAlikeNamesMakesOneRoom) {
   // pair ends as one room, whichever spelling won.
   constexpr int kRounds = 20;
   std::vector<int64_t> ids[2];
-  std::string errors[2];
-  std::atomic<int> ready{0};
-  auto creator = [&](int index) {
-    try {
-      std::unique_ptr<Store> own = db_.open();
-      ready.fetch_add(1);
-      while (ready.load() < 2) std::this_thread::yield();
-      for (int i = 0; i < kRounds; ++i) {
-        const std::string name = (index == 0 ? "room" : "r\u043e\u043em") + std::to_string(i);  // Cyrillic о о
-        ids[index].push_back(own->ensure_public_room(name, 0, kNow).id);
-      }
-    } catch (const std::exception& e) {
-      errors[index] = e.what();
-      ready.fetch_add(2);
+  const auto errors = on_connections_at_once(2, false, [&](Store& own, int index, std::string&) {
+    for (int i = 0; i < kRounds; ++i) {
+      const std::string name = (index == 0 ? "room" : "r\u043e\u043em") + std::to_string(i);  // Cyrillic о о
+      ids[index].push_back(own.ensure_public_room(name, 0, kNow).id);
     }
-  };
-  std::thread first(creator, 0);
-  std::thread second(creator, 1);
-  first.join();
-  second.join();
+  });
   ASSERT_EQ(errors[0], "");
   ASSERT_EQ(errors[1], "");
   EXPECT_EQ(ids[0], ids[1]);
@@ -196,23 +153,10 @@ TEST_P(StoreContract, TheFirstSharedSecretOfferedIsKept) {
 TEST_P(StoreContract, ReplicasStartingTogetherAgreeOnOneSharedSecret) {
   if (!db_.shared) GTEST_SKIP() << "every open() of this backend is a new, private database";
   constexpr int kReplicas = 4;
-  std::vector<std::string> got(kReplicas), errors(kReplicas);
-  std::atomic<int> ready{0};
-  std::vector<std::thread> threads;
-  for (int i = 0; i < kReplicas; ++i) {
-    threads.emplace_back([&, i] {
-      try {
-        std::unique_ptr<Store> own = db_.open();
-        ready.fetch_add(1);
-        while (ready.load() < kReplicas) std::this_thread::yield();
-        got[i] = own->shared_secret("device", "offer-" + std::to_string(i));
-      } catch (const std::exception& e) {
-        errors[i] = e.what();
-        ready.fetch_add(kReplicas);
-      }
-    });
-  }
-  for (std::thread& t : threads) t.join();
+  std::vector<std::string> got(kReplicas);
+  const auto errors = on_connections_at_once(kReplicas, false, [&](Store& own, int i, std::string&) {
+    got[i] = own.shared_secret("device", "offer-" + std::to_string(i));
+  });
   for (const std::string& e : errors) ASSERT_EQ(e, "");
   for (const std::string& secret : got) EXPECT_EQ(secret, got[0]);
   EXPECT_TRUE(got[0].starts_with("offer-"));
