@@ -1,23 +1,19 @@
 // Two users chatting in "general": sending with Enter, Shift+Enter for new lines, typing
 // indicator, and user text shown literally (no HTML / script injection).
 import assert from "node:assert/strict";
-import { describe } from "node:test";
 import { sleep } from "../lib/wait.mjs";
 import {
   aliceAndBobInGeneral,
-  assertNoPageErrors,
+  browserSuite,
   browserTest,
   messages,
   onlineNames,
   send,
-  useBrowser,
   waitFor,
   waitForMessage,
 } from "./setup.mjs";
 
-describe("chat in general", () => {
-  const fx = useBrowser();
-
+browserSuite("chat in general", (fx) => {
   browserTest(fx, "alice and bob chat in general", async () => {
     const { alice, bob } = await aliceAndBobInGeneral(fx);
 
@@ -57,7 +53,6 @@ describe("chat in general", () => {
     // Both lists show the three messages in the same order.
     const order = (list) => list.filter((m) => !m.pending).map((m) => m.text);
     assert.deepEqual(order(await messages(alice)), order(await messages(bob)), "same order for both");
-    assertNoPageErrors(fx);
   });
 
   browserTest(fx, "bob sees alice typing", async () => {
@@ -90,7 +85,6 @@ describe("chat in general", () => {
       timeout: 8000,
       what: "bob: typing line cleared after alice emptied the composer",
     });
-    assertNoPageErrors(fx);
   });
 
   browserTest(fx, "HTML in a message is shown literally", async () => {
@@ -120,6 +114,5 @@ describe("chat in general", () => {
     await waitForMessage(bob, evil, { author: "alice", who: "bob after reload" });
     await sleep(300);
     assert.equal(await bob.evaluate(() => typeof window.__xss), "undefined", "bob after reload: window.__xss undefined");
-    assertNoPageErrors(fx);
   });
 });

@@ -3,15 +3,13 @@
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import path from "node:path";
-import { describe } from "node:test";
 import {
   aliceAndBobInGeneral,
-  assertNoPageErrors,
+  browserSuite,
   browserTest,
   onlineNames,
   send,
   signInToGeneral,
-  useBrowser,
   waitFor,
   waitForMessage,
   waitVisible,
@@ -27,9 +25,7 @@ async function imgOf(locator) {
   });
 }
 
-describe("avatars", () => {
-  const fx = useBrowser();
-
+browserSuite("avatars", (fx) => {
   browserTest(fx, "an uploaded avatar shows for the other user", async () => {
     const { alice, bob } = await aliceAndBobInGeneral(fx);
     await waitFor(async () => (await onlineNames(bob)).includes("alice"), { what: "bob: alice online" });
@@ -97,7 +93,6 @@ describe("avatars", () => {
       },
       { what: "bob after reload: alice's avatar next to her message" },
     );
-    assertNoPageErrors(fx);
   });
 
   browserTest(fx, "a file that is not an image is refused with an error", async () => {
@@ -110,6 +105,5 @@ describe("avatars", () => {
     await waitVisible(alice.getByTestId("avatar-error"), "alice: avatar-error");
     assert.ok((await alice.getByTestId("avatar-error").textContent()).trim().length > 0, "the error says something");
     assert.equal(await alice.getByTestId("own-avatar").getAttribute("src"), before, "the avatar is unchanged");
-    assertNoPageErrors(fx);
   });
 });

@@ -2,24 +2,20 @@
 // waits as pending and is delivered after the reconnect, messages sent meanwhile are synced,
 // and every message shows exactly once for both users.
 import assert from "node:assert/strict";
-import { describe } from "node:test";
 import {
   aliceAndBobInGeneral,
-  assertNoPageErrors,
+  browserSuite,
   browserTest,
   messages,
   onlineNames,
   send,
-  useBrowser,
   waitFor,
   waitForMessage,
   waitHidden,
   waitVisible,
 } from "./setup.mjs";
 
-describe("reconnect", () => {
-  const fx = useBrowser();
-
+browserSuite("reconnect", (fx) => {
   browserTest(fx, "banner, pending and missed messages across a chatd restart", async () => {
     const { alice, bob } = await aliceAndBobInGeneral(fx);
     await waitFor(async () => (await onlineNames(alice)).includes("bob"), { what: "alice: bob online" });
@@ -67,6 +63,5 @@ describe("reconnect", () => {
       assert.deepEqual(seqs, [...seqs].sort((a, b) => a - b), `${who}: messages in seq order`);
       assert.equal(new Set(seqs).size, seqs.length, `${who}: no seq twice`);
     }
-    assertNoPageErrors(fx);
   });
 });

@@ -1,12 +1,10 @@
 // Phone width (375 x 740): composer and messages usable, no horizontal scrolling.
 import assert from "node:assert/strict";
-import { describe } from "node:test";
 import {
-  assertNoPageErrors,
+  browserSuite,
   browserTest,
   send,
   signInToGeneral,
-  useBrowser,
   waitFor,
   waitForMessage,
   waitHidden,
@@ -31,9 +29,7 @@ async function inViewport(locator) {
   return box.width > 0 && box.height > 0 && box.x >= -1 && box.x + box.width <= 375 + 1 && box.y < 740 && box.y + box.height > 0;
 }
 
-describe("phone width", () => {
-  const fx = useBrowser();
-
+browserSuite("phone width", (fx) => {
   browserTest(fx, "composer and messages fit a 375 px wide screen", async () => {
     const page = await fx.newUser("phil", PHONE);
     await signInToGeneral(fx, page, "phil");
@@ -47,7 +43,6 @@ describe("phone width", () => {
     assert.ok(await page.getByTestId("message").first().isVisible(), "the message is visible");
     const w = await widths(page);
     assert.ok(w.scrollWidth <= 375, `no horizontal scrollbar: documentElement.scrollWidth ${w.scrollWidth} <= 375`);
-    assertNoPageErrors(fx);
   });
 
   browserTest(fx, "the room list is a drawer behind the menu button", async () => {
@@ -65,7 +60,6 @@ describe("phone width", () => {
     await waitHidden(general, "room list after picking a room");
     assert.equal(await page.getByTestId("rooms-toggle").getAttribute("aria-expanded"), "false");
     assert.ok(await page.getByTestId("composer-input").isVisible(), "composer visible again");
-    assertNoPageErrors(fx);
   });
 
   browserTest(fx, "a long unbroken word does not widen the page", async () => {
@@ -80,6 +74,5 @@ describe("phone width", () => {
     const w = await widths(page);
     assert.ok(w.scrollWidth <= 375, `documentElement.scrollWidth ${w.scrollWidth} <= 375 with a 300-character word`);
     assert.ok(await inViewport(page.getByTestId("composer-input")), "composer still inside the viewport");
-    assertNoPageErrors(fx);
   });
 });

@@ -1,14 +1,12 @@
 // Rooms, direct messages, unread badges and loading older messages.
 import assert from "node:assert/strict";
-import { describe } from "node:test";
 import {
   aliceAndBobInGeneral,
-  assertNoPageErrors,
+  browserSuite,
   browserTest,
   messages,
   send,
   signInToGeneral,
-  useBrowser,
   waitFor,
   waitForMessage,
   waitHidden,
@@ -55,10 +53,10 @@ function sendManyFromPage(page, roomId, prefix, n) {
   );
 }
 
-describe("rooms and direct messages", () => {
-  // "load older messages" sends 70 messages at once: over one user's send rate.
-  const fx = useBrowser({ args: ["--message-rate", "1000", "--message-burst", "1000"] });
+// "load older messages" sends 70 messages at once: over one user's send rate.
+const SEND_RATE_LIFTED = { args: ["--message-rate", "1000", "--message-burst", "1000"] };
 
+browserSuite("rooms and direct messages", SEND_RATE_LIFTED, (fx) => {
   browserTest(fx, "create and join a public room", async () => {
     const { alice, bob } = await aliceAndBobInGeneral(fx);
 
@@ -87,7 +85,6 @@ describe("rooms and direct messages", () => {
     await waitFor(async () => !(await messages(alice)).some((m) => m.text === "bob in random"), {
       what: "alice: general does not show random's messages",
     });
-    assertNoPageErrors(fx);
   });
 
   browserTest(fx, "a direct message arrives with an unread badge", async () => {
@@ -118,7 +115,6 @@ describe("rooms and direct messages", () => {
     await alice.getByTestId("dm-button").click();
     await waitVisible(alice.getByTestId("dm-error"), "alice: dm-error for an unknown user");
     assert.match(await alice.getByTestId("dm-error").textContent(), /nobody-by-this-name/);
-    assertNoPageErrors(fx);
   });
 
   browserTest(fx, "load older messages", async () => {
@@ -146,6 +142,5 @@ describe("rooms and direct messages", () => {
     const all = await messages(bob);
     assert.deepEqual(all.map((m) => m.text), Array.from({ length: 70 }, (_, i) => `old ${i + 1}`), "all 70, once, in order");
     await waitHidden(bob.getByTestId("load-older"), "bob: load-older hidden once everything is loaded");
-    assertNoPageErrors(fx);
   });
 });

@@ -3,22 +3,18 @@
 // missed when the server says `resync`. Bob's WebSocket goes through a Playwright route that
 // drops chosen `message` frames from the server, standing in for the lost broadcast.
 import assert from "node:assert/strict";
-import { describe } from "node:test";
 import { sleep } from "../lib/wait.mjs";
 import {
-  assertNoPageErrors,
+  browserSuite,
   browserTest,
   messages,
   send,
   signInToGeneral,
-  useBrowser,
   waitFor,
   waitForMessage,
 } from "./setup.mjs";
 
-describe("missed messages", () => {
-  const fx = useBrowser();
-
+browserSuite("missed messages", (fx) => {
   browserTest(fx, "a seq gap is filled with sync, and `resync` fetches a lost last message", async () => {
     const alice = await fx.newUser("alice");
     const bob = await fx.newUser("bob");
@@ -64,6 +60,5 @@ describe("missed messages", () => {
     await waitForMessage(bob, "LOST last one", { who: "bob" });
     const all = (await messages(bob)).map((m) => m.text);
     assert.equal(all.filter((t) => t === "LOST last one").length, 1);
-    assertNoPageErrors(fx);
   });
 });

@@ -4,7 +4,7 @@
 import { existsSync, mkdirSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { after, afterEach, before, test } from "node:test";
+import { after, afterEach, before, describe, test } from "node:test";
 import { chromium } from "playwright-core";
 import { ChatServer } from "../lib/chat-server.mjs";
 import { tail } from "../lib/chatd.mjs";
@@ -180,13 +180,24 @@ export async function screenshotAll(fx, testName) {
 }
 
 /**
- * A node:test test that, on failure, saves a screenshot of each open page and prints the
- * pages' uncaught errors / console errors and the tail of chatd's output.
+ * describe(title) with its own chatd and browser (useBrowser(options): e.g. { args } for chatd);
+ * body(fx) declares the suite's browserTests.
+ */
+export function browserSuite(title, options, body) {
+  if (body === undefined) [options, body] = [{}, options];
+  describe(title, () => body(useBrowser(options)));
+}
+
+/**
+ * A node:test test that fails when any of its pages threw an uncaught exception, and on failure
+ * saves a screenshot of each open page and prints the pages' uncaught errors / console errors
+ * and the tail of chatd's output.
  */
 export function browserTest(fx, name, fn, options = {}) {
   test(name, { timeout: 90000, ...options }, async (t) => {
     try {
       await fn(t);
+      assertNoPageErrors(fx);
     } catch (e) {
       await screenshotAll(fx, name);
       for (const u of fx.users) {
