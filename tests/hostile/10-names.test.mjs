@@ -4,7 +4,7 @@
 // a second room (the look-alike joins the existing room). Over HTTP and Socket.IO, against a
 // real chatd. The rules: docs/CHAT_PROTOCOL.md, "Names".
 import assert from "node:assert/strict";
-import { connectChat } from "../lib/chat-client.mjs";
+import { connectChat, usersConnected } from "../lib/chat-client.mjs";
 import { serverTest, useChatServer } from "../lib/chat-server.mjs";
 import { account, signIn } from "../lib/fixtures.mjs";
 import { request } from "../lib/net.mjs";
@@ -100,10 +100,10 @@ serverTest(fx, "room:join: the same tricks in room names are refused with invali
 
 serverTest(fx, "room:join: a name that looks like an existing room joins that room instead of making a second one", async () => {
   const s = fx.server;
-  const carol = await account(s, "carol");
-  const dave = await account(s, "dave");
-  const c = await connectChat(s, carol.cookie, { label: "carol" });
-  const d = await connectChat(s, dave.cookie, { label: "dave" });
+  const {
+    accounts: [, dave],
+    clients: [c, d],
+  } = await usersConnected(s, ["carol", "dave"]);
   const ace = await c.ack("room:join", { name: "ace" });
   assert.equal(ace.ok, true, JSON.stringify(ace));
   const general = c.room("general");

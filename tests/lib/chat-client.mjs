@@ -15,6 +15,7 @@
 // client on one replica, as a browser that was there before would be.
 import assert from "node:assert/strict";
 import { io } from "socket.io-client";
+import { account } from "./fixtures.mjs";
 import { targetUrl } from "./net.mjs";
 import { RoomTimeline } from "./room-timeline.mjs";
 import { sleep, until, within } from "./wait.mjs";
@@ -319,6 +320,34 @@ export async function connectChat(target, cookie, opts = {}) {
   const client = new ChatClient(target, cookie, opts);
   await client.open();
   return client;
+}
+
+/**
+ * Accounts for `names` (fixtures.mjs account(), all signed up first, in order), then a connected
+ * client for each, in order, labelled with the name; `options[name]`: more client options for
+ * that one (e.g. { transports: ["websocket"] }). Resolves to { accounts, clients } in the order of
+ * `names`.
+ */
+export async function usersConnected(target, names, options = {}) {
+  const accounts = [];
+  for (const name of names) accounts.push(await account(target, name));
+  const clients = [];
+  for (const [i, name] of names.entries()) {
+    clients.push(await connectChat(target, accounts[i].cookie, { label: name, ...options[name] }));
+  }
+  return { accounts, clients };
+}
+
+/**
+ * The start of most two-user chat tests: usersConnected "alice" and "bob", and "general" from
+ * alice's `ready`. `bobOptions`: more client options for bob.
+ */
+export async function aliceAndBob(target, bobOptions = {}) {
+  const {
+    accounts: [alice, bob],
+    clients: [a, b],
+  } = await usersConnected(target, ["alice", "bob"], { bob: bobOptions });
+  return { alice, bob, a, b, general: a.room("general") };
 }
 
 /** Tries to connect; resolves with the connect_error message (fails if it connects). */

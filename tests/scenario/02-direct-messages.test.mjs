@@ -1,6 +1,6 @@
 // Scenario 2: alice opens a direct conversation with bob; carol, a third user, can see none of it.
 import assert from "node:assert/strict";
-import { connectChat } from "../lib/chat-client.mjs";
+import { connectChat, usersConnected } from "../lib/chat-client.mjs";
 import { serverTest, useChatServer } from "../lib/chat-server.mjs";
 import { account } from "../lib/fixtures.mjs";
 import { request } from "../lib/net.mjs";
@@ -54,12 +54,10 @@ async function assertMembersReadOverHttp(s, [alice, bob], dm, messages) {
 
 serverTest(fx, "a direct conversation reaches both members and nobody else", async () => {
   const s = fx.server;
-  const alice = await account(s, "alice");
-  const bob = await account(s, "bob");
-  const carol = await account(s, "carol");
-  const a = await connectChat(s, alice.cookie, { label: "alice" });
-  const b = await connectChat(s, bob.cookie, { label: "bob", transports: ["websocket"] });
-  const c = await connectChat(s, carol.cookie, { label: "carol" });
+  const {
+    accounts: [alice, bob, carol],
+    clients: [a, b, c],
+  } = await usersConnected(s, ["alice", "bob", "carol"], { bob: { transports: ["websocket"] } });
   const general = a.room("general");
 
   // Opening.

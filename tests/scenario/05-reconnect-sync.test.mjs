@@ -1,19 +1,13 @@
 // Scenario 5: bob misses messages while disconnected and catches up with `sync`.
 import assert from "node:assert/strict";
-import { connectChat } from "../lib/chat-client.mjs";
+import { aliceAndBob } from "../lib/chat-client.mjs";
 import { serverTest, useChatServer } from "../lib/chat-server.mjs";
-import { account } from "../lib/fixtures.mjs";
 import { sleep, until } from "../lib/wait.mjs";
 
 const fx = useChatServer();
 
 serverTest(fx, "after a reconnect, sync returns exactly the missed messages, in order", async () => {
-  const s = fx.server;
-  const alice = await account(s, "alice");
-  const bob = await account(s, "bob");
-  const a = await connectChat(s, alice.cookie, { label: "alice" });
-  const b = await connectChat(s, bob.cookie, { label: "bob" });
-  const general = b.room("general");
+  const { alice, bob, a, b, general } = await aliceAndBob(fx.server);
 
   const seen = await a.send(general.id, "before the gap");
   await b.waitFor("message", (m) => m.id === seen.id);
@@ -63,17 +57,11 @@ serverTest(fx, "after a reconnect, sync returns exactly the missed messages, in 
 });
 
 serverTest(fx, "sync after a dropped connection and the client's automatic reconnection", async () => {
-  const s = fx.server;
-  const alice = await account(s, "alice");
-  const bob = await account(s, "bob");
-  const a = await connectChat(s, alice.cookie, { label: "alice" });
-  const b = await connectChat(s, bob.cookie, {
-    label: "bob",
+  const { bob, a, b, general } = await aliceAndBob(fx.server, {
     transports: ["websocket"],
     // Reconnects by itself, after a fixed delay long enough for alice to send meanwhile.
     ioOptions: { reconnection: true, reconnectionDelay: 1500, reconnectionDelayMax: 1500, randomizationFactor: 0 },
   });
-  const general = b.room("general");
   const lastSeq = (await a.send(general.id, "before the drop")).seq;
   await b.waitFor("message", (m) => m.seq === lastSeq && m.roomId === general.id);
 
@@ -95,12 +83,7 @@ serverTest(fx, "sync after a dropped connection and the client's automatic recon
 });
 
 serverTest(fx, "sync over several rooms answers per room; unknown rooms are left out", async () => {
-  const s = fx.server;
-  const alice = await account(s, "alice");
-  const bob = await account(s, "bob");
-  const a = await connectChat(s, alice.cookie, { label: "alice" });
-  const b = await connectChat(s, bob.cookie, { label: "bob" });
-  const general = b.room("general");
+  const { bob, a, b, general } = await aliceAndBob(fx.server);
   const dm = (await a.ack("dm:open", { userName: "bob" })).room;
   await b.waitFor("room:added", (r) => r.id === dm.id);
   const g1 = await a.send(general.id, "g1");

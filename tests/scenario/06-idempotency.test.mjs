@@ -1,9 +1,8 @@
 // Scenario 6: a client that resends a message (lost ack, reconnect) with the same clientId gets
 // the stored message back, and nobody sees it twice.
 import assert from "node:assert/strict";
-import { connectChat } from "../lib/chat-client.mjs";
+import { aliceAndBob, connectChat } from "../lib/chat-client.mjs";
 import { serverTest, useChatServer } from "../lib/chat-server.mjs";
-import { account } from "../lib/fixtures.mjs";
 import { request } from "../lib/net.mjs";
 import { sleep } from "../lib/wait.mjs";
 
@@ -11,11 +10,7 @@ const fx = useChatServer();
 
 async function setup() {
   const s = fx.server;
-  const alice = await account(s, "alice");
-  const bob = await account(s, "bob");
-  const a = await connectChat(s, alice.cookie, { label: "alice" });
-  const b = await connectChat(s, bob.cookie, { label: "bob", transports: ["websocket"] });
-  return { s, alice, bob, a, b, general: a.room("general") };
+  return { s, ...(await aliceAndBob(s, { transports: ["websocket"] })) };
 }
 
 /** Sends a barrier message from `from` and waits until every client in `to` has it. */

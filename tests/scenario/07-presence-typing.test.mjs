@@ -1,7 +1,7 @@
 // Scenario 7: who is online in a room (one entry per user, however many tabs), and typing
 // indicators.
 import assert from "node:assert/strict";
-import { connectChat, names } from "../lib/chat-client.mjs";
+import { aliceAndBob, connectChat, names, usersConnected } from "../lib/chat-client.mjs";
 import { serverTest, useChatServer } from "../lib/chat-server.mjs";
 import { account } from "../lib/fixtures.mjs";
 import { sleep } from "../lib/wait.mjs";
@@ -62,11 +62,7 @@ serverTest(fx, "presence lists each online user once; it changes only when the l
 });
 
 serverTest(fx, "presence of a new public room follows joins and leaves", async () => {
-  const s = fx.server;
-  const alice = await account(s, "alice");
-  const bob = await account(s, "bob");
-  const a = await connectChat(s, alice.cookie, { label: "alice" });
-  const b = await connectChat(s, bob.cookie, { label: "bob" });
+  const { alice, bob, a, b } = await aliceAndBob(fx.server);
   const created = await a.ack("room:join", { name: "presence-room" });
   assert.equal(created.ok, true, JSON.stringify(created));
   const roomId = created.room.id;
@@ -87,12 +83,7 @@ serverTest(fx, "presence of a new public room follows joins and leaves", async (
 });
 
 serverTest(fx, "typing reaches the others in the room, not the typist, with user and roomId", async () => {
-  const s = fx.server;
-  const alice = await account(s, "alice");
-  const bob = await account(s, "bob");
-  const a = await connectChat(s, alice.cookie, { label: "alice" });
-  const b = await connectChat(s, bob.cookie, { label: "bob", transports: ["websocket"] });
-  const general = a.room("general");
+  const { alice, a, b, general } = await aliceAndBob(fx.server, { transports: ["websocket"] });
 
   a.emit("typing", { roomId: general.id, typing: true });
   const on = await b.waitFor("typing", (t) => t.typing === true);
@@ -111,13 +102,9 @@ serverTest(fx, "typing reaches the others in the room, not the typist, with user
 });
 
 serverTest(fx, "typing for a room one is not in reaches nobody", async () => {
-  const s = fx.server;
-  const alice = await account(s, "alice");
-  const bob = await account(s, "bob");
-  const carol = await account(s, "carol");
-  const a = await connectChat(s, alice.cookie, { label: "alice" });
-  const b = await connectChat(s, bob.cookie, { label: "bob" });
-  const c = await connectChat(s, carol.cookie, { label: "carol" });
+  const {
+    clients: [a, b, c],
+  } = await usersConnected(fx.server, ["alice", "bob", "carol"]);
   const dm = (await a.ack("dm:open", { userName: "bob" })).room;
   await b.waitFor("room:added", (r) => r.id === dm.id);
   c.emit("typing", { roomId: dm.id, typing: true });
@@ -130,12 +117,7 @@ serverTest(fx, "typing for a room one is not in reaches nobody", async () => {
 });
 
 serverTest(fx, "presence entries stay plain Users after the user has typed", async () => {
-  const s = fx.server;
-  const alice = await account(s, "alice");
-  const bob = await account(s, "bob");
-  const a = await connectChat(s, alice.cookie, { label: "alice" });
-  const b = await connectChat(s, bob.cookie, { label: "bob" });
-  const general = a.room("general");
+  const { alice, a, b, general } = await aliceAndBob(fx.server);
   a.emit("typing", { roomId: general.id, typing: true });
   await b.waitFor("typing", (t) => t.typing === true);
   // Alice enters a room after typing: her presence entry there is her User, nothing more.

@@ -1,19 +1,15 @@
 // Scenario 8: hostile or broken input, over Socket.IO and HTTP.
 import assert from "node:assert/strict";
-import { connectChat, connectError } from "../lib/chat-client.mjs";
+import { aliceAndBob, connectChat, connectError } from "../lib/chat-client.mjs";
 import { serverTest, useChatServer } from "../lib/chat-server.mjs";
-import { account, signIn } from "../lib/fixtures.mjs";
+import { signIn } from "../lib/fixtures.mjs";
 import { request } from "../lib/net.mjs";
 
 const fx = useChatServer();
 
 async function pair() {
   const s = fx.server;
-  const alice = await account(s, "alice");
-  const bob = await account(s, "bob");
-  const a = await connectChat(s, alice.cookie, { label: "alice" });
-  const b = await connectChat(s, bob.cookie, { label: "bob" });
-  return { s, alice, bob, a, b, general: a.room("general") };
+  return { s, ...(await aliceAndBob(s)) };
 }
 
 serverTest(fx, "markup is stored and echoed literally", async () => {
