@@ -32,38 +32,36 @@ async function assertServing(s, name) {
   client.close();
 }
 
-hostile("a client that never reads and sends big messages to its own room is dropped; the server lives", { args: SMALL_OUTBOX }, async (s) => {
+/**
+ * A client that never reads sends big messages to its own room until chatd drops it for not
+ * keeping up (at most `messages`, then waits up to `ms` for the drop); the server must live on.
+ * Paced (16 at a time, then 40 ms) below the connection's cap on requests waiting for the store
+ * (32), which would otherwise refuse most of them as `overloaded` before they are stored and
+ * broadcast.
+ */
+async function stallerFloodsItsRoom(s, { messages, ms }) {
   const staller = await rawUser(s, "staller");
   const general = staller.ready.rooms.find((r) => r.name === "general");
   staller.pause();
   const text = heavyText(4000);
-  // Paced below the connection's cap on requests waiting for the store (32), which would
-  // otherwise refuse most of them as `overloaded` before they are stored and broadcast.
-  for (let i = 0; i < 2000 && !s.output().includes("cannot keep up"); i++) {
+  for (let i = 0; i < messages && !s.output().includes("cannot keep up"); i++) {
     staller.emit("message:send", { roomId: general.id, text, clientId: `stall-${i}` });
     if (i % 16 === 15) await sleep(40);
   }
-  await until(() => s.output().includes("cannot keep up") || !s.running, 15000, "the stalled client to be dropped");
+  await until(() => s.output().includes("cannot keep up") || !s.running, ms, "the stalled client to be dropped");
   await sleep(200);
   s.assertClean();
   await assertServing(s, "newcomer");
+}
+
+hostile("a client that never reads and sends big messages to its own room is dropped; the server lives", { args: SMALL_OUTBOX }, async (s) => {
+  await stallerFloodsItsRoom(s, { messages: 2000, ms: 15000 });
 });
 
 hostile("with the default outbox limits too: one never-reading client flooding its room", { args: FLOOD }, async (s) => {
-  const staller = await rawUser(s, "staller");
-  const general = staller.ready.rooms.find((r) => r.name === "general");
-  staller.pause();
-  const text = heavyText(4000);
   // ~16 KB per message: kernel buffers (a few MB on loopback) plus the 8 MiB outbox overflow
   // after well under 2,000 messages.
-  for (let i = 0; i < 5000 && !s.output().includes("cannot keep up"); i++) {
-    staller.emit("message:send", { roomId: general.id, text, clientId: `stall-${i}` });
-    if (i % 16 === 15) await sleep(40);
-  }
-  await until(() => s.output().includes("cannot keep up") || !s.running, 30000, "the stalled client to be dropped");
-  await sleep(200);
-  s.assertClean();
-  await assertServing(s, "newcomer");
+  await stallerFloodsItsRoom(s, { messages: 5000, ms: 30000 });
 });
 
 hostile("many stalled readers in one room overflow during one burst; the others get every message", { args: SMALL_OUTBOX }, async (s) => {
