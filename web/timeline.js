@@ -9,7 +9,9 @@
  *
  * Types
  *   Message   { id, roomId, seq, author: { id: number|null, name }, text, createdAt: ms,
- *               clientId: string|null }  (what normaliseMessage returns)
+ *               clientId: string|null, replyTo: seq|null, quote: Quote|null,
+ *               editedAt: ms|null, deleted: bool, change: number, reactions: Reaction[] }
+ *               (what normaliseMessage returns; message-fields.js checks the later fields)
  *   Timeline  { messages:   Message[] sorted by seq, no duplicates
  *               bySeq:      Map seq -> Message (the index of `messages`)
  *               lastSeq:    highest seq known to exist (server's Room.lastSeq or seen)
@@ -17,14 +19,17 @@
  *               baseUnread: unread count not backed by individual messages (lastSeq - lastRead
  *                           for messages never received one by one)
  *               baseSeq:    messages at or below this seq are covered by baseUnread
- *               unreadSeqs: Set of seqs of others' unread messages (a message counts once) }
+ *               unreadSeqs: Set of seqs of others' unread messages (a message counts once)
+ *               lastChange: every change of the room up to this number is applied
+ *                           (changes.js: edits, deletes, reactions) }
  *
  * API (stable: additions only)
  *   SYNC_LIMIT                                  sync returns at most this many messages per room
  *   PAGE                                        room:join / history page size
  *   normaliseMessage(raw) -> Message|null       validates and copies a server Message
- *   createTimeline({ lastSeq, readMark, assumeRead, countUnread }) -> Timeline
- *   mergeMessages(t, raws, { roomId, keep, open, myId }) -> { accepted, added }
+ *   createTimeline({ lastSeq, readMark, assumeRead, countUnread, lastChange }) -> Timeline
+ *   mergeMessages(t, raws, { roomId, keep, open, myId }) -> { accepted, added, updated }
+ *   replaceIfNewer(t, message) -> message|null  a held message replaced by a newer copy
  *   newestSeq(t) / oldestSeq(t) -> seq|null     newest / oldest stored message
  *   markRead(t) -> seq|null                     all read; returns the new read mark if it moved
  *   unreadCount(t, { open, member }) -> number
@@ -39,10 +44,13 @@
  *   nextSyncWant(want, res, isKnown) -> { [roomId]: seq }  the next sync request ({} = done)
  *   hasOlderAfterJoin(t, received) / hasOlderAfterHistory(t, { received, added, beforeSeq })
  */
+import { normaliseExtras } from './message-fields.js';
 import { isObj, toId, validTime } from './values.js';
 
 export const SYNC_LIMIT = 500;
 export const PAGE = 50;
+/** A reply's quote shows the first line of its original up to this many characters. */
+export const QUOTE_CHARS = 200;
 
 /** A seq is a positive integer (a numeric string is accepted, like any id). */
 function toSeq(v) {
@@ -69,6 +77,7 @@ export function normaliseMessage(m) {
     text: m.text,
     createdAt: validTime(m.createdAt),
     clientId: typeof m.clientId === 'string' ? m.clientId : null,
+    ...normaliseExtras(m),
   };
 }
 
@@ -77,12 +86,13 @@ export function normaliseMessage(m) {
  * if any; without one, `assumeRead` (first connection after sign-in) counts everything up to
  * lastSeq as read, otherwise nothing is. `countUnread`: false for rooms the user is not in.
  */
-export function createTimeline({ lastSeq = 0, readMark = null, assumeRead = false, countUnread = true } = {}) {
+export function createTimeline({ lastSeq = 0, readMark = null, assumeRead = false, countUnread = true, lastChange = 0 } = {}) {
   const lastRead = typeof readMark === 'number' ? readMark : (assumeRead ? lastSeq : 0);
   return {
     messages: [],
     bySeq: new Map(),
     lastSeq,
+    lastChange,
     lastRead,
     baseUnread: countUnread && lastSeq > lastRead ? lastSeq - lastRead : 0,
     baseSeq: lastSeq,
@@ -105,16 +115,49 @@ function insertSorted(list, m) {
 }
 
 /**
+ * Replaces the held copy of `m` (same seq) when `m` is newer by its change number (an edit,
+ * delete or reaction since); returns `m` when it did, else null (not held, or not newer).
+ */
+export function replaceIfNewer(t, m) {
+  const held = t.bySeq.get(m.seq);
+  if (!held || held.change >= m.change) return null;
+  t.bySeq.set(m.seq, m);
+  const i = t.messages.indexOf(held);
+  if (i >= 0) t.messages[i] = m;
+  patchQuotes(t, m);
+  return m;
+}
+
+/**
+ * The replies held to `original` quote it as it is now (a reply's own change number does not
+ * move when its original is edited or deleted, so nothing else would update them). The same
+ * excerpt as the server's: the first line, at most QUOTE_CHARS characters.
+ */
+function patchQuotes(t, original) {
+  const line = original.text.split('\n', 1)[0];
+  const text = original.deleted ? '' : (line.length > QUOTE_CHARS ? `${line.slice(0, QUOTE_CHARS)}\u2026` : line);
+  for (const [seq, reply] of t.bySeq) {
+    if (reply.replyTo !== original.seq || !reply.quote) continue;
+    const patched = { ...reply, quote: { ...reply.quote, text, deleted: original.deleted, author: original.author } };
+    t.bySeq.set(seq, patched);
+    const i = t.messages.indexOf(reply);
+    if (i >= 0) t.messages[i] = patched;
+  }
+}
+
+/**
  * Merges messages of room `roomId` from any source (ack, live event, sync, history); others
  * and malformed ones are skipped. `keep`: store them (false while the room's page was never
  * loaded: only lastSeq and unread counts follow). `open`: the room is on screen (nothing
  * becomes unread). `myId`: own messages never count as unread.
- * Returns `accepted` (every valid message of the room, duplicates included, in input order)
- * and `added` (those not stored before; with keep false, all accepted).
+ * Returns `accepted` (every valid message of the room, duplicates included, in input order),
+ * `added` (those not stored before; with keep false, all accepted) and `updated` (held ones
+ * replaced by a newer copy: edited, deleted or reacted to since).
  */
 export function mergeMessages(t, raws, { roomId, keep = true, open = false, myId = null } = {}) {
   const accepted = [];
   const added = [];
+  const updated = [];
   for (const raw of raws) {
     const m = normaliseMessage(raw);
     if (!m || m.roomId !== roomId) continue;
@@ -124,12 +167,14 @@ export function mergeMessages(t, raws, { roomId, keep = true, open = false, myId
     if (keep && isNew) {
       t.bySeq.set(m.seq, m);
       insertSorted(t.messages, m);
+    } else if (keep && replaceIfNewer(t, m)) {
+      updated.push(m);
     }
     if (isNew) added.push(m);
     const own = myId !== null && m.author.id === myId;
     if (!open && !own && m.seq > t.lastRead && m.seq > t.baseSeq) t.unreadSeqs.add(m.seq);
   }
-  return { accepted, added };
+  return { accepted, added, updated };
 }
 
 export function newestSeq(t) { return t.messages.length ? t.messages[t.messages.length - 1].seq : null; }

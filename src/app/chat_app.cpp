@@ -24,6 +24,10 @@ chat::ChatLimits chat_limits(const config::Config& c) {
   l.message_burst = c.message_burst;
   l.max_pending_per_connection = c.max_pending_per_connection;
   l.max_rooms_per_user = c.max_rooms_per_user;
+  l.change_rate = c.change_rate;
+  l.change_burst = c.change_burst;
+  l.edit_window = std::chrono::seconds(c.edit_window_s);
+  l.max_reaction_kinds = c.max_reaction_kinds;
   l.room_creations_per_hour = c.room_creations_per_hour;
   // A quarter of what one connection may have queued: an answer alone never makes a client
   // "slow", and never exceeds 1 MiB.

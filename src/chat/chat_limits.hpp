@@ -11,6 +11,13 @@ struct ChatLimits {
   uint32_t message_burst = 20;             // ... after a quiet while
   size_t max_pending_per_connection = 32;  // requests of one connection waiting for the store
   size_t max_rooms_per_user = 200;         // memberships (public and direct)
+  uint32_t change_rate = 5;                // edits, deletes and reactions per second per user
+  uint32_t change_burst = 30;              // ... after a quiet while
+  std::chrono::seconds edit_window{15 * 60};  // a message's author may edit it this long
+  size_t max_reaction_kinds = 20;          // different emoji on one message
+  // search: each query reads an index and up to a page of messages: fewer than sends.
+  uint32_t search_rate = 1;                // searches per second per user, sustained
+  uint32_t search_burst = 5;               // ... after a quiet while
   uint32_t room_creations_per_hour = 20;   // new public rooms per user
   // Bytes of messages in one answer (sync, history, join): far below one connection's outbox,
   // so an answer is never what makes a client "slow".

@@ -1,12 +1,9 @@
 // ChatService: message:send, history, sync and typing.
-#include <spdlog/spdlog.h>
-
 #include "chat/chat_queries.hpp"
 #include "chat/chat_service.hpp"
 #include "chat/chat_service_detail.hpp"
 #include "chat/message_rules.hpp"
 #include "chat/views.hpp"
-#include "core/log_throttle.hpp"
 #include "core/metrics.hpp"
 #include "core/utf8.hpp"
 
@@ -14,22 +11,33 @@ namespace dchat::chat {
 
 namespace {
 
-// The rooms a sync asks about: {"rooms": {"<id>": <after seq>, ...}}, the first 100 well-formed
-// entries (bounds the work one request can cause); nullopt when `rooms` is missing.
-std::optional<std::vector<std::pair<int64_t, int64_t>>> rooms_to_sync(const json::object& args) {
+// The rooms a sync asks about: {"rooms": {"<id>": <after seq>, ...}} (clients that know
+// nothing of changes) or {"rooms": {"<id>": {"seq": S, "change": C}, ...}}, the first 100
+// well-formed entries (bounds the work one request can cause); nullopt when `rooms` is missing.
+std::optional<std::vector<SyncPosition>> rooms_to_sync(const json::object& args) {
   const auto* rooms = args.if_contains("rooms");
   if (!rooms || !rooms->is_object()) return std::nullopt;
-  std::vector<std::pair<int64_t, int64_t>> wanted;
+  std::vector<SyncPosition> wanted;
   for (const auto& [key, value] : rooms->as_object()) {
     if (wanted.size() >= 100) break;
-    int64_t id = 0;
+    SyncPosition at;
     try {
-      id = std::stoll(std::string(key));
+      at.room = std::stoll(std::string(key));
     } catch (const std::exception&) {
       continue;
     }
-    if (!value.is_int64()) continue;
-    wanted.emplace_back(id, value.as_int64());
+    if (value.is_int64()) {
+      at.seq = value.as_int64();
+    } else if (value.is_object()) {
+      const auto seq = int_field(value.as_object(), "seq");
+      if (!seq) continue;
+      at.seq = *seq;
+      // Changes only for a client that says where it is in them.
+      at.change = int_field(value.as_object(), "change");
+    } else {
+      continue;
+    }
+    wanted.push_back(at);
   }
   return wanted;
 }
@@ -42,20 +50,19 @@ void ChatService::send_message(const SocketPtr& socket, Message&& msg, Ack ack) 
   const auto raw_text = string_field(args, "text");
   const std::string client_id = string_field(args, "clientId").value_or("");
   if (!room_id) return refuse(ack, ErrorCode::bad_request, "roomId is required");
+  int64_t reply_to = 0;
+  if (const auto* field = args.if_contains("replyTo"); field && !field->is_null()) {
+    const auto seq = int_field(args, "replyTo");
+    if (!seq || *seq < 1) return refuse(ack, ErrorCode::bad_request, "replyTo must be the seq of a message");
+    reply_to = *seq;
+  }
   if (client_id.size() > kMaxClientIdBytes) return refuse(ack, ErrorCode::bad_request, "clientId is too long");
   if (!core::is_valid_utf8(client_id) || client_id.find('\0') != std::string::npos)
     return refuse(ack, ErrorCode::bad_request, "clientId must be text");
   const auto text = raw_text ? normalize_message_text(*raw_text) : std::nullopt;
   if (!text) return refuse(ack, ErrorCode::invalid_text, "a message is 1 to 4000 characters of text");
   const int64_t uid = user_id_of(*socket);
-  // Per user, whatever the number of connections: a client resending by clientId after a
-  // refusal stores its message once.
-  if (const auto wait = sends_.take(uid); wait.count() > 0) {
-    core::metrics().rate_limited.inc();
-    CHAT_LOG_THROTTLED(spdlog::level::info, "chat: user {} sends faster than {} messages/s, refusing", uid,
-                       limits_.message_rate);
-    return refuse(ack, Refusal{ErrorCode::rate_limited, "you are sending too fast, slow down", wait});
-  }
+  if (!within_rate(sends_, uid, ack, "sending messages")) return;
   if (!admit(socket, ack)) return;
   std::function<void(StoreResult<store::AppendOutcome>&)> done = [this, ack, room = *room_id](StoreResult<store::AppendOutcome>& r) {
     if (!r) return refuse(ack, storage_refusal(r));
@@ -69,7 +76,7 @@ void ChatService::send_message(const SocketPtr& socket, Message&& msg, Ack ack) 
     }
     reply(ack, std::move(answer));
   };
-  store_.async_append(store::AppendRequest{*room_id, uid, *text, client_id, now_ms()},
+  store_.async_append(store::AppendRequest{*room_id, uid, *text, client_id, now_ms(), reply_to},
                       on_shard<store::AppendOutcome>(socket, std::move(done)));
 }
 

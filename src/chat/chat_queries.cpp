@@ -74,6 +74,8 @@ ChatResult<Posted> posted_from(store::AppendOutcome&& outcome, int64_t room) {
       return refuse(ErrorCode::not_found, "no such room");
     case Status::not_member:
       return refuse(ErrorCode::forbidden, "you are not a member of this room");
+    case Status::no_reply_target:
+      return refuse(ErrorCode::not_found, "the message replied to does not exist");
     case Status::duplicate:
       // Idempotency keys are per author: the same key reused for another room is a client bug.
       if (outcome.message.room_id != room)
@@ -86,8 +88,8 @@ ChatResult<Posted> posted_from(store::AppendOutcome&& outcome, int64_t room) {
 }
 
 ChatResult<Posted> post_message(Store& s, int64_t user, int64_t room, const std::string& text,
-                                const std::string& client_id, int64_t now) {
-  auto outcomes = s.append_messages({store::AppendRequest{room, user, text, client_id, now}});
+                                const std::string& client_id, int64_t now, int64_t reply_to) {
+  auto outcomes = s.append_messages({store::AppendRequest{room, user, text, client_id, now, reply_to}});
   return posted_from(std::move(outcomes.front()), room);
 }
 
@@ -106,6 +108,7 @@ ChatResult<Opened> join_room(Store& s, int64_t user, const JoinRequest& request,
   }
   auto messages = newest_page(s, room->id, limits);
   auto peer = peer_of(s, *room, user);
+  room->read_seq = s.read_position(room->id, user).value_or(0);
   return Opened{RoomView{std::move(*room), std::move(peer)}, std::move(messages)};
 }
 
@@ -124,8 +127,12 @@ ChatResult<DirectOpened> open_direct(Store& s, int64_t user, const std::string& 
   auto me = s.find_user(user);
   auto messages = newest_page(s, room.id, limits);
   const int64_t peer_id = peer->id;
-  return DirectOpened{Opened{RoomView{room, std::move(peer)}, std::move(messages)}, peer_id,
-                      RoomView{room, std::move(me)}};
+  // Each of the two sees the room with their own read position.
+  Room for_peer = room;
+  for_peer.read_seq = s.read_position(room.id, peer_id).value_or(0);
+  room.read_seq = s.read_position(room.id, user).value_or(0);
+  return DirectOpened{Opened{RoomView{std::move(room), std::move(peer)}, std::move(messages)}, peer_id,
+                      RoomView{std::move(for_peer), std::move(me)}};
 }
 
 ChatResult<void> leave_room(Store& s, int64_t user, int64_t room) {
@@ -143,29 +150,115 @@ ChatResult<std::vector<store::Message>> read_page(Store& s, int64_t user, int64_
   return s.messages_before(room, before_seq, limit);
 }
 
-Missed read_missed(Store& s, int64_t user, const std::vector<std::pair<int64_t, int64_t>>& wanted, size_t budget) {
+namespace {
+
+// Keeps the first messages that fit in `left` bytes (at least one), takes what they weigh from
+// `left`, and says whether all of them fit and the store had no more (read < limit).
+bool keep_fitting(std::vector<store::Message>& messages, size_t& left) {
+  const bool read_all = messages.size() < static_cast<size_t>(kCatchUpPage);
+  const size_t fitting = oldest_within(messages, left);
+  size_t used = 0;
+  for (size_t i = 0; i < fitting; ++i) used += message_json_weight(messages[i]);
+  left = used >= left ? 0 : left - used;
+  const bool complete = fitting == messages.size() && read_all;
+  messages.resize(fitting);
+  return complete;
+}
+
+}  // namespace
+
+Missed read_missed(Store& s, int64_t user, const std::vector<SyncPosition>& wanted, size_t budget) {
   // Every room gets what fits of the answer's byte budget, in the order asked; a room cut short
-  // (or not reached) is listed in `more`, and the client asks again from the newest seq it got.
-  // So an answer is never too big to send, however much was missed.
+  // (or not reached) is listed in `more`, and the client asks again from the newest seq and
+  // change it got. So an answer is never too big to send, however much was missed.
   Missed missed;
   size_t left = budget;
-  for (const auto& [id, after] : wanted) {
+  for (const SyncPosition& at : wanted) {
     if (left == 0) {
-      missed.more.push_back(id);
+      missed.more.push_back(at.room);
       continue;
     }
-    if (!s.find_room(id) || !s.is_member(id, user)) continue;
-    auto messages = s.messages_after(id, after, kCatchUpPage);
-    const bool read_all = messages.size() < static_cast<size_t>(kCatchUpPage);
-    const size_t fitting = oldest_within(messages, left);
-    size_t used = 0;
-    for (size_t i = 0; i < fitting; ++i) used += message_json_weight(messages[i]);
-    left = used >= left ? 0 : left - used;
-    if (fitting < messages.size() || !read_all) missed.more.push_back(id);
-    messages.resize(fitting);
-    missed.rooms.emplace_back(id, std::move(messages));
+    if (!s.find_room(at.room) || !s.is_member(at.room, user)) continue;
+    auto messages = s.messages_after(at.room, at.seq, kCatchUpPage);
+    bool complete = keep_fitting(messages, left);
+    missed.rooms.emplace_back(at.room, std::move(messages));
+    if (at.change) {
+      auto changed = left > 0 ? s.messages_changed_after(at.room, *at.change, kCatchUpPage) : std::vector<store::Message>{};
+      complete = (left > 0 && keep_fitting(changed, left)) && complete;
+      missed.changed.emplace_back(at.room, std::move(changed));
+    }
+    if (!complete) missed.more.push_back(at.room);
   }
   return missed;
+}
+
+ChatResult<Changed> change_message(Store& s, int64_t user, const ChangeRequest& request, const ChatLimits& limits,
+                                   int64_t now) {
+  using Kind = ChangeRequest::Kind;
+  if (!s.find_room(request.room)) return refuse(ErrorCode::not_found, "no such room");
+  // Reading is not enough to change anything: a public room's messages are for its members to
+  // edit, delete and react to, as they are for sending.
+  if (!s.is_member(request.room, user)) return refuse(ErrorCode::forbidden, "you are not a member of this room");
+  auto message = s.find_message(request.room, request.seq);
+  if (!message) return refuse(ErrorCode::not_found, "no such message");
+  const bool deleted = message->deleted_at != 0;
+  if (request.kind != Kind::react && message->author_id != user)
+    return refuse(ErrorCode::forbidden, request.kind == Kind::edit ? "you can only edit your own messages"
+                                                                    : "you can only delete your own messages");
+  if (deleted) {
+    if (request.kind == Kind::remove) return Changed{std::move(*message), 0};
+    return refuse(ErrorCode::not_found, "this message was deleted");
+  }
+  int64_t change = 0;
+  switch (request.kind) {
+    case Kind::edit:
+      if (now - message->created_at > std::chrono::milliseconds(limits.edit_window).count())
+        return refuse(ErrorCode::edit_window_passed, "a message can only be edited for a while after it was sent");
+      if (message->text == request.text) return Changed{std::move(*message), 0};
+      change = s.edit_message(request.room, request.seq, request.text, now);
+      break;
+    case Kind::remove:
+      change = s.delete_message(request.room, request.seq, now);
+      break;
+    case Kind::react: {
+      const auto& reactions = message->reactions;
+      const bool known = std::any_of(reactions.begin(), reactions.end(),
+                                     [&](const store::Reaction& r) { return r.emoji == request.text; });
+      if (request.on && !known && reactions.size() >= limits.max_reaction_kinds)
+        return refuse(ErrorCode::too_many_reactions, "this message has as many different reactions as it can take");
+      change = s.set_reaction(request.room, request.seq, user, request.text, request.on, now);
+      break;
+    }
+  }
+  if (change == 0) return Changed{std::move(*message), 0};
+  auto now_message = s.find_message(request.room, request.seq);
+  if (!now_message) throw store::StoreError(store::StoreError::Kind::unavailable, "a changed message cannot be read back");
+  return Changed{std::move(*now_message), change};
+}
+
+Found search(Store& s, int64_t user, const std::vector<std::string>& words, int64_t before_id, int limit,
+             size_t budget) {
+  Found found;
+  auto messages = s.search_messages(user, words, before_id, limit + 1);
+  // As many as were asked for and fit the answer's budget (newest first); the next page starts
+  // below the last one given.
+  const size_t fitting = std::min(oldest_within(messages, budget), static_cast<size_t>(limit));
+  if (messages.size() > fitting) {
+    messages.resize(fitting);
+    found.next = messages.back().id;
+  }
+  std::vector<RoomView> rooms;  // each room once, however many of its messages were found
+  for (auto& m : messages) {
+    auto room = std::find_if(rooms.begin(), rooms.end(), [&](const RoomView& v) { return v.room.id == m.room_id; });
+    if (room == rooms.end()) {
+      auto stored = s.find_room(m.room_id);
+      if (!stored) continue;
+      auto peer = peer_of(s, *stored, user);
+      room = rooms.insert(rooms.end(), RoomView{std::move(*stored), std::move(peer)});
+    }
+    found.hits.emplace_back(std::move(m), *room);
+  }
+  return found;
 }
 
 RoomsPage list_rooms(Store& s, int64_t user, int64_t after, int limit) {

@@ -22,7 +22,7 @@ std::vector<RoomView> rooms_on_connect(store::Store& s, int64_t user, int64_t no
 ChatResult<Posted> posted_from(store::AppendOutcome&& outcome, int64_t room);
 // message:send on its own (a batch of one).
 ChatResult<Posted> post_message(store::Store& s, int64_t user, int64_t room, const std::string& text,
-                                const std::string& client_id, int64_t now);
+                                const std::string& client_id, int64_t now, int64_t reply_to = 0);
 
 // room:join by id or by name (a name that is free creates the room).
 struct JoinRequest {
@@ -45,9 +45,23 @@ ChatResult<void> leave_room(store::Store& s, int64_t user, int64_t room);
 ChatResult<std::vector<store::Message>> read_page(store::Store& s, int64_t user, int64_t room, int64_t before_seq,
                                                   int limit);
 
-// sync: what the user missed in each (room, after seq) asked for, within `budget` bytes.
-Missed read_missed(store::Store& s, int64_t user, const std::vector<std::pair<int64_t, int64_t>>& wanted,
-                   size_t budget);
+// sync: what the user missed in each room asked for (new messages after its seq, and messages
+// changed after its change number when it sent one), within `budget` bytes.
+Missed read_missed(store::Store& s, int64_t user, const std::vector<SyncPosition>& wanted, size_t budget);
+
+// message:edit, message:delete and reaction:set, with their rules: only members of the room;
+// edits and deletes only by the author, edits only within limits.edit_window of sending; no
+// change to a deleted message (a second delete changes nothing); at most
+// limits.max_reaction_kinds different emoji on a message. Runs on the writer
+// (StoreExecutor::async_room_write), so the checks and the change are one step.
+ChatResult<Changed> change_message(store::Store& s, int64_t user, const ChangeRequest& request,
+                                   const ChatLimits& limits, int64_t now);
+
+// search: messages with every word, in rooms the user may read (Store::search_messages), each
+// with its room; a page of at most `limit` (and what fits `budget` bytes) before message id
+// `before_id` (<= 0: the newest).
+Found search(store::Store& s, int64_t user, const std::vector<std::string>& words, int64_t before_id, int limit,
+             size_t budget);
 
 // GET /api/rooms?after=&limit=.
 RoomsPage list_rooms(store::Store& s, int64_t user, int64_t after, int limit);

@@ -31,6 +31,8 @@ enum class ErrorCode {
   too_many_rooms,
   overloaded,
   storage_unavailable,
+  edit_window_passed,
+  too_many_reactions,
 };
 
 std::string_view error_code_name(ErrorCode code);
@@ -62,6 +64,24 @@ struct Posted {
   bool duplicate = false;
 };
 
+// message:edit, message:delete and reaction:set: the message as it is now; `change` is the
+// room's change number this request gave it, 0 when it changed nothing (nothing to broadcast:
+// an edit to the same text, a delete of a deleted message, a reaction already so).
+struct Changed {
+  store::Message message;
+  int64_t change = 0;
+};
+
+// What message:edit, message:delete and reaction:set ask for.
+struct ChangeRequest {
+  enum class Kind { edit, remove, react };
+  Kind kind = Kind::edit;
+  int64_t room = 0;
+  int64_t seq = 0;
+  std::string text;   // edit: the new text (checked already); react: the emoji (checked already)
+  bool on = true;     // react: add (true) or take back (false)
+};
+
 // room:join and dm:open: the room and its newest messages (as many as fit the answer's budget).
 struct Opened {
   RoomView room;
@@ -79,7 +99,24 @@ struct DirectOpened {
 // the answer's budget; `more` lists the rooms cut short or not reached.
 struct Missed {
   std::vector<std::pair<int64_t, std::vector<store::Message>>> rooms;
+  // Per room asked with a change position: the messages changed after it, by change ascending.
+  std::vector<std::pair<int64_t, std::vector<store::Message>>> changed;
   std::vector<int64_t> more;
+};
+
+// Where a client is in one room, as sync asks: the newest seq it has and, from clients that
+// know of changes, the newest change number it has (old clients send only the seq).
+struct SyncPosition {
+  int64_t room = 0;
+  int64_t seq = 0;
+  std::optional<int64_t> change;
+};
+
+// search: the messages found, newest first, each with its room as the user sees it; `next`:
+// the beforeId of the next page (none when this one was the last).
+struct Found {
+  std::vector<std::pair<store::Message, RoomView>> hits;
+  std::optional<int64_t> next;
 };
 
 // GET /api/rooms: a page of public rooms (with whether the user joined each), and on the first

@@ -40,20 +40,31 @@ void ChatService::complete_join(const SocketPtr& socket, const Ack& ack, Opened 
   // The history was read before the socket joined the room's channel: a message stored in
   // between would reach neither. Now that the socket receives live messages, read once more
   // after the newest one loaded; the client merges both by seq.
+  // The same for changes: the room's change number was read before its messages, so what
+  // changed after it (edits, deletes, reactions) is read again too; the client keeps the newer
+  // state of each message by its `change`.
   const int64_t id = opened.room.room.id;
   const int64_t after = opened.messages.empty() ? 0 : opened.messages.back().seq;
-  run<std::vector<store::Message>>(
-      socket, [id, after](Store& s) { return s.messages_after(id, after, kCatchUpPage); },
-      [this, ack, id, opened = std::move(opened)](StoreResult<std::vector<store::Message>>& r) {
+  const int64_t after_change = opened.room.room.last_change;
+  using Newer = std::pair<std::vector<store::Message>, std::vector<store::Message>>;
+  run<Newer>(
+      socket,
+      [id, after, after_change](Store& s) {
+        return Newer{s.messages_after(id, after, kCatchUpPage), s.messages_changed_after(id, after_change, kCatchUpPage)};
+      },
+      [this, ack, id, opened = std::move(opened)](StoreResult<Newer>& r) {
         json::object answer = opened_ack(opened);
         if (r) {
           // Within the answer's budget: whatever does not fit, the client gets by `sync` (it
           // sees the seq jump when the next live message arrives, or asks on reconnect).
-          auto& newer = *r.value;
-          const size_t fitting = oldest_within(newer, limits_.answer_budget / 2);
+          auto& [newer, changed] = *r.value;
+          const size_t fitting = oldest_within(newer, limits_.answer_budget / 4);
           auto& messages = answer["messages"].as_array();
           for (size_t i = 0; i < fitting; ++i) messages.push_back(message_json(newer[i]));
-          if (fitting < newer.size()) answer["more"] = true;
+          const size_t changed_fitting = oldest_within(changed, limits_.answer_budget / 4);
+          if (fitting < newer.size() || changed_fitting < changed.size()) answer["more"] = true;
+          changed.resize(changed_fitting);
+          answer["changed"] = messages_json(changed);
         }
         answer["online"] = presence_.online(id);
         reply(ack, std::move(answer));

@@ -25,7 +25,10 @@ ChatService::ChatService(socketio::Namespace& nsp, store::StoreExecutor& store, 
       presence_(presence),
       limits_(limits),
       lag_(lag),
-      sends_(limits.message_rate, limits.message_burst) {}
+      sends_(limits.message_rate, limits.message_burst),
+      changes_(limits.change_rate, limits.change_burst),
+      reads_(limits.change_rate, limits.change_burst),
+      searches_(limits.search_rate, limits.search_burst) {}
 
 void ChatService::install() {
   nsp_.use([this](const SocketPtr& socket, std::function<void(std::optional<socketio::ConnectError>)> next) {
@@ -45,6 +48,11 @@ void ChatService::install() {
   nsp_.on("history", bind(&ChatService::history));
   nsp_.on("sync", bind(&ChatService::sync));
   nsp_.on("typing", bind(&ChatService::typing));
+  nsp_.on("message:edit", bind(&ChatService::edit_message));
+  nsp_.on("message:delete", bind(&ChatService::delete_message));
+  nsp_.on("reaction:set", bind(&ChatService::set_reaction));
+  nsp_.on("room:read", bind(&ChatService::mark_read));
+  nsp_.on("search", bind(&ChatService::search));
 }
 
 bool ChatService::admit(const SocketPtr& socket, const Ack& ack) {
@@ -65,6 +73,17 @@ bool ChatService::admit(const SocketPtr& socket, const Ack& ack) {
                      user_id_of(*socket), connection_of(*socket).pending);
   refuse(ack, Refusal{ErrorCode::overloaded, "too many requests waiting for an answer: wait for them first",
                       std::chrono::milliseconds(500)});
+  return false;
+}
+
+bool ChatService::within_rate(core::TokenBuckets& bucket, int64_t user, const Ack& ack, std::string_view doing) {
+  const auto wait = bucket.take(user);
+  if (wait.count() <= 0) return true;
+  core::metrics().rate_limited.inc();
+  // Per user, whatever the number of connections: a client resending by clientId after a
+  // refusal stores its message once.
+  CHAT_LOG_THROTTLED(spdlog::level::info, "chat: user {} is {} too fast, refusing", user, doing);
+  refuse(ack, Refusal{ErrorCode::rate_limited, fmt::format("you are {} too fast, slow down", doing), wait});
   return false;
 }
 

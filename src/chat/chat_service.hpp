@@ -7,7 +7,8 @@
 // The service is spread over a few files by what it does: chat_service.cpp (set-up, admission,
 // broadcasts the rest of the server asks for), chat_connections.cpp (authentication, a
 // connection's start and end, its rooms' presence), chat_rooms.cpp (room:join, room:leave,
-// dm:open), chat_messages.cpp (message:send, history, sync, typing). What each request reads and
+// dm:open), chat_messages.cpp (message:send, history, sync, typing), chat_changes.cpp
+// (message:edit, message:delete, reaction:set, room:read), chat_search.cpp (search). What each request reads and
 // writes in the store is in chat_queries.hpp; the JSON it answers with in views.hpp.
 #include <chrono>
 #include <memory>
@@ -62,10 +63,21 @@ class ChatService {
   void history(const SocketPtr& socket, socketio::Message&& msg, socketio::Ack ack);
   void sync(const SocketPtr& socket, socketio::Message&& msg, socketio::Ack ack);
   void typing(const SocketPtr& socket, socketio::Message&& msg, socketio::Ack ack);
+  void edit_message(const SocketPtr& socket, socketio::Message&& msg, socketio::Ack ack);
+  void delete_message(const SocketPtr& socket, socketio::Message&& msg, socketio::Ack ack);
+  void set_reaction(const SocketPtr& socket, socketio::Message&& msg, socketio::Ack ack);
+  void mark_read(const SocketPtr& socket, socketio::Message&& msg, socketio::Ack ack);
+  void search(const SocketPtr& socket, socketio::Message&& msg, socketio::Ack ack);
+  // The common part of message:edit, message:delete and reaction:set: the user's change rate,
+  // the writer (the room locked), the ack, and `message:changed` to the room when it changed.
+  void change_message(const SocketPtr& socket, ChangeRequest request, const socketio::Ack& ack);
 
   // Refuses (with an `overloaded` ack) a request of a connection that has too many waiting, or
   // any request while this event loop is far behind.
   bool admit(const SocketPtr& socket, const socketio::Ack& ack);
+  // Takes one of the user's tokens from `bucket`; when there is none, refuses with
+  // `rate_limited` and the wait ("you are <doing> too fast") and returns false.
+  bool within_rate(core::TokenBuckets& bucket, int64_t user, const socketio::Ack& ack, std::string_view doing);
   // Re-checks the connection's session when it is due to expire (sliding expiry may have moved
   // it on); a session that is gone ends the connection.
   void watch_session_expiry(const SocketPtr& socket);
@@ -85,7 +97,10 @@ class ChatService {
   Presence& presence_;
   ChatLimits limits_;
   const core::LoopLag* lag_;
-  core::TokenBuckets sends_;  // message:send per user id
+  core::TokenBuckets sends_;    // message:send per user id
+  core::TokenBuckets changes_;  // edits, deletes and reactions per user id
+  core::TokenBuckets reads_;    // room:read per user id
+  core::TokenBuckets searches_; // search per user id
 };
 
 }  // namespace dchat::chat

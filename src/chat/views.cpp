@@ -24,6 +24,7 @@ json::object room_json(const store::Room& room, bool joined, const std::optional
   o["peer"] = peer ? json::value(user_json(*peer)) : json::value(nullptr);
   o["joined"] = joined;
   o["lastSeq"] = room.last_seq;
+  o["lastChange"] = room.last_change;
   return o;
 }
 
@@ -36,6 +37,25 @@ json::object message_json(const store::Message& m) {
   o["text"] = m.text;
   o["createdAt"] = m.created_at;
   o["clientId"] = m.client_id;
+  o["replyTo"] = m.reply_to > 0 ? json::value(m.reply_to) : json::value(nullptr);
+  if (m.quote) {
+    o["quote"] = json::object{{"seq", m.quote->seq},
+                              {"author", json::object{{"id", m.quote->author_id}, {"name", m.quote->author_name}}},
+                              {"text", m.quote->text},
+                              {"deleted", m.quote->deleted}};
+  } else {
+    o["quote"] = nullptr;
+  }
+  o["editedAt"] = m.edited_at > 0 ? json::value(m.edited_at) : json::value(nullptr);
+  o["deleted"] = m.deleted_at > 0;
+  o["change"] = m.change;
+  json::array reactions;
+  for (const auto& r : m.reactions) {
+    json::array users;
+    for (const auto& u : r.users) users.push_back(json::object{{"id", u.id}, {"name", u.name}});
+    reactions.push_back(json::object{{"emoji", r.emoji}, {"count", r.count}, {"users", std::move(users)}});
+  }
+  o["reactions"] = std::move(reactions);
   return o;
 }
 
@@ -46,10 +66,20 @@ json::array messages_json(const std::vector<store::Message>& messages) {
   return a;
 }
 
-json::object room_json(const RoomView& view) { return room_json(view.room, true, view.peer); }
+json::object room_json(const RoomView& view) {
+  json::object o = room_json(view.room, true, view.peer);
+  o["readSeq"] = view.room.read_seq;
+  return o;
+}
 
 size_t message_json_weight(const store::Message& m) {
-  return 160 + 2 * (m.text.size() + m.author_name.size() + m.client_id.size());
+  size_t weight = 300 + 2 * (m.text.size() + m.author_name.size() + m.client_id.size());
+  if (m.quote) weight += 2 * (m.quote->text.size() + m.quote->author_name.size());
+  for (const auto& r : m.reactions) {
+    weight += 60 + 2 * r.emoji.size();
+    for (const auto& u : r.users) weight += 40 + 2 * u.name.size();
+  }
+  return weight;
 }
 
 size_t oldest_within(const std::vector<store::Message>& messages, size_t budget) {
@@ -85,6 +115,8 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::too_many_rooms: return "too_many_rooms";
     case ErrorCode::overloaded: return "overloaded";
     case ErrorCode::storage_unavailable: return "storage_unavailable";
+    case ErrorCode::edit_window_passed: return "edit_window_passed";
+    case ErrorCode::too_many_reactions: return "too_many_reactions";
   }
   return "bad_request";
 }
@@ -103,6 +135,15 @@ json::object posted_ack(const Posted& posted) {
   return json::object{{"ok", true}, {"message", message_json(posted.message)}};
 }
 
+json::object changed_ack(const Changed& changed) {
+  return json::object{{"ok", true}, {"message", message_json(changed.message)}};
+}
+
+json::object changed_event(const Changed& changed) {
+  return json::object{{"roomId", changed.message.room_id}, {"change", changed.change},
+                      {"message", message_json(changed.message)}};
+}
+
 json::object opened_ack(const Opened& opened) {
   return json::object{{"ok", true}, {"room", room_json(opened.room)}, {"messages", messages_json(opened.messages)}};
 }
@@ -116,6 +157,11 @@ json::object missed_ack(const Missed& missed) {
   json::object messages;
   for (const auto& [id, list] : missed.rooms) messages[std::to_string(id)] = messages_json(list);
   json::object answer{{"ok", true}, {"messages", std::move(messages)}};
+  if (!missed.changed.empty()) {
+    json::object changed;
+    for (const auto& [id, list] : missed.changed) changed[std::to_string(id)] = messages_json(list);
+    answer["changed"] = std::move(changed);
+  }
   if (!missed.more.empty()) {
     json::object more;
     for (int64_t id : missed.more) more[std::to_string(id)] = true;
@@ -129,6 +175,19 @@ json::object ready_json(json::object user, const std::vector<RoomView>& rooms) {
   list.reserve(rooms.size());
   for (const auto& view : rooms) list.push_back(room_json(view));
   return json::object{{"user", std::move(user)}, {"rooms", std::move(list)}};
+}
+
+json::object found_ack(const Found& found) {
+  json::array results;
+  results.reserve(found.hits.size());
+  for (const auto& [message, view] : found.hits) {
+    // The room as a search result shows it: no membership or read position of it is implied.
+    results.push_back(json::object{{"message", message_json(message)},
+                                   {"room", room_json(view.room, false, view.peer)}});
+  }
+  json::object answer{{"ok", true}, {"results", std::move(results)}};
+  answer["next"] = found.next ? json::value(*found.next) : json::value(nullptr);
+  return answer;
 }
 
 json::object rooms_page_json(const RoomsPage& page) {

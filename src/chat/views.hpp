@@ -35,10 +35,15 @@ boost::json::object refusal_body(const Refusal& refusal);
 // The acks of the chat's requests.
 boost::json::object posted_ack(const Posted& posted);
 boost::json::object opened_ack(const Opened& opened);
+// message:edit, message:delete and reaction:set: the ack, and the `message:changed` event.
+boost::json::object changed_ack(const Changed& changed);
+boost::json::object changed_event(const Changed& changed);
 boost::json::object history_ack(const std::vector<store::Message>& messages);
 boost::json::object missed_ack(const Missed& missed);
 // The `ready` event of a new connection: the user and the rooms the user is in.
 boost::json::object ready_json(boost::json::object user, const std::vector<RoomView>& rooms);
+// search's ack: {"ok", "results": [{"message", "room"}...], "next": id|null}.
+boost::json::object found_ack(const Found& found);
 // The body of GET /api/rooms.
 boost::json::object rooms_page_json(const RoomsPage& page);
 

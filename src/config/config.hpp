@@ -57,6 +57,11 @@ struct Config {
   // An event loop this far behind refuses new requests with "overloaded" (0: never).
   uint32_t overload_lag_ms = 250;
   size_t max_rooms_per_user = 200;    // rooms (public and direct) a user can be a member of
+  // Changes to sent messages, per user: edits, deletes and reactions together.
+  uint32_t change_rate = 5;           // changes per second, sustained
+  uint32_t change_burst = 30;         // changes at once after a quiet while
+  uint32_t edit_window_s = 15 * 60;   // how long after sending its author may edit a message
+  uint32_t max_reaction_kinds = 20;   // different emoji on one message
   uint32_t room_creations_per_hour = 20;  // new public rooms per user per hour
   // Passwords: argon2id (64 MiB each) on its own small pool, so a sign-in flood cannot take
   // the store's workers; a full queue answers 503 at once.

@@ -21,6 +21,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/message_rows.hpp"
 #include "store/pg_connection.hpp"
 #include "store/pg_result.hpp"
 #include "store/pg_store.hpp"
@@ -56,7 +57,8 @@ std::string inserts_json(const std::vector<AppendRequest>& batch, const std::vec
   for (const Fresh& f : fresh) {
     const AppendRequest& r = batch[f.index];
     rows.push_back(json::object{
-        {"r", r.room_id}, {"k", f.rank}, {"a", r.author_id}, {"t", r.text}, {"c", r.client_id}, {"at", r.created_at}});
+        {"r", r.room_id}, {"k", f.rank}, {"a", r.author_id}, {"t", r.text}, {"c", r.client_id}, {"at", r.created_at},
+        {"p", r.reply_to}});
   }
   return json::serialize(rows);
 }
@@ -74,7 +76,7 @@ constexpr const char* kCheckAndLock =
     "WITH locked AS (SELECT id FROM rooms WHERE id IN (SELECT j.r FROM json_to_recordset($1::json) AS j(r bigint)) "
     "ORDER BY id FOR NO KEY UPDATE) "
     "SELECT j.o, u.name IS NOT NULL, COALESCE(u.name, ''), m.user_id IS NOT NULL, x.id IS NOT NULL, "
-    "d.id IS NOT NULL, (SELECT count(*) FROM locked) "
+    "d.id IS NOT NULL, (SELECT count(*) FROM locked), COALESCE(x.last_seq, 0) "
     "FROM json_to_recordset($1::json) AS j(o int, r bigint, a bigint, c text) "
     "LEFT JOIN users u ON u.id = j.a "
     "LEFT JOIN room_members m ON m.room_id = j.r AND m.user_id = j.a "
@@ -88,12 +90,12 @@ constexpr const char* kCheckAndLock =
 // the caller then takes the batch back, seq bumps included, and tries again. Rows go in in
 // (author, client_id) order, so two batches that share keys take them in the same order.
 constexpr const char* kBumpAndInsert =
-    "WITH j AS (SELECT * FROM json_to_recordset($1::json) AS j(r bigint, k bigint, a bigint, t text, c text, at bigint)), "
+    "WITH j AS (SELECT * FROM json_to_recordset($1::json) AS j(r bigint, k bigint, a bigint, t text, c text, at bigint, p bigint)), "
     "counts AS (SELECT r, count(*) AS n FROM j GROUP BY r), "
     "bumped AS (UPDATE rooms SET last_seq = rooms.last_seq + counts.n FROM counts WHERE rooms.id = counts.r "
     "RETURNING rooms.id, rooms.last_seq - counts.n AS base) "
-    "INSERT INTO messages (room_id, seq, author_id, text, created_at, client_id) "
-    "SELECT j.r, bumped.base + j.k, j.a, j.t, j.at, j.c FROM j JOIN bumped ON bumped.id = j.r ORDER BY j.a, j.c "
+    "INSERT INTO messages (room_id, seq, author_id, text, created_at, client_id, reply_to) "
+    "SELECT j.r, bumped.base + j.k, j.a, j.t, j.at, j.c, j.p FROM j JOIN bumped ON bumped.id = j.r ORDER BY j.a, j.c "
     "ON CONFLICT (author_id, client_id) WHERE client_id <> '' DO NOTHING RETURNING room_id, seq, id";
 
 }  // namespace
@@ -126,6 +128,13 @@ std::optional<std::vector<AppendOutcome>> PgStore::try_append_batch(const std::v
       }
       if (r.text(row, 1) != "t")
         throw StoreError(StoreError::Kind::not_found, "no user " + std::to_string(request.author_id));
+      // Seqs are gap-free and messages are never removed: 1..last_seq (this batch's new ones
+      // included) is every message there is. Statement 1's snapshot was taken after the client
+      // could see the message it answers (a message is broadcast only after its commit).
+      if (request.reply_to < 0 || request.reply_to > r.int64(row, 7) + new_in_room[request.room_id]) {
+        outcome.status = Status::no_reply_target;
+        continue;
+      }
       if (!request.client_id.empty()) {
         auto [first, inserted] = first_of_key.try_emplace({request.author_id, request.client_id}, i);
         if (!inserted) {
@@ -135,6 +144,7 @@ std::optional<std::vector<AppendOutcome>> PgStore::try_append_batch(const std::v
       }
       Message& message = outcome.message;
       message.room_id = request.room_id;
+      message.reply_to = request.reply_to;
       message.author_id = request.author_id;
       message.author_name = r.text(row, 2);
       message.text = request.text;
@@ -160,6 +170,11 @@ std::optional<std::vector<AppendOutcome>> PgStore::try_append_batch(const std::v
       Message& message = outcomes[f.index].message;
       message.seq = base_of.at(message.room_id) + f.rank;
       message.id = id_of.at({message.room_id, message.seq});
+    }
+    for (const Fresh& f : fresh) {
+      Message& message = outcomes[f.index].message;
+      if (message.reply_to == 0) continue;
+      if (auto original = find_message(message.room_id, message.reply_to)) message.quote = quote_of(*original);
     }
   }
   for (const auto& [i, first] : resent_in_batch) {

@@ -97,6 +97,37 @@ CREATE TABLE shared_secrets (
 );
 )sql";
 
+// Version 5: edits, deletes, replies, reactions, read positions (issue #13); the same as
+// SQLite's version 5 (sqlite_migrations.cpp says why each column is there). ADD COLUMN with a
+// constant default rewrites no rows (PostgreSQL 11+).
+constexpr const char* kSchemaV5 = R"sql(
+ALTER TABLE rooms ADD COLUMN last_change BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN reply_to BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN edited_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN deleted_at BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN change_seq BIGINT NOT NULL DEFAULT 0;
+CREATE INDEX messages_by_change ON messages(room_id, change_seq) WHERE change_seq > 0;
+CREATE TABLE reactions (
+  room_id    BIGINT NOT NULL,
+  seq        BIGINT NOT NULL,
+  emoji      TEXT   NOT NULL,
+  user_id    BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at BIGINT NOT NULL,
+  PRIMARY KEY (room_id, seq, emoji, user_id),
+  FOREIGN KEY (room_id, seq) REFERENCES messages(room_id, seq) ON DELETE CASCADE
+);
+ALTER TABLE room_members ADD COLUMN read_seq BIGINT NOT NULL DEFAULT 0;
+UPDATE room_members SET read_seq = rooms.last_seq FROM rooms WHERE rooms.id = room_members.room_id;
+)sql";
+
+// Version 6: full-text search over message text (issue #13): a generated tsvector ('simple':
+// lower-cased words, no stemming and no stop words, so any language is found as typed, like
+// SQLite's FTS5 unicode61) with a GIN index. An edit or a delete (text '') recomputes it.
+constexpr const char* kSchemaV6 = R"sql(
+ALTER TABLE messages ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector('simple', text)) STORED;
+CREATE INDEX messages_search ON messages USING GIN (search);
+)sql";
+
 // The statements of one table's backfill: fixed text, one set per table.
 struct NameTable {
   const char* label;
@@ -143,6 +174,8 @@ constexpr PgMigration kMigrations[] = {
     {2, "blobs", kSchemaV2, nullptr, nullptr},
     {3, "name skeletons: names unique by how they look", kSchemaV3, backfill_v3, kSchemaV3After},
     {4, "shared secrets", kSchemaV4, nullptr, nullptr},
+    {5, "edits, deletes, replies, reactions, read positions", kSchemaV5, nullptr, nullptr},
+    {6, "full-text search of messages", kSchemaV6, nullptr, nullptr},
 };
 
 }  // namespace

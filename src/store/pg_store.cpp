@@ -5,23 +5,18 @@
 #include <chrono>
 #include <limits>
 
+#include "store/message_rows.hpp"
 #include "store/name_key.hpp"
 #include "store/name_skeleton.hpp"
 #include "store/pg_migrations.hpp"
+#include "store/pg_rows.hpp"
 #include "store/pg_transaction.hpp"
 
 namespace dchat::store {
 
 namespace {
 
-// Column lists shared by several statements: fixed text joined at compile time; every value a
-// statement uses is a parameter.
-#define DCHAT_USER_COLUMNS "u.id, u.name, u.avatar, u.avatar_small, u.created_at"
-#define DCHAT_ROOM_COLUMNS \
-  "r.id, r.kind, r.name, COALESCE(r.created_by, 0), r.created_at, r.last_seq, COALESCE(r.dm_key, '')"
-#define DCHAT_MESSAGE_SELECT                                                                   \
-  "SELECT m.id, m.room_id, m.seq, m.author_id, COALESCE(u.name, ''), m.text, m.created_at, " \
-  "m.client_id FROM messages m LEFT JOIN users u ON u.id = m.author_id "
+using namespace pg_rows;
 
 int64_t now_ms() {
   using namespace std::chrono;
@@ -38,58 +33,6 @@ User read_user(const PgResult& r, int row) {
   return user;
 }
 
-std::string make_dm_key(int64_t low, int64_t high) { return std::to_string(low) + ":" + std::to_string(high); }
-
-std::vector<int64_t> parse_dm_key(const std::string& key) {
-  const size_t colon = key.find(':');
-  if (colon == std::string::npos) return {};
-  int64_t low = 0;
-  int64_t high = 0;
-  const char* begin = key.data();
-  const char* end = key.data() + key.size();
-  if (std::from_chars(begin, begin + colon, low).ec != std::errc{}) return {};
-  if (std::from_chars(begin + colon + 1, end, high).ec != std::errc{}) return {};
-  return {low, high};
-}
-
-Room read_room(const PgResult& r, int row) {
-  Room room;
-  room.id = r.int64(row, 0);
-  room.kind = r.text(row, 1) == "direct" ? RoomKind::direct : RoomKind::public_room;
-  room.name = r.text(row, 2);
-  room.created_by = r.int64(row, 3);
-  room.created_at = r.int64(row, 4);
-  room.last_seq = r.int64(row, 5);
-  if (room.kind == RoomKind::direct) room.direct_members = parse_dm_key(r.text(row, 6));
-  return room;
-}
-
-std::vector<Room> read_rooms(const PgResult& r) {
-  std::vector<Room> rooms;
-  rooms.reserve(static_cast<size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) rooms.push_back(read_room(r, i));
-  return rooms;
-}
-
-Message read_message(const PgResult& r, int row) {
-  Message message;
-  message.id = r.int64(row, 0);
-  message.room_id = r.int64(row, 1);
-  message.seq = r.int64(row, 2);
-  message.author_id = r.int64(row, 3);
-  message.author_name = r.text(row, 4);
-  message.text = r.text(row, 5);
-  message.created_at = r.int64(row, 6);
-  message.client_id = r.text(row, 7);
-  return message;
-}
-
-std::vector<Message> read_messages(const PgResult& r) {
-  std::vector<Message> messages;
-  messages.reserve(static_cast<size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i) messages.push_back(read_message(r, i));
-  return messages;
-}
 
 }  // namespace
 
@@ -316,15 +259,19 @@ Room PgStore::direct_room(int64_t user_a, int64_t user_b, int64_t now) {
 }
 
 std::vector<Room> PgStore::rooms_of(int64_t user_id) {
-  return read_rooms(db_->query("SELECT " DCHAT_ROOM_COLUMNS
-                               " FROM room_members m JOIN rooms r ON r.id = m.room_id WHERE m.user_id = $1 "
-                               "ORDER BY r.id",
-                               {user_id}));
+  const PgResult r = db_->query("SELECT " DCHAT_ROOM_COLUMNS
+                                ", m.read_seq FROM room_members m JOIN rooms r ON r.id = m.room_id "
+                                "WHERE m.user_id = $1 ORDER BY r.id",
+                                {user_id});
+  std::vector<Room> rooms = read_rooms(r);
+  for (int i = 0; i < r.rows(); ++i) rooms[static_cast<size_t>(i)].read_seq = r.int64(i, 8);
+  return rooms;
 }
 
 void PgStore::add_member(int64_t room_id, int64_t user_id, int64_t now) {
   db_->query(
-      "INSERT INTO room_members (room_id, user_id, joined_at) VALUES ($1, $2, $3) "
+      "INSERT INTO room_members (room_id, user_id, joined_at, read_seq) "
+      "VALUES ($1, $2, $3, COALESCE((SELECT last_seq FROM rooms WHERE id = $1), 0)) "
       "ON CONFLICT (room_id, user_id) DO NOTHING",
       {room_id, user_id, now});
 }
@@ -343,7 +290,8 @@ std::optional<Message> PgStore::find_message_by_client_id(int64_t author_id, con
   const PgResult r = db_->query(DCHAT_MESSAGE_SELECT "WHERE m.author_id = $1 AND m.client_id = $2 AND m.client_id <> ''",
                                 {author_id, client_id});
   if (r.empty()) return std::nullopt;
-  return read_message(r, 0);
+  // A resend is answered with the message as it is now, reactions included.
+  return std::move(with_reactions({read_message(r, 0)}).front());
 }
 
 AppendResult PgStore::append_message(int64_t room_id, int64_t author_id, const std::string& text,
@@ -393,22 +341,6 @@ AppendResult PgStore::append_message(int64_t room_id, int64_t author_id, const s
   if (auto existing = find_message_by_client_id(author_id, client_id)) return {*existing, true};
   throw StoreError(StoreError::Kind::unavailable,
                    "message with client id " + client_id + " conflicted but cannot be read back");
-}
-
-std::vector<Message> PgStore::messages_before(int64_t room_id, int64_t before_seq, int limit) {
-  if (limit <= 0) return {};
-  const int64_t bound = before_seq <= 0 ? std::numeric_limits<int64_t>::max() : before_seq;
-  std::vector<Message> messages = read_messages(db_->query(
-      DCHAT_MESSAGE_SELECT "WHERE m.room_id = $1 AND m.seq < $2 ORDER BY m.seq DESC LIMIT $3",
-      {room_id, bound, int64_t{limit}}));
-  std::reverse(messages.begin(), messages.end());
-  return messages;
-}
-
-std::vector<Message> PgStore::messages_after(int64_t room_id, int64_t after_seq, int limit) {
-  if (limit <= 0) return {};
-  return read_messages(db_->query(DCHAT_MESSAGE_SELECT "WHERE m.room_id = $1 AND m.seq > $2 ORDER BY m.seq ASC LIMIT $3",
-                                  {room_id, after_seq, int64_t{limit}}));
 }
 
 // ---- blobs ----

@@ -13,6 +13,7 @@
 #include <utility>
 #include <vector>
 
+#include "store/message_rows.hpp"
 #include "store/sqlite_connection.hpp"
 #include "store/sqlite_query.hpp"
 #include "store/sqlite_store.hpp"
@@ -68,6 +69,14 @@ std::vector<AppendOutcome> SqliteStore::append_messages(const std::vector<Append
       continue;
     }
     if (!checks.has_author) throw StoreError(StoreError::Kind::not_found, "no user " + std::to_string(request.author_id));
+    // The room's next seq: counted on from its stored last_seq, or from this batch's last one.
+    auto room = std::find_if(last_seqs.begin(), last_seqs.end(), [&](const auto& r) { return r.first == request.room_id; });
+    if (room == last_seqs.end()) room = last_seqs.insert(last_seqs.end(), {request.room_id, checks.last_seq});
+    // Seqs are gap-free and messages are never removed: 1..last_seq is every message there is.
+    if (request.reply_to < 0 || request.reply_to > room->second) {
+      outcome.status = AppendOutcome::Status::no_reply_target;
+      continue;
+    }
     Message& message = outcome.message;
     message.room_id = request.room_id;
     message.author_id = request.author_id;
@@ -75,16 +84,19 @@ std::vector<AppendOutcome> SqliteStore::append_messages(const std::vector<Append
     message.text = request.text;
     message.created_at = request.created_at;
     message.client_id = request.client_id;
-    // The room's next seq: counted on from its stored last_seq, or from this batch's last one.
-    auto room = std::find_if(last_seqs.begin(), last_seqs.end(), [&](const auto& r) { return r.first == request.room_id; });
-    if (room == last_seqs.end()) room = last_seqs.insert(last_seqs.end(), {request.room_id, checks.last_seq});
+    message.reply_to = request.reply_to;
     message.seq = ++room->second;
     auto q = db_->query(
-        "INSERT INTO messages (room_id, seq, author_id, text, created_at, client_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6)");
+        "INSERT INTO messages (room_id, seq, author_id, text, created_at, client_id, reply_to) "
+        "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
     q.bind(1, request.room_id).bind(2, message.seq).bind(3, request.author_id).bind(4, request.text);
-    q.bind(5, request.created_at).bind(6, request.client_id);
+    q.bind(5, request.created_at).bind(6, request.client_id).bind(7, request.reply_to);
     q.run();
     message.id = db_->last_insert_rowid();
+    if (request.reply_to > 0) {
+      auto original = find_message(request.room_id, request.reply_to);
+      if (original) message.quote = quote_of(*original);
+    }
   }
   for (const auto& [room_id, last_seq] : last_seqs) {
     auto q = db_->query("UPDATE rooms SET last_seq = ?2 WHERE id = ?1");

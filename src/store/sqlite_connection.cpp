@@ -99,6 +99,10 @@ SqliteConnection::SqliteConnection(const std::string& path, std::chrono::millise
     // bench/chat-floor: 48 -> 8 us of CPU per message at 100 per transaction). In memory they are
     // 1 KiB chunks. They only ever hold one transaction's undo data, which group commits bound.
     exec("PRAGMA temp_store = MEMORY");
+    // A deleted message's text must be gone from the file, not left in a page's free space
+    // (issue #13): SQLite overwrites what a delete or an update frees with zeros. Messages are
+    // rarely changed, so the cost falls on deletes and edits, not on sends.
+    exec("PRAGMA secure_delete = ON");
   } catch (...) {
     sqlite3_close(db_);
     db_ = nullptr;

@@ -116,6 +116,60 @@ CREATE TABLE shared_secrets (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 5: what team chats do to messages after they are sent (issue #13).
+// - rooms.last_change numbers a room's edits, deletes and reaction changes (1, 2, 3... gap-free,
+//   like last_seq for messages); messages.change_seq is the number of a message's latest change
+//   (0: never changed), so "every message changed after N" is one range of messages_by_change
+//   (partial: most messages never change). New messages take no change number.
+// - reply_to: the seq of the message answered in the same room (0: none); seqs are gap-free and
+//   messages are never removed (a delete leaves a tombstone), so a seq names one message for good.
+// - edited_at, deleted_at: 0 when never.
+// - reactions: one row per (message, emoji, user), keyed like messages by (room_id, seq) so a
+//   page of messages reads its reactions as one range of the primary key.
+// - room_members.read_seq: how far the member has read (unread counts, on every device);
+//   existing members start as having read everything (their browsers kept read marks of their
+//   own until now).
+constexpr const char* kSchemaV5 = R"sql(
+ALTER TABLE rooms ADD COLUMN last_change INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN reply_to INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN edited_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN deleted_at INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE messages ADD COLUMN change_seq INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX messages_by_change ON messages(room_id, change_seq) WHERE change_seq > 0;
+CREATE TABLE reactions (
+  room_id    INTEGER NOT NULL,
+  seq        INTEGER NOT NULL,
+  emoji      TEXT    NOT NULL,
+  user_id    INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  created_at INTEGER NOT NULL,
+  PRIMARY KEY (room_id, seq, emoji, user_id),
+  FOREIGN KEY (room_id, seq) REFERENCES messages(room_id, seq) ON DELETE CASCADE
+) WITHOUT ROWID;
+ALTER TABLE room_members ADD COLUMN read_seq INTEGER NOT NULL DEFAULT 0;
+UPDATE room_members SET read_seq = (SELECT last_seq FROM rooms WHERE rooms.id = room_members.room_id);
+)sql";
+
+// Version 6: full-text search over message text (issue #13). An external-content FTS5 table
+// (the text is stored once, in messages) kept in step by triggers: a new message is indexed, an
+// edit replaces its words, a delete (the text becomes '') takes them out. unicode61 folds case
+// but keeps diacritics, as PostgreSQL's 'simple' configuration does, so both stores find the
+// same messages. 'rebuild' indexes what a database held before.
+constexpr const char* kSchemaV6 = R"sql(
+CREATE VIRTUAL TABLE messages_fts USING fts5(text, content='messages', content_rowid='id',
+                                             tokenize='unicode61 remove_diacritics 0');
+INSERT INTO messages_fts(messages_fts) VALUES ('rebuild');
+CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN
+  INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+  INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+)sql";
+
 // The statements of one table's backfill: fixed text, one set per table.
 struct NameTable {
   const char* label;
@@ -169,6 +223,8 @@ constexpr SqliteMigration kMigrations[] = {
     {2, "blobs", kSchemaV2, nullptr, nullptr},
     {3, "name skeletons: names unique by how they look", kSchemaV3, backfill_v3, kSchemaV3After},
     {4, "shared secrets", kSchemaV4, nullptr, nullptr},
+    {5, "edits, deletes, replies, reactions, read positions", kSchemaV5, nullptr, nullptr},
+    {6, "full-text search of messages", kSchemaV6, nullptr, nullptr},
 };
 
 }  // namespace

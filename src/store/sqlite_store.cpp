@@ -7,23 +7,18 @@
 
 #include "store/sqlite_connection.hpp"
 #include "store/sqlite_migrations.hpp"
+#include "store/message_rows.hpp"
 #include "store/name_key.hpp"
 #include "store/name_skeleton.hpp"
 #include "store/sqlite_query.hpp"
+#include "store/sqlite_rows.hpp"
 #include "store/sqlite_transaction.hpp"
 
 namespace dchat::store {
 
 namespace {
 
-// Column lists shared by several statements. They are fixed text joined at compile time;
-// every value a statement uses is bound as a parameter.
-#define DCHAT_USER_COLUMNS "u.id, u.name, u.avatar, u.avatar_small, u.created_at"
-#define DCHAT_ROOM_COLUMNS \
-  "r.id, r.kind, r.name, COALESCE(r.created_by, 0), r.created_at, r.last_seq, COALESCE(r.dm_key, '')"
-#define DCHAT_MESSAGE_SELECT                                                                     \
-  "SELECT m.id, m.room_id, m.seq, m.author_id, COALESCE(u.name, ''), m.text, m.created_at, "   \
-  "m.client_id FROM messages m LEFT JOIN users u ON u.id = m.author_id "
+using namespace sqlite_rows;
 
 int64_t now_ms() {
   using namespace std::chrono;
@@ -38,48 +33,6 @@ User read_user(const SqliteQuery& q) {
   user.avatar_small = q.text(3);
   user.created_at = q.int64(4);
   return user;
-}
-
-std::string make_dm_key(int64_t low, int64_t high) {
-  return std::to_string(low) + ":" + std::to_string(high);
-}
-
-// The two user ids of a dm_key written by make_dm_key.
-std::vector<int64_t> parse_dm_key(const std::string& key) {
-  const size_t colon = key.find(':');
-  if (colon == std::string::npos) return {};
-  int64_t low = 0;
-  int64_t high = 0;
-  const char* begin = key.data();
-  const char* end = key.data() + key.size();
-  if (std::from_chars(begin, begin + colon, low).ec != std::errc{}) return {};
-  if (std::from_chars(begin + colon + 1, end, high).ec != std::errc{}) return {};
-  return {low, high};
-}
-
-Room read_room(const SqliteQuery& q) {
-  Room room;
-  room.id = q.int64(0);
-  room.kind = q.text(1) == "direct" ? RoomKind::direct : RoomKind::public_room;
-  room.name = q.text(2);
-  room.created_by = q.int64(3);
-  room.created_at = q.int64(4);
-  room.last_seq = q.int64(5);
-  if (room.kind == RoomKind::direct) room.direct_members = parse_dm_key(q.text(6));
-  return room;
-}
-
-Message read_message(const SqliteQuery& q) {
-  Message message;
-  message.id = q.int64(0);
-  message.room_id = q.int64(1);
-  message.seq = q.int64(2);
-  message.author_id = q.int64(3);
-  message.author_name = q.text(4);
-  message.text = q.text(5);
-  message.created_at = q.int64(6);
-  message.client_id = q.text(7);
-  return message;
 }
 
 // Room::created_by 0 means "made by the server"; it is stored as NULL so the column can still
@@ -136,6 +89,9 @@ void SqliteStore::end_group_job(bool keep) {
 }
 
 void SqliteStore::commit_group() { db_->query("COMMIT").run(); }
+
+// The write lock of the group's BEGIN IMMEDIATE covers every room already.
+void SqliteStore::lock_rooms(const std::vector<int64_t>&) {}
 
 void SqliteStore::rollback_group() noexcept {
   if (!db_->in_transaction()) return;
@@ -354,17 +310,22 @@ std::vector<Room> SqliteStore::rooms_of(int64_t user_id) {
   // Direct rooms have both users as members, so membership alone answers "joined public rooms
   // plus the user's direct conversations".
   auto q = db_->query("SELECT " DCHAT_ROOM_COLUMNS
-                      " FROM room_members m JOIN rooms r ON r.id = m.room_id WHERE m.user_id = ?1 ORDER BY r.id");
+                      ", m.read_seq FROM room_members m JOIN rooms r ON r.id = m.room_id WHERE m.user_id = ?1 "
+                      "ORDER BY r.id");
   q.bind(1, user_id);
   std::vector<Room> rooms;
-  while (q.step()) rooms.push_back(read_room(q));
+  while (q.step()) {
+    rooms.push_back(read_room(q));
+    rooms.back().read_seq = q.int64(8);
+  }
   return rooms;
 }
 
 void SqliteStore::add_member(int64_t room_id, int64_t user_id, int64_t now) {
   // Joining twice keeps the first joined_at.
   auto q = db_->query(
-      "INSERT INTO room_members (room_id, user_id, joined_at) VALUES (?1, ?2, ?3) "
+      "INSERT INTO room_members (room_id, user_id, joined_at, read_seq) "
+      "VALUES (?1, ?2, ?3, COALESCE((SELECT last_seq FROM rooms WHERE id = ?1), 0)) "
       "ON CONFLICT (room_id, user_id) DO NOTHING");
   q.bind(1, room_id).bind(2, user_id).bind(3, now).run();
 }
@@ -383,11 +344,16 @@ bool SqliteStore::is_member(int64_t room_id, int64_t user_id) {
 // ---- messages ----
 
 std::optional<Message> SqliteStore::find_message_by_client_id(int64_t author_id, const std::string& client_id) {
-  // The literal "client_id <> ''" term lets SQLite use the partial unique index.
-  auto q = db_->query(DCHAT_MESSAGE_SELECT "WHERE m.author_id = ?1 AND m.client_id = ?2 AND m.client_id <> ''");
-  q.bind(1, author_id).bind(2, client_id);
-  if (!q.step()) return std::nullopt;
-  return read_message(q);
+  std::vector<Message> one;
+  {
+    // The literal "client_id <> ''" term lets SQLite use the partial unique index.
+    auto q = db_->query(DCHAT_MESSAGE_SELECT "WHERE m.author_id = ?1 AND m.client_id = ?2 AND m.client_id <> ''");
+    q.bind(1, author_id).bind(2, client_id);
+    if (!q.step()) return std::nullopt;
+    one.push_back(read_message(q));
+  }
+  // A resend is answered with the message as it is now, reactions included.
+  return std::move(with_reactions(std::move(one)).front());
 }
 
 AppendResult SqliteStore::append_message(int64_t room_id, int64_t author_id, const std::string& text,
@@ -447,28 +413,6 @@ AppendResult SqliteStore::append_message(int64_t room_id, int64_t author_id, con
   }
   tx.commit();
   return {message, false};
-}
-
-std::vector<Message> SqliteStore::messages_before(int64_t room_id, int64_t before_seq, int limit) {
-  if (limit <= 0) return {};
-  const int64_t bound = before_seq <= 0 ? std::numeric_limits<int64_t>::max() : before_seq;
-  // The newest `limit` below the bound, walking the (room_id, seq) index backwards, then put
-  // oldest first.
-  auto q = db_->query(DCHAT_MESSAGE_SELECT "WHERE m.room_id = ?1 AND m.seq < ?2 ORDER BY m.seq DESC LIMIT ?3");
-  q.bind(1, room_id).bind(2, bound).bind(3, int64_t{limit});
-  std::vector<Message> messages;
-  while (q.step()) messages.push_back(read_message(q));
-  std::reverse(messages.begin(), messages.end());
-  return messages;
-}
-
-std::vector<Message> SqliteStore::messages_after(int64_t room_id, int64_t after_seq, int limit) {
-  if (limit <= 0) return {};
-  auto q = db_->query(DCHAT_MESSAGE_SELECT "WHERE m.room_id = ?1 AND m.seq > ?2 ORDER BY m.seq ASC LIMIT ?3");
-  q.bind(1, room_id).bind(2, after_seq).bind(3, int64_t{limit});
-  std::vector<Message> messages;
-  while (q.step()) messages.push_back(read_message(q));
-  return messages;
 }
 
 // ---- blobs ----

@@ -45,6 +45,7 @@ class SqliteStore final : public Store {
   void end_group_job(bool keep) override;
   void commit_group() override;
   void rollback_group() noexcept override;
+  void lock_rooms(const std::vector<int64_t>& ids) override;
 
   std::optional<UserCredentials> find_credentials(const std::string& name) override;
   std::optional<User> find_user(int64_t id) override;
@@ -76,6 +77,17 @@ class SqliteStore final : public Store {
   std::vector<AppendOutcome> append_messages(const std::vector<AppendRequest>& batch) override;
   std::vector<Message> messages_before(int64_t room_id, int64_t before_seq, int limit) override;
   std::vector<Message> messages_after(int64_t room_id, int64_t after_seq, int limit) override;
+  std::optional<Message> find_message(int64_t room_id, int64_t seq) override;
+
+  int64_t edit_message(int64_t room_id, int64_t seq, const std::string& text, int64_t at) override;
+  int64_t delete_message(int64_t room_id, int64_t seq, int64_t at) override;
+  int64_t set_reaction(int64_t room_id, int64_t seq, int64_t user_id, const std::string& emoji, bool on,
+                       int64_t at) override;
+  std::vector<Message> messages_changed_after(int64_t room_id, int64_t after_change, int limit) override;
+  int64_t mark_read(int64_t room_id, int64_t user_id, int64_t seq) override;
+  std::optional<int64_t> read_position(int64_t room_id, int64_t user_id) override;
+  std::vector<Message> search_messages(int64_t user_id, const std::vector<std::string>& words, int64_t before_id,
+                                       int limit) override;
 
   void put_blob(const std::string& id, std::string_view bytes) override;
   std::optional<std::string> get_blob(const std::string& id) override;
@@ -89,6 +101,11 @@ class SqliteStore final : public Store {
   std::optional<Room> find_public_room_like(const std::string& key, const std::string& skeleton);
   std::optional<Room> find_direct_room_by_key(const std::string& dm_key);
   std::optional<Message> find_message_by_client_id(int64_t author_id, const std::string& client_id);
+  // The messages with their reactions read and attached (one query for all of them).
+  std::vector<Message> with_reactions(std::vector<Message> messages);
+  // Takes the room's next change number and gives it to the message; throws not_found when the
+  // message does not exist.
+  int64_t next_change(int64_t room_id, int64_t seq);
 
   std::unique_ptr<SqliteConnection> db_;
 };

@@ -72,8 +72,34 @@ struct Room {
   int64_t created_by = 0;    // user id, 0 for rooms made by the server (general)
   int64_t created_at = 0;
   int64_t last_seq = 0;      // seq of the newest message, 0 when empty
+  int64_t last_change = 0;   // number of the latest edit, delete or reaction, 0 when none
+  int64_t read_seq = 0;      // rooms_of(user) only: the newest seq that user has read
   std::vector<int64_t> direct_members;  // the two users of a direct conversation
 };
+
+// The message a reply answers, as the reply shows it (read with the reply, so an edit or a
+// delete of the original shows in its quotes too).
+struct Quote {
+  int64_t seq = 0;
+  int64_t author_id = 0;
+  std::string author_name;
+  std::string text;        // the original's first line, at most kQuoteBytes ("" when deleted)
+  bool deleted = false;
+};
+inline constexpr size_t kQuoteBytes = 200;
+
+// One emoji's reactions to a message: how many, and who (the first kReactorsShown, oldest first:
+// enough for a tooltip, and a message with thousands of reactions stays small on the wire).
+struct Reaction {
+  struct Reactor {
+    int64_t id = 0;
+    std::string name;
+  };
+  std::string emoji;
+  int64_t count = 0;
+  std::vector<Reactor> users;
+};
+inline constexpr size_t kReactorsShown = 10;
 
 struct Message {
   int64_t id = 0;
@@ -81,9 +107,18 @@ struct Message {
   int64_t seq = 0;          // 1, 2, 3... per room, gap-free, unique
   int64_t author_id = 0;
   std::string author_name;  // joined from users
-  std::string text;
+  std::string text;         // "" once deleted
   int64_t created_at = 0;   // ms since the epoch, server clock
   std::string client_id;    // the sender's idempotency key ("" when none)
+  int64_t reply_to = 0;     // seq of the message (same room) this one answers, 0 when none
+  std::optional<Quote> quote;  // that message, when reply_to is set
+  int64_t edited_at = 0;    // ms since the epoch of the last edit, 0 when never edited
+  int64_t deleted_at = 0;   // ms since the epoch of the delete, 0 when not deleted
+  // The room's change number of this message's latest edit, delete or reaction (see
+  // Store::edit_message), 0 when it never changed: a client that holds change N of a room has
+  // every message whose change is <= N as it is now.
+  int64_t change = 0;
+  std::vector<Reaction> reactions;  // by emoji, in the order each was first used
 };
 
 struct AppendResult {
@@ -98,6 +133,7 @@ struct AppendRequest {
   std::string text;
   std::string client_id;  // "" when none
   int64_t created_at = 0;
+  int64_t reply_to = 0;   // seq of the message answered (same room), 0 when none
 };
 
 // What append_messages did with one request.
@@ -107,6 +143,7 @@ struct AppendOutcome {
     duplicate,   // the author stored this client_id before: message is that one (any room)
     not_member,  // the room exists but the author is not in it: nothing stored
     no_room,     // no such room: nothing stored
+    no_reply_target,  // reply_to names no message of the room: nothing stored
   };
   Status status = Status::stored;
   Message message;  // for stored and duplicate
@@ -139,6 +176,11 @@ class Store {
   virtual void end_group_job(bool keep) = 0;
   virtual void commit_group() = 0;
   virtual void rollback_group() noexcept = 0;
+  // Right after begin_group(): locks the rows of the rooms whose counters (last_seq,
+  // last_change) the group's jobs will move, `ids` ascending, until the group ends. Every writer
+  // takes room locks in id order this way, all at once, so no two groups (on two replicas) can
+  // each hold a room the other waits for. SQLite: nothing to do (the write lock covers all).
+  virtual void lock_rooms(const std::vector<int64_t>& ids) = 0;
 
   // ---- users ----
   // Lookup by name is case-insensitive (names are compared by name_key, their lower-case form);
@@ -201,6 +243,41 @@ class Store {
   virtual std::vector<Message> messages_before(int64_t room_id, int64_t before_seq, int limit) = 0;
   // Up to `limit` messages with seq > after_seq, oldest first.
   virtual std::vector<Message> messages_after(int64_t room_id, int64_t after_seq, int limit) = 0;
+  virtual std::optional<Message> find_message(int64_t room_id, int64_t seq) = 0;
+
+  // ---- changes to stored messages ----
+  // Each takes the room's next change number (rooms.last_change + 1, gap-free like seq) and
+  // gives it to the message (Message::change), in the caller's transaction; they return it, or 0
+  // when nothing changed. Rules (who may, until when) are the chat's; these only write. They
+  // throw StoreError(not_found) when the message does not exist.
+  // An edit: the new text, edited_at = at.
+  virtual int64_t edit_message(int64_t room_id, int64_t seq, const std::string& text, int64_t at) = 0;
+  // A delete leaves a tombstone: the text is gone (""), deleted_at = at, its reactions removed;
+  // seq, author and time stay, so replies and numbering stay coherent.
+  virtual int64_t delete_message(int64_t room_id, int64_t seq, int64_t at) = 0;
+  // Adds (on) or removes the user's reaction `emoji`: 0 when it was already so.
+  virtual int64_t set_reaction(int64_t room_id, int64_t seq, int64_t user_id, const std::string& emoji, bool on,
+                               int64_t at) = 0;
+  // Up to `limit` messages whose change is > after_change, by change ascending: what a client
+  // that holds change `after_change` of the room must update.
+  virtual std::vector<Message> messages_changed_after(int64_t room_id, int64_t after_change, int limit) = 0;
+
+  // ---- search ----
+  // Messages whose text holds every one of `words` (whole words, any case; words are letters and
+  // digits only: the chat splits what users type), in rooms `user_id` may read (every public
+  // room, and the user's direct conversations), with id < before_id (<= 0: no bound), newest
+  // first, at most `limit`. Deleted messages have no text, so they are never found; an edit is
+  // found by its new text only. SQLite: FTS5; PostgreSQL: a tsvector with a GIN index.
+  virtual std::vector<Message> search_messages(int64_t user_id, const std::vector<std::string>& words,
+                                               int64_t before_id, int limit) = 0;
+
+  // ---- read positions ----
+  // The user has read the room up to `seq` (never moves back; capped at the room's last_seq).
+  // Returns the position now stored; 0 when the user is not a member. A member starts at the
+  // room's last_seq when added (add_member, direct_room): what was there before is not news.
+  virtual int64_t mark_read(int64_t room_id, int64_t user_id, int64_t seq) = 0;
+  // How far the member has read; nullopt when the user is not a member.
+  virtual std::optional<int64_t> read_position(int64_t room_id, int64_t user_id) = 0;
 
   // ---- blobs (uploaded files kept in the database: see blob/db_blob_store.hpp) ----
   // `id` is chosen by the caller (the content hash; the store does not check it). Idempotent:

@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "core/log_throttle.hpp"
@@ -44,9 +45,25 @@ StoreExecutor::~StoreExecutor() {
 
 size_t StoreExecutor::queued() const { return jobs_.size() + writes_.size(); }
 
+namespace {
+
+// The rooms a group's jobs will lock, ascending, each once.
+template <typename Group>
+std::vector<int64_t> rooms_of(const Group& group) {
+  std::vector<int64_t> rooms;
+  for (const auto& job : group)
+    if (const int64_t room = job->locks_room(); room > 0) rooms.push_back(room);
+  std::sort(rooms.begin(), rooms.end());
+  rooms.erase(std::unique(rooms.begin(), rooms.end()), rooms.end());
+  return rooms;
+}
+
+}  // namespace
+
 void StoreExecutor::run_group(Store& store, std::vector<std::unique_ptr<Job>>& group) {
   try {
     store.begin_group();
+    store.lock_rooms(rooms_of(group));
     for (size_t i = 0; i < group.size();) {
       size_t end = i;
       while (end < group.size() && group[end]->append_request()) ++end;

@@ -80,6 +80,14 @@ class StoreExecutor {
     return initiate<T>(writes_, std::move(job), std::forward<CompletionToken>(token));
   }
 
+  // async_write for a job that moves the counters of room `room_id` (an edit, a delete, a
+  // reaction: Store::edit_message and the like): the group locks its rooms before any job runs,
+  // in id order (Store::lock_rooms), so writers on several replicas never deadlock.
+  template <typename T, typename CompletionToken>
+  auto async_room_write(int64_t room_id, std::function<T(Store&)> job, CompletionToken&& token) {
+    return initiate<T>(writes_, std::move(job), std::forward<CompletionToken>(token), room_id);
+  }
+
   // Stores one message:send on the writer (Store::append_messages). The sends waiting together
   // in a group go to the store as one batch; completes after the group committed, with what
   // happened to this one.
@@ -111,14 +119,19 @@ class StoreExecutor {
     // out, and later its outcome; other jobs have none.
     virtual AppendRequest* append_request() { return nullptr; }
     virtual void set_appended(AppendOutcome) {}
+    // The room whose counters the job moves (locked for its group first), 0 when none.
+    virtual int64_t locks_room() const { return 0; }
   };
   using Queue = core::BoundedWorkQueue<Job>;
 
+  // `room_id`: the room whose counters the job moves (async_room_write), 0 when none.
   template <typename T, typename CompletionToken>
-  auto initiate(Queue& queue, std::function<T(Store&)> job, CompletionToken&& token) {
+  auto initiate(Queue& queue, std::function<T(Store&)> job, CompletionToken&& token, int64_t room_id = 0) {
     return boost::asio::async_initiate<CompletionToken, void(StoreResult<T>)>(
-        [this, &queue](auto handler, std::function<T(Store&)> job) {
-          submit(queue, std::make_unique<Task<T, decltype(handler)>>(std::move(handler), std::move(job)));
+        [this, &queue, room_id](auto handler, std::function<T(Store&)> job) {
+          auto task = std::make_unique<Task<T, decltype(handler)>>(std::move(handler), std::move(job));
+          task->room_id = room_id;
+          submit(queue, std::move(task));
         },
         token, std::move(job));
   }
@@ -131,6 +144,7 @@ class StoreExecutor {
     boost::asio::executor_work_guard<boost::asio::associated_executor_t<Handler>> work;
     StoreResult<T> result;
     bool ran = false;
+    int64_t room_id = 0;  // async_room_write's room
 
     Task(Handler h, std::function<T(Store&)> j)
         : handler(std::move(h)), job(std::move(j)), work(boost::asio::get_associated_executor(handler)) {}
@@ -147,6 +161,7 @@ class StoreExecutor {
       }
       return false;
     }
+    int64_t locks_room() const override { return room_id; }
     void fail(StoreError::Kind kind, std::string message) override {
       result.value.reset();
       result.error = kind;
@@ -170,6 +185,7 @@ class StoreExecutor {
     // execute() on it would fail the task (an empty std::function throws).
     AppendTask(Handler h, AppendRequest r) : Task<AppendOutcome, Handler>(std::move(h), {}), request(std::move(r)) {}
     AppendRequest* append_request() override { return &request; }
+    int64_t locks_room() const override { return request.room_id; }
     void set_appended(AppendOutcome outcome) override {
       this->ran = true;
       this->result.value.emplace(std::move(outcome));

@@ -33,9 +33,24 @@ using contract::range;
 using contract::thrown_kind;
 constexpr int64_t kNow = 1'700'000'000'000;
 
-// Takes schema v3 (name skeletons), and v4 after it, out of a migrated database, so it looks like
-// one an earlier release wrote (dropping a column drops its index).
+// Takes schema v6 (search) and v5 (edits, deletes, replies, reactions, read positions) out of a migrated
+// database, so it looks like one a release before issue #13 wrote (dropping a column drops its
+// index).
+void revert_version_5(PgAdmin& direct) {
+  direct.rows("ALTER TABLE messages DROP COLUMN search");
+  direct.rows("DELETE FROM schema_migrations WHERE version = 6");
+  direct.rows("DROP TABLE reactions");
+  for (const char* column : {"rooms DROP COLUMN last_change", "messages DROP COLUMN reply_to",
+                             "messages DROP COLUMN edited_at", "messages DROP COLUMN deleted_at",
+                             "messages DROP COLUMN change_seq", "room_members DROP COLUMN read_seq"})
+    direct.rows(std::string("ALTER TABLE ") + column);
+  direct.rows("DELETE FROM schema_migrations WHERE version = 5");
+}
+
+// Takes schema v3 (name skeletons), and the versions after it, out of a migrated database, so it
+// looks like one an earlier release wrote (dropping a column drops its index).
 void revert_version_3(PgAdmin& direct) {
+  revert_version_5(direct);
   direct.rows("DROP TABLE shared_secrets");
   direct.rows("DELETE FROM schema_migrations WHERE version = 4");
   direct.rows("ALTER TABLE users DROP COLUMN name_skeleton");
@@ -349,7 +364,7 @@ TEST_F(PostgresStore, ConcurrentMigrateFromManyConnectionsIsSafe) {
   for (std::thread& t : threads) t.join();
   for (const std::string& e : errors) EXPECT_EQ(e, "");
   PgAdmin direct(fresh.url());
-  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3,4");
+  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3,4,5,6");
   PgStore after(fresh.url());
   EXPECT_EQ(after.create_user("bob", "h", kNow).value().name, "bob");
 }
@@ -361,7 +376,7 @@ TEST_F(PostgresStore, MigrateBringsAnOlderSchemaUpToDate) {
   direct.rows("DROP TABLE blobs");
   direct.rows("DELETE FROM schema_migrations WHERE version = 2");
   store().migrate();
-  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3,4");
+  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3,4,5,6");
   store().put_blob(std::string(64, 'a'), "bytes");
   EXPECT_EQ(store().get_blob(std::string(64, 'a')), "bytes");
 }
@@ -412,7 +427,7 @@ TEST_F(PostgresStore, MigrationToVersion3KeepsEveryExistingNameUsable) {
   std::unique_ptr<PgStore> migrated = open();  // a new connection: none of the old statements
   PgStore& s = *migrated;
   PgAdmin direct(database().url());
-  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3,4");
+  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3,4,5,6");
   expect_old_names_usable_after_version_3(s, kNow);
   // The skeletons: the oldest of each look-alike group keeps its own, the others (and the DM) none.
   EXPECT_EQ(direct.rows("SELECT (name_skeleton IS NULL)::text FROM users WHERE id IN (1, 2, 3) ORDER BY id"),

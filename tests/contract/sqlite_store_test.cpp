@@ -60,9 +60,29 @@ class RawConnection {
   sqlite3* db_ = nullptr;
 };
 
-// Takes schema v3 (name skeletons), and v4 after it, out of a migrated database, so it looks like
-// one an earlier release wrote.
+// Takes schema v6 (full-text search) out of a migrated database.
+void revert_version_6(RawConnection& raw) {
+  ASSERT_EQ(raw.exec("DROP TRIGGER messages_fts_insert; DROP TRIGGER messages_fts_update; DROP TRIGGER messages_fts_delete;"
+                     "DROP TABLE messages_fts; DELETE FROM schema_migrations WHERE version = 6"),
+            SQLITE_OK);
+}
+
+// And v5 (edits, deletes, replies, reactions, read positions): a database a release before
+// issue #13 wrote.
+void revert_version_5(RawConnection& raw) {
+  revert_version_6(raw);
+  ASSERT_EQ(raw.exec("DROP TABLE reactions; DROP INDEX messages_by_change;"
+                     "ALTER TABLE rooms DROP COLUMN last_change; ALTER TABLE messages DROP COLUMN reply_to;"
+                     "ALTER TABLE messages DROP COLUMN edited_at; ALTER TABLE messages DROP COLUMN deleted_at;"
+                     "ALTER TABLE messages DROP COLUMN change_seq; ALTER TABLE room_members DROP COLUMN read_seq;"
+                     "DELETE FROM schema_migrations WHERE version = 5"),
+            SQLITE_OK);
+}
+
+// Takes schema v3 (name skeletons), and the versions after it, out of a migrated database, so it
+// looks like one an earlier release wrote.
 void revert_version_3(RawConnection& raw) {
+  revert_version_5(raw);
   ASSERT_EQ(raw.exec("DROP TABLE shared_secrets; DELETE FROM schema_migrations WHERE version = 4"), SQLITE_OK);
   ASSERT_EQ(raw.exec("DROP INDEX users_by_skeleton; DROP INDEX rooms_by_skeleton;"
                      "ALTER TABLE users DROP COLUMN name_skeleton; ALTER TABLE rooms DROP COLUMN name_skeleton;"
@@ -102,7 +122,7 @@ TEST(SqliteStore, RecordsEachMigrationOnce) {
     other.migrate();
   }
   RawConnection raw(path);
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6");
   EXPECT_EQ(raw.scalar("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'messages_by_author_client'"), "1");
 }
@@ -126,9 +146,42 @@ TEST(SqliteStore, MigrateAddsBlobsToAVersion1Database) {
   EXPECT_EQ(store.get_blob("id"), bytes);
   RawConnection raw(path);
   EXPECT_EQ(raw.scalar("SELECT typeof(bytes) FROM blobs WHERE id = 'id'"), "blob");
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6");
   EXPECT_TRUE(store.delete_blob("id"));
   EXPECT_FALSE(store.delete_blob("id"));
+}
+
+TEST(SqliteStore, MigrationToVersion5KeepsMessagesAsTheyWere) {
+  TempDirectory dir("chatd-sqlite-test");
+  const std::string path = (dir.path() / "chat.db").string();
+  {
+    SqliteStore store(path);
+    store.migrate();
+    const User alice = store.create_user("alice", "h", kNow).value();
+    const Room room = store.ensure_public_room("general", 0, kNow);
+    store.add_member(room.id, alice.id, kNow);
+    store.append_message(room.id, alice.id, "before #13", "c-1", kNow);
+  }
+  {
+    RawConnection raw(path);
+    revert_version_5(raw);
+  }
+  SqliteStore store(path);
+  store.migrate();
+  const Message m = store.find_message(1, 1).value();
+  EXPECT_EQ(m.text, "before #13");
+  EXPECT_EQ(m.client_id, "c-1");
+  EXPECT_EQ(m.change, 0);
+  EXPECT_EQ(m.reply_to, 0);
+  EXPECT_EQ(m.edited_at, 0);
+  EXPECT_EQ(m.deleted_at, 0);
+  EXPECT_TRUE(m.reactions.empty());
+  EXPECT_EQ(store.find_room(1)->last_change, 0);
+  EXPECT_EQ(store.rooms_of(1).at(0).read_seq, 1) << "existing members have read what was there";
+  EXPECT_EQ(store.edit_message(1, 1, "after #13", kNow), 1);
+  // The search index was built from what the database held, and follows the edit.
+  EXPECT_EQ(store.search_messages(1, {"after"}, 0, 10).size(), 1u);
+  EXPECT_TRUE(store.search_messages(1, {"before"}, 0, 10).empty());
 }
 
 TEST(SqliteStore, IdempotencyLookupUsesThePartialIndex) {
@@ -226,7 +279,7 @@ TEST(SqliteStore, MigrationToVersion3KeepsEveryExistingNameUsable) {
   SqliteStore store(path);
   store.migrate();
   RawConnection raw(path);
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6");
   expect_old_names_usable_after_version_3(store, kNow);
   // The skeletons: the oldest of each look-alike group keeps its own, the others (and the DM) none.
   EXPECT_EQ(raw.rows("SELECT name_skeleton IS NULL FROM users WHERE id IN (1, 2, 3) ORDER BY id", 0), "0\n1\n1");

@@ -1,7 +1,7 @@
 #pragma once
 // The Store contract suite's plug-in point. The suite checks every rule store.hpp states (and the
-// few it leaves open that the chat relies on) through the interface only, in five files by area:
-// store_contract_{users,rooms,messages,shared,groups,batch}_test.cpp. Each implementation adds a factory file
+// few it leaves open that the chat relies on) through the interface only, in eight files by area:
+// store_contract_{users,rooms,messages,shared,groups,batch,changes,search}_test.cpp. Each implementation adds a factory file
 // that lists its ContractBackends and instantiates the suite with them:
 //
 //   INSTANTIATE_TEST_SUITE_P(Sqlite, StoreContract, ::testing::ValuesIn(sqlite_backends()),

@@ -138,14 +138,14 @@ TEST_F(ChatQueries, SyncFitsTheBudgetAndListsWhatIsLeft) {
     ASSERT_TRUE(chat::post_message(store_, alice.id, b.id, "y", "", kNow));
   }
   // Everything fits: every room the user is in, none left over; rooms of others are skipped.
-  auto all = chat::read_missed(store_, alice.id, {{a.id, 1}, {hidden.id, 0}, {b.id, 0}}, 1u << 20);
+  auto all = chat::read_missed(store_, alice.id, {{a.id, 1, std::nullopt}, {hidden.id, 0, std::nullopt}, {b.id, 0, std::nullopt}}, 1u << 20);
   ASSERT_EQ(all.rooms.size(), 2u);
   EXPECT_EQ(all.rooms[0].first, a.id);
   EXPECT_EQ(all.rooms[0].second.size(), 2u);
   EXPECT_EQ(all.rooms[1].second.size(), 3u);
   EXPECT_TRUE(all.more.empty());
   // A budget of one message: the first room is cut short, the second not reached.
-  auto tight = chat::read_missed(store_, alice.id, {{a.id, 0}, {b.id, 0}}, 1);
+  auto tight = chat::read_missed(store_, alice.id, {{a.id, 0, std::nullopt}, {b.id, 0, std::nullopt}}, 1);
   ASSERT_EQ(tight.rooms.size(), 1u);
   EXPECT_EQ(tight.rooms[0].second.size(), 1u);
   EXPECT_EQ(tight.more, (std::vector<int64_t>{a.id, b.id}));

@@ -1,0 +1,37 @@
+// ChatService: search (full-text, over the rooms and conversations the user may read).
+#include "chat/chat_queries.hpp"
+#include "chat/chat_service.hpp"
+#include "chat/chat_service_detail.hpp"
+#include "chat/search_words.hpp"
+#include "chat/views.hpp"
+
+namespace dchat::chat {
+
+namespace {
+
+inline constexpr int kSearchPage = 20;
+inline constexpr int kMaxSearchPage = 50;
+
+}  // namespace
+
+void ChatService::search(const SocketPtr& socket, Message&& msg, Ack ack) {
+  const auto args = args_object(msg);
+  const auto query = string_field(args, "query");
+  if (!query) return refuse(ack, ErrorCode::bad_request, "query is required");
+  auto words = search_words(*query);
+  if (!words)
+    return refuse(ack, ErrorCode::bad_request, "a search is 1 to 200 bytes of text with at least one word in it");
+  const int64_t before = int_field(args, "beforeId").value_or(0);
+  const int limit = static_cast<int>(std::clamp<int64_t>(int_field(args, "limit").value_or(kSearchPage), 1, kMaxSearchPage));
+  const int64_t uid = user_id_of(*socket);
+  if (!within_rate(searches_, uid, ack, "searching")) return;
+  if (!admit(socket, ack)) return;
+  run<Found>(
+      socket,
+      [uid, words = std::move(*words), before, limit, budget = limits_.answer_budget](Store& s) {
+        return chat::search(s, uid, words, before, limit, budget);
+      },
+      [ack](StoreResult<Found>& r) { r ? reply(ack, found_ack(*r.value)) : refuse(ack, storage_refusal(r)); });
+}
+
+}  // namespace dchat::chat

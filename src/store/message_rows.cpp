@@ -1,0 +1,62 @@
+#include "store/message_rows.hpp"
+
+#include <algorithm>
+#include <unordered_map>
+
+namespace dchat::store {
+
+static_assert(kReactorsShown == 10, "DCHAT_REACTION_ROWS_SQL reads the first 10 users of each emoji");
+
+std::string quote_excerpt(std::string_view text) {
+  std::string_view line = text.substr(0, text.find('\n'));
+  if (line.size() <= kQuoteBytes) return std::string(line);
+  // Back off to the start of a character: UTF-8 continuation bytes are 10xxxxxx.
+  size_t cut = kQuoteBytes;
+  while (cut > 0 && (static_cast<unsigned char>(line[cut]) & 0xC0) == 0x80) --cut;
+  return std::string(line.substr(0, cut)) + "\u2026";
+}
+
+Quote make_quote(int64_t seq, int64_t author_id, std::string author_name, std::string_view text, bool deleted) {
+  return Quote{seq, author_id, std::move(author_name), deleted ? std::string() : quote_excerpt(text), deleted};
+}
+
+Quote quote_of(const Message& original) {
+  return make_quote(original.seq, original.author_id, original.author_name, original.text, original.deleted_at != 0);
+}
+
+void attach_reactions(std::vector<Message>& messages, const std::vector<ReactionRow>& rows) {
+  std::unordered_map<int64_t, Message*> by_seq;
+  for (auto& m : messages) by_seq[m.seq] = &m;
+  for (const ReactionRow& row : rows) {
+    const auto found = by_seq.find(row.seq);
+    if (found == by_seq.end()) continue;
+    auto& reactions = found->second->reactions;
+    auto reaction = std::find_if(reactions.begin(), reactions.end(), [&](const Reaction& r) { return r.emoji == row.emoji; });
+    if (reaction == reactions.end()) reaction = reactions.insert(reactions.end(), Reaction{row.emoji, row.count, {}});
+    if (reaction->users.size() < kReactorsShown) reaction->users.push_back(Reaction::Reactor{row.user_id, row.user_name});
+  }
+}
+
+namespace {
+
+std::string joined(const std::vector<int64_t>& ids, char open, char close) {
+  std::string text(1, open);
+  for (int64_t id : ids) {
+    if (text.size() > 1) text += ',';
+    text += std::to_string(id);
+  }
+  return text + close;
+}
+
+}  // namespace
+
+std::string seqs_json(const std::vector<Message>& messages) {
+  std::vector<int64_t> seqs;
+  seqs.reserve(messages.size());
+  for (const auto& m : messages) seqs.push_back(m.seq);
+  return joined(seqs, '[', ']');
+}
+
+std::string pg_bigint_array(const std::vector<int64_t>& ids) { return joined(ids, '{', '}'); }
+
+}  // namespace dchat::store
