@@ -119,23 +119,32 @@ void ChatService::watch_session_expiry(const SocketPtr& socket) {
   });
 }
 
-void ChatService::enter_room(const SocketPtr& socket, int64_t room_id) {
-  const std::string channel = room_channel(room_id);
-  if (socket->in_room(channel)) return;
-  socket->join(channel);
-  if (presence_.join(room_id, user_id_of(*socket), public_user(*socket))) {
+// Presence follows the room channels (ChatService::install: on_room_change), however a socket
+// came to be in one: its own request, or sockets_join from any replica (the other person of a
+// new conversation, the user's other tabs).
+void ChatService::enter_room(const SocketPtr& socket, int64_t room_id) { socket->join(room_channel(room_id)); }
+
+void ChatService::leave_room(const SocketPtr& socket, int64_t room_id) { socket->leave(room_channel(room_id)); }
+
+void ChatService::on_room_change(const SocketPtr& socket, const std::string& channel, bool joined) {
+  if (!channel.starts_with("room:") || !socket->data.is_object() || !socket->data.as_object().contains("id")) return;
+  int64_t room_id = 0;
+  try {
+    room_id = std::stoll(channel.substr(5));
+  } catch (const std::exception&) {
+    return;
+  }
+  const int64_t uid = user_id_of(*socket);
+  if (!joined) {
+    if (presence_.leave(room_id, uid)) broadcast_presence(room_id);
+    return;
+  }
+  if (presence_.join(room_id, uid, public_user(*socket))) {
     broadcast_presence(room_id);
   } else {
     socket->emit("presence",
                  Message{json::array{json::object{{"roomId", room_id}, {"online", presence_.online(room_id)}}}, {}});
   }
-}
-
-void ChatService::leave_room(const SocketPtr& socket, int64_t room_id) {
-  const std::string channel = room_channel(room_id);
-  if (!socket->in_room(channel)) return;
-  socket->leave(channel);
-  if (presence_.leave(room_id, user_id_of(*socket))) broadcast_presence(room_id);
 }
 
 }  // namespace dchat::chat

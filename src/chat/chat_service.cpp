@@ -36,6 +36,9 @@ void ChatService::install() {
   });
   nsp_.on_connection([this](const SocketPtr& socket) { on_connect(socket); });
   nsp_.on_disconnect([this](const SocketPtr& socket, std::string_view) { on_disconnect(socket); });
+  nsp_.on_room_change([this](const SocketPtr& socket, const std::string& room, bool joined) {
+    on_room_change(socket, room, joined);
+  });
   auto bind = [this](auto method) {
     return [this, method](const SocketPtr& socket, Message&& msg, Ack ack) {
       (this->*method)(socket, std::move(msg), std::move(ack));

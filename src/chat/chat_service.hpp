@@ -53,6 +53,8 @@ class ChatService {
   void on_disconnect(const SocketPtr& socket);
   void enter_room(const SocketPtr& socket, int64_t room_id);
   void leave_room(const SocketPtr& socket, int64_t room_id);
+  // A socket joined or left a room channel (any way): the room's presence follows.
+  void on_room_change(const SocketPtr& socket, const std::string& channel, bool joined);
   // After a join or dm:open: the socket follows the room, then gets its answer.
   void complete_join(const SocketPtr& socket, const socketio::Ack& ack, Opened opened);
 

@@ -48,6 +48,10 @@ struct ConnectError {
 using EventHandler = std::function<void(const std::shared_ptr<Socket>&, Message&&, Ack)>;
 using ConnectionHandler = std::function<void(const std::shared_ptr<Socket>&)>;
 using DisconnectHandler = std::function<void(const std::shared_ptr<Socket>&, std::string_view reason)>;
+// A connected socket joined (true) or left (false) a room, by its own join()/leave() or an
+// adapter's sockets_join/sockets_leave from any replica (socket.io's "join-room"/"leave-room").
+// Not called for the rooms a disconnecting socket drops all at once.
+using RoomChangeHandler = std::function<void(const std::shared_ptr<Socket>&, const std::string& room, bool joined)>;
 // Runs before a socket joins its namespace; calls `next` once, with an error to refuse.
 using Middleware =
     std::function<void(const std::shared_ptr<Socket>&, std::function<void(std::optional<ConnectError>)> next)>;

@@ -24,6 +24,7 @@ class Namespace {
   void on_connection(ConnectionHandler handler) { on_connection_ = std::move(handler); }
   void on(std::string event, EventHandler handler) { handlers_[std::move(event)] = std::move(handler); }
   void on_disconnect(DisconnectHandler handler) { on_disconnect_.push_back(std::move(handler)); }
+  void on_room_change(RoomChangeHandler handler) { on_room_change_ = std::move(handler); }
 
   BroadcastOperator to(std::string room) { return BroadcastOperator(*this).to(std::move(room)); }
   BroadcastOperator except(std::string room) { return BroadcastOperator(*this).except(std::move(room)); }
@@ -35,6 +36,9 @@ class Namespace {
   const EventHandler* handler(std::string_view event) const;
   void connected(const std::shared_ptr<Socket>& socket);
   void disconnected(const std::shared_ptr<Socket>& socket, std::string_view reason);
+  void room_changed(const std::shared_ptr<Socket>& socket, const std::string& room, bool joined) const {
+    if (on_room_change_) on_room_change_(socket, room, joined);
+  }
 
  private:
   std::string name_;
@@ -43,6 +47,7 @@ class Namespace {
   ConnectionHandler on_connection_;
   std::unordered_map<std::string, EventHandler> handlers_;
   std::vector<DisconnectHandler> on_disconnect_;
+  RoomChangeHandler on_room_change_;
 };
 
 }  // namespace dchat::socketio

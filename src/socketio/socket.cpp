@@ -81,12 +81,15 @@ void Socket::emit_with_ack(std::string_view event, const Message& message, std::
 
 void Socket::join(const std::string& room) {
   if (room == id_ || !rooms_.insert(room).second) return;
-  if (connected_) nsp_.adapter().add(*this, room);
+  if (!connected_) return;
+  nsp_.adapter().add(*this, room);
+  nsp_.room_changed(shared_from_this(), room, true);
 }
 
 void Socket::leave(const std::string& room) {
   if (rooms_.erase(room) == 0) return;
   nsp_.adapter().remove(*this, room);
+  if (connected_) nsp_.room_changed(shared_from_this(), room, false);
 }
 
 bool Socket::in_room(const std::string& room) const { return room == id_ || rooms_.count(room) > 0; }

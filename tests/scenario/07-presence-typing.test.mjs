@@ -134,3 +134,23 @@ serverTest(fx, "presence entries stay plain Users after the user has typed", asy
   const p = await a.waitFor("presence", inRoom(created.room.id), { from: mark });
   for (const u of p.online) assert.deepEqual(Object.keys(u).sort(), ["avatar", "avatarSmall", "id", "name"]);
 });
+
+serverTest(fx, "a new conversation shows the other person online at once, and offline when they go", async () => {
+  const s = fx.server;
+  const carol = await account(s, "carol");
+  const dave = await account(s, "dave");
+  const c = await connectChat(s, carol.cookie, { label: "carol" });
+  const d1 = await connectChat(s, dave.cookie, { label: "dave tab 1" });
+  const d2 = await connectChat(s, dave.cookie, { label: "dave tab 2" });
+  const opened = await c.ack("dm:open", { userName: "dave" });
+  assert.equal(opened.ok, true, JSON.stringify(opened));
+  const dm = opened.room.id;
+  assert.deepEqual(names(opened.online).sort(), ["carol", "dave"], "dave was online before the conversation existed");
+  const seen = await d1.waitFor("presence", (p) => p.roomId === dm && p.online.length === 2);
+  assert.deepEqual(names(seen.online).sort(), ["carol", "dave"]);
+  // dave stays online until his last tab goes; then carol sees her conversation with him offline.
+  d1.close();
+  d2.close();
+  const gone = await c.waitFor("presence", (p) => p.roomId === dm && p.online.length === 1, { ms: 5000 });
+  assert.deepEqual(names(gone.online), ["carol"]);
+});
