@@ -1,5 +1,6 @@
 // SqliteStore::search_messages: FTS5 over message text (schema v6), limited to the rooms the user
 // may read.
+#include <cctype>
 #include <limits>
 
 #include "store/sqlite_connection.hpp"
@@ -13,18 +14,30 @@ using namespace sqlite_rows;
 namespace {
 
 // An FTS5 query that means "all of these words": each word as an FTS5 string ("..."), so no
-// character of it is read as query syntax (the words are letters and digits already; a quote
-// would be doubled all the same), joined by spaces (AND).
+// character of it is read as query syntax, joined by spaces (AND). A string holding two tokens
+// would be a phrase query, which the index (detail=none, schema v6) cannot answer, so a word is
+// first cut at ASCII spaces and punctuation, where the unicode61 tokenizer cuts it too. (The chat
+// passes letters, digits and marks only: search_words.hpp; a caller passing more gets its words
+// cut the same way, never an error or query syntax.)
 std::string all_words(const std::vector<std::string>& words) {
   std::string query;
-  for (const std::string& word : words) {
+  auto add = [&query](const std::string& token) {
+    if (token.empty()) return;
     if (!query.empty()) query += ' ';
-    query += '"';
+    query += '"' + token + '"';
+  };
+  for (const std::string& word : words) {
+    std::string token;
     for (char c : word) {
-      if (c == '"') query += '"';
-      query += c;
+      const auto byte = static_cast<unsigned char>(c);
+      if (byte < 0x80 && !std::isalnum(byte)) {
+        add(token);
+        token.clear();
+      } else {
+        token += c;
+      }
     }
-    query += '"';
+    add(token);
   }
   return query;
 }
@@ -33,7 +46,8 @@ std::string all_words(const std::vector<std::string>& words) {
 
 std::vector<Message> SqliteStore::search_messages(int64_t user_id, const std::vector<std::string>& words,
                                                   int64_t before_id, int limit) {
-  if (words.empty() || limit <= 0) return {};
+  const std::string match = all_words(words);
+  if (match.empty() || limit <= 0) return {};
   const int64_t bound = before_id <= 0 ? std::numeric_limits<int64_t>::max() : before_id;
   auto q = db_->query(DCHAT_MESSAGE_SELECT
                       "JOIN rooms r ON r.id = m.room_id "
@@ -41,7 +55,7 @@ std::vector<Message> SqliteStore::search_messages(int64_t user_id, const std::ve
                       "AND (r.kind = 'public' OR EXISTS (SELECT 1 FROM room_members rm "
                       "WHERE rm.room_id = m.room_id AND rm.user_id = ?2)) "
                       "ORDER BY m.id DESC LIMIT ?4");
-  q.bind(1, all_words(words)).bind(2, user_id).bind(3, bound).bind(4, int64_t{limit});
+  q.bind(1, match).bind(2, user_id).bind(3, bound).bind(4, int64_t{limit});
   std::vector<Message> found;
   while (q.step()) found.push_back(read_message(q));
   // Reactions are read per room (with_reactions): group them.
