@@ -24,9 +24,17 @@ Quote quote_of(const Message& original) {
   return make_quote(original.seq, original.author_id, original.author_name, original.text, original.deleted_at != 0);
 }
 
-void attach_reactions(std::vector<Message>& messages, const std::vector<ReactionRow>& rows) {
+std::vector<int64_t> rooms_in(const std::vector<Message>& messages) {
+  std::vector<int64_t> rooms;
+  for (const auto& m : messages)
+    if (std::find(rooms.begin(), rooms.end(), m.room_id) == rooms.end()) rooms.push_back(m.room_id);
+  return rooms;
+}
+
+void attach_reactions(std::vector<Message>& messages, int64_t room, const std::vector<ReactionRow>& rows) {
   std::unordered_map<int64_t, Message*> by_seq;
-  for (auto& m : messages) by_seq[m.seq] = &m;
+  for (auto& m : messages)
+    if (m.room_id == room) by_seq[m.seq] = &m;
   for (const ReactionRow& row : rows) {
     const auto found = by_seq.find(row.seq);
     if (found == by_seq.end()) continue;
@@ -50,12 +58,14 @@ std::string joined(const std::vector<int64_t>& ids, char open, char close) {
 
 }  // namespace
 
-std::string seqs_json(const std::vector<Message>& messages) {
+std::vector<int64_t> seqs_in(const std::vector<Message>& messages, int64_t room) {
   std::vector<int64_t> seqs;
-  seqs.reserve(messages.size());
-  for (const auto& m : messages) seqs.push_back(m.seq);
-  return joined(seqs, '[', ']');
+  for (const auto& m : messages)
+    if (m.room_id == room) seqs.push_back(m.seq);
+  return seqs;
 }
+
+std::string json_array(const std::vector<int64_t>& ids) { return joined(ids, '[', ']'); }
 
 std::string pg_bigint_array(const std::vector<int64_t>& ids) { return joined(ids, '{', '}'); }
 

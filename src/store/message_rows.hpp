@@ -84,14 +84,18 @@ struct ReactionRow {
   "FROM reactions r LEFT JOIN users u ON u.id = r.user_id WHERE r.room_id = " room " AND r.seq " seqs ") x " \
   "WHERE k <= 10 ORDER BY seq, first_at, emoji, k"
 
-// Puts reaction rows (REACTION_ROWS_SQL's order) onto their messages: one Reaction per emoji in
-// the order the emoji was first used, its count, and its first users.
-void attach_reactions(std::vector<Message>& messages, const std::vector<ReactionRow>& rows);
+// The rooms of `messages`, each once, in order of first appearance (reactions are read per room).
+std::vector<int64_t> rooms_in(const std::vector<Message>& messages);
 
-// The seqs of `messages`, and any list of ids, as the text of an array parameter: "[3,4,9]"
-// (SQLite's json_each) or "{3,4,9}" (a PostgreSQL bigint[]): one parameter, no value spliced into
-// SQL.
-std::string seqs_json(const std::vector<Message>& messages);
+// Puts reaction rows of room `room` (REACTION_ROWS_SQL's order) onto that room's messages: one
+// Reaction per emoji in the order the emoji was first used, its count, and its first users.
+void attach_reactions(std::vector<Message>& messages, int64_t room, const std::vector<ReactionRow>& rows);
+
+// The seqs of the messages of room `room`, and any list of ids, as the text of an array
+// parameter: "[3,4,9]" (SQLite's json_each) or "{3,4,9}" (a PostgreSQL bigint[]): one parameter,
+// no value spliced into SQL.
+std::vector<int64_t> seqs_in(const std::vector<Message>& messages, int64_t room);
+std::string json_array(const std::vector<int64_t>& ids);
 std::string pg_bigint_array(const std::vector<int64_t>& ids);
 
 }  // namespace dchat::store

@@ -23,19 +23,19 @@ void PgStore::lock_rooms(const std::vector<int64_t>& ids) {
 }
 
 std::vector<Message> PgStore::with_reactions(std::vector<Message> messages) {
-  if (messages.empty()) return messages;
-  std::vector<int64_t> seqs;
-  for (const auto& m : messages) seqs.push_back(m.seq);
-  // = ANY(array): the planner knows its size; a set-returning function would be planned as 100
-  // rows (see pg_append_batch.cpp) and could hash a whole room's reactions. The array travels as
-  // text ($2::text): parameters go in binary format, and the text of a bigint[] is what we have.
-  const PgResult r = db_->query(DCHAT_REACTION_ROWS_SQL("$1", "= ANY($2::text::bigint[])"),
-                                {messages.front().room_id, pg_bigint_array(seqs)});
-  std::vector<ReactionRow> rows;
-  rows.reserve(static_cast<size_t>(r.rows()));
-  for (int i = 0; i < r.rows(); ++i)
-    rows.push_back(ReactionRow{r.int64(i, 0), r.text(i, 1), r.int64(i, 2), r.int64(i, 3), r.text(i, 4)});
-  attach_reactions(messages, rows);
+  // One query per room (a page is one room; search results may span several). = ANY(array):
+  // the planner knows its size; a set-returning function would be planned as 100 rows (see
+  // pg_append_batch.cpp) and could hash a whole room's reactions. The array travels as text
+  // ($2::text): parameters go in binary format, and the text of a bigint[] is what we have.
+  for (const int64_t room : rooms_in(messages)) {
+    const PgResult r = db_->query(DCHAT_REACTION_ROWS_SQL("$1", "= ANY($2::text::bigint[])"),
+                                  {room, pg_bigint_array(seqs_in(messages, room))});
+    std::vector<ReactionRow> rows;
+    rows.reserve(static_cast<size_t>(r.rows()));
+    for (int i = 0; i < r.rows(); ++i)
+      rows.push_back(ReactionRow{r.int64(i, 0), r.text(i, 1), r.int64(i, 2), r.int64(i, 3), r.text(i, 4)});
+    attach_reactions(messages, room, rows);
+  }
   return messages;
 }
 

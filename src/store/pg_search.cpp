@@ -17,18 +17,14 @@ std::vector<Message> PgStore::search_messages(int64_t user_id, const std::vector
   std::string text;
   for (const std::string& word : words) text += (text.empty() ? "" : " ") + word;
   // plainto_tsquery: "all of these words", whatever characters they hold (no query syntax).
-  const std::vector<Message> found = read_messages(db_->query(
+  return with_reactions(read_messages(db_->query(
       DCHAT_MESSAGE_SELECT
       "JOIN rooms r ON r.id = m.room_id "
       "WHERE m.search @@ plainto_tsquery('simple', $1) AND m.id < $3 "
       "AND (r.kind = 'public' OR EXISTS (SELECT 1 FROM room_members rm WHERE rm.room_id = m.room_id "
       "AND rm.user_id = $2)) "
       "ORDER BY m.id DESC LIMIT $4",
-      {text, user_id, bound, int64_t{limit}}));
-  std::vector<Message> out;
-  out.reserve(found.size());
-  for (const auto& m : found) out.push_back(std::move(with_reactions({m}).front()));
-  return out;
+      {text, user_id, bound, int64_t{limit}})));
 }
 
 }  // namespace dchat::store

@@ -13,12 +13,14 @@ namespace dchat::store {
 using namespace sqlite_rows;
 
 std::vector<Message> SqliteStore::with_reactions(std::vector<Message> messages) {
-  if (messages.empty()) return messages;
-  auto q = db_->query(DCHAT_REACTION_ROWS_SQL("?1", "IN (SELECT value FROM json_each(?2))"));
-  q.bind(1, messages.front().room_id).bind(2, seqs_json(messages));
-  std::vector<ReactionRow> rows;
-  while (q.step()) rows.push_back(ReactionRow{q.int64(0), q.text(1), q.int64(2), q.int64(3), q.text(4)});
-  attach_reactions(messages, rows);
+  // One query per room (a page is one room; search results may span several).
+  for (const int64_t room : rooms_in(messages)) {
+    auto q = db_->query(DCHAT_REACTION_ROWS_SQL("?1", "IN (SELECT value FROM json_each(?2))"));
+    q.bind(1, room).bind(2, json_array(seqs_in(messages, room)));
+    std::vector<ReactionRow> rows;
+    while (q.step()) rows.push_back(ReactionRow{q.int64(0), q.text(1), q.int64(2), q.int64(3), q.text(4)});
+    attach_reactions(messages, room, rows);
+  }
   return messages;
 }
 

@@ -58,14 +58,7 @@ std::vector<Message> SqliteStore::search_messages(int64_t user_id, const std::ve
   q.bind(1, match).bind(2, user_id).bind(3, bound).bind(4, int64_t{limit});
   std::vector<Message> found;
   while (q.step()) found.push_back(read_message(q));
-  // Reactions are read per room (with_reactions): group them.
-  std::vector<Message> out;
-  out.reserve(found.size());
-  for (auto& m : found) {
-    std::vector<Message> one{std::move(m)};
-    out.push_back(std::move(with_reactions(std::move(one)).front()));
-  }
-  return out;
+  return with_reactions(std::move(found));
 }
 
 }  // namespace dchat::store

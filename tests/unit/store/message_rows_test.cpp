@@ -30,7 +30,7 @@ TEST(AttachReactions, GroupsRowsByEmojiWithTheirCountAndAtMostTheShownUsers) {
   std::vector<ReactionRow> rows{{4, "🎉", 2, 1, "a"}, {4, "🎉", 2, 3, "c"}, {4, "👍", 1, 2, "b"}, {7, "👍", 1, 1, "x"},
                                 {9, "👍", 1, 1, "a"}};
   for (int i = 0; i < 12; ++i) rows.push_back(ReactionRow{9, "🚀", 60, 100 + i, "u"});
-  attach_reactions(messages, rows);
+  attach_reactions(messages, 0, rows);
   ASSERT_EQ(messages[0].reactions.size(), 2u);
   EXPECT_EQ(messages[0].reactions[0].emoji, "🎉");
   EXPECT_EQ(messages[0].reactions[0].count, 2);
@@ -39,7 +39,7 @@ TEST(AttachReactions, GroupsRowsByEmojiWithTheirCountAndAtMostTheShownUsers) {
   ASSERT_EQ(messages[1].reactions.size(), 2u);
   EXPECT_EQ(messages[1].reactions[1].count, 60);
   EXPECT_EQ(messages[1].reactions[1].users.size(), kReactorsShown);
-  EXPECT_EQ(seqs_json(messages), "[4,9]");
+  EXPECT_EQ(json_array(seqs_in(messages, 0)), "[4,9]");
 }
 
 }  // namespace
