@@ -53,3 +53,13 @@ serverTest(fx, "changing messages faster than the change rate is refused with a 
   assert.ok(limited.every((r) => r.retryAfterMs > 0));
   assert.ok(answers.filter((r) => r.ok).length <= 5, JSON.stringify(answers));
 });
+
+serverTest(fx, "marking read faster than the rate is refused with a retry hint, and never moves the mark back", async () => {
+  const { a, general } = await setup("dave");
+  await a.send(general.id, "something to read");
+  const answers = await Promise.all(Array.from({ length: 8 }, () => a.ack("room:read", { roomId: general.id, seq: 1 })));
+  const limited = answers.filter((r) => r.error === "rate_limited");
+  assert.ok(limited.length >= 3, JSON.stringify(answers));
+  assert.ok(limited.every((r) => r.retryAfterMs > 0));
+  assert.ok(answers.filter((r) => r.ok).every((r) => r.readSeq >= 1), JSON.stringify(answers));
+});
