@@ -143,7 +143,10 @@ serverTest(fx, "reactions: one per user and emoji, toggled, counted with who rea
   const sent = await a.send(room.id, "ship it?");
   const first = await ok(b, "reaction:set", { roomId: room.id, seq: sent.seq, emoji: "👍", on: true });
   assert.deepEqual(first.message.reactions, [{ emoji: "👍", count: 1, users: [{ id: b.ready.user.id, name: "bob" }] }]);
+  // Reactions are ordered by when each emoji was first used, to the millisecond: keep them apart.
+  await sleep(5);
   await ok(a, "reaction:set", { roomId: room.id, seq: sent.seq, emoji: "👍" });
+  await sleep(5);
   const party = await ok(a, "reaction:set", { roomId: room.id, seq: sent.seq, emoji: "🎉", on: true });
   assert.deepEqual(party.message.reactions.map((r) => [r.emoji, r.count]), [["👍", 2], ["🎉", 1]]);
   // Already so: no change, no broadcast.
