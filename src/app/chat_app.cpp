@@ -28,6 +28,7 @@ chat::ChatLimits chat_limits(const config::Config& c) {
   l.change_burst = c.change_burst;
   l.edit_window = std::chrono::seconds(c.edit_window_s);
   l.max_reaction_kinds = c.max_reaction_kinds;
+  l.room_mention_max_members = c.room_mention_max_members;
   l.room_creations_per_hour = c.room_creations_per_hour;
   // A quarter of what one connection may have queued: an answer alone never makes a client
   // "slow", and never exceeds 1 MiB.

@@ -4,6 +4,7 @@
 #include "chat/chat_service.hpp"
 #include "chat/chat_service_detail.hpp"
 #include "chat/emoji_rules.hpp"
+#include "chat/mention_rules.hpp"
 #include "chat/message_rules.hpp"
 #include "chat/views.hpp"
 
@@ -33,6 +34,8 @@ void ChatService::edit_message(const SocketPtr& socket, Message&& msg, Ack ack) 
   const auto text = raw_text ? normalize_message_text(*raw_text) : std::nullopt;
   if (!text) return refuse(ack, ErrorCode::invalid_text, "a message is 1 to 4000 characters of text");
   request->text = *text;
+  request->mentions = mentions_in(*text);
+  request->mentions.room_limit = limits_.room_mention_max_members;
   change_message(socket, std::move(*request), ack);
 }
 
@@ -92,18 +95,27 @@ void ChatService::mark_read(const SocketPtr& socket, Message&& msg, Ack ack) {
   // users in one group would lock their membership rows in arrival order, and two replicas'
   // groups could wait for each other (PostgreSQL); with SQLite it waits for the writer's lock
   // like any other write outside the writer.
-  store_.async_run<int64_t>(
-      [uid, room = *room, seq = *seq](Store& s) { return s.mark_read(room, uid, seq); },
-      on_shard<int64_t>(socket, [this, socket, ack, uid, room = *room](StoreResult<int64_t>& r) {
+  struct Read {
+    int64_t seq = 0;
+    int64_t mentions = 0;  // mentions left unread
+  };
+  store_.async_run<Read>(
+      [uid, room = *room, seq = *seq](Store& s) {
+        const int64_t read = s.mark_read(room, uid, seq);
+        return Read{read, read > 0 ? s.unread_mentions(room, uid) : 0};
+      },
+      on_shard<Read>(socket, [this, socket, ack, uid, room = *room](StoreResult<Read>& r) {
         if (!r) return refuse(ack, storage_refusal(r));
-        const int64_t read = *r.value;
+        const Read read = *r.value;
         // The user's other tabs and devices (every replica) show the same unread counts. 0: not
         // a member (or nothing to read), nothing to tell.
-        if (read > 0)
+        if (read.seq > 0)
           nsp_.to(user_channel(uid))
               .except(socket->id())
-              .emit("room:read", Message{json::array{json::object{{"roomId", room}, {"readSeq", read}}}, {}});
-        reply(ack, json::object{{"ok", true}, {"readSeq", read}});
+              .emit("room:read", Message{json::array{json::object{
+                                             {"roomId", room}, {"readSeq", read.seq}, {"mentionCount", read.mentions}}},
+                                         {}});
+        reply(ack, json::object{{"ok", true}, {"readSeq", read.seq}, {"mentionCount", read.mentions}});
       }));
 }
 

@@ -15,6 +15,9 @@ struct ChatLimits {
   uint32_t change_burst = 30;              // ... after a quiet while
   std::chrono::seconds edit_window{15 * 60};  // a message's author may edit it this long
   size_t max_reaction_kinds = 20;          // different emoji on one message
+  // @room notifies every member: in a large room one message would page hundreds of people
+  // (and write a row for each), so beyond this size @room is plain text.
+  size_t room_mention_max_members = 100;
   // search: each query reads an index and up to a page of messages: fewer than sends.
   uint32_t search_rate = 1;                // searches per second per user, sustained
   uint32_t search_burst = 5;               // ... after a quiet while

@@ -2,6 +2,7 @@
 #include "chat/chat_queries.hpp"
 #include "chat/chat_service.hpp"
 #include "chat/chat_service_detail.hpp"
+#include "chat/mention_rules.hpp"
 #include "chat/message_rules.hpp"
 #include "chat/views.hpp"
 #include "core/metrics.hpp"
@@ -76,8 +77,9 @@ void ChatService::send_message(const SocketPtr& socket, Message&& msg, Ack ack) 
     }
     reply(ack, std::move(answer));
   };
-  store_.async_append(store::AppendRequest{*room_id, uid, *text, client_id, now_ms(), reply_to},
-                      on_shard<store::AppendOutcome>(socket, std::move(done)));
+  store::AppendRequest request{*room_id, uid, *text, client_id, now_ms(), reply_to, mentions_in(*text)};
+  request.mentions.room_limit = limits_.room_mention_max_members;
+  store_.async_append(std::move(request), on_shard<store::AppendOutcome>(socket, std::move(done)));
 }
 
 void ChatService::history(const SocketPtr& socket, Message&& msg, Ack ack) {

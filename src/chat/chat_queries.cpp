@@ -109,6 +109,7 @@ ChatResult<Opened> join_room(Store& s, int64_t user, const JoinRequest& request,
   auto messages = newest_page(s, room->id, limits);
   auto peer = peer_of(s, *room, user);
   room->read_seq = s.read_position(room->id, user).value_or(0);
+  room->mention_count = s.unread_mentions(room->id, user);
   return Opened{RoomView{std::move(*room), std::move(peer)}, std::move(messages)};
 }
 
@@ -130,7 +131,9 @@ ChatResult<DirectOpened> open_direct(Store& s, int64_t user, const std::string& 
   // Each of the two sees the room with their own read position.
   Room for_peer = room;
   for_peer.read_seq = s.read_position(room.id, peer_id).value_or(0);
+  for_peer.mention_count = s.unread_mentions(room.id, peer_id);
   room.read_seq = s.read_position(room.id, user).value_or(0);
+  room.mention_count = s.unread_mentions(room.id, user);
   return DirectOpened{Opened{RoomView{std::move(room), std::move(peer)}, std::move(messages)}, peer_id,
                       RoomView{std::move(for_peer), std::move(me)}};
 }
@@ -140,6 +143,14 @@ ChatResult<void> leave_room(Store& s, int64_t user, int64_t room) {
   if (!found) return refuse(ErrorCode::not_found, "no such room");
   if (found->kind == RoomKind::public_room) s.remove_member(room, user);
   return {};
+}
+
+ChatResult<std::vector<store::User>> members_named(Store& s, int64_t user, int64_t room, const std::string& key_prefix,
+                                                   int limit) {
+  auto found = s.find_room(room);
+  if (!found) return refuse(ErrorCode::not_found, "no such room");
+  if (!may_read(s, *found, user)) return refuse(ErrorCode::forbidden, "this conversation is private");
+  return s.members_named(room, key_prefix, limit);
 }
 
 ChatResult<std::vector<store::Message>> read_page(Store& s, int64_t user, int64_t room, int64_t before_seq,
@@ -216,6 +227,9 @@ ChatResult<Changed> change_message(Store& s, int64_t user, const ChangeRequest& 
         return refuse(ErrorCode::edit_window_passed, "a message can only be edited for a while after it was sent");
       if (message->text == request.text) return Changed{std::move(*message), 0};
       change = s.edit_message(request.room, request.seq, request.text, now);
+      // Whoever the new text names; a name taken out of the text no longer counts as a mention.
+      if (!request.mentions.empty() || !message->mentions.empty())
+        s.set_mentions(request.room, request.seq, user, request.mentions);
       break;
     case Kind::remove:
       change = s.delete_message(request.room, request.seq, now);

@@ -42,6 +42,11 @@ ChatResult<void> leave_room(store::Store& s, int64_t user, int64_t room);
 
 // Up to `limit` messages before `before_seq` (<= 0: the newest), oldest first, of a room the
 // user may read (public rooms: everyone; direct ones: their members).
+// room:members: members of a room the user may read whose names start with `prefix` (already
+// normalised to a name key prefix), by name.
+ChatResult<std::vector<store::User>> members_named(store::Store& s, int64_t user, int64_t room,
+                                                   const std::string& key_prefix, int limit);
+
 ChatResult<std::vector<store::Message>> read_page(store::Store& s, int64_t user, int64_t room, int64_t before_seq,
                                                   int limit);
 

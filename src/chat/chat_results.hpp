@@ -80,6 +80,7 @@ struct ChangeRequest {
   int64_t seq = 0;
   std::string text;   // edit: the new text (checked already); react: the emoji (checked already)
   bool on = true;     // react: add (true) or take back (false)
+  store::MentionRequest mentions{};  // edit: whom the new text mentions
 };
 
 // room:join and dm:open: the room and its newest messages (as many as fit the answer's budget).

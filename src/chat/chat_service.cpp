@@ -28,7 +28,8 @@ ChatService::ChatService(socketio::Namespace& nsp, store::StoreExecutor& store, 
       sends_(limits.message_rate, limits.message_burst),
       changes_(limits.change_rate, limits.change_burst),
       reads_(limits.change_rate, limits.change_burst),
-      searches_(limits.search_rate, limits.search_burst) {}
+      searches_(limits.search_rate, limits.search_burst),
+      lookups_(limits.change_rate, limits.change_burst) {}
 
 void ChatService::install() {
   nsp_.use([this](const SocketPtr& socket, std::function<void(std::optional<socketio::ConnectError>)> next) {
@@ -56,6 +57,7 @@ void ChatService::install() {
   nsp_.on("reaction:set", bind(&ChatService::set_reaction));
   nsp_.on("room:read", bind(&ChatService::mark_read));
   nsp_.on("search", bind(&ChatService::search));
+  nsp_.on("room:members", bind(&ChatService::members));
 }
 
 bool ChatService::admit(const SocketPtr& socket, const Ack& ack) {

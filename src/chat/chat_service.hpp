@@ -70,6 +70,7 @@ class ChatService {
   void set_reaction(const SocketPtr& socket, socketio::Message&& msg, socketio::Ack ack);
   void mark_read(const SocketPtr& socket, socketio::Message&& msg, socketio::Ack ack);
   void search(const SocketPtr& socket, socketio::Message&& msg, socketio::Ack ack);
+  void members(const SocketPtr& socket, socketio::Message&& msg, socketio::Ack ack);
   // The common part of message:edit, message:delete and reaction:set: the user's change rate,
   // the writer (the room locked), the ack, and `message:changed` to the room when it changed.
   void change_message(const SocketPtr& socket, ChangeRequest request, const socketio::Ack& ack);
@@ -103,6 +104,7 @@ class ChatService {
   core::TokenBuckets changes_;  // edits, deletes and reactions per user id
   core::TokenBuckets reads_;    // room:read per user id
   core::TokenBuckets searches_; // search per user id
+  core::TokenBuckets lookups_;  // room:members per user id
 };
 
 }  // namespace dchat::chat

@@ -56,6 +56,10 @@ json::object message_json(const store::Message& m) {
     reactions.push_back(json::object{{"emoji", r.emoji}, {"count", r.count}, {"users", std::move(users)}});
   }
   o["reactions"] = std::move(reactions);
+  json::array mentions;
+  for (int64_t id : m.mentions.users) mentions.push_back(id);
+  o["mentions"] = std::move(mentions);
+  o["mentionsRoom"] = m.mentions.room;
   return o;
 }
 
@@ -69,12 +73,14 @@ json::array messages_json(const std::vector<store::Message>& messages) {
 json::object room_json(const RoomView& view) {
   json::object o = room_json(view.room, true, view.peer);
   o["readSeq"] = view.room.read_seq;
+  o["mentionCount"] = view.room.mention_count;
   return o;
 }
 
 size_t message_json_weight(const store::Message& m) {
   size_t weight = 300 + 2 * (m.text.size() + m.author_name.size() + m.client_id.size());
   if (m.quote) weight += 2 * (m.quote->text.size() + m.quote->author_name.size());
+  weight += 21 * m.mentions.users.size();
   for (const auto& r : m.reactions) {
     weight += 60 + 2 * r.emoji.size();
     for (const auto& u : r.users) weight += 40 + 2 * u.name.size();

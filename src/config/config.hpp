@@ -62,6 +62,7 @@ struct Config {
   uint32_t change_burst = 30;         // changes at once after a quiet while
   uint32_t edit_window_s = 15 * 60;   // how long after sending its author may edit a message
   uint32_t max_reaction_kinds = 20;   // different emoji on one message
+  uint32_t room_mention_max_members = 100;  // @room works in rooms up to this size
   uint32_t room_creations_per_hour = 20;  // new public rooms per user per hour
   // Passwords: argon2id (64 MiB each) on its own small pool, so a sign-in flood cannot take
   // the store's workers; a full queue answers 503 at once.

@@ -1,6 +1,7 @@
 #include "store/message_rows.hpp"
 
 #include <algorithm>
+#include <charconv>
 #include <unordered_map>
 
 namespace dchat::store {
@@ -22,6 +23,32 @@ Quote make_quote(int64_t seq, int64_t author_id, std::string author_name, std::s
 
 Quote quote_of(const Message& original) {
   return make_quote(original.seq, original.author_id, original.author_name, original.text, original.deleted_at != 0);
+}
+
+std::string mentions_text(const Mentions& mentions) {
+  std::string text = mentions.room ? "room" : "";
+  for (int64_t id : mentions.users) {
+    if (!text.empty()) text += ',';
+    text += std::to_string(id);
+  }
+  return text;
+}
+
+Mentions mentions_from_text(std::string_view text) {
+  Mentions mentions;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    const std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    if (item == "room") {
+      mentions.room = true;
+      continue;
+    }
+    int64_t id = 0;
+    const auto [end, error] = std::from_chars(item.data(), item.data() + item.size(), id);
+    if (error == std::errc() && end == item.data() + item.size()) mentions.users.push_back(id);
+  }
+  return mentions;
 }
 
 std::vector<int64_t> rooms_in(const std::vector<Message>& messages) {

@@ -171,17 +171,21 @@ std::optional<std::vector<AppendOutcome>> PgStore::try_append_batch(const std::v
       message.seq = base_of.at(message.room_id) + f.rank;
       message.id = id_of.at({message.room_id, message.seq});
     }
-    for (const Fresh& f : fresh) {
-      Message& message = outcomes[f.index].message;
-      if (message.reply_to == 0) continue;
-      if (auto original = find_message(message.room_id, message.reply_to)) message.quote = quote_of(*original);
-    }
+    for (const Fresh& f : fresh) complete_stored(batch[f.index], outcomes[f.index].message);
   }
   for (const auto& [i, first] : resent_in_batch) {
     outcomes[i].status = Status::duplicate;
     outcomes[i].message = outcomes[first].message;
   }
   return outcomes;
+}
+
+void PgStore::complete_stored(const AppendRequest& request, Message& message) {
+  if (message.reply_to > 0)
+    if (auto original = find_message(message.room_id, message.reply_to)) message.quote = quote_of(*original);
+  // A few statements, only for the messages that mention someone (most mention nobody).
+  if (!request.mentions.empty())
+    message.mentions = set_mentions(message.room_id, message.seq, message.author_id, request.mentions);
 }
 
 std::vector<AppendOutcome> PgStore::append_messages(const std::vector<AppendRequest>& batch) {

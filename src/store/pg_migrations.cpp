@@ -128,6 +128,19 @@ ALTER TABLE messages ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector
 CREATE INDEX messages_search ON messages USING GIN (search);
 )sql";
 
+// Version 7: mentions (issue #13), as SQLite's version 7 (sqlite_migrations.cpp says why).
+constexpr const char* kSchemaV7 = R"sql(
+ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
+CREATE TABLE mentions (
+  user_id BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  room_id BIGINT NOT NULL,
+  seq     BIGINT NOT NULL,
+  PRIMARY KEY (user_id, room_id, seq),
+  FOREIGN KEY (room_id, seq) REFERENCES messages(room_id, seq) ON DELETE CASCADE
+);
+CREATE INDEX mentions_by_message ON mentions(room_id, seq);
+)sql";
+
 // The statements of one table's backfill: fixed text, one set per table.
 struct NameTable {
   const char* label;
@@ -176,6 +189,7 @@ constexpr PgMigration kMigrations[] = {
     {4, "shared secrets", kSchemaV4, nullptr, nullptr},
     {5, "edits, deletes, replies, reactions, read positions", kSchemaV5, nullptr, nullptr},
     {6, "full-text search of messages", kSchemaV6, nullptr, nullptr},
+    {7, "mentions", kSchemaV7, nullptr, nullptr},
 };
 
 }  // namespace

@@ -42,6 +42,7 @@ struct PgRow {
 };
 
 inline Message read_message(const PgResult& r, int row) { return message_from_row(PgRow{r, row}); }
+inline User read_user(const PgResult& r, int row) { return user_from_row(PgRow{r, row}); }
 
 inline std::vector<Message> read_messages(const PgResult& r) {
   std::vector<Message> messages;

@@ -23,15 +23,6 @@ int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-User read_user(const PgResult& r, int row) {
-  User user;
-  user.id = r.int64(row, 0);
-  user.name = r.text(row, 1);
-  user.avatar = r.text(row, 2);
-  user.avatar_small = r.text(row, 3);
-  user.created_at = r.int64(row, 4);
-  return user;
-}
 
 
 }  // namespace
@@ -259,12 +250,14 @@ Room PgStore::direct_room(int64_t user_a, int64_t user_b, int64_t now) {
 }
 
 std::vector<Room> PgStore::rooms_of(int64_t user_id) {
-  const PgResult r = db_->query("SELECT " DCHAT_ROOM_COLUMNS
-                                ", m.read_seq FROM room_members m JOIN rooms r ON r.id = m.room_id "
-                                "WHERE m.user_id = $1 ORDER BY r.id",
+  const PgResult r = db_->query("SELECT " DCHAT_ROOM_COLUMNS ", m.read_seq, " DCHAT_UNREAD_MENTIONS_SQL
+                                " FROM room_members m JOIN rooms r ON r.id = m.room_id WHERE m.user_id = $1 ORDER BY r.id",
                                 {user_id});
   std::vector<Room> rooms = read_rooms(r);
-  for (int i = 0; i < r.rows(); ++i) rooms[static_cast<size_t>(i)].read_seq = r.int64(i, 8);
+  for (int i = 0; i < r.rows(); ++i) {
+    rooms[static_cast<size_t>(i)].read_seq = r.int64(i, 8);
+    rooms[static_cast<size_t>(i)].mention_count = r.int64(i, 9);
+  }
   return rooms;
 }
 

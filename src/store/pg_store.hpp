@@ -77,8 +77,11 @@ class PgStore final : public Store {
   int64_t set_reaction(int64_t room_id, int64_t seq, int64_t user_id, const std::string& emoji, bool on,
                        int64_t at) override;
   std::vector<Message> messages_changed_after(int64_t room_id, int64_t after_change, int limit) override;
+  Mentions set_mentions(int64_t room_id, int64_t seq, int64_t author_id, const MentionRequest& request) override;
   int64_t mark_read(int64_t room_id, int64_t user_id, int64_t seq) override;
   std::optional<int64_t> read_position(int64_t room_id, int64_t user_id) override;
+  int64_t unread_mentions(int64_t room_id, int64_t user_id) override;
+  std::vector<User> members_named(int64_t room_id, const std::string& key_prefix, int limit) override;
   std::vector<Message> search_messages(int64_t user_id, const std::vector<std::string>& words, int64_t before_id,
                                        int limit) override;
 
@@ -106,6 +109,8 @@ class PgStore final : public Store {
   // stored one of the batch's client ids meanwhile (the caller takes the batch back and tries
   // again).
   std::optional<std::vector<AppendOutcome>> try_append_batch(const std::vector<AppendRequest>& batch);
+  // A message the batch stored: the quote it shows and the mentions it asked for.
+  void complete_stored(const AppendRequest& request, Message& message);
 
   std::unique_ptr<PgConnection> db_;
 };

@@ -93,6 +93,7 @@ std::vector<AppendOutcome> SqliteStore::append_messages(const std::vector<Append
     q.bind(5, request.created_at).bind(6, request.client_id).bind(7, request.reply_to);
     q.run();
     message.id = db_->last_insert_rowid();
+    if (!request.mentions.empty()) message.mentions = set_mentions(request.room_id, message.seq, request.author_id, request.mentions);
     if (request.reply_to > 0) {
       auto original = find_message(request.room_id, request.reply_to);
       if (original) message.quote = quote_of(*original);

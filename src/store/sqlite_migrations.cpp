@@ -174,6 +174,23 @@ CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN
 END;
 )sql";
 
+// Version 7: mentions (issue #13). messages.mentions is what a message shows (message_rows.hpp
+// mentions_text: "room,3,7"); the mentions table is who is to be told, one row per mentioned
+// member (for @room, every member but the author), keyed by user so that a user's unread
+// mentions in a room ("seq > read_seq") are one range of the primary key. mentions_by_message
+// serves edits and deletes, which replace or clear a message's rows.
+constexpr const char* kSchemaV7 = R"sql(
+ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
+CREATE TABLE mentions (
+  user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  room_id INTEGER NOT NULL,
+  seq     INTEGER NOT NULL,
+  PRIMARY KEY (user_id, room_id, seq),
+  FOREIGN KEY (room_id, seq) REFERENCES messages(room_id, seq) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX mentions_by_message ON mentions(room_id, seq);
+)sql";
+
 // The statements of one table's backfill: fixed text, one set per table.
 struct NameTable {
   const char* label;
@@ -229,6 +246,7 @@ constexpr SqliteMigration kMigrations[] = {
     {4, "shared secrets", kSchemaV4, nullptr, nullptr},
     {5, "edits, deletes, replies, reactions, read positions", kSchemaV5, nullptr, nullptr},
     {6, "full-text search of messages", kSchemaV6, nullptr, nullptr},
+    {7, "mentions", kSchemaV7, nullptr, nullptr},
 };
 
 }  // namespace

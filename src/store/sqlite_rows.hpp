@@ -26,5 +26,6 @@ inline Room read_room(const SqliteQuery& q) {
 }
 
 inline Message read_message(const SqliteQuery& q) { return message_from_row(q); }
+inline User read_user(const SqliteQuery& q) { return user_from_row(q); }
 
 }  // namespace dchat::store::sqlite_rows

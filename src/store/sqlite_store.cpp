@@ -25,15 +25,6 @@ int64_t now_ms() {
   return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
 }
 
-User read_user(const SqliteQuery& q) {
-  User user;
-  user.id = q.int64(0);
-  user.name = q.text(1);
-  user.avatar = q.text(2);
-  user.avatar_small = q.text(3);
-  user.created_at = q.int64(4);
-  return user;
-}
 
 // Room::created_by 0 means "made by the server"; it is stored as NULL so the column can still
 // reference users.
@@ -309,14 +300,14 @@ Room SqliteStore::direct_room(int64_t user_a, int64_t user_b, int64_t now) {
 std::vector<Room> SqliteStore::rooms_of(int64_t user_id) {
   // Direct rooms have both users as members, so membership alone answers "joined public rooms
   // plus the user's direct conversations".
-  auto q = db_->query("SELECT " DCHAT_ROOM_COLUMNS
-                      ", m.read_seq FROM room_members m JOIN rooms r ON r.id = m.room_id WHERE m.user_id = ?1 "
-                      "ORDER BY r.id");
+  auto q = db_->query("SELECT " DCHAT_ROOM_COLUMNS ", m.read_seq, " DCHAT_UNREAD_MENTIONS_SQL
+                      " FROM room_members m JOIN rooms r ON r.id = m.room_id WHERE m.user_id = ?1 ORDER BY r.id");
   q.bind(1, user_id);
   std::vector<Room> rooms;
   while (q.step()) {
     rooms.push_back(read_room(q));
     rooms.back().read_seq = q.int64(8);
+    rooms.back().mention_count = q.int64(9);
   }
   return rooms;
 }

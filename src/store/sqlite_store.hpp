@@ -84,8 +84,11 @@ class SqliteStore final : public Store {
   int64_t set_reaction(int64_t room_id, int64_t seq, int64_t user_id, const std::string& emoji, bool on,
                        int64_t at) override;
   std::vector<Message> messages_changed_after(int64_t room_id, int64_t after_change, int limit) override;
+  Mentions set_mentions(int64_t room_id, int64_t seq, int64_t author_id, const MentionRequest& request) override;
   int64_t mark_read(int64_t room_id, int64_t user_id, int64_t seq) override;
   std::optional<int64_t> read_position(int64_t room_id, int64_t user_id) override;
+  int64_t unread_mentions(int64_t room_id, int64_t user_id) override;
+  std::vector<User> members_named(int64_t room_id, const std::string& key_prefix, int limit) override;
   std::vector<Message> search_messages(int64_t user_id, const std::vector<std::string>& words, int64_t before_id,
                                        int limit) override;
 

@@ -74,6 +74,7 @@ struct Room {
   int64_t last_seq = 0;      // seq of the newest message, 0 when empty
   int64_t last_change = 0;   // number of the latest edit, delete or reaction, 0 when none
   int64_t read_seq = 0;      // rooms_of(user) only: the newest seq that user has read
+  int64_t mention_count = 0; // rooms_of(user) only: messages after read_seq that mention that user
   std::vector<int64_t> direct_members;  // the two users of a direct conversation
 };
 
@@ -101,6 +102,26 @@ struct Reaction {
 };
 inline constexpr size_t kReactorsShown = 10;
 
+// Who a message mentions, as stored: the room's members it names (never its author), and
+// whether it mentions the whole room (@room). Only members are ever stored, so a mention of
+// someone who cannot read the room notifies nobody.
+struct Mentions {
+  std::vector<int64_t> users;  // ascending
+  bool room = false;
+  bool empty() const { return users.empty() && !room; }
+};
+
+// Who a message asks to mention, as the chat read it from the text (chat/mention_rules.hpp):
+// the name_key of each @name (whoever they are; the store keeps the members), and @room, which
+// only applies while the room has at most `room_limit` members (a large room is not paged by
+// one message).
+struct MentionRequest {
+  std::vector<std::string> name_keys;
+  bool room = false;
+  size_t room_limit = 0;
+  bool empty() const { return name_keys.empty() && !room; }
+};
+
 struct Message {
   int64_t id = 0;
   int64_t room_id = 0;
@@ -119,6 +140,7 @@ struct Message {
   // every message whose change is <= N as it is now.
   int64_t change = 0;
   std::vector<Reaction> reactions;  // by emoji, in the order each was first used
+  Mentions mentions;        // "" once deleted
 };
 
 struct AppendResult {
@@ -134,6 +156,7 @@ struct AppendRequest {
   std::string client_id;  // "" when none
   int64_t created_at = 0;
   int64_t reply_to = 0;   // seq of the message answered (same room), 0 when none
+  MentionRequest mentions{};
 };
 
 // What append_messages did with one request.
@@ -258,6 +281,11 @@ class Store {
   // Adds (on) or removes the user's reaction `emoji`: 0 when it was already so.
   virtual int64_t set_reaction(int64_t room_id, int64_t seq, int64_t user_id, const std::string& emoji, bool on,
                                int64_t at) = 0;
+  // Replaces who the message mentions (an edit; append_messages does it for new messages): the
+  // members of the room `request` names, except `author_id`, and everyone but the author for
+  // @room within its limit. Returns what is stored now. No change number of its own: it is part
+  // of the edit that called it. Deletes clear mentions by themselves.
+  virtual Mentions set_mentions(int64_t room_id, int64_t seq, int64_t author_id, const MentionRequest& request) = 0;
   // Up to `limit` messages whose change is > after_change, by change ascending: what a client
   // that holds change `after_change` of the room must update.
   virtual std::vector<Message> messages_changed_after(int64_t room_id, int64_t after_change, int limit) = 0;
@@ -278,6 +306,13 @@ class Store {
   virtual int64_t mark_read(int64_t room_id, int64_t user_id, int64_t seq) = 0;
   // How far the member has read; nullopt when the user is not a member.
   virtual std::optional<int64_t> read_position(int64_t room_id, int64_t user_id) = 0;
+  // Messages after the user's read position that mention the user (by name or @room).
+  virtual int64_t unread_mentions(int64_t room_id, int64_t user_id) = 0;
+
+  // ---- members ----
+  // Up to `limit` members of the room whose name_key starts with `key_prefix` (all when empty),
+  // by name_key: what @-completion offers.
+  virtual std::vector<User> members_named(int64_t room_id, const std::string& key_prefix, int limit) = 0;
 
   // ---- blobs (uploaded files kept in the database: see blob/db_blob_store.hpp) ----
   // `id` is chosen by the caller (the content hash; the store does not check it). Idempotent:

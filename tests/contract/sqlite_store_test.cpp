@@ -60,8 +60,16 @@ class RawConnection {
   sqlite3* db_ = nullptr;
 };
 
-// Takes schema v6 (full-text search) out of a migrated database.
+// Takes schema v7 (mentions) out of a migrated database.
+void revert_version_7(RawConnection& raw) {
+  ASSERT_EQ(raw.exec("DROP TABLE mentions; ALTER TABLE messages DROP COLUMN mentions;"
+                     "DELETE FROM schema_migrations WHERE version = 7"),
+            SQLITE_OK);
+}
+
+// And v6 (full-text search).
 void revert_version_6(RawConnection& raw) {
+  revert_version_7(raw);
   ASSERT_EQ(raw.exec("DROP TRIGGER messages_fts_insert; DROP TRIGGER messages_fts_update; DROP TRIGGER messages_fts_delete;"
                      "DROP TABLE messages_fts; DELETE FROM schema_migrations WHERE version = 6"),
             SQLITE_OK);
@@ -122,7 +130,7 @@ TEST(SqliteStore, RecordsEachMigrationOnce) {
     other.migrate();
   }
   RawConnection raw(path);
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6,7");
   EXPECT_EQ(raw.scalar("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'messages_by_author_client'"), "1");
 }
@@ -146,7 +154,7 @@ TEST(SqliteStore, MigrateAddsBlobsToAVersion1Database) {
   EXPECT_EQ(store.get_blob("id"), bytes);
   RawConnection raw(path);
   EXPECT_EQ(raw.scalar("SELECT typeof(bytes) FROM blobs WHERE id = 'id'"), "blob");
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6,7");
   EXPECT_TRUE(store.delete_blob("id"));
   EXPECT_FALSE(store.delete_blob("id"));
 }
@@ -279,7 +287,7 @@ TEST(SqliteStore, MigrationToVersion3KeepsEveryExistingNameUsable) {
   SqliteStore store(path);
   store.migrate();
   RawConnection raw(path);
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6,7");
   expect_old_names_usable_after_version_3(store, kNow);
   // The skeletons: the oldest of each look-alike group keeps its own, the others (and the DM) none.
   EXPECT_EQ(raw.rows("SELECT name_skeleton IS NULL FROM users WHERE id IN (1, 2, 3) ORDER BY id", 0), "0\n1\n1");

@@ -271,7 +271,7 @@ serverTest(fx, "read positions are stored per user and follow them to their othe
   const res = await ok(a, "room:read", { roomId: room.id, seq: 2 });
   assert.equal(res.readSeq, 2);
   const told = await a2.waitFor("room:read", (e) => e.roomId === room.id);
-  assert.deepEqual(told, { roomId: room.id, readSeq: 2 });
+  assert.deepEqual(told, { roomId: room.id, readSeq: 2, mentionCount: 0 });
   assert.equal((await ok(a, "room:read", { roomId: room.id, seq: 1 })).readSeq, 2, "never back");
   assert.equal((await ok(a, "room:read", { roomId: room.id, seq: 1e9 })).readSeq, 3, "not past the newest");
   const a3 = await connectChat(s, alice.cookie, { label: "alice, later" });
