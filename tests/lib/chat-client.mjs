@@ -60,7 +60,7 @@ export class ChatClient {
     this.errors = [];
     this.connects = 0;
     this.disconnects = [];
-    this.syncs = { reconnect: 0, resync: 0, gap: 0, failed: 0, done: 0 };
+    this.syncs = { reconnect: 0, resync: 0, gap: 0, changeGap: 0, failed: 0, done: 0 };
     this.syncWanted = false;
     this.syncing = null;
     this.closed = false;
@@ -82,6 +82,7 @@ export class ChatClient {
       this.ready = r;
     });
     this.socket.on("message", (m) => this.onLive(m));
+    this.socket.on("message:changed", (e) => this.onChanged(e));
     this.socket.on("resync", () => {
       if (!this.timelines.size) return;
       this.syncs.resync++;
@@ -222,9 +223,12 @@ export class ChatClient {
   // -------------------------------------------------------------------------------------------
   // Tracked rooms
 
-  /** Starts tracking a room from seq `from` (messages 1..from count as held). */
-  track(roomId, from = 0) {
-    this.timelines.set(roomId, new RoomTimeline(roomId, from));
+  /**
+   * Starts tracking a room from seq `from` (messages 1..from count as held) and change number
+   * `change` (the room's changes up to it count as applied).
+   */
+  track(roomId, from = 0, change = 0) {
+    this.timelines.set(roomId, new RoomTimeline(roomId, from, change));
     this.liveSeen.set(roomId, new Map());
   }
 
@@ -258,6 +262,17 @@ export class ChatClient {
     }
   }
 
+  /** A live `message:changed` of a tracked room: applied in order; a jump asks for a sync. */
+  onChanged(event) {
+    const timeline = this.timelines.get(event?.roomId);
+    if (!timeline) return;
+    const { syncFrom } = timeline.addChanged(event);
+    if (syncFrom !== null) {
+      this.syncs.changeGap++;
+      this.requestSync();
+    }
+  }
+
   /** Asks for a sync; runs one at a time, again while more is wanted (gaps, full pages, failures). */
   requestSync() {
     this.syncWanted = true;
@@ -269,7 +284,7 @@ export class ChatClient {
       if (!this.socket.connected) return; // the next `connect` syncs
       this.syncWanted = false;
       const rooms = {};
-      for (const [id, timeline] of this.timelines) rooms[id] = timeline.syncFrom();
+      for (const [id, timeline] of this.timelines) rooms[id] = timeline.syncWant();
       let res;
       try {
         res = await this.socket.timeout(8000).emitWithAck("sync", { rooms });

@@ -104,6 +104,31 @@ test("room timeline: live messages, gaps, duplicates, conflicts and sync positio
   assert.equal(t.syncFrom(), 503);
 });
 
+test("room timeline: changes apply in order, never undo a newer copy, and a jump asks sync from the number held", () => {
+  const t = new RoomTimeline(7, 0);
+  for (const seq of [1, 2]) t.addLive(message(seq));
+  assert.deepEqual(t.syncWant(), { seq: 2, change: 0 });
+  const edited = { ...message(1, "m1 edited"), change: 1 };
+  assert.deepEqual(t.addChanged({ roomId: 7, change: 1, message: edited }), { syncFrom: null });
+  assert.equal(t.lastChange, 1);
+  assert.equal(t.get(1).text, "m1 edited", "the raw copy follows the change");
+  // Change 3 before 2: applied, and a sync from 1 is wanted.
+  const reacted = { ...message(2), change: 3, reactions: [{ emoji: "👍", count: 1, users: [{ id: 1, name: "a" }] }] };
+  assert.deepEqual(t.addChanged({ roomId: 7, change: 3, message: reacted }), { syncFrom: 1 });
+  assert.equal(t.lastChange, 1);
+  // A late copy older than the one held changes nothing.
+  t.addChanged({ roomId: 7, change: 2, message: { ...message(2), change: 2 } });
+  assert.equal(t.get(2).change, 3);
+  assert.equal(t.addChanged({ roomId: 8, change: 4, message: { ...edited, roomId: 8 } }).syncFrom, null, "another room's");
+  // The sync answer's changed list brings the number up to its highest.
+  const deleted = { ...message(1, ""), deleted: true, change: 2 };
+  const res = { ok: true, messages: { 7: [] }, changed: { 7: [deleted, reacted] } };
+  assert.equal(t.addSynced(res, { 7: t.syncWant() }).more, false);
+  assert.equal(t.lastChange, 3);
+  assert.equal(t.get(1).deleted, true);
+  assert.deepEqual(t.syncWant(), { seq: 2, change: 3 });
+});
+
 test("room timeline followed from a seq ignores older messages and malformed ones", () => {
   const t = new RoomTimeline(7, 10);
   t.addLive(message(5));

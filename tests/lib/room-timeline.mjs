@@ -8,6 +8,12 @@
 // (syncFrom), reports a message that differs from the one held under the same seq (a conflict
 // the UI would silently drop), and keeps each message as the server sent it, so a test can
 // compare what a client holds with what the server stored field for field.
+//
+// Changes to held messages (edits, deletes, reactions) go through web/changes.js, as in the UI:
+// addChanged (a live `message:changed`: in order, or a jump that wants `sync`), and the
+// `changed` lists of sync answers; `lastChange` is the room's change number the client holds
+// everything up to, and what its next sync asks from.
+import { applyChanged, mergeChanged, syncChangedOf, syncPosition } from "../../web/changes.js";
 import {
   createTimeline,
   firstMissingSeq,
@@ -19,11 +25,12 @@ import {
 } from "../../web/timeline.js";
 
 export class RoomTimeline {
-  /** Follows room `roomId` from seq `from`. */
-  constructor(roomId, from = 0) {
+  /** Follows room `roomId` from seq `from`, holding its changes up to number `change`. */
+  constructor(roomId, from = 0, change = 0) {
     this.roomId = roomId;
     this.base = from;
     this.timeline = createTimeline({ lastSeq: from, countUnread: false });
+    this.timeline.lastChange = change;
     this.raw = new Map(); // seq -> the message as the server sent it (first copy held)
   }
 
@@ -37,6 +44,16 @@ export class RoomTimeline {
 
   get lastSeq() {
     return this.syncFrom();
+  }
+
+  /** The room's change number held: every change up to it is applied. */
+  get lastChange() {
+    return this.timeline.lastChange ?? 0;
+  }
+
+  /** This room's entry of a sync request: {seq, change}. */
+  syncWant() {
+    return syncPosition(this.timeline, this.syncFrom());
   }
 
   has(seq) {
@@ -74,6 +91,25 @@ export class RoomTimeline {
     return conflicts;
   }
 
+  /** Keeps the raw copy of each message a change replaced (the newer one, as sent). */
+  keepChanged(raws) {
+    for (const raw of raws) {
+      const m = normaliseMessage(raw);
+      if (!m || !this.raw.has(m.seq)) continue;
+      if ((m.change ?? 0) > (this.raw.get(m.seq).change ?? 0)) this.raw.set(m.seq, raw);
+    }
+  }
+
+  /**
+   * A live `message:changed` {roomId, change, message}: applied when newer than the copy held.
+   * Returns {syncFrom}: the change number to sync from after a jump, else null.
+   */
+  addChanged(event) {
+    const { syncFrom } = applyChanged(this.timeline, event, { roomId: this.roomId });
+    this.keepChanged([event?.message]);
+    return { syncFrom };
+  }
+
   /**
    * A live `message`: {conflict, gap}. `gap`: a message below it is missing (a `sync` is
    * wanted). One at or below syncFrom() is held already (from a sync) and ignored.
@@ -91,6 +127,9 @@ export class RoomTimeline {
    */
   addSynced(res, want) {
     const conflicts = this.merge(syncMessagesOf(res, this.roomId));
+    const changed = syncChangedOf(res, this.roomId);
+    mergeChanged(this.timeline, changed, { roomId: this.roomId });
+    this.keepChanged(changed);
     const next = nextSyncWant(want, res);
     const holeRemains = (newestSeq(this.timeline) ?? this.base) > this.syncFrom();
     return { conflicts, more: this.roomId in next || holeRemains };

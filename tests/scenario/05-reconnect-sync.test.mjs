@@ -82,6 +82,36 @@ serverTest(fx, "sync after a dropped connection and the client's automatic recon
   assert.deepEqual(caughtUp.messages[general.id], missed);
 });
 
+serverTest(fx, "a client that was away gets the edits, deletes and reactions it missed from its sync (test client, web/changes.js)", async () => {
+  const { a, b, general } = await aliceAndBob(fx.server, {
+    transports: ["websocket"],
+    ioOptions: { reconnection: true, reconnectionDelay: 1500, reconnectionDelayMax: 1500, randomizationFactor: 0 },
+  });
+  const joined = await b.ack("room:join", { roomId: general.id });
+  b.track(general.id, joined.room.lastSeq, joined.room.lastChange);
+  const one = await a.send(general.id, "one");
+  const two = await a.send(general.id, "two");
+  await b.until(() => b.timeline(general.id).has(two.seq), 3000, "both messages live");
+  const first = await a.ack("message:edit", { roomId: general.id, seq: one.seq, text: "one (edited)" });
+  await b.until(() => b.timeline(general.id).get(one.seq).text === "one (edited)", 3000, "the live edit");
+  const held = b.timeline(general.id).lastChange;
+  assert.equal(held, first.message.change, "in order: the number moved with it");
+
+  const readies = b.all("ready").length;
+  b.socket.io.engine.close();
+  await a.ack("message:edit", { roomId: general.id, seq: one.seq, text: "one (edited twice)" });
+  await a.ack("reaction:set", { roomId: general.id, seq: two.seq, emoji: "🎉" });
+  const gone = await a.ack("message:delete", { roomId: general.id, seq: two.seq });
+  await until(() => b.all("ready").length === readies + 1, 8000, "bob to reconnect by himself");
+  const t = b.timeline(general.id);
+  await b.until(() => t.lastChange === gone.message.change, 5000, () => `changes synced (holds ${t.lastChange})`);
+  assert.equal(t.get(one.seq).text, "one (edited twice)");
+  assert.equal(t.get(two.seq).deleted, true);
+  assert.deepEqual(t.get(two.seq).reactions, [], "a tombstone keeps no reactions");
+  assert.ok(b.syncs.reconnect >= 1);
+  assert.deepEqual(b.errors, []);
+});
+
 serverTest(fx, "sync over several rooms answers per room; unknown rooms are left out", async () => {
   const { bob, a, b, general } = await aliceAndBob(fx.server);
   const dm = (await a.ack("dm:open", { userName: "bob" })).room;
