@@ -12,6 +12,7 @@
 #include "chat/avatar_image.hpp"
 #include "chat/cluster_presence.hpp"
 #include "chat/message_rules.hpp"
+#include "core/log_throttle.hpp"
 #include "store/store_factory.hpp"
 
 namespace dchat::app {
@@ -156,11 +157,14 @@ ChatApp::ChatApp(const config::Config& config, socketio::Server& io, http::Route
 
   purge_timer_ = std::make_unique<boost::asio::steady_timer>(pool.context(0));
   purge_expired_sessions();
+  index_timer_ = std::make_unique<boost::asio::steady_timer>(pool.context(0));
+  index_search();
 }
 
 ChatApp::~ChatApp() {
   lifeline_.cut();
   if (purge_timer_) purge_timer_->cancel();
+  if (index_timer_) index_timer_->cancel();
 }
 
 // Expired sessions are refused anyway; deleting them keeps the table (and its index) from
@@ -174,6 +178,20 @@ void ChatApp::purge_expired_sessions() {
   purge_timer_->async_wait(lifeline_.guard([this](boost::system::error_code ec) {
     if (!ec) purge_expired_sessions();
   }));
+}
+
+// New messages reach the search index in batches, about once a second (Store::index_search);
+// a search also brings it up to date first. A full batch means more are waiting: go on at once.
+void ChatApp::index_search() {
+  store_->async_write<size_t>([](store::Store& s) { return s.index_search(chat::kIndexBeforeSearch); },
+                              lifeline_.guard([this](store::StoreResult<size_t> r) {
+                                const bool behind = r && *r.value == chat::kIndexBeforeSearch;
+                                if (!r) CHAT_LOG_THROTTLED(spdlog::level::warn, "search index: {}", r.message);
+                                index_timer_->expires_after(behind ? std::chrono::milliseconds(0) : std::chrono::seconds(1));
+                                index_timer_->async_wait(lifeline_.guard([this](boost::system::error_code ec) {
+                                  if (!ec) index_search();
+                                }));
+                              }));
 }
 
 }  // namespace dchat::app

@@ -44,9 +44,11 @@ class ChatApp {
   std::unique_ptr<chat::HttpApi> api_;
   std::unique_ptr<http::StaticFiles> web_;
   std::unique_ptr<boost::asio::steady_timer> purge_timer_;
+  std::unique_ptr<boost::asio::steady_timer> index_timer_;
   core::Lifeline lifeline_;
 
   void purge_expired_sessions();
+  void index_search();
   std::string open_store(const config::Config& config, const store::StoreExecutor::Factory& factory);
 };
 

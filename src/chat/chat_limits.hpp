@@ -6,6 +6,11 @@
 
 namespace dchat::chat {
 
+// Messages the search index takes in per run (Store::index_search): the writer runs it every
+// second and before each search, and one run holds the writer (and so message:send) for about a
+// millisecond per thousand messages.
+inline constexpr size_t kIndexBeforeSearch = 10000;
+
 struct ChatLimits {
   uint32_t message_rate = 5;               // messages per second per user, sustained
   uint32_t message_burst = 20;             // ... after a quiet while

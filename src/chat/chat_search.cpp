@@ -26,12 +26,23 @@ void ChatService::search(const SocketPtr& socket, Message&& msg, Ack ack) {
   const int64_t uid = user_id_of(*socket);
   if (!within_rate(searches_, uid, ack, "searching")) return;
   if (!admit(socket, ack)) return;
-  run<Found>(
-      socket,
-      [uid, words = std::move(*words), before, limit, budget = limits_.answer_budget](Store& s) {
-        return chat::search(s, uid, words, before, limit, budget);
-      },
-      [ack](StoreResult<Found>& r) { r ? reply(ack, found_ack(*r.value)) : refuse(ack, storage_refusal(r)); });
+  // First the index takes in what was stored since it last did (on the writer, where the
+  // messages were written; at most kIndexBeforeSearch), then the search reads it on the pool: a
+  // search finds every message stored before it.
+  std::function<void(StoreResult<size_t>&)> indexed =
+      [this, socket, ack, uid, words = std::move(*words), before, limit](StoreResult<size_t>& r) {
+        if (!r) return refuse(ack, storage_refusal(r));
+        run<Found>(
+            socket,
+            [uid, words, before, limit, budget = limits_.answer_budget](Store& s) {
+              return chat::search(s, uid, words, before, limit, budget);
+            },
+            [ack](StoreResult<Found>& found) {
+              found ? reply(ack, found_ack(*found.value)) : refuse(ack, storage_refusal(found));
+            });
+      };
+  store_.async_write<size_t>([](Store& s) { return s.index_search(kIndexBeforeSearch); },
+                             on_shard<size_t>(socket, std::move(indexed)));
 }
 
 }  // namespace dchat::chat

@@ -191,6 +191,27 @@ CREATE TABLE mentions (
 CREATE INDEX mentions_by_message ON mentions(room_id, seq);
 )sql";
 
+// Version 8: new messages reach the search index in batches (Store::index_search), not one
+// FTS5 segment per transaction: search_indexed holds the highest message id in messages_fts
+// (everything at or below it is indexed). The insert trigger goes; the update and delete triggers
+// only fire for messages already indexed (the others are indexed with their text as it is then).
+constexpr const char* kSchemaV8 = R"sql(
+CREATE TABLE search_indexed (id INTEGER NOT NULL);
+INSERT INTO search_indexed (id) SELECT COALESCE(MAX(id), 0) FROM messages;
+DROP TRIGGER messages_fts_insert;
+DROP TRIGGER messages_fts_update;
+DROP TRIGGER messages_fts_delete;
+CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages
+WHEN old.id <= (SELECT id FROM search_indexed) BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+  INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text);
+END;
+CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages
+WHEN old.id <= (SELECT id FROM search_indexed) BEGIN
+  INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+)sql";
+
 // The statements of one table's backfill: fixed text, one set per table.
 struct NameTable {
   const char* label;
@@ -247,6 +268,7 @@ constexpr SqliteMigration kMigrations[] = {
     {5, "edits, deletes, replies, reactions, read positions", kSchemaV5, nullptr, nullptr},
     {6, "full-text search of messages", kSchemaV6, nullptr, nullptr},
     {7, "mentions", kSchemaV7, nullptr, nullptr},
+    {8, "search index in batches", kSchemaV8, nullptr, nullptr},
 };
 
 }  // namespace

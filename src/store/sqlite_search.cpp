@@ -1,11 +1,12 @@
 // SqliteStore::search_messages: FTS5 over message text (schema v6), limited to the rooms the user
-// may read.
+// may read; index_search: new messages reach the index in batches (schema v8).
 #include <cctype>
 #include <limits>
 
 #include "store/sqlite_connection.hpp"
 #include "store/sqlite_rows.hpp"
 #include "store/sqlite_store.hpp"
+#include "store/sqlite_transaction.hpp"
 
 namespace dchat::store {
 
@@ -43,6 +44,32 @@ std::string all_words(const std::vector<std::string>& words) {
 }
 
 }  // namespace
+
+size_t SqliteStore::index_search(size_t limit) {
+  SqliteTransaction tx(*db_);
+  int64_t from = 0;
+  int64_t to = 0;
+  int64_t count = 0;
+  {
+    auto q = db_->query(
+        "SELECT s.id, (SELECT max(id) FROM (SELECT id FROM messages WHERE id > s.id ORDER BY id LIMIT ?1)), "
+        "(SELECT count(*) FROM (SELECT id FROM messages WHERE id > s.id ORDER BY id LIMIT ?1)) FROM search_indexed s");
+    q.bind(1, static_cast<int64_t>(limit));
+    if (!q.step()) throw StoreError(StoreError::Kind::unavailable, "sqlite: search_indexed has no row");
+    from = q.int64(0);
+    to = q.int64(1);
+    count = q.int64(2);
+  }
+  if (count == 0) return 0;
+  // The text as it is now: an edit or delete made before indexing needs no trigger (they only
+  // fire for messages at or below the watermark, which are in the index).
+  auto insert = db_->query("INSERT INTO messages_fts (rowid, text) SELECT id, text FROM messages WHERE id > ?1 AND id <= ?2");
+  insert.bind(1, from).bind(2, to).run();
+  auto mark = db_->query("UPDATE search_indexed SET id = ?1");
+  mark.bind(1, to).run();
+  tx.commit();
+  return static_cast<size_t>(count);
+}
 
 std::vector<Message> SqliteStore::search_messages(int64_t user_id, const std::vector<std::string>& words,
                                                   int64_t before_id, int limit) {

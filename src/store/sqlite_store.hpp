@@ -91,6 +91,7 @@ class SqliteStore final : public Store {
   std::vector<User> members_named(int64_t room_id, const std::string& key_prefix, int limit) override;
   std::vector<Message> search_messages(int64_t user_id, const std::vector<std::string>& words, int64_t before_id,
                                        int limit) override;
+  size_t index_search(size_t limit) override;
 
   void put_blob(const std::string& id, std::string_view bytes) override;
   std::optional<std::string> get_blob(const std::string& id) override;

@@ -298,6 +298,15 @@ class Store {
   // found by its new text only. SQLite: FTS5; PostgreSQL: a tsvector with a GIN index.
   virtual std::vector<Message> search_messages(int64_t user_id, const std::vector<std::string>& words,
                                                int64_t before_id, int limit) = 0;
+  // search_messages finds a message once it is indexed: this indexes up to `limit` of the
+  // messages stored since it last ran, oldest first, and returns how many (0: up to date).
+  // The chat runs it on the writer about once a second and before every search, so a search
+  // finds everything stored before it. SQLite indexes in these batches: FTS5 writes an index
+  // segment per transaction, and one per group commit cost the chat path more than a third of
+  // its CPU (BENCHMARKS.md). PostgreSQL's GIN index is kept by the insert itself (its pending
+  // list already batches): always 0. Edits and deletes of indexed messages reach the index as
+  // they happen, on both.
+  virtual size_t index_search(size_t limit) = 0;
 
   // ---- read positions ----
   // The user has read the room up to `seq` (never moves back; capped at the room's last_seq).

@@ -60,8 +60,23 @@ class RawConnection {
   sqlite3* db_ = nullptr;
 };
 
-// Takes schema v7 (mentions) out of a migrated database.
+// Takes schema v8 (search indexed in batches) out of a migrated database: the v6 triggers again.
+void revert_version_8(RawConnection& raw) {
+  ASSERT_EQ(raw.exec("DROP TRIGGER messages_fts_update; DROP TRIGGER messages_fts_delete; DROP TABLE search_indexed;"
+                     "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN "
+                     "INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text); END;"
+                     "CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN "
+                     "INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);"
+                     "INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text); END;"
+                     "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN "
+                     "INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text); END;"
+                     "DELETE FROM schema_migrations WHERE version = 8"),
+            SQLITE_OK);
+}
+
+// And v7 (mentions).
 void revert_version_7(RawConnection& raw) {
+  revert_version_8(raw);
   ASSERT_EQ(raw.exec("DROP TABLE mentions; ALTER TABLE messages DROP COLUMN mentions;"
                      "DELETE FROM schema_migrations WHERE version = 7"),
             SQLITE_OK);
@@ -130,7 +145,7 @@ TEST(SqliteStore, RecordsEachMigrationOnce) {
     other.migrate();
   }
   RawConnection raw(path);
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6,7");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6,7,8");
   EXPECT_EQ(raw.scalar("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'messages_by_author_client'"), "1");
 }
@@ -154,7 +169,7 @@ TEST(SqliteStore, MigrateAddsBlobsToAVersion1Database) {
   EXPECT_EQ(store.get_blob("id"), bytes);
   RawConnection raw(path);
   EXPECT_EQ(raw.scalar("SELECT typeof(bytes) FROM blobs WHERE id = 'id'"), "blob");
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6,7");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6,7,8");
   EXPECT_TRUE(store.delete_blob("id"));
   EXPECT_FALSE(store.delete_blob("id"));
 }
@@ -188,8 +203,36 @@ TEST(SqliteStore, MigrationToVersion5KeepsMessagesAsTheyWere) {
   EXPECT_EQ(store.rooms_of(1).at(0).read_seq, 1) << "existing members have read what was there";
   EXPECT_EQ(store.edit_message(1, 1, "after #13", kNow), 1);
   // The search index was built from what the database held, and follows the edit.
+  EXPECT_EQ(store.index_search(100), 0u) << "indexed by the migration";
   EXPECT_EQ(store.search_messages(1, {"after"}, 0, 10).size(), 1u);
   EXPECT_TRUE(store.search_messages(1, {"before"}, 0, 10).empty());
+}
+
+TEST(SqliteStore, NewMessagesReachTheSearchIndexInBatchesOldestFirst) {
+  SqliteStore store(":memory:");
+  store.migrate();
+  const User alice = store.create_user("alice", "h", kNow).value();
+  const Room room = store.ensure_public_room("general", 0, kNow);
+  store.add_member(room.id, alice.id, kNow);
+  for (const char* text : {"kiwi one", "kiwi two", "kiwi three"}) store.append_message(room.id, alice.id, text, "", kNow);
+  EXPECT_TRUE(store.search_messages(alice.id, {"kiwi"}, 0, 10).empty()) << "not indexed yet";
+  EXPECT_EQ(store.index_search(2), 2u);
+  const auto first = store.search_messages(alice.id, {"kiwi"}, 0, 10);
+  ASSERT_EQ(first.size(), 2u);
+  EXPECT_EQ(first[0].text, "kiwi two");
+  EXPECT_EQ(store.index_search(2), 1u);
+  EXPECT_EQ(store.index_search(2), 0u);
+  EXPECT_EQ(store.search_messages(alice.id, {"kiwi"}, 0, 10).size(), 3u);
+  // Taken back with the group that indexed it: indexed again by the next run.
+  store.append_message(room.id, alice.id, "kiwi four", "", kNow);
+  store.begin_group();
+  store.begin_group_job();
+  EXPECT_EQ(store.index_search(10), 1u);
+  store.end_group_job(false);
+  store.commit_group();
+  EXPECT_EQ(store.search_messages(alice.id, {"four"}, 0, 10).size(), 0u);
+  EXPECT_EQ(store.index_search(10), 1u);
+  EXPECT_EQ(store.search_messages(alice.id, {"four"}, 0, 10).size(), 1u);
 }
 
 TEST(SqliteStore, IdempotencyLookupUsesThePartialIndex) {
@@ -287,7 +330,7 @@ TEST(SqliteStore, MigrationToVersion3KeepsEveryExistingNameUsable) {
   SqliteStore store(path);
   store.migrate();
   RawConnection raw(path);
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6,7");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6,7,8");
   expect_old_names_usable_after_version_3(store, kNow);
   // The skeletons: the oldest of each look-alike group keeps its own, the others (and the DM) none.
   EXPECT_EQ(raw.rows("SELECT name_skeleton IS NULL FROM users WHERE id IN (1, 2, 3) ORDER BY id", 0), "0\n1\n1");
