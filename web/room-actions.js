@@ -2,16 +2,19 @@
  * What the user does with rooms: open one (joining and loading its latest page when needed),
  * load older messages, join or create a public room, open a direct conversation, leave.
  */
+import { mergeChanged } from './changes.js';
 import { updateComposerState } from './composer.js';
 import { closeDrawers, isNarrow } from './drawers.js';
 import { RequestError } from './errors.js';
 import { isolated } from './format.js';
+import { toPositive } from './message-fields.js';
 import { flashNotice } from './notices.js';
 import { renderAll } from './render.js';
 import { renderMessages, setListBusy } from './render-messages.js';
 import { renderRooms } from './render-rooms.js';
 import { connected, request } from './request.js';
-import { currentRoom, ingest, markRoomRead, pickDefaultRoom, upsertRoom } from './rooms.js';
+import { forgetVisible } from './read-marks.js';
+import { currentRoom, ingest, pickDefaultRoom, upsertRoom } from './rooms.js';
 import { state } from './state.js';
 import { storeSet } from './store.js';
 import {
@@ -32,7 +35,9 @@ export async function openRoom(id, { fromUser = false } = {}) {
     setListBusy(true);
     ui.messageList.replaceChildren();
     storeSet(`room:${state.me ? state.me.id : 0}`, id);
-    markRoomRead(room);
+    forgetVisible();
+    // "New messages" stays where the room was read up to when it was opened.
+    room.dividerAfter = room.readSeq;
     renderAll('bottom');
     // Reset the composer's height/counter for the new room (the text itself is kept).
     updateComposerState();
@@ -90,6 +95,10 @@ function applyJoin(res) {
   const msgs = Array.isArray(res.messages) ? res.messages : [];
   const firstLoad = !room.loaded;
   ingest(room, msgs);
+  // The room's lastChange is our change number from here; `changed`: what changed meanwhile.
+  const lastChange = toPositive(res.room.lastChange) ?? 0;
+  if (lastChange > room.timeline.lastChange) room.timeline.lastChange = lastChange;
+  mergeChanged(room.timeline, res.changed, { roomId: room.id });
   room.loading = false;
   room.loaded = true;
   room.stale = false;
@@ -98,7 +107,7 @@ function applyJoin(res) {
     room.online = res.online.map(mergeUser).filter(Boolean);
   }
   if (room.id === state.currentRoomId) {
-    markRoomRead(room);
+    if (firstLoad) room.dividerAfter = room.readSeq;
     renderAll(firstLoad ? 'bottom' : 'follow');
   } else {
     renderRooms();
