@@ -21,6 +21,7 @@ import { whenSessionLost } from './session-lost.js';
 import { isolated } from './format.js';
 import { onComposerKeystroke } from './typing.js';
 import { uploadAvatar } from './profile.js';
+import { closeSearch, onSearchResultClick, onSearchSubmit, searchMore } from './search.js';
 import { onCreateRoomSubmit, onDmSubmit } from './sidebar-forms.js';
 import { ui } from './ui.js';
 
@@ -95,6 +96,10 @@ function bindRoomControls() {
   ui.createRoomInput.addEventListener('input', () => showFormError(ui.createRoomError, ''));
   ui.dmForm.addEventListener('submit', onDmSubmit);
   ui.dmInput.addEventListener('input', () => showFormError(ui.dmError, ''));
+  ui.searchForm.addEventListener('submit', onSearchSubmit);
+  ui.searchResults.addEventListener('click', onSearchResultClick);
+  ui.searchMore.addEventListener('click', searchMore);
+  ui.searchClose.addEventListener('click', () => { closeSearch(); ui.searchInput.focus(); });
 }
 
 function bindLayout() {
