@@ -20,6 +20,7 @@ export const ui = {
   avatarStatus: byId('avatarStatus'),
   avatarError: byId('avatarError'),
   meName: byId('meName'),
+  notifyButton: byId('notifyButton'),
   signoutButton: byId('signoutButton'),
   signoutAllButton: byId('signoutAllButton'),
   publicRoomList: byId('publicRoomList'),
