@@ -9,6 +9,7 @@ import { showOwnInitials } from './avatars.js';
 import { autosize, sendFromComposer, updateCounter } from './composer.js';
 import { cancelMode } from './composer-mode.js';
 import { editLastOwn, onMessageListClick } from './message-actions.js';
+import { initMentionComplete, mentionKeydown, updateMentionQuery } from './mention-complete.js';
 import { showFormError } from './dom.js';
 import { closeDrawers, setDrawer, setOnlinePanel } from './drawers.js';
 import { flashNotice } from './notices.js';
@@ -40,7 +41,11 @@ function bindComposer() {
     e.preventDefault();
     sendFromComposer();
   });
+  initMentionComplete(() => { autosize(); updateCounter(); });
+  ui.composerInput.addEventListener('keyup', (e) => { if (e.key.startsWith('Arrow') || e.key === 'Home' || e.key === 'End') updateMentionQuery(); });
+  ui.composerInput.addEventListener('click', updateMentionQuery);
   ui.composerInput.addEventListener('keydown', (e) => {
+    if (mentionKeydown(e)) return;
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();
       sendFromComposer();
@@ -62,6 +67,7 @@ function bindComposer() {
     autosize();
     updateCounter();
     onComposerKeystroke(ui.composerInput.value);
+    updateMentionQuery();
   });
 }
 

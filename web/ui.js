@@ -62,6 +62,7 @@ export const ui = {
   composerBarCancel: byId('composerBarCancel'),
   composer: byId('composer'),
   composerInput: byId('composerInput'),
+  mentionList: byId('mentionList'),
   sendButton: byId('sendButton'),
   charCounter: byId('charCounter'),
   onlinePanel: byId('onlinePanel'),
