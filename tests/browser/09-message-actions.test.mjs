@@ -2,6 +2,7 @@
 // quote that jumps to its original, loading older history), reactions (chips toggled, counts
 // seen by the other user), and the server's edit_window_passed shown as a notice.
 import assert from "node:assert/strict";
+import { sleep } from "../lib/wait.mjs";
 import {
   aliceAndBobInGeneral,
   browserSuite,
@@ -10,6 +11,7 @@ import {
   messageByText,
   send,
   sendManyFromPage,
+  signInToGeneral,
   waitFor,
   waitForMessage,
   waitHidden,
@@ -175,6 +177,69 @@ browserSuite("message actions", SEND_RATE_LIFTED, (fx) => {
     await atAlice.getByTestId("reaction-input").fill("🚀");
     await atAlice.getByTestId("reaction-input").press("Enter");
     await waitChips(atBob, [{ emoji: "👍", count: "1", mine: false }, { emoji: "🚀", count: "1", mine: false }], "bob: alice's 🚀 too");
+  });
+});
+
+browserSuite("missed changes", (fx) => {
+  browserTest(fx, "a lost message:changed is fetched with sync {seq, change}; resync brings the last one", async () => {
+    const alice = await fx.newUser("alice");
+    const bob = await fx.newUser("bob");
+    // Bob's WebSocket drops chosen message:changed frames, standing in for a lost broadcast.
+    const dropped = [];
+    const syncs = [];
+    let route = null;
+    await bob.routeWebSocket(/\/socket\.io\//, (ws) => {
+      const server = ws.connectToServer();
+      ws.onMessage((m) => {
+        if (typeof m === "string" && m.includes('"sync"')) syncs.push(m);
+        server.send(m);
+      });
+      server.onMessage((m) => {
+        if (typeof m === "string" && m.startsWith('42["message:changed"') && m.includes("LOST")) {
+          dropped.push(m);
+          return;
+        }
+        ws.send(m);
+      });
+      route = ws;
+    });
+    await signInToGeneral(fx, alice, "alice");
+    await signInToGeneral(fx, bob, "bob");
+    await waitFor(async () => route !== null, { what: "bob: WebSocket through the route" });
+    await sleep(500);
+
+    await send(alice, "to be edited");
+    await send(alice, "to be liked");
+    await waitForMessage(bob, "to be liked", { who: "bob" });
+
+    // The edit is lost on its way to bob; the next change (a reaction) shows the jump.
+    const edited = messageByText(alice, "to be edited");
+    await edited.hover();
+    await edited.getByTestId("action-edit").click();
+    await alice.getByTestId("composer-input").fill("LOST edit");
+    await alice.getByTestId("composer-input").press("Enter");
+    await waitForMessage(alice, "LOST edit", { who: "alice" });
+    await waitFor(async () => dropped.length === 1, { what: "the route dropped the edit" });
+    const liked = messageByText(alice, "to be liked");
+    await liked.hover();
+    await liked.getByTestId("action-react").click();
+    await liked.getByRole("button", { name: "React with 🎉" }).click();
+    await waitChips(messageByText(bob, "to be liked"), [{ emoji: "🎉", count: "1", mine: false }], "bob: the reaction");
+    await waitForMessage(bob, "LOST edit", { who: "bob" });
+    assert.ok(syncs.some((m) => /"change":\d+/.test(m)), "bob asked sync with a change number");
+
+    // The last change is lost: nothing follows, so only `resync` (a sync {seq, change}) brings it.
+    const likedAtAlice = messageByText(alice, "to be liked");
+    await likedAtAlice.hover();
+    await likedAtAlice.getByTestId("action-edit").click();
+    await alice.getByTestId("composer-input").fill("LOST last edit");
+    await alice.getByTestId("composer-input").press("Enter");
+    await waitFor(async () => dropped.length === 2, { what: "the route dropped the last edit" });
+    await sleep(800);
+    assert.equal(await messageByText(bob, "LOST last edit").count(), 0, "bob has not seen it yet");
+    route.send('42["resync"]');
+    await waitForMessage(bob, "LOST last edit", { who: "bob" });
+    await waitChips(messageByText(bob, "LOST last edit"), [{ emoji: "🎉", count: "1", mine: false }], "bob: the reaction kept");
   });
 });
 
