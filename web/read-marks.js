@@ -24,7 +24,10 @@ function onIntersect(entries) {
   for (const e of entries) {
     const seq = Number(e.target.dataset.seq);
     if (!Number.isSafeInteger(seq)) continue;
-    if (e.isIntersecting) visible.add(seq); else visible.delete(seq);
+    // Half of it on screen, or half the screen for a message taller than two screens.
+    const seen = e.isIntersecting && (e.intersectionRatio >= 0.5
+      || (e.rootBounds && e.intersectionRect.height >= 0.5 * e.rootBounds.height));
+    if (seen) visible.add(seq); else visible.delete(seq);
   }
   checkRead();
 }
@@ -32,7 +35,7 @@ function onIntersect(entries) {
 /** Watches the open room's stored messages (render-messages.js calls this after every render). */
 export function observeMessages(nodes) {
   if (typeof IntersectionObserver !== 'function') return;
-  if (!observer) observer = new IntersectionObserver(onIntersect, { root: ui.messagesScroll, threshold: 0.5 });
+  if (!observer) observer = new IntersectionObserver(onIntersect, { root: ui.messagesScroll, threshold: [0, 0.1, 0.25, 0.5, 1] });
   const shown = new Set();
   for (const n of nodes) {
     if (!n.dataset || !n.dataset.seq) continue;

@@ -24,6 +24,11 @@ import { stopTyping } from './typing.js';
 import { ui } from './ui.js';
 import { mergeUser } from './users.js';
 
+/** Where "New messages" goes in a room being opened: after its read position, if anything is unread. */
+function dividerFor(room) {
+  return room.readSeq < room.timeline.lastSeq ? room.readSeq : null;
+}
+
 /** Makes room `id` the open one: shown at once from memory, fetched when not loaded or stale. */
 export async function openRoom(id, { fromUser = false } = {}) {
   const room = state.rooms.get(id);
@@ -36,8 +41,8 @@ export async function openRoom(id, { fromUser = false } = {}) {
     ui.messageList.replaceChildren();
     storeSet(`room:${state.me ? state.me.id : 0}`, id);
     forgetVisible();
-    // "New messages" stays where the room was read up to when it was opened.
-    room.dividerAfter = room.readSeq;
+    // "New messages" stays where the room was read up to when it was opened (none when all was).
+    room.dividerAfter = dividerFor(room);
     renderAll('bottom');
     // Reset the composer's height/counter for the new room (the text itself is kept).
     updateComposerState();
@@ -107,7 +112,7 @@ function applyJoin(res) {
     room.online = res.online.map(mergeUser).filter(Boolean);
   }
   if (room.id === state.currentRoomId) {
-    if (firstLoad) room.dividerAfter = room.readSeq;
+    if (firstLoad) room.dividerAfter = dividerFor(room);
     renderAll(firstLoad ? 'bottom' : 'follow');
   } else {
     renderRooms();

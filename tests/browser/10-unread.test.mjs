@@ -117,21 +117,25 @@ browserSuite("unread state from the server", (fx) => {
     await joinRoom(bob1, "news");
     await send(alice, "already read");
     await waitForMessage(bob1, "already read", { who: "bob1" });
-    // Bob goes back to general; his second tab stays in news, unfocused.
+    // Bob goes back to general, where his second tab is too (unfocused).
     await bob1.getByTestId("room-list").getByTestId("room-item").filter({ hasText: "general" }).click();
+    await waitFor(async () => (await bob1.getByTestId("room-title").textContent()) === "# general", { what: "bob1: in general" });
     const bob2 = await bobContext.newPage();
     await bob2.goto(fx.url + "/", { waitUntil: "load", timeout: WAIT_MS });
     await waitFor(async () => (await bob2.getByTestId("room-title").textContent()) === "# general", { what: "bob2: in general" });
-    await bob2.getByTestId("room-list").getByTestId("room-item").filter({ hasText: "news" }).click();
-    await waitForMessage(bob2, "already read", { who: "bob2" });
     await setFocus(bob2, false);
     await sleep(300);
 
     await send(alice, "news one");
     await send(alice, "news two");
     await waitFor(async () => (await unreadOf(bob1, "room-list", "news")) === "2", { what: "bob1: news unread 2" });
+    await waitFor(async () => (await unreadOf(bob2, "room-list", "news")) === "2", { what: "bob2: news unread 2" });
+    // bob2 opens news without looking (unfocused): the divider, and still unread.
+    await bob2.getByTestId("room-list").getByTestId("room-item").filter({ hasText: "news" }).click();
     await waitForMessage(bob2, "news two", { who: "bob2" });
-    await waitVisible(bob2.getByTestId("new-messages-divider"), "bob2: divider (its room opened before, read up to 'already read')");
+    await waitVisible(bob2.getByTestId("new-messages-divider"), "bob2: New messages divider");
+    await sleep(1200);
+    assert.equal(await unreadOf(bob2, "room-list", "news"), "2", "opened but not seen: still unread");
 
     // bob1 opens news: the divider sits right above "news one".
     await bob1.getByTestId("room-list").getByTestId("room-item").filter({ hasText: "news" }).click();
@@ -146,8 +150,16 @@ browserSuite("unread state from the server", (fx) => {
     // bob1 read them: bob2 (unfocused, news open) loses its count and its divider.
     await waitFor(async () => (await unreadOf(bob2, "room-list", "news")) === null, { what: "bob2: news read elsewhere" });
     await waitFor(async () => (await bob2.getByTestId("new-messages-divider").count()) === 0, { what: "bob2: divider follows the other tab's read" });
-    // bob1's own divider stays where the room was opened.
+    // bob1's own divider stays where the room was opened; a room opened with nothing unread has none.
     assert.equal(await bob1.getByTestId("new-messages-divider").count(), 1);
     assert.equal(await messageByText(bob1, "news one").count(), 1);
+    await bob1.getByTestId("room-list").getByTestId("room-item").filter({ hasText: "general" }).click();
+    await waitFor(async () => (await bob1.getByTestId("room-title").textContent()) === "# general", { what: "bob1: in general" });
+    assert.equal(await bob1.getByTestId("new-messages-divider").count(), 0, "no divider in a read room");
+    await alice.getByTestId("room-list").getByTestId("room-item").filter({ hasText: "general" }).click();
+    await waitFor(async () => (await alice.getByTestId("room-title").textContent()) === "# general", { what: "alice: in general" });
+    await send(alice, "live in general");
+    await waitForMessage(bob1, "live in general", { who: "bob1" });
+    assert.equal(await bob1.getByTestId("new-messages-divider").count(), 0, "no divider for messages that arrive while reading");
   });
 });
