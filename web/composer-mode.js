@@ -63,6 +63,7 @@ export function cancelMode({ resize } = {}) {
 export function modeFollowsRoom(resize) {
   const mode = state.composerMode;
   if (mode && mode.roomId !== state.currentRoomId) cancelMode({ resize });
+  else renderBar();
 }
 
 /** The reply's seq for a message about to be sent in `roomId` (the mode ends), or null. */

@@ -107,6 +107,14 @@ function bindRoomControls() {
   ui.searchResults.addEventListener('click', onSearchResultClick);
   ui.searchMore.addEventListener('click', searchMore);
   ui.searchClose.addEventListener('click', () => { closeSearch(); ui.searchInput.focus(); });
+  for (const el of [ui.searchPanel, ui.searchInput]) {
+    el.addEventListener('keydown', (e) => {
+      if (e.key !== 'Escape' || ui.searchPanel.hidden) return;
+      e.stopPropagation();
+      closeSearch();
+      ui.searchInput.focus();
+    });
+  }
 }
 
 function bindLayout() {

@@ -110,6 +110,17 @@ function newDivider() {
   return node;
 }
 
+/** A pending reply shows the quote of the message it answers, as the stored reply will. */
+function pendingQuote(p) {
+  if (!p.replyTo) return null;
+  const room = state.rooms.get(p.roomId);
+  const original = room && room.timeline.bySeq.get(p.replyTo);
+  const quote = original
+    ? { seq: original.seq, author: original.author, text: original.deleted ? '' : original.text.split('\n', 1)[0], deleted: original.deleted }
+    : null;
+  return quoteNode({ replyTo: p.replyTo, quote });
+}
+
 function newPendingNode(p) {
   const me = state.me || { id: null, name: '?' };
   const status = h('span', { class: 'msg-status', 'data-testid': 'message-status' });
@@ -128,6 +139,7 @@ function newPendingNode(p) {
     avatarNode(userById(me.id, me.name), 'avatar-md'),
     h('div', { class: 'msg-body' }, [
       metaNode(me.name, true, p.createdAt),
+      pendingQuote(p),
       textNode(p.text),
       h('div', { class: 'msg-foot' }, [status, actions]),
     ]),

@@ -106,9 +106,16 @@ export function searchMore() {
   if (search.next && !search.loading) fetchPage(search.next);
 }
 
-export function closeSearch() {
+/** Hides the panel (its results stay for the next search); `clear` forgets them (sign-out). */
+export function closeSearch({ clear = false } = {}) {
   search.gen++;
+  search.loading = false;
   show(ui.searchPanel, false);
+  if (clear) {
+    Object.assign(search, { query: '', words: [], results: [], next: null });
+    ui.searchResults.replaceChildren();
+    ui.searchInput.value = '';
+  }
 }
 
 /** A click on a result: its room opened at the message. */

@@ -11,6 +11,7 @@ import { flashStatus, setBanner } from './notices.js';
 import { renderAll } from './render.js';
 import { resetState, state } from './state.js';
 import { stopReadMarks } from './read-marks.js';
+import { closeSearch } from './search.js';
 import { stopTyping } from './typing.js';
 import { ui } from './ui.js';
 import { setMe } from './users.js';
@@ -72,6 +73,8 @@ function teardown() {
   showFormError(ui.createRoomError, '');
   showFormError(ui.dmError, '');
   ui.composerInput.value = '';
+  show(ui.composerBar, false);
+  closeSearch({ clear: true });
   ui.signinPassword.value = '';
   document.title = 'docker-chat';
 }

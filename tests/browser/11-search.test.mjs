@@ -107,7 +107,12 @@ browserSuite("search", LIFTED, (fx) => {
       }
     });
     await waitFor(async () => /Too many searches at once\. Try again in \d+ seconds?\./.test(await bob.getByTestId("search-status").textContent()), { what: "bob: rate limit explained" });
+    await bob.getByTestId("search-input").press("Escape");
+    await waitHidden(bob.getByTestId("search-panel"), "bob: Esc closes the panel");
+    await sleep(1100);
+    await search(bob, "needle");
+    await waitVisible(bob.getByTestId("search-panel"), "bob: panel again");
     await bob.getByTestId("search-close").click();
-    await waitHidden(bob.getByTestId("search-panel"), "bob: panel closed");
+    await waitHidden(bob.getByTestId("search-panel"), "bob: the close button closes it");
   });
 });
