@@ -100,4 +100,25 @@ browserSuite("notifications", (fx) => {
     assert.equal(await alice.evaluate(() => window.__lastNote.closed), true, "the notification is closed");
     await waitHidden(dmItem.getByTestId("room-unread"), "alice: DM read");
   });
+
+  browserTest(fx, "a mention in a room notifies while hidden (needs a chatd with mentions)", async () => {
+    const alice = await fx.newUser("alice");
+    await fx.users.find((u) => u.page === alice).context.addInitScript(stubNotifications);
+    const bob = await fx.newUser("bob");
+    await signInToGeneral(fx, alice, "alice");
+    await signInToGeneral(fx, bob, "bob");
+    await alice.getByTestId("notify-button").click();
+    await waitFor(async () => (await alice.getByTestId("notify-button").textContent()) === "Notifications on", { what: "alice: notifications on" });
+
+    await setHidden(alice, true);
+    await send(bob, "@alice can you check this");
+    await waitFor(async () => (await notes(alice)).length === 1, { what: "alice: a notification for the mention" });
+    const [note] = await notes(alice);
+    assert.match(note.title, /bob.*#general/);
+    assert.equal(note.body, "@alice can you check this");
+    await send(bob, "@bob talking to myself");
+    await waitForMessage(alice, "@bob talking to myself", { who: "alice" });
+    await sleep(300);
+    assert.equal((await notes(alice)).length, 1, "no notification for a mention of someone else");
+  });
 });
