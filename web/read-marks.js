@@ -80,11 +80,19 @@ function queueRead(roomId, seq) {
   s.timer = setTimeout(() => sendRead(roomId, s), wait);
 }
 
+const OFFLINE_RETRY_MS = 3000;
+
 async function sendRead(roomId, s) {
   s.timer = null;
   s.lastAt = Date.now();
   const seq = s.want;
-  if (!connected()) return; // read again when seen after the reconnect
+  if (!state.rooms.has(roomId)) return;
+  if (!connected()) {
+    // The position already moved here: it still has to reach the server once we are back.
+    s.lastAt = Date.now() + OFFLINE_RETRY_MS;
+    queueRead(roomId, seq);
+    return;
+  }
   try {
     const res = await request('room:read', { roomId, seq });
     const room = state.rooms.get(roomId);
@@ -93,9 +101,9 @@ async function sendRead(roomId, s) {
       renderRooms();
     }
   } catch (e) {
-    // rate_limited or offline: the next message seen (or a later check) sends it again.
-    if (e.code === 'rate_limited') {
-      s.lastAt = Date.now() + (e.retryAfterMs || 0);
+    // Refused for a reason that will pass (too fast, offline, no answer): send it again later.
+    if (['rate_limited', 'offline', 'timeout', 'overloaded', 'storage_unavailable'].includes(e.code)) {
+      s.lastAt = Date.now() + Math.max(e.retryAfterMs || 0, e.code === 'rate_limited' ? 0 : OFFLINE_RETRY_MS);
       queueRead(roomId, seq);
     }
   }
