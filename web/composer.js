@@ -1,7 +1,9 @@
 /*
  * The message box: its height, the character counter near the limit, enabled only with a room
- * open, and sending what was written (through the outbox).
+ * open, and sending what was written (through the outbox; as a reply, or saved as an edit, in
+ * the modes of composer-mode.js).
  */
+import { editing, modeFollowsRoom, saveEdit, takeReplyTo } from './composer-mode.js';
 import { charCount, normaliseOutgoing } from './format.js';
 import { pump, queueMessage } from './outbox.js';
 import { renderMessages } from './render-messages.js';
@@ -38,7 +40,15 @@ export function updateComposerState() {
   ui.composerInput.placeholder = room
     ? `Message ${room.kind === 'direct' ? roomDisplayName(room) : `#${roomDisplayName(room)}`}`
     : 'Open a room to write';
+  modeFollowsRoom(autosize);
   updateCounter();
+}
+
+function afterSend() {
+  autosize();
+  updateCounter();
+  stopTyping();
+  ui.composerInput.focus();
 }
 
 export function sendFromComposer() {
@@ -50,12 +60,14 @@ export function sendFromComposer() {
     updateCounter();
     return;
   }
-  queueMessage(room, text);
+  if (editing()) {
+    // The box gets its draft back once the server took the edit.
+    saveEdit(text, autosize).then((done) => { if (done) afterSend(); });
+    return;
+  }
+  queueMessage(room, text, takeReplyTo(room.id));
   ui.composerInput.value = '';
-  autosize();
-  updateCounter();
-  stopTyping();
+  afterSend();
   renderMessages('bottom');
-  ui.composerInput.focus();
   pump(room.id);
 }

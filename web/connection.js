@@ -15,8 +15,8 @@ import { reportSessionLost } from './session-lost.js';
 import { state } from './state.js';
 import { storeGet } from './store.js';
 import { forgetMessages } from './timeline.js';
-import { onPresence, onRoomAdded, onTyping, onUserUpdated } from './live-events.js';
-import { onLiveMessage, onResync, refreshRoomsSoon, syncAfterReconnect } from './sync.js';
+import { onPresence, onRoomAdded, onRoomRead, onTyping, onUserUpdated } from './live-events.js';
+import { onLiveMessage, onMessageChanged, onResync, refreshRoomsSoon, syncAfterReconnect } from './sync.js';
 import { clearAllTyping } from './typing.js';
 import { setMe } from './users.js';
 import { isObj, toId, validRoom, validUser } from './values.js';
@@ -25,10 +25,12 @@ import { isObj, toId, validRoom, validUser } from './values.js';
 const SERVER_EVENTS = {
   ready: (payload) => onReady(payload),
   message: onLiveMessage,
+  'message:changed': onMessageChanged,
   presence: onPresence,
   typing: onTyping,
   'user:updated': onUserUpdated,
   'room:added': onRoomAdded,
+  'room:read': onRoomRead,
   resync: () => onResync(),
 };
 

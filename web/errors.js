@@ -24,6 +24,8 @@ export const ERROR_TEXT = {
   timeout: 'The server did not answer in time.',
   offline: 'You are offline. Try again when the connection is back.',
   network: 'Cannot reach the server. Check your connection and try again.',
+  edit_window_passed: 'This message can no longer be edited: messages can be changed only for a while after they are sent (15 minutes unless the server says otherwise). You can still delete it.',
+  too_many_reactions: 'This message already has as many different reactions as it can hold. Use one of those.',
 };
 // For these codes the server's message usually carries the rules (allowed characters, lengths).
 const PREFER_SERVER_MESSAGE = new Set(['invalid_name', 'invalid_password', 'invalid_text', 'bad_request', 'name_taken']);

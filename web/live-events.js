@@ -1,8 +1,9 @@
-/* Server events about people and rooms: presence, typing, user:updated, room:added. */
+/* Server events about people and rooms: presence, typing, user:updated, room:added, room:read. */
 import { paintOwnAvatar, repaintAvatarsOf } from './avatars.js';
+import { renderMessages } from './render-messages.js';
 import { renderOnline } from './render-online.js';
 import { renderRooms } from './render-rooms.js';
-import { upsertRoom } from './rooms.js';
+import { applyServerRead, upsertRoom } from './rooms.js';
 import { state } from './state.js';
 import { setTyping } from './typing.js';
 import { isMe, mergeUser } from './users.js';
@@ -20,6 +21,8 @@ export function onPresence(p) {
   }
   room.online = online;
   if (room.id === state.currentRoomId) renderOnline();
+  // A direct conversation's button shows whether its other person is online.
+  if (room.kind === 'direct') renderRooms();
 }
 
 export function onTyping(t) {
@@ -43,5 +46,21 @@ export function onUserUpdated(u) {
 export function onRoomAdded(info) {
   if (!validRoom(info)) return;
   upsertRoom(info);
+  renderRooms();
+}
+
+/**
+ * `room:read {roomId, readSeq, mentionCount?}`: the user read on another connection. Counts
+ * follow, and so does the open room's "New messages" divider (what was read elsewhere is not new).
+ */
+export function onRoomRead(ev) {
+  if (!isObj(ev)) return;
+  const room = state.rooms.get(toId(ev.roomId));
+  if (!room || typeof ev.readSeq !== 'number') return;
+  applyServerRead(room, ev.readSeq, ev.mentionCount);
+  if (room.id === state.currentRoomId && typeof room.dividerAfter === 'number' && ev.readSeq > room.dividerAfter) {
+    room.dividerAfter = ev.readSeq;
+    renderMessages('keep');
+  }
   renderRooms();
 }

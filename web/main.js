@@ -7,19 +7,23 @@
  */
 import { showOwnInitials } from './avatars.js';
 import { autosize, sendFromComposer, updateCounter } from './composer.js';
+import { cancelMode } from './composer-mode.js';
+import { editLastOwn, onMessageListClick } from './message-actions.js';
+import { initMentionComplete, mentionKeydown, updateMentionQuery } from './mention-complete.js';
 import { showFormError } from './dom.js';
 import { closeDrawers, setDrawer, setOnlinePanel } from './drawers.js';
 import { flashNotice } from './notices.js';
 import { discardPending, retryPending } from './outbox.js';
 import { renderMessages } from './render-messages.js';
-import { renderRooms } from './render-rooms.js';
 import { dmErrorText, leaveCurrentRoom, loadOlder, openDm, openRoom } from './room-actions.js';
-import { currentRoom, flushReadMarks, markRoomRead } from './rooms.js';
+import { checkRead } from './read-marks.js';
 import { boot, sessionLost, signIn, signOut } from './session.js';
 import { whenSessionLost } from './session-lost.js';
 import { isolated } from './format.js';
 import { onComposerKeystroke } from './typing.js';
 import { uploadAvatar } from './profile.js';
+import { initNotifications } from './notifications.js';
+import { closeSearch, onSearchResultClick, onSearchSubmit, searchMore } from './search.js';
 import { onCreateRoomSubmit, onDmSubmit } from './sidebar-forms.js';
 import { ui } from './ui.js';
 
@@ -37,16 +41,33 @@ function bindComposer() {
     e.preventDefault();
     sendFromComposer();
   });
+  initMentionComplete(() => { autosize(); updateCounter(); });
+  ui.composerInput.addEventListener('keyup', (e) => { if (e.key.startsWith('Arrow') || e.key === 'Home' || e.key === 'End') updateMentionQuery(); });
+  ui.composerInput.addEventListener('click', updateMentionQuery);
   ui.composerInput.addEventListener('keydown', (e) => {
+    if (mentionKeydown(e)) return;
     if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
       e.preventDefault();
       sendFromComposer();
+    } else if (e.key === 'Escape' && cancelMode({ resize: autosize })) {
+      e.preventDefault();
+      e.stopPropagation();
+      updateCounter();
+    } else if (e.key === 'ArrowUp' && ui.composerInput.value === '' && !e.shiftKey && editLastOwn()) {
+      e.preventDefault();
+      updateCounter();
     }
+  });
+  ui.composerBarCancel.addEventListener('click', () => {
+    cancelMode({ resize: autosize });
+    updateCounter();
+    ui.composerInput.focus();
   });
   ui.composerInput.addEventListener('input', () => {
     autosize();
     updateCounter();
     onComposerKeystroke(ui.composerInput.value);
+    updateMentionQuery();
   });
 }
 
@@ -64,6 +85,7 @@ function bindLists() {
     const name = btn.closest('li').dataset.userName;
     openDm(name).catch((err) => flashNotice(`Could not open a conversation with ${isolated(name)}: ${dmErrorText(err, name)}`));
   });
+  ui.messageList.addEventListener('click', onMessageListClick);
   ui.messageList.addEventListener('click', (e) => {
     const btn = e.target.closest('button[data-action]');
     const msg = btn && btn.closest('[data-client-id]');
@@ -81,6 +103,18 @@ function bindRoomControls() {
   ui.createRoomInput.addEventListener('input', () => showFormError(ui.createRoomError, ''));
   ui.dmForm.addEventListener('submit', onDmSubmit);
   ui.dmInput.addEventListener('input', () => showFormError(ui.dmError, ''));
+  ui.searchForm.addEventListener('submit', onSearchSubmit);
+  ui.searchResults.addEventListener('click', onSearchResultClick);
+  ui.searchMore.addEventListener('click', searchMore);
+  ui.searchClose.addEventListener('click', () => { closeSearch(); ui.searchInput.focus(); });
+  for (const el of [ui.searchPanel, ui.searchInput]) {
+    el.addEventListener('keydown', (e) => {
+      if (e.key !== 'Escape' || ui.searchPanel.hidden) return;
+      e.stopPropagation();
+      closeSearch();
+      ui.searchInput.focus();
+    });
+  }
 }
 
 function bindLayout() {
@@ -100,14 +134,13 @@ function bindLayout() {
 }
 
 function bindPage() {
-  // The current room is read while it is visible; refresh day labels after midnight.
+  // What is on screen becomes read once the page is visible and focused again.
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible') {
-      const room = currentRoom();
-      if (room) { markRoomRead(room); renderRooms(); renderMessages('follow'); }
-    }
+    if (document.visibilityState === 'visible') { renderMessages('follow'); checkRead(); }
   });
-  window.addEventListener('pagehide', flushReadMarks);
+  window.addEventListener('focus', () => checkRead());
+  // Edit buttons disappear once a message's edit window has passed.
+  setInterval(() => renderMessages('follow'), 30000);
 }
 
 whenSessionLost(sessionLost);
@@ -117,4 +150,5 @@ bindLists();
 bindRoomControls();
 bindLayout();
 bindPage();
+initNotifications();
 boot();

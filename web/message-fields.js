@@ -1,7 +1,7 @@
 /*
  * message-fields.js — checks and copies of the parts of a server Message that issue #13 added
  * (docs/CHAT_PROTOCOL.md, "Shapes"): the quote of a reply, reactions, edit and delete marks, the
- * change number. PURE: no DOM, no socket; importable from Node. timeline.js's normaliseMessage
+ * change number, the mentions. PURE: no DOM, no socket; importable from Node. timeline.js's normaliseMessage
  * uses these, so a malformed field never reaches the renderers.
  */
 import { isObj, toId } from './values.js';
@@ -49,5 +49,8 @@ export function normaliseExtras(m) {
     deleted: m.deleted === true,
     change: toPositive(m.change) ?? 0,
     reactions: normaliseReactions(m.reactions),
+    // Mentions (issue #13, optional: servers before them send neither field).
+    mentions: Array.isArray(m.mentions) ? m.mentions.map(toId).filter((id) => id !== null) : [],
+    mentionsRoom: m.mentionsRoom === true,
   };
 }

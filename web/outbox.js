@@ -27,12 +27,13 @@ function newClientId() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** Queues a new message in `room` (status 'queued'); the caller renders and pumps. */
-export function queueMessage(room, text) {
+/** Queues a new message in `room` (status 'queued'; `replyTo`: a seq or null); the caller renders and pumps. */
+export function queueMessage(room, text, replyTo = null) {
   room.pending.push({
     clientId: newClientId(),
     roomId: room.id,
     text,
+    replyTo,
     createdAt: Date.now(),
     status: 'queued',
     error: null,
@@ -123,7 +124,9 @@ function sendOne(room, p) {
   const attempt = p.attempts;
   rerenderPending(p);
   const gen = state.connGen;
-  request('message:send', { roomId: p.roomId, text: p.text, clientId: p.clientId })
+  const payload = { roomId: p.roomId, text: p.text, clientId: p.clientId };
+  if (p.replyTo) payload.replyTo = p.replyTo;
+  request('message:send', payload)
     .then((res) => onAccepted(p, attempt, res), (e) => onRefused(p, attempt, gen, e));
 }
 

@@ -1,13 +1,19 @@
 /*
  * The open room's message list: stored messages (by seq), then pending local ones, with day
- * separators, the "load older" button and the empty-state line. Nodes are cached by key
- * (state.nodeCache) and reconciled, so unchanged messages keep their element.
- * Retry/Discard buttons on failed messages carry data-action; main.js handles their clicks.
+ * separators, the "New messages" divider, the "load older" button and the empty-state line.
+ * Nodes are cached by key (state.nodeCache) and reconciled, so unchanged messages keep their
+ * element; a message that changed (edit, delete, reaction: a new Message object) or whose Edit
+ * button expired is built again. Retry/Discard buttons on failed messages carry data-action;
+ * main.js handles their clicks. Message parts of issue #13 are message-parts.js's.
  */
 import { avatarNode } from './avatars.js';
 import { h, reconcile, show } from './dom.js';
 import { dayKey, dayLabel, fullTimeText, linkSegments, timeText } from './format.js';
 import { connected } from './request.js';
+import {
+  canEdit, editedNode, mentionMarker, mentionsMeNow, quoteNode, reactionsNode, toolsNode, tombstoneNode,
+} from './message-parts.js';
+import { observeMessages } from './read-marks.js';
 import { currentRoom } from './rooms.js';
 import { state } from './state.js';
 import { ui } from './ui.js';
@@ -23,7 +29,10 @@ function statusTextOf(p) {
   return 'Waiting for connection…';
 }
 
-/** The message text with http(s) links as <a>; everything else stays plain text. */
+/**
+ * The message text with http(s) links as <a>; everything else stays plain text. The one place
+ * message text becomes DOM (a markdown renderer can take its place here).
+ */
 function textNode(text) {
   const node = h('div', { class: 'msg-text', dir: 'auto', 'data-testid': 'message-text' });
   for (const seg of linkSegments(text)) {
@@ -39,33 +48,77 @@ function timeNode(ts) {
   return h('time', { class: 'msg-time', datetime: d.toISOString(), title: fullTimeText(d), 'data-testid': 'message-time', text: timeText(d) });
 }
 
-function metaNode(name, own, createdAt) {
+function metaNode(name, own, createdAt, extras = []) {
   return h('div', { class: 'msg-meta' }, [
     h('span', { class: 'msg-author', dir: 'auto', 'data-testid': 'message-author', text: name }),
     own ? h('span', { class: 'visually-hidden', text: ' (you)' }) : null,
     timeNode(createdAt),
+    ...extras,
   ]);
+}
+
+function messageClass(m, own, mentioned) {
+  return ['msg', own && 'own', m.deleted && 'deleted', mentioned && 'mentioned'].filter(Boolean).join(' ');
 }
 
 function messageNode(m) {
   const key = `s:${m.seq}`;
+  const editable = canEdit(m);
   const cached = state.nodeCache.get(key);
-  if (cached) return cached;
+  if (cached && cached._msg === m && cached._editable === editable) return cached;
   const author = userById(m.author.id, m.author.name);
   const own = isMe(m.author.id);
+  const mentioned = !own && mentionsMeNow(m);
   const node = h('div', {
-    class: own ? 'msg own' : 'msg',
+    class: messageClass(m, own, mentioned),
     'data-testid': 'message',
     'data-seq': m.seq,
     'data-room-id': m.roomId,
     'data-author-id': m.author.id === null ? '' : m.author.id,
     'data-own': own ? 'true' : null,
+    'data-deleted': m.deleted ? 'true' : null,
+    'data-mentioned': mentioned ? 'true' : null,
   }, [
     avatarNode({ ...author, name: author.name || m.author.name }, 'avatar-md'),
-    h('div', { class: 'msg-body' }, [metaNode(m.author.name, own, m.createdAt), textNode(m.text)]),
+    h('div', { class: 'msg-body' }, [
+      metaNode(m.author.name, own, m.createdAt, [editedNode(m), mentioned ? mentionMarker(m) : null]),
+      quoteNode(m),
+      m.deleted ? tombstoneNode() : textNode(m.text),
+      reactionsNode(m),
+    ]),
+    toolsNode(m, editable),
   ]);
+  node._msg = m;
+  node._editable = editable;
+  if (cached) {
+    // Keep what the user was doing with the old element (a tap that showed the tools, a flash).
+    for (const c of ['tools-open', 'flash']) if (cached.classList.contains(c)) node.classList.add(c);
+  }
   state.nodeCache.set(key, node);
   return node;
+}
+
+/** "New messages": above the first message of others after the read position the room was opened with. */
+function newDivider() {
+  let node = state.nodeCache.get('new-divider');
+  if (!node) {
+    node = h('div', { class: 'new-divider', role: 'separator', 'aria-label': 'New messages', 'data-testid': 'new-messages-divider' }, [
+      h('span', { class: 'new-divider-label', text: 'New messages' }),
+    ]);
+    state.nodeCache.set('new-divider', node);
+  }
+  return node;
+}
+
+/** A pending reply shows the quote of the message it answers, as the stored reply will. */
+function pendingQuote(p) {
+  if (!p.replyTo) return null;
+  const room = state.rooms.get(p.roomId);
+  const original = room && room.timeline.bySeq.get(p.replyTo);
+  const quote = original
+    ? { seq: original.seq, author: original.author, text: original.deleted ? '' : original.text.split('\n', 1)[0], deleted: original.deleted }
+    : null;
+  return quoteNode({ replyTo: p.replyTo, quote });
 }
 
 function newPendingNode(p) {
@@ -86,6 +139,7 @@ function newPendingNode(p) {
     avatarNode(userById(me.id, me.name), 'avatar-md'),
     h('div', { class: 'msg-body' }, [
       metaNode(me.name, true, p.createdAt),
+      pendingQuote(p),
       textNode(p.text),
       h('div', { class: 'msg-foot' }, [status, actions]),
     ]),
@@ -150,9 +204,14 @@ function renderNoRoom() {
 function messageNodes(room) {
   const nodes = [];
   let lastDay = null;
+  let dividerAt = room.dividerAfter;
   for (const m of room.timeline.messages) {
     const d = dayKey(m.createdAt);
     if (d !== lastDay) { nodes.push(daySeparator(m.createdAt, `s${m.seq}`)); lastDay = d; }
+    if (typeof dividerAt === "number" && m.seq > dividerAt && !isMe(m.author.id)) {
+      nodes.push(newDivider());
+      dividerAt = null;
+    }
     nodes.push(messageNode(m));
   }
   for (const p of room.pending) {
@@ -195,6 +254,7 @@ export function renderMessages(mode = 'follow') {
   const shown = new Set(nodes);
   for (const [k, n] of state.nodeCache) if (!shown.has(n)) state.nodeCache.delete(k);
   renderListExtras(room, nodes.length === 0);
+  observeMessages(nodes);
 
   if (mode === 'bottom' || (mode === 'follow' && wasNearBottom)) {
     s.scrollTop = s.scrollHeight;

@@ -1,19 +1,27 @@
 /*
  * The sidebar's room lists (joined public rooms, direct conversations, other public rooms),
- * unread badges, and the unread total in the title and on the phone's rooms button.
+ * unread and mention badges, the online dot of a conversation whose other person is online,
+ * and the unread total in the title and on the phone's rooms button.
  * A room button carries data-room-id; main.js handles clicks on the lists.
  */
 import { avatarNode } from './avatars.js';
 import { h, reconcile, show } from './dom.js';
-import { isMember, roomDisplayName, unreadOf } from './rooms.js';
+import { isMember, mentionsOf, roomDisplayName, unreadOf } from './rooms.js';
 import { state } from './state.js';
 import { ui } from './ui.js';
 
-function roomLabel(room, name, unread) {
+function roomLabel(room, name, unread, mentions, peerOnline) {
   let label = room.kind === 'direct' ? `Direct message with ${name}` : `Room ${name}`;
+  if (peerOnline) label += ' (online)';
   if (!isMember(room)) label += ', not joined';
   if (unread > 0) label += `, ${unread} unread`;
+  if (mentions > 0) label += `, ${mentions} mentioning you`;
   return label;
+}
+
+/** A direct conversation whose other person is online (the room's presence lists them). */
+function peerOnline(room) {
+  return room.kind === 'direct' && !!room.peer && room.online.some((u) => u.id === room.peer.id);
 }
 
 function roomButton(room) {
@@ -23,6 +31,8 @@ function roomButton(room) {
     state.roomButtons.set(room.id, btn);
   }
   const unread = unreadOf(room);
+  const mentions = mentionsOf(room);
+  const online = peerOnline(room);
   const name = roomDisplayName(room);
   const open = room.id === state.currentRoomId;
   btn.dataset.roomKind = room.kind;
@@ -31,12 +41,18 @@ function roomButton(room) {
   btn.classList.toggle('has-unread', unread > 0);
   if (open) btn.setAttribute('aria-current', 'page');
   else btn.removeAttribute('aria-current');
-  btn.setAttribute('aria-label', roomLabel(room, name, unread));
+  btn.dataset.peerOnline = String(online);
+  btn.setAttribute('aria-label', roomLabel(room, name, unread, mentions, online));
 
   const icon = room.kind === 'direct' && room.peer
     ? avatarNode(room.peer, 'avatar-sm')
     : h('span', { class: 'room-hash', 'aria-hidden': 'true', text: room.kind === 'direct' ? '@' : '#' });
-  const children = [icon, h('span', { class: 'room-name', dir: 'auto', text: name })];
+  const children = [icon];
+  if (online) children.push(h('span', { class: 'dot-online room-online', 'data-testid': 'room-online', 'aria-hidden': 'true' }));
+  children.push(h('span', { class: 'room-name', dir: 'auto', text: name }));
+  if (mentions > 0) {
+    children.push(h('span', { class: 'badge badge-mention', 'data-testid': 'room-mentions', 'aria-hidden': 'true', text: `@${mentions > 99 ? '99+' : mentions}` }));
+  }
   if (unread > 0) {
     children.push(h('span', { class: 'badge', 'data-testid': 'room-unread', 'aria-hidden': 'true', text: unread > 99 ? '99+' : String(unread) }));
   }

@@ -2,16 +2,19 @@
  * What the user does with rooms: open one (joining and loading its latest page when needed),
  * load older messages, join or create a public room, open a direct conversation, leave.
  */
+import { mergeChanged } from './changes.js';
 import { updateComposerState } from './composer.js';
 import { closeDrawers, isNarrow } from './drawers.js';
 import { RequestError } from './errors.js';
 import { isolated } from './format.js';
+import { toPositive } from './message-fields.js';
 import { flashNotice } from './notices.js';
 import { renderAll } from './render.js';
 import { renderMessages, setListBusy } from './render-messages.js';
 import { renderRooms } from './render-rooms.js';
 import { connected, request } from './request.js';
-import { currentRoom, ingest, markRoomRead, pickDefaultRoom, upsertRoom } from './rooms.js';
+import { forgetVisible } from './read-marks.js';
+import { currentRoom, ingest, pickDefaultRoom, upsertRoom } from './rooms.js';
 import { state } from './state.js';
 import { storeSet } from './store.js';
 import {
@@ -20,6 +23,11 @@ import {
 import { stopTyping } from './typing.js';
 import { ui } from './ui.js';
 import { mergeUser } from './users.js';
+
+/** Where "New messages" goes in a room being opened: after its read position, if anything is unread. */
+function dividerFor(room) {
+  return room.readSeq < room.timeline.lastSeq ? room.readSeq : null;
+}
 
 /** Makes room `id` the open one: shown at once from memory, fetched when not loaded or stale. */
 export async function openRoom(id, { fromUser = false } = {}) {
@@ -32,7 +40,9 @@ export async function openRoom(id, { fromUser = false } = {}) {
     setListBusy(true);
     ui.messageList.replaceChildren();
     storeSet(`room:${state.me ? state.me.id : 0}`, id);
-    markRoomRead(room);
+    forgetVisible();
+    // "New messages" stays where the room was read up to when it was opened (none when all was).
+    room.dividerAfter = dividerFor(room);
     renderAll('bottom');
     // Reset the composer's height/counter for the new room (the text itself is kept).
     updateComposerState();
@@ -90,6 +100,10 @@ function applyJoin(res) {
   const msgs = Array.isArray(res.messages) ? res.messages : [];
   const firstLoad = !room.loaded;
   ingest(room, msgs);
+  // The room's lastChange is our change number from here; `changed`: what changed meanwhile.
+  const lastChange = toPositive(res.room.lastChange) ?? 0;
+  if (lastChange > room.timeline.lastChange) room.timeline.lastChange = lastChange;
+  mergeChanged(room.timeline, res.changed, { roomId: room.id });
   room.loading = false;
   room.loaded = true;
   room.stale = false;
@@ -98,7 +112,7 @@ function applyJoin(res) {
     room.online = res.online.map(mergeUser).filter(Boolean);
   }
   if (room.id === state.currentRoomId) {
-    markRoomRead(room);
+    if (firstLoad) room.dividerAfter = dividerFor(room);
     renderAll(firstLoad ? 'bottom' : 'follow');
   } else {
     renderRooms();

@@ -1,13 +1,13 @@
 /*
  * The rooms the client knows (state.rooms): created and updated from server Rooms, messages
- * merged into their timelines (timeline.js), read marks kept per user in localStorage.
- * No rendering here; callers render after changing rooms.
+ * merged into their timelines (timeline.js), the server's read position and mention count per
+ * room (unread.js counts from them; read-marks.js moves the position). No rendering here;
+ * callers render after changing rooms.
  */
+import { toPositive } from './message-fields.js';
 import { state } from './state.js';
-import { storeSet } from './store.js';
-import {
-  advanceLastSeq, createTimeline, markRead, mergeMessages, unreadCount,
-} from './timeline.js';
+import { advanceLastSeq, createTimeline, mergeMessages } from './timeline.js';
+import { mentionBadge, mentionsMe, pruneSeqs, unreadAfter } from './unread.js';
 import { mergeUser } from './users.js';
 import { toId, validRoom, validUser } from './values.js';
 
@@ -35,8 +35,14 @@ function newRoom(id, info, peer, { initial }) {
     name: typeof info.name === 'string' ? info.name : '',
     peer,
     joined,
-    // Rooms whose read position we never stored start as read on the first `ready`.
-    timeline: createTimeline({ lastSeq: serverLastSeq, readMark: state.readMarks[id], assumeRead: initial, countUnread: joined }),
+    // Counts come from the server's readSeq (unreadOf), not from the timeline's own marks.
+    timeline: createTimeline({ lastSeq: serverLastSeq, assumeRead: true, countUnread: false, lastChange: toPositive(info.lastChange) ?? 0 }),
+    // Read up to here on any device; a room without one (not joined) counts nothing.
+    readSeq: typeof info.readSeq === 'number' ? info.readSeq : serverLastSeq,
+    ownSeqs: new Set(),      // own messages after readSeq (not unread)
+    mentionCount: typeof info.mentionCount === 'number' ? info.mentionCount : 0,
+    mentionSeqs: new Set(),  // live mentions since the server last counted
+    dividerAfter: null,      // "New messages" goes after this seq while the room is open
     pending: [],
     loaded: false,
     loading: false,
@@ -56,8 +62,33 @@ function updateRoom(room, info, peer, { keepLastSeq }) {
   if (!keepLastSeq) {
     // Messages we never saw individually (e.g. room not synced) count as unread.
     const serverLastSeq = typeof info.lastSeq === 'number' ? info.lastSeq : 0;
-    advanceLastSeq(room.timeline, serverLastSeq, { countUnread: isMember(room) && room.id !== state.currentRoomId });
+    advanceLastSeq(room.timeline, serverLastSeq, { countUnread: false });
   }
+  applyServerRead(room, info.readSeq, info.mentionCount);
+}
+
+/**
+ * The server's read position (never moves back) and, when given, its count of unread mentions
+ * (it replaces the live ones counted since: the server counted them too).
+ */
+export function applyServerRead(room, readSeq, mentionCount) {
+  if (typeof readSeq === 'number' && readSeq > room.readSeq) {
+    room.readSeq = readSeq;
+    pruneSeqs(room.ownSeqs, readSeq);
+    pruneSeqs(room.mentionSeqs, readSeq);
+  }
+  if (typeof mentionCount === 'number' && mentionCount >= 0) {
+    room.mentionCount = mentionCount;
+    room.mentionSeqs.clear();
+  } else if (room.readSeq >= room.timeline.lastSeq) {
+    // A server without mention counts: everything is read, so are its mentions.
+    room.mentionCount = 0;
+  }
+}
+
+/** A live message mentioning the user, not yet read: the badge counts it until the server does. */
+export function noteMention(room, m) {
+  if (m.seq > room.readSeq && mentionsMe(m, state.me ? state.me.id : null)) room.mentionSeqs.add(m.seq);
 }
 
 /**
@@ -84,29 +115,16 @@ export function upsertRoom(info, { initial = false, keepLastSeq = false } = {}) 
   return room;
 }
 
+/** Messages of others after the server's read position (the open room too: unseen is unread). */
 export function unreadOf(room) {
-  return unreadCount(room.timeline, { open: room.id === state.currentRoomId, member: isMember(room) });
+  if (!isMember(room)) return 0;
+  return unreadAfter({ lastSeq: room.timeline.lastSeq, readSeq: room.readSeq, ownSeqs: room.ownSeqs });
 }
 
-/** The room is on screen: everything in it is read; the read mark is saved soon after. */
-export function markRoomRead(room) {
-  const mark = markRead(room.timeline);
-  if (mark === null) return;
-  state.readMarks[room.id] = mark;
-  scheduleReadSave();
-}
-
-function scheduleReadSave() {
-  if (state.readSaveTimer || !state.me) return;
-  state.readSaveTimer = setTimeout(() => {
-    state.readSaveTimer = null;
-    if (state.me) storeSet(`read:${state.me.id}`, state.readMarks);
-  }, 500);
-}
-
-/** Saves read marks still waiting for their timer (page hidden, sign-out). */
-export function flushReadMarks() {
-  if (state.me && state.readSaveTimer) storeSet(`read:${state.me.id}`, state.readMarks);
+/** Unread messages that mention the user. */
+export function mentionsOf(room) {
+  if (!isMember(room)) return 0;
+  return mentionBadge({ mentionCount: room.mentionCount, mentionSeqs: room.mentionSeqs, readSeq: room.readSeq });
 }
 
 /**
@@ -123,12 +141,12 @@ export function ingest(room, rawMessages) {
   });
   for (const m of result.accepted) {
     if (m.author.id !== null) mergeUser(m.author);
+    if (state.me && m.author.id === state.me.id && m.seq > room.readSeq) room.ownSeqs.add(m.seq);
     if (m.clientId && room.pending.length) {
       const i = room.pending.findIndex((p) => p.clientId === m.clientId);
       if (i >= 0) room.pending.splice(i, 1);
     }
   }
-  if (room.id === state.currentRoomId) markRoomRead(room);
   return result;
 }
 

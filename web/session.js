@@ -10,7 +10,8 @@ import { ERROR_TEXT, RequestError } from './errors.js';
 import { flashStatus, setBanner } from './notices.js';
 import { renderAll } from './render.js';
 import { resetState, state } from './state.js';
-import { storeGet, storeSet } from './store.js';
+import { stopReadMarks } from './read-marks.js';
+import { closeSearch } from './search.js';
 import { stopTyping } from './typing.js';
 import { ui } from './ui.js';
 import { setMe } from './users.js';
@@ -33,7 +34,6 @@ function showSignin(errorText) {
 function startApp(user) {
   resetState();
   setMe(user);
-  state.readMarks = storeGet(`read:${state.me.id}`, {}) || {};
   showView('app');
   showFormError(ui.avatarError, '');
   ui.avatarStatus.textContent = '';
@@ -47,10 +47,7 @@ function stopTimersAndSocket() {
   clearTimeout(s.retryTimer);
   clearTimeout(s.roomsRefreshTimer);
   clearTimeout(s.typingOut.idleTimer);
-  if (s.readSaveTimer) {
-    clearTimeout(s.readSaveTimer);
-    if (s.me) storeSet(`read:${s.me.id}`, s.readMarks);
-  }
+  stopReadMarks();
   for (const map of s.typingIn.values()) for (const t of map.values()) clearTimeout(t.timer);
   for (const room of s.rooms.values()) for (const p of room.pending) clearTimeout(p.retryTimer);
   if (s.socket) {
@@ -76,6 +73,8 @@ function teardown() {
   showFormError(ui.createRoomError, '');
   showFormError(ui.dmError, '');
   ui.composerInput.value = '';
+  show(ui.composerBar, false);
+  closeSearch({ clear: true });
   ui.signinPassword.value = '';
   document.title = 'docker-chat';
 }

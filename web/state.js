@@ -11,6 +11,9 @@
  *   stale        loaded before the last reconnect: fetched again when opened
  *   hasOlder     the "load older" button makes sense; loadingOlder: a history page is coming
  *   online       Users from presence / join
+ *   readSeq      the server's read position (any device); ownSeqs: own messages after it
+ *   mentionCount the server's count of unread mentions; mentionSeqs: live ones since
+ *   dividerAfter "New messages" goes after this seq (the readSeq when the room was opened)
  */
 function newState() {
   return {
@@ -22,8 +25,7 @@ function newState() {
     connGen: 0,           // incremented on every `ready`: async work checks it to stay current
     everReady: false,
     everConnectedOnce: false,
-    readMarks: {},
-    readSaveTimer: null,
+    composerMode: null,   // composer-mode.js: { kind: 'reply'|'edit', roomId, seq, ... } or null
     typingOut: { roomId: null, lastSent: 0, idleTimer: null, active: false },
     typingIn: new Map(),  // roomId -> Map(userId -> { name, timer })
     nodeCache: new Map(), // key -> element, for the current room's message list

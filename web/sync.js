@@ -1,13 +1,17 @@
 /*
  * Keeping rooms complete: live messages merged by seq, a jump in seqs filled with `sync`,
- * everything missed caught up with `sync` after a reconnect or a `resync`, the room list
- * refreshed from GET /api/rooms. The bookkeeping itself is timeline.js's.
+ * live changes (edits, deletes, reactions: `message:changed`) applied in change order with a
+ * jump filled the same way, everything missed caught up with `sync {seq, change}` after a
+ * reconnect or a `resync`, the room list refreshed from GET /api/rooms. The bookkeeping itself
+ * is timeline.js's and changes.js's.
  */
 import { api } from './api.js';
+import { applyChanged, mergeChanged, syncChangedOf, syncPosition } from './changes.js';
+import { canSeeNow } from './read-marks.js';
 import { renderMessages } from './render-messages.js';
 import { renderRooms } from './render-rooms.js';
 import { connected, request } from './request.js';
-import { currentRoom, ingest, isMember, upsertRoom } from './rooms.js';
+import { currentRoom, ingest, isMember, noteMention, upsertRoom } from './rooms.js';
 import { reportSessionLost } from './session-lost.js';
 import { state } from './state.js';
 import {
@@ -36,13 +40,32 @@ export function refreshRoomsSoon() {
   }, 300);
 }
 
+/** A sync request's rooms: after each seq of `want`, and the changes after each room's number. */
+function positions(want) {
+  const rooms = {};
+  for (const [key, seq] of Object.entries(want)) {
+    const room = state.rooms.get(Number(key));
+    rooms[key] = room ? syncPosition(room.timeline, seq) : seq;
+  }
+  return rooms;
+}
+
+/** A sync answer's `changed` lists, applied (each moves its room's change number). */
+function applySyncChanged(res) {
+  if (!res || typeof res.changed !== 'object' || res.changed === null) return;
+  for (const key of Object.keys(res.changed)) {
+    const room = state.rooms.get(Number(key));
+    if (room) mergeChanged(room.timeline, syncChangedOf(res, key), { roomId: room.id });
+  }
+}
+
 /** Asks `sync` in rounds until `want` is covered. Returns false when a newer connection took over. */
 async function syncRounds(want, gen) {
   let timeouts = 0;
   for (let round = 0; round < SYNC_ROUNDS && Object.keys(want).length; round++) {
     let res;
     try {
-      res = await request('sync', { rooms: want });
+      res = await request('sync', { rooms: positions(want) });
     } catch (e) {
       if (gen !== state.connGen || !connected()) return false;
       if (e.code === 'timeout' && ++timeouts <= SYNC_TIMEOUTS) {
@@ -58,6 +81,7 @@ async function syncRounds(want, gen) {
       const room = state.rooms.get(page.roomId);
       if (room) ingest(room, page.messages);
     }
+    applySyncChanged(res);
     want = nextSyncWant(want, res, (id) => state.rooms.has(id));
   }
   return gen === state.connGen;
@@ -103,12 +127,59 @@ export function onLiveMessage(raw) {
   // With several replicas a message can overtake another, or be missed during a broker
   // outage: a seq jump in a loaded room means something is missing; fetch it by seq.
   const newest = room.loaded ? newestSeq(room.timeline) : null;
-  const { accepted } = ingest(room, [raw]);
+  const { accepted, added } = ingest(room, [raw]);
   for (const a of accepted) if (a.author.id !== null) clearTyping(room.id, a.author.id);
+  // A mention counts until read, unless the user is reading this room right now.
+  for (const a of added) if (!(room.id === state.currentRoomId && canSeeNow())) noteMention(room, a);
+  for (const fn of newMessageListeners) for (const a of added) fn(room, a);
   const from = gapSyncFrom(newest, m.seq);
   if (from !== null) fillGapSoon(room.id, from);
   if (room.id === state.currentRoomId) renderMessages(isMe(m.author.id) ? 'bottom' : 'follow');
   renderRooms();
+}
+
+const newMessageListeners = [];
+/** `fn(room, message)` for every new live message (notifications.js). */
+export function onNewMessage(fn) { newMessageListeners.push(fn); }
+
+/**
+ * `message:changed {roomId, change, message}`: an edit, delete or reaction. Applied in change
+ * order (changes.js); skipped numbers are fetched with `sync` from the room's change number.
+ */
+export function onMessageChanged(ev) {
+  const room = ev && state.rooms.get(Number(ev.roomId));
+  if (!room) return;
+  applyChange(room, ev);
+}
+
+/** Applies one change (an event, or an action's ack as its own change) and renders. */
+export function applyChange(room, ev) {
+  const { updated, syncFrom } = applyChanged(room.timeline, ev, { roomId: room.id });
+  if (syncFrom !== null && room.loaded) fillChangesSoon(room.id);
+  if (updated && room.id === state.currentRoomId) renderMessages('follow');
+}
+
+const changeTimers = new Map(); // roomId -> timer: one change catch-up at a time per room
+
+function fillChangesSoon(roomId) {
+  if (changeTimers.has(roomId)) return;
+  // A short wait lets a late event arrive by itself first.
+  changeTimers.set(roomId, setTimeout(async () => {
+    changeTimers.delete(roomId);
+    const room = state.rooms.get(roomId);
+    if (!room || !connected()) return;
+    const seq = newestSeq(room.timeline) ?? room.timeline.lastSeq;
+    try {
+      const res = await request('sync', { rooms: { [roomId]: syncPosition(room.timeline, seq) } });
+      const list = syncMessagesOf(res, roomId);
+      if (list.length) ingest(room, list);
+      applySyncChanged(res);
+      renderRooms();
+      if (room.id === state.currentRoomId) renderMessages('follow');
+    } catch (e) {
+      // The next reconnect or `resync` catches up.
+    }
+  }, 300));
 }
 
 const gapTimers = new Map(); // roomId -> timer: one gap fill at a time per room
@@ -122,9 +193,10 @@ function fillGapSoon(roomId, afterSeq) {
     if (!room || !connected()) return;
     if (firstMissingSeq(room.timeline, afterSeq) === null) return;
     try {
-      const res = await request('sync', { rooms: { [roomId]: afterSeq } });
+      const res = await request('sync', { rooms: { [roomId]: syncPosition(room.timeline, afterSeq) } });
       const list = syncMessagesOf(res, roomId);
       if (list.length) ingest(room, list);
+      applySyncChanged(res);
       renderRooms();
       if (room.id === state.currentRoomId) renderMessages('follow');
     } catch (e) {

@@ -117,6 +117,18 @@ browserSuite("rooms and direct messages", SEND_RATE_LIFTED, (fx) => {
     assert.match(await alice.getByTestId("dm-error").textContent(), /nobody-by-this-name/);
   });
 
+  browserTest(fx, "a direct conversation shows whether its other person is online", async () => {
+    const { alice, bob } = await aliceAndBobInGeneral(fx);
+    await alice.getByTestId("dm-input").fill("bob");
+    await alice.getByTestId("dm-button").click();
+    await waitFor(async () => (await titleOf(alice)) === "bob", { what: 'alice: title "bob"' });
+    const dot = alice.getByTestId("dm-list").getByTestId("room-item").getByTestId("room-online");
+    await waitVisible(dot, "alice: online dot on the DM with bob");
+    assert.match(await alice.getByTestId("dm-list").getByTestId("room-item").getAttribute("aria-label"), /\(online\)/);
+    await bob.close();
+    await waitHidden(dot, "alice: no dot once bob is gone");
+  });
+
   browserTest(fx, "load older messages", async () => {
     const alice = await fx.newUser("alice");
     await signInToGeneral(fx, alice, "alice");

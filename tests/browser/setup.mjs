@@ -303,3 +303,61 @@ export function assertNoPageErrors(fx) {
   const errors = fx.pageErrors();
   if (errors.length) throw new Error(`uncaught exceptions in the page:\n${errors.join("\n")}`);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Steps of the team-chat features (issue #13)
+
+/** The stored message whose text is exactly `text` (a Locator; use .first() where needed). */
+export function messageByText(page, text) {
+  return page.locator('[data-testid="message"][data-seq]').filter({
+    has: page.locator('[data-testid="message-text"]').getByText(text, { exact: true }),
+  });
+}
+
+/** The room buttons of a list ("room-list" / "dm-list") as [{ id, kind, name, unread, mentions, online }]. */
+export function roomItems(page, list) {
+  return page
+    .getByTestId(list)
+    .getByTestId("room-item")
+    .evaluateAll((els) =>
+      els.map((e) => ({
+        id: e.dataset.roomId,
+        kind: e.dataset.roomKind,
+        name: e.querySelector(".room-name")?.textContent ?? null,
+        unread: e.querySelector('[data-testid="room-unread"]')?.textContent ?? null,
+        mentions: e.querySelector('[data-testid="room-mentions"]')?.textContent ?? null,
+        online: !!e.querySelector('[data-testid="room-online"]'),
+      })),
+    );
+}
+
+/** Joins (or creates) public room `name` with the sidebar form and waits for its title; returns its id. */
+export async function joinRoom(page, name) {
+  await page.getByTestId("create-room-input").fill(name);
+  await page.getByTestId("create-room-button").click();
+  await waitFor(async () => (await page.getByTestId("room-title").textContent()) === `# ${name}`, { what: `title "# ${name}"` });
+  const item = await waitFor(async () => (await roomItems(page, "room-list")).find((r) => r.name === name), { what: `${name} listed` });
+  return Number(item.id);
+}
+
+/**
+ * Sends `n` messages "<prefix> <i>" to room `roomId` from a second Socket.IO connection opened
+ * inside `page` (it shares the page's session cookie), each waiting for its ack.
+ */
+export function sendManyFromPage(page, roomId, prefix, n) {
+  return page.evaluate(
+    async ({ roomId, prefix, n }) => {
+      const s = window.io({ forceNew: true, transports: ["websocket"] });
+      await new Promise((resolve, reject) => {
+        s.once("ready", resolve);
+        s.once("connect_error", (e) => reject(new Error(String(e && e.message))));
+      });
+      for (let i = 1; i <= n; i++) {
+        const ack = await s.timeout(10000).emitWithAck("message:send", { roomId, text: `${prefix} ${i}`, clientId: `bulk-${prefix}-${i}-${Math.random()}` });
+        if (!ack || ack.ok !== true) throw new Error(`message ${i}: ${JSON.stringify(ack)}`);
+      }
+      s.disconnect();
+    },
+    { roomId: Number(roomId), prefix, n },
+  );
+}

@@ -135,10 +135,16 @@ describe("message fields", () => {
     assert.deepEqual(m.reactions, [{ emoji: "👍", count: 2, users: [{ id: 1, name: "a" }] }]);
   });
 
+  test("mentions: user ids and the whole room (optional fields)", () => {
+    const m = normaliseMessage(msg(6, { mentions: [4, "5", null, "x"], mentionsRoom: true }));
+    assert.deepEqual(m.mentions, [4, 5]);
+    assert.equal(m.mentionsRoom, true);
+  });
+
   test("missing or malformed fields get safe defaults", () => {
-    assert.deepEqual(normaliseExtras({}), { replyTo: null, quote: null, editedAt: null, deleted: false, change: 0, reactions: [] });
-    assert.deepEqual(normaliseExtras({ replyTo: -1, editedAt: "x", deleted: "yes", change: 1.5, reactions: {} }),
-      { replyTo: null, quote: null, editedAt: null, deleted: false, change: 0, reactions: [] });
+    assert.deepEqual(normaliseExtras({}), { replyTo: null, quote: null, editedAt: null, deleted: false, change: 0, reactions: [], mentions: [], mentionsRoom: false });
+    assert.deepEqual(normaliseExtras({ replyTo: -1, editedAt: "x", deleted: "yes", change: 1.5, reactions: {}, mentions: "3", mentionsRoom: 1 }),
+      { replyTo: null, quote: null, editedAt: null, deleted: false, change: 0, reactions: [], mentions: [], mentionsRoom: false });
     assert.equal(normaliseQuote({ seq: 0 }), null);
     assert.deepEqual(normaliseQuote({ seq: 3, text: "gone", deleted: true }), { seq: 3, author: { id: null, name: "?" }, text: "", deleted: true });
     assert.deepEqual(normaliseReactions([null, { emoji: "" , count: 1 }, { emoji: "x", count: 0 }, { emoji: "👍", count: "2", users: [null, { id: 1, name: "a" }] }]),
