@@ -33,8 +33,8 @@
  * - [text](url) needs an http:// or https:// URL without spaces; any other scheme
  *   (javascript:, data:, …), a relative or protocol-relative URL renders the whole [text](url)
  *   as plain text. Bare URLs: trailing . , ; : ! ? * _ ~ and an unbalanced ) or ] stay outside
- *   (as web/format.js linkSegments does, but in linear time: its trimming is quadratic on a
- *   long run of ")" and has no `_`/`~` rule, so it is not reused here).
+ *   (in linear time: the linkSegments this replaced trimmed in quadratic time on a long run
+ *   of ")").
  * - Fences: a line of 3+ backticks (an optional language word after it, kept as class
  *   "language-x" when it is [a-z0-9+-]{1,20}) up to a line of at least as many backticks;
  *   unclosed, the lines are ordinary text. Quotes: lines starting with "> " (or a lone ">").

@@ -8,7 +8,8 @@
  */
 import { avatarNode } from './avatars.js';
 import { h, reconcile, show } from './dom.js';
-import { dayKey, dayLabel, fullTimeText, linkSegments, timeText } from './format.js';
+import { dayKey, dayLabel, fullTimeText, timeText } from './format.js';
+import { renderMarkdown } from './markdown.js';
 import { connected } from './request.js';
 import {
   canEdit, editedNode, mentionMarker, mentionsMeNow, quoteNode, reactionsNode, toolsNode, tombstoneNode,
@@ -30,16 +31,12 @@ function statusTextOf(p) {
 }
 
 /**
- * The message text with http(s) links as <a>; everything else stays plain text. The one place
- * message text becomes DOM (a markdown renderer can take its place here).
+ * The message text, its markdown subset (web/markdown.js) built as DOM nodes: the one place
+ * message text becomes DOM. The stored text stays the raw text.
  */
 function textNode(text) {
   const node = h('div', { class: 'msg-text', dir: 'auto', 'data-testid': 'message-text' });
-  for (const seg of linkSegments(text)) {
-    node.append(seg.href
-      ? h('a', { href: seg.href, target: '_blank', rel: 'noopener noreferrer', text: seg.text })
-      : document.createTextNode(seg.text));
-  }
+  node.append(renderMarkdown(text));
   return node;
 }
 

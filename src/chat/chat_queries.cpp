@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <unordered_set>
 
+#include "chat/mention_rules.hpp"
 #include "chat/message_rules.hpp"
 #include "chat/views.hpp"
 
@@ -89,7 +90,7 @@ ChatResult<Posted> posted_from(store::AppendOutcome&& outcome, int64_t room) {
 
 ChatResult<Posted> post_message(Store& s, int64_t user, int64_t room, const std::string& text,
                                 const std::string& client_id, int64_t now, int64_t reply_to) {
-  auto outcomes = s.append_messages({store::AppendRequest{room, user, text, client_id, now, reply_to}});
+  auto outcomes = s.append_messages({store::AppendRequest{room, user, text, client_id, now, reply_to, mentions_in(text)}});
   return posted_from(std::move(outcomes.front()), room);
 }
 
@@ -149,7 +150,11 @@ ChatResult<std::vector<store::User>> members_named(Store& s, int64_t user, int64
                                                    int limit) {
   auto found = s.find_room(room);
   if (!found) return refuse(ErrorCode::not_found, "no such room");
-  if (!may_read(s, *found, user)) return refuse(ErrorCode::forbidden, "this conversation is private");
+  // Members only, of public rooms too: who is in which room is not for everyone to list (everyone
+  // is in "general", so it would list every account).
+  if (!s.is_member(room, user))
+    return refuse(ErrorCode::forbidden, found->kind == RoomKind::direct ? "this conversation is private"
+                                                                         : "you are not a member of this room");
   return s.members_named(room, key_prefix, limit);
 }
 

@@ -20,7 +20,7 @@ std::vector<RoomView> rooms_on_connect(store::Store& s, int64_t user, int64_t no
 
 // message:send's answer from what the store did with it (Store::append_messages).
 ChatResult<Posted> posted_from(store::AppendOutcome&& outcome, int64_t room);
-// message:send on its own (a batch of one).
+// message:send on its own (a batch of one; its @names mention, @room does not: no limit given).
 ChatResult<Posted> post_message(store::Store& s, int64_t user, int64_t room, const std::string& text,
                                 const std::string& client_id, int64_t now, int64_t reply_to = 0);
 
@@ -42,8 +42,8 @@ ChatResult<void> leave_room(store::Store& s, int64_t user, int64_t room);
 
 // Up to `limit` messages before `before_seq` (<= 0: the newest), oldest first, of a room the
 // user may read (public rooms: everyone; direct ones: their members).
-// room:members: members of a room the user may read whose names start with `prefix` (already
-// normalised to a name key prefix), by name.
+// room:members: members of a room the user is a member of whose names start with `prefix`
+// (already normalised to a name key prefix), by name.
 ChatResult<std::vector<store::User>> members_named(store::Store& s, int64_t user, int64_t room,
                                                    const std::string& key_prefix, int limit);
 

@@ -19,14 +19,18 @@ constexpr size_t kMaxNameBytes = kMaxNameCharacters * 4;
 // Sentence punctuation that may follow a mention without being part of the name.
 constexpr std::string_view kTrailingPunctuation = ".,;:!?)]}'\"*_~>";
 
-// Whether the character before byte `i` is part of a word (then an '@' there is an address).
-bool after_word(std::string_view text, size_t i) {
+// Whether the character before byte `i` makes an '@' there part of something else: a word or
+// an address ("alice@example.com", "x.@bob", "a/@b", "mailto:@b"), as web/markdown.js reads it.
+bool glued(std::string_view text, size_t i) {
   if (i == 0) return false;
   const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
   auto at = static_cast<int32_t>(i);
   UChar32 c = 0;
   U8_PREV(bytes, 0, at, c);
-  return c == '_' || (c >= 0 && u_isalnum(c));
+  if (c < 0) return true;
+  if (c == '_' || c == '.' || c == '/' || c == ':' || u_isalnum(c)) return true;
+  const auto type = static_cast<UCharCategory>(u_charType(c));
+  return type == U_NON_SPACING_MARK || type == U_COMBINING_SPACING_MARK || type == U_ENCLOSING_MARK;
 }
 
 // Where the token that starts at `i` ends: white space, '@' or '`'.
@@ -43,8 +47,9 @@ size_t token_end(std::string_view text, size_t i) {
   return text.size();
 }
 
-// Past a code span or block that starts at `i` (a run of n backticks closed by a run of exactly
-// n), or past the run alone when nothing closes it.
+// Past code that starts at `i`, or past the run of backticks alone when nothing closes it: a
+// span of n backticks closes at a run of exactly n; a block (3 or more) at a run of at least n,
+// as web/markdown.js renders them.
 size_t skip_code(std::string_view text, size_t i) {
   const size_t run = text.find_first_not_of('`', i);
   const size_t n = (run == std::string_view::npos ? text.size() : run) - i;
@@ -52,7 +57,7 @@ size_t skip_code(std::string_view text, size_t i) {
     const size_t open = text.find('`', at);
     if (open == std::string_view::npos) break;
     const size_t close = std::min(text.find_first_not_of('`', open), text.size());
-    if (close - open == n) return close;
+    if (close - open == n || (n >= 3 && close - open > n)) return close;
     at = close;
   }
   return i + n;
@@ -69,17 +74,17 @@ class Collector {
     if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(std::move(key));
   }
 
+  // A plain @name: without the sentence punctuation after it (a name that ends in punctuation
+  // is mentioned as @[name.]).
   void token(std::string_view token) {
-    std::string_view bare = token;
-    while (!bare.empty() && kTrailingPunctuation.find(bare.back()) != std::string_view::npos) bare.remove_suffix(1);
-    if (bare.size() == 4 && std::equal(bare.begin(), bare.end(), "room", [](char a, char b) {
+    while (!token.empty() && kTrailingPunctuation.find(token.back()) != std::string_view::npos) token.remove_suffix(1);
+    if (token.size() == 4 && std::equal(token.begin(), token.end(), "room", [](char a, char b) {
           return (a | 0x20) == b;
         })) {
       request_.room = true;
       return;
     }
     name(token);
-    if (bare.size() != token.size()) name(bare);
   }
 
   store::MentionRequest take() { return std::move(request_); }
@@ -101,7 +106,7 @@ store::MentionRequest mentions_in(std::string_view text) {
       i = skip_code(text, i);
       continue;
     }
-    if (c != '@' || after_word(text, i)) {
+    if (c != '@' || glued(text, i)) {
       ++i;
       continue;
     }

@@ -210,7 +210,7 @@ std::vector<Option> make_options() {
              "seconds after sending during which its author may edit a message (0: never)"),
       number("--max-reaction-kinds", "CHAT_MAX_REACTION_KINDS", &C::max_reaction_kinds, 1, 50,
              "different emoji one message can carry"),
-      number("--room-mention-max-members", "CHAT_ROOM_MENTION_MAX_MEMBERS", &C::room_mention_max_members, 0, 100000,
+      number("--room-mention-max-members", "CHAT_ROOM_MENTION_MAX_MEMBERS", &C::room_mention_max_members, 0, 1000,
              "@room mentions everyone only in rooms with at most this many members (0: never)"),
       number("--max-rooms-per-user", "CHAT_MAX_ROOMS_PER_USER", &C::max_rooms_per_user, 1, 1000000,
              "rooms (public and direct) one user can be in"),

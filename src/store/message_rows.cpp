@@ -96,4 +96,18 @@ std::string json_array(const std::vector<int64_t>& ids) { return joined(ids, '['
 
 std::string pg_bigint_array(const std::vector<int64_t>& ids) { return joined(ids, '{', '}'); }
 
+std::string pg_text_array(const std::vector<std::string>& items) {
+  std::string text = "{";
+  for (const std::string& item : items) {
+    if (text.size() > 1) text += ',';
+    text += '"';
+    for (char c : item) {
+      if (c == '"' || c == '\\') text += '\\';
+      text += c;
+    }
+    text += '"';
+  }
+  return text + '}';
+}
+
 }  // namespace dchat::store

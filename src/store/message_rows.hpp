@@ -114,5 +114,8 @@ void attach_reactions(std::vector<Message>& messages, int64_t room, const std::v
 std::vector<int64_t> seqs_in(const std::vector<Message>& messages, int64_t room);
 std::string json_array(const std::vector<int64_t>& ids);
 std::string pg_bigint_array(const std::vector<int64_t>& ids);
+// Strings as the text of a PostgreSQL text[] parameter: {"a","b\"c"} (each element quoted,
+// backslashes and quotes escaped).
+std::string pg_text_array(const std::vector<std::string>& items);
 
 }  // namespace dchat::store

@@ -185,7 +185,7 @@ void PgStore::complete_stored(const AppendRequest& request, Message& message) {
     if (auto original = find_message(message.room_id, message.reply_to)) message.quote = quote_of(*original);
   // A few statements, only for the messages that mention someone (most mention nobody).
   if (!request.mentions.empty())
-    message.mentions = set_mentions(message.room_id, message.seq, message.author_id, request.mentions);
+    message.mentions = write_mentions(message.room_id, message.seq, message.author_id, request.mentions, true);
 }
 
 std::vector<AppendOutcome> PgStore::append_messages(const std::vector<AppendRequest>& batch) {

@@ -13,31 +13,37 @@ namespace dchat::store {
 using namespace pg_rows;
 
 Mentions PgStore::set_mentions(int64_t room_id, int64_t seq, int64_t author_id, const MentionRequest& request) {
+  return write_mentions(room_id, seq, author_id, request, false);
+}
+
+// A few round trips, whatever the message names (it runs under the room's lock): who of the
+// names are members, and whether @room applies (counted only up to one past the limit, in the
+// same statement); the rows; the message's column. `fresh`: a message just stored, which has no
+// rows to replace.
+Mentions PgStore::write_mentions(int64_t room_id, int64_t seq, int64_t author_id, const MentionRequest& request,
+                                 bool fresh) {
   PgTransaction tx(*db_);
   Mentions mentions;
-  // One lookup per name (a message names at most a few: chat/mention_rules.hpp), members only.
-  for (const std::string& key : request.name_keys) {
+  {
     const PgResult r = db_->query(
-        "SELECT u.id FROM users u JOIN room_members m ON m.room_id = $1 AND m.user_id = u.id "
-        "WHERE u.name_key = $2 AND u.id <> $3",
-        {room_id, key, author_id});
-    if (!r.empty()) mentions.users.push_back(r.int64(0, 0));
+        "SELECT (SELECT COALESCE(string_agg(u.id::text, ',' ORDER BY u.id), '') FROM users u "
+        "JOIN room_members m ON m.room_id = $1 AND m.user_id = u.id "
+        "WHERE u.name_key = ANY($2::text::text[]) AND u.id <> $3), "
+        "$4::text::boolean AND (SELECT count(*) FROM (SELECT 1 FROM room_members WHERE room_id = $1 LIMIT $5) c) < $5",
+        {room_id, pg_text_array(request.name_keys), author_id, request.room ? "true" : "false",
+         static_cast<int64_t>(request.room_limit) + 1});
+    mentions = mentions_from_text(r.text(0, 0));
+    mentions.room = r.text(0, 1) == "t";
   }
-  std::sort(mentions.users.begin(), mentions.users.end());
-  mentions.users.erase(std::unique(mentions.users.begin(), mentions.users.end()), mentions.users.end());
-  if (request.room) {
-    const PgResult r = db_->query("SELECT count(*) FROM room_members WHERE room_id = $1", {room_id});
-    mentions.room = static_cast<size_t>(r.int64(0, 0)) <= request.room_limit;
-  }
-  db_->query("DELETE FROM mentions WHERE room_id = $1 AND seq = $2", {room_id, seq});
+  if (!fresh) db_->query("DELETE FROM mentions WHERE room_id = $1 AND seq = $2", {room_id, seq});
   if (mentions.room) {
     db_->query(
         "INSERT INTO mentions (user_id, room_id, seq) SELECT user_id, $1, $2 FROM room_members "
         "WHERE room_id = $1 AND user_id <> $3",
         {room_id, seq, author_id});
-  } else {
-    for (int64_t user : mentions.users)
-      db_->query("INSERT INTO mentions (user_id, room_id, seq) VALUES ($1, $2, $3)", {user, room_id, seq});
+  } else if (!mentions.users.empty()) {
+    db_->query("INSERT INTO mentions (user_id, room_id, seq) SELECT unnest($3::text::bigint[]), $1, $2",
+               {room_id, seq, pg_bigint_array(mentions.users)});
   }
   const PgResult r = db_->query("UPDATE messages SET mentions = $3 WHERE room_id = $1 AND seq = $2",
                                 {room_id, seq, mentions_text(mentions)});
@@ -55,11 +61,15 @@ int64_t PgStore::unread_mentions(int64_t room_id, int64_t user_id) {
 
 std::vector<User> PgStore::members_named(int64_t room_id, const std::string& key_prefix, int limit) {
   if (limit <= 0) return {};
-  // left() and length() count characters, as name_key's prefix was cut by characters.
-  const PgResult r = db_->query("SELECT " DCHAT_USER_COLUMNS
-                                " FROM room_members m JOIN users u ON u.id = m.user_id "
-                                "WHERE m.room_id = $1 AND left(u.name_key, length($2)) = $2 ORDER BY u.name_key COLLATE \"C\" LIMIT $3",
-                                {room_id, key_prefix, int64_t{limit}});
+  // A range of users_by_name_key_c (byte order, as SQLite's; U+10FFFF sorts after every
+  // character), each user checked against the room's members: a prefix in a room of 100,000
+  // reads the users it matches, not the room.
+  const PgResult r = db_->query(
+      "SELECT " DCHAT_USER_COLUMNS
+      " FROM users u JOIN room_members m ON m.room_id = $1 AND m.user_id = u.id "
+      "WHERE u.name_key COLLATE \"C\" >= $2 AND u.name_key COLLATE \"C\" < $2 || chr(1114111) "
+      "ORDER BY u.name_key COLLATE \"C\" LIMIT $3",
+      {room_id, key_prefix, int64_t{limit}});
   std::vector<User> users;
   for (int i = 0; i < r.rows(); ++i) users.push_back(read_user(r, i));
   return users;

@@ -128,7 +128,9 @@ ALTER TABLE messages ADD COLUMN search tsvector GENERATED ALWAYS AS (to_tsvector
 CREATE INDEX messages_search ON messages USING GIN (search);
 )sql";
 
-// Version 7: mentions (issue #13), as SQLite's version 7 (sqlite_migrations.cpp says why).
+// Version 7: mentions (issue #13), as SQLite's version 7 (sqlite_migrations.cpp says why), and
+// users' name keys in byte order (@-completion reads a range of them: Store::members_named;
+// SQLite's name_key index is in byte order already).
 constexpr const char* kSchemaV7 = R"sql(
 ALTER TABLE messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '';
 CREATE TABLE mentions (
@@ -139,6 +141,7 @@ CREATE TABLE mentions (
   FOREIGN KEY (room_id, seq) REFERENCES messages(room_id, seq) ON DELETE CASCADE
 );
 CREATE INDEX mentions_by_message ON mentions(room_id, seq);
+CREATE INDEX users_by_name_key_c ON users (name_key COLLATE "C");
 )sql";
 
 // The statements of one table's backfill: fixed text, one set per table.

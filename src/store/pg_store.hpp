@@ -112,6 +112,8 @@ class PgStore final : public Store {
   std::optional<std::vector<AppendOutcome>> try_append_batch(const std::vector<AppendRequest>& batch);
   // A message the batch stored: the quote it shows and the mentions it asked for.
   void complete_stored(const AppendRequest& request, Message& message);
+  // set_mentions, for a message just stored too (`fresh`: no rows of it to replace).
+  Mentions write_mentions(int64_t room_id, int64_t seq, int64_t author_id, const MentionRequest& request, bool fresh);
 
   std::unique_ptr<PgConnection> db_;
 };

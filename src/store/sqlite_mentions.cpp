@@ -24,8 +24,9 @@ Mentions SqliteStore::set_mentions(int64_t room_id, int64_t seq, int64_t author_
   std::sort(mentions.users.begin(), mentions.users.end());
   mentions.users.erase(std::unique(mentions.users.begin(), mentions.users.end()), mentions.users.end());
   if (request.room) {
-    auto q = db_->query("SELECT count(*) FROM room_members WHERE room_id = ?1");
-    q.bind(1, room_id);
+    // Counted only up to one past the limit: a room of 100,000 members is not counted through.
+    auto q = db_->query("SELECT count(*) FROM (SELECT 1 FROM room_members WHERE room_id = ?1 LIMIT ?2)");
+    q.bind(1, room_id).bind(2, static_cast<int64_t>(request.room_limit) + 1);
     mentions.room = q.step() && static_cast<size_t>(q.int64(0)) <= request.room_limit;
   }
   {
@@ -58,10 +59,12 @@ int64_t SqliteStore::unread_mentions(int64_t room_id, int64_t user_id) {
 
 std::vector<User> SqliteStore::members_named(int64_t room_id, const std::string& key_prefix, int limit) {
   if (limit <= 0) return {};
-  // substr and length count characters, as name_key's prefix was cut by characters.
+  // A range of the users.name_key index (BINARY: byte order; U+10FFFF sorts after every
+  // character), each user checked against the room's members: a prefix in a room of 100,000
+  // reads the users it matches, not the room.
   auto q = db_->query("SELECT " DCHAT_USER_COLUMNS
-                      " FROM room_members m JOIN users u ON u.id = m.user_id "
-                      "WHERE m.room_id = ?1 AND substr(u.name_key, 1, length(?2)) = ?2 ORDER BY u.name_key LIMIT ?3");
+                      " FROM users u JOIN room_members m ON m.room_id = ?1 AND m.user_id = u.id "
+                      "WHERE u.name_key >= ?2 AND u.name_key < ?2 || char(1114111) ORDER BY u.name_key LIMIT ?3");
   q.bind(1, room_id).bind(2, key_prefix).bind(3, int64_t{limit});
   std::vector<User> users;
   while (q.step()) users.push_back(read_user(q));

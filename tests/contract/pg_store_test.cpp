@@ -38,6 +38,7 @@ constexpr int64_t kNow = 1'700'000'000'000;
 // index).
 void revert_version_5(PgAdmin& direct) {
   direct.rows("DROP TABLE mentions");
+  direct.rows("DROP INDEX users_by_name_key_c");
   direct.rows("ALTER TABLE messages DROP COLUMN mentions");
   direct.rows("DELETE FROM schema_migrations WHERE version = 7");
   direct.rows("ALTER TABLE messages DROP COLUMN search");

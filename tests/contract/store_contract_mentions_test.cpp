@@ -122,6 +122,18 @@ TEST_P(StoreContract, MembersNamedFindsMembersByNamePrefix) {
   EXPECT_EQ(names("out", 10), (std::vector<std::string>{})) << "not a member";
   EXPECT_EQ(names("%", 10), (std::vector<std::string>{})) << "no pattern syntax";
   EXPECT_EQ(names("bo", 0), (std::vector<std::string>{}));
+  // Characters beyond ASCII, compared as keys (by character, in byte order on both stores).
+  for (const char* name : {"Émile", "émilie", "東京"}) store().add_member(l.room.id, make_user(name).id, kNow);
+  EXPECT_EQ(names(name_key("ÉMI"), 10), (std::vector<std::string>{"Émile", "émilie"}));
+  EXPECT_EQ(names("東", 10), (std::vector<std::string>{"東京"}));
+}
+
+TEST_P(StoreContract, MentionedNamesMayHoldAnyCharacter) {
+  const Lounge l = lounge(store(), kNow);
+  const User odd = make_user("a\"b\\c,{d}");
+  store().add_member(l.room.id, odd.id, kNow);
+  const auto out = store().append_messages({saying(l.room, l.alice, "hi", naming({"a\"b\\c,{d}", "Bob"}))});
+  EXPECT_EQ(out.at(0).message.mentions.users, (std::vector<int64_t>{l.bob.id, odd.id}));
 }
 
 }  // namespace

@@ -92,7 +92,7 @@ serverTest(fx, "a mention in a conversation of others notifies nobody; edits rep
   assert.equal(await mentionCount(bob.client, room.id), 0);
 });
 
-serverTest(fx, "room:members completes names of members for those who may read the room", async () => {
+serverTest(fx, "room:members completes names of a room's members, for its members only", async () => {
   const { alice, bob, carol, eve, room } = await setup("m4");
   const found = await ok(alice.client, "room:members", { roomId: room.id, prefix: "BOB" });
   assert.deepEqual(found.members.map((u) => u.name), [bob.name]);
@@ -100,9 +100,14 @@ serverTest(fx, "room:members completes names of members for those who may read t
   const every = await ok(alice.client, "room:members", { roomId: room.id, prefix: "" });
   assert.deepEqual(every.members.map((u) => u.name).sort(), [alice.name, bob.name, carol.name].sort());
   assert.deepEqual((await ok(alice.client, "room:members", { roomId: room.id, prefix: "bob", limit: 1 })).members.length, 1);
-  // Public rooms are readable by everyone; a conversation only by its two.
-  assert.equal((await ok(eve.client, "room:members", { roomId: room.id, prefix: "a" })).members.length, 1);
+  assert.deepEqual((await ok(alice.client, "room:members", { roomId: room.id, prefix: "zz" })).members, []);
+  // Who is in a room is for its members: eve, not in it, gets nothing, even for a public room.
+  const outsider = await eve.client.ack("room:members", { roomId: room.id, prefix: "a" });
+  assert.equal(outsider.error, "forbidden");
+  assert.ok(!JSON.stringify(outsider).includes(alice.name));
   const dm = (await ok(alice.client, "dm:open", { userName: bob.name })).room;
+  assert.deepEqual((await ok(bob.client, "room:members", { roomId: dm.id, prefix: "" })).members.map((u) => u.id).sort(),
+    [alice.id, bob.id].sort());
   const refused = await eve.client.ack("room:members", { roomId: dm.id, prefix: "" });
   assert.equal(refused.ok, false);
   assert.equal(refused.error, "forbidden");

@@ -2,7 +2,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  AVATAR_COLOURS, charCount, colourIndex, dayKey, dayLabel, initialsOf, isolated, linkSegments, normaliseOutgoing,
+  AVATAR_COLOURS, charCount, colourIndex, dayKey, dayLabel, initialsOf, isolated, normaliseOutgoing,
 } from "../../web/format.js";
 import { ERROR_TEXT, RequestError, errorText } from "../../web/errors.js";
 
@@ -44,23 +44,6 @@ test("isolated wraps a name in FSI … PDI", () => {
 test("normaliseOutgoing trims leading blank lines and trailing space, keeps inner layout", () => {
   assert.equal(normaliseOutgoing("\n  \n  hello\n  world  \n\n"), "  hello\n  world");
   assert.equal(normaliseOutgoing("   "), "");
-});
-
-test("linkSegments finds http(s) links and leaves the rest as text", () => {
-  assert.deepEqual(linkSegments("see https://example.com/a?b=1, ok"), [
-    { text: "see " },
-    { text: "https://example.com/a?b=1", href: "https://example.com/a?b=1" },
-    { text: ", ok" },
-  ]);
-  assert.deepEqual(linkSegments("(http://x.org/wiki/Foo_(bar))."), [
-    { text: "(" },
-    { text: "http://x.org/wiki/Foo_(bar)", href: "http://x.org/wiki/Foo_(bar)" },
-    { text: ")." },
-  ]);
-  assert.deepEqual(linkSegments("javascript:alert(1) ftp://a.b"), [{ text: "javascript:alert(1) ftp://a.b" }]);
-  assert.deepEqual(linkSegments("<b>hi</b>"), [{ text: "<b>hi</b>" }]);
-  assert.deepEqual(linkSegments(""), []);
-  assert.deepEqual(linkSegments("https://"), [{ text: "https://" }], "no host: text");
 });
 
 test("error texts: documented codes, the server's words where they explain more", () => {
