@@ -70,12 +70,15 @@ browserSuite("mentions", (fx) => {
     await alice.getByTestId("composer-input").fill("hi @[bo peep] and @bob look");
     await alice.getByTestId("composer-input").press("Enter");
 
-    const text = "hi @[bo peep] and @bob look";
+    // As shown: the markdown renders @[bo peep] as a mention reading "@bo peep".
+    const text = "hi @bo peep and @bob look";
     for (const [who, page] of [["bob", bob], ["bo peep", peep]]) {
       await waitForMessage(page, text, { who });
       const msg = messageByText(page, text);
       await waitFor(async () => (await msg.getAttribute("data-mentioned")) === "true", { what: `${who}: the message is highlighted` });
       await waitVisible(msg.getByTestId("mention-marker"), `${who}: mention marker`);
+      const spans = await msg.locator(".mention").evaluateAll((els) => els.map((e) => e.textContent));
+      assert.deepEqual(spans, ["@bo peep", "@bob"], `${who}: both mentions set apart`);
     }
     await waitForMessage(alice, text, { who: "alice" });
     assert.equal(await messageByText(alice, text).getAttribute("data-mentioned"), null, "not highlighted for its author");

@@ -4,7 +4,7 @@
 // which makes "no script ran" mean something. The module is imported into the page and its
 // fragments are put into .msg-text containers, as the message list would.
 import assert from "node:assert/strict";
-import { browserSuite, browserTest, waitFor, WAIT_MS } from "./setup.mjs";
+import { browserSuite, browserTest, send, signInToGeneral, waitFor, WAIT_MS } from "./setup.mjs";
 
 const ELEMENTS = new Set(["a", "blockquote", "code", "em", "pre", "s", "span", "strong"]);
 const ATTRIBUTES = new Set(["href", "target", "rel", "class", "data-mention"]);
@@ -123,5 +123,48 @@ browserSuite("markdown rendering", (fx) => {
     const names = new Set(rendered.flatMap((r) => r.elements.map((e) => e.name)));
     assert.deepEqual([...names].sort(), [...ELEMENTS].sort(), "every allowed element was produced by some case");
     assert.ok(links >= 5 && formatted >= 15, `links ${links}, elements ${formatted}`);
+  });
+
+  browserTest(fx, "two people: a message's markdown shows formatted for the reader, its markup as text, nothing runs", async () => {
+    const alice = await fx.newUser("alice", { bypassCSP: true });
+    const bob = await fx.newUser("bob", { bypassCSP: true });
+    const dialogs = [];
+    for (const page of [alice, bob]) page.on("dialog", (d) => {
+      dialogs.push(d.message());
+      d.dismiss().catch(() => {});
+    });
+    await signInToGeneral(fx, alice, "alice");
+    await signInToGeneral(fx, bob, "bob");
+    // The cases, four messages of six (within the send rate), each with a marker to find it by.
+    const groups = [0, 1, 2, 3].map((g) => CASES.slice(g * 6, g * 6 + 6).map(([text]) => text));
+    for (const [g, texts] of groups.entries()) await send(alice, `**case ${g}** @bob\n` + texts.join("\n\n"));
+    const shown = async (page) =>
+      page.evaluate(() => [...document.querySelectorAll('[data-testid="message"] .msg-text')].map((n) => ({
+        text: n.textContent,
+        elements: [...n.querySelectorAll("*")].map((e) => ({ name: e.localName, attrs: [...e.attributes].map((a) => a.name), href: e.getAttribute("href") })),
+      })));
+    for (const [who, page] of [["alice", alice], ["bob", bob]]) {
+      const list = await waitFor(async () => {
+        const all = await shown(page);
+        const cases = all.filter((m) => /^case \d/.test(m.text));
+        return cases.length === groups.length ? cases : false;
+      }, { what: `${who} shows the four messages` });
+      for (const m of list) {
+        assert.ok(m.elements.some((e) => e.name === "strong"), `${who}: the marker is bold`);
+        for (const e of m.elements) {
+          assert.ok(ELEMENTS.has(e.name), `${who}: <${e.name}> in a message`);
+          for (const name of e.attrs) assert.ok(ATTRIBUTES.has(name), `${who}: attribute ${name} in a message`);
+          if (e.href !== null) assert.match(e.href, /^https?:\/\//, `${who}: href`);
+        }
+      }
+      const all = list.map((m) => m.text).join("\n");
+      for (const visible of [IMG, SVG, SCRIPT]) assert.ok(all.includes(visible), `${who}: ${visible} shown as text`);
+      const names = new Set(list.flatMap((m) => m.elements.map((e) => e.name)));
+      for (const name of ["strong", "em", "s", "code", "pre", "blockquote", "a", "span"])
+        assert.ok(names.has(name), `${who}: some message shows <${name}>`);
+    }
+    await new Promise((r) => setTimeout(r, 300));
+    for (const page of [alice, bob]) assert.equal(await page.evaluate(() => window.xssRan), undefined, "no payload ran");
+    assert.deepEqual(dialogs, [], "no dialog opened");
   });
 });
