@@ -151,6 +151,8 @@ function onReady(payload) {
   state.connGen++;
   setBanner(null);
   if (validUser(payload.user)) setMe(payload.user);
+  if (isObj(payload.limits) && Number.isSafeInteger(payload.limits.editWindowMs) && payload.limits.editWindowMs >= 0)
+    state.limits = { editWindowMs: payload.limits.editWindowMs };
 
   const seen = new Map();
   for (const [id, room] of state.rooms) seen.set(id, room.timeline.lastSeq);

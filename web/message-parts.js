@@ -11,12 +11,13 @@ import { state } from './state.js';
 import { mentionsMe } from './unread.js';
 import { isMe } from './users.js';
 
-/** The server's edit window (CHAT_EDIT_WINDOW_S, 15 minutes by default; the client cannot ask). */
+/** The edit window until `ready` says the server's (CHAT_EDIT_WINDOW_S; its default). */
 export const EDIT_WINDOW_MS = 15 * 60 * 1000;
 
-/** Edit is offered for own, undeleted messages while the default window lasts. */
+/** Edit is offered for own, undeleted messages while the server's window lasts. */
 export function canEdit(m, now = Date.now()) {
-  return isMe(m.author.id) && !m.deleted && now - m.createdAt < EDIT_WINDOW_MS;
+  const windowMs = state.limits?.editWindowMs ?? EDIT_WINDOW_MS;
+  return isMe(m.author.id) && !m.deleted && now - m.createdAt < windowMs;
 }
 
 export function mentionsMeNow(m) { return mentionsMe(m, state.me ? state.me.id : null); }

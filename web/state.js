@@ -18,6 +18,7 @@
 function newState() {
   return {
     me: null,
+    limits: null,          // what `ready` says the server takes: { editWindowMs }
     users: new Map(),
     rooms: new Map(),
     currentRoomId: null,

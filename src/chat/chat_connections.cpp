@@ -76,7 +76,7 @@ void ChatService::on_connect(const SocketPtr& socket) {
           return;
         }
         for (const auto& view : *r.value) enter_room(socket, view.room.id);
-        socket->emit("ready", Message{json::array{ready_json(public_user(*socket), *r.value)}, {}});
+        socket->emit("ready", Message{json::array{ready_json(public_user(*socket), *r.value, limits_)}, {}});
       });
 }
 

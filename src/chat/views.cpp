@@ -176,11 +176,16 @@ json::object missed_ack(const Missed& missed) {
   return answer;
 }
 
-json::object ready_json(json::object user, const std::vector<RoomView>& rooms) {
+json::object ready_json(json::object user, const std::vector<RoomView>& rooms, const ChatLimits& limits) {
   json::array list;
   list.reserve(rooms.size());
   for (const auto& view : rooms) list.push_back(room_json(view));
-  return json::object{{"user", std::move(user)}, {"rooms", std::move(list)}};
+  // What a client needs to offer only what the server will take (the Edit button, the reaction
+  // picker, @room).
+  json::object shown{{"editWindowMs", std::chrono::milliseconds(limits.edit_window).count()},
+                     {"maxReactionKinds", limits.max_reaction_kinds},
+                     {"roomMentionMaxMembers", limits.room_mention_max_members}};
+  return json::object{{"user", std::move(user)}, {"rooms", std::move(list)}, {"limits", std::move(shown)}};
 }
 
 json::object found_ack(const Found& found) {

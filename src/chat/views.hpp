@@ -4,6 +4,7 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 
+#include "chat/chat_limits.hpp"
 #include "chat/chat_results.hpp"
 #include "store/store.hpp"
 
@@ -41,7 +42,7 @@ boost::json::object changed_event(const Changed& changed);
 boost::json::object history_ack(const std::vector<store::Message>& messages);
 boost::json::object missed_ack(const Missed& missed);
 // The `ready` event of a new connection: the user and the rooms the user is in.
-boost::json::object ready_json(boost::json::object user, const std::vector<RoomView>& rooms);
+boost::json::object ready_json(boost::json::object user, const std::vector<RoomView>& rooms, const ChatLimits& limits);
 // search's ack: {"ok", "results": [{"message", "room"}...], "next": id|null}.
 boost::json::object found_ack(const Found& found);
 // The body of GET /api/rooms.

@@ -243,15 +243,18 @@ browserSuite("missed changes", (fx) => {
   });
 });
 
-browserSuite("message actions: the edit window", { args: ["--edit-window", "0"] }, (fx) => {
-  browserTest(fx, "an edit the server refuses (edit_window_passed) is explained", async () => {
+browserSuite("message actions: the edit window", { args: ["--edit-window", "3"] }, (fx) => {
+  browserTest(fx, "an edit saved after the server's window (edit_window_passed) is explained", async () => {
     const { alice } = await aliceAndBobInGeneral(fx);
+    const sentAt = Date.now();
     await send(alice, "set in stone");
     await waitForMessage(alice, "set in stone", { who: "alice" });
     const mine = messageByText(alice, "set in stone");
     await mine.hover();
     await mine.getByTestId("action-edit").click();
     await alice.getByTestId("composer-input").fill("changed my mind");
+    // Started within the 3 s window, saved after it.
+    await new Promise((r) => setTimeout(r, Math.max(0, sentAt + 3500 - Date.now())));
     await alice.getByTestId("composer-input").press("Enter");
     await waitVisible(alice.getByTestId("notice"), "alice: notice");
     assert.match(await alice.getByTestId("notice").textContent(), /can no longer be edited/);
@@ -259,5 +262,18 @@ browserSuite("message actions: the edit window", { args: ["--edit-window", "0"] 
     // Still editing: Esc gives the box back.
     await alice.getByTestId("composer-input").press("Escape");
     await waitFor(async () => (await alice.getByTestId("composer-input").inputValue()) === "", { what: "alice: composer emptied by Esc" });
+  });
+});
+
+browserSuite("message actions: no edit window", { args: ["--edit-window", "0"] }, (fx) => {
+  browserTest(fx, "Edit is not offered when the server allows no edits (ready's limits)", async () => {
+    const { alice } = await aliceAndBobInGeneral(fx);
+    await send(alice, "final answer");
+    await waitForMessage(alice, "final answer", { who: "alice" });
+    const mine = messageByText(alice, "final answer");
+    await mine.hover();
+    await waitVisible(mine.getByTestId("action-reply"), "alice: Reply offered");
+    assert.equal(await mine.getByTestId("action-edit").count(), 0, "no Edit button");
+    assert.equal(await mine.getByTestId("action-delete").count(), 1, "Delete still offered");
   });
 });

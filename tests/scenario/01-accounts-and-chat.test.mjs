@@ -107,6 +107,7 @@ serverTest(fx, "two users connect, get ready with their rooms, and chat in gener
   for (const [client, who] of [[a, alice], [b, bob]]) {
     assert.deepEqual(client.ready.user, who.user);
     assert.ok(Array.isArray(client.ready.rooms));
+    assert.deepEqual(client.ready.limits, { editWindowMs: 900000, maxReactionKinds: 20, roomMentionMaxMembers: 100 });
     const general = client.room("general");
     assert.ok(general, `${client.label}: no "general" in ${JSON.stringify(client.ready.rooms)}`);
     assert.equal(general.kind, "public");
