@@ -159,6 +159,20 @@ export function applyChange(room, ev) {
   if (updated && room.id === state.currentRoomId) renderMessages('follow');
 }
 
+/** One room's `sync` from `seq` (and its change number): what it brings is merged and shown. */
+async function syncRoomFrom(room, seq) {
+  try {
+    const res = await request('sync', { rooms: { [room.id]: syncPosition(room.timeline, seq) } });
+    const list = syncMessagesOf(res, room.id);
+    if (list.length) ingest(room, list);
+    applySyncChanged(res);
+    renderRooms();
+    if (room.id === state.currentRoomId) renderMessages('follow');
+  } catch (e) {
+    // The next reconnect or `resync` catches up.
+  }
+}
+
 const changeTimers = new Map(); // roomId -> timer: one change catch-up at a time per room
 
 function fillChangesSoon(roomId) {
@@ -168,17 +182,7 @@ function fillChangesSoon(roomId) {
     changeTimers.delete(roomId);
     const room = state.rooms.get(roomId);
     if (!room || !connected()) return;
-    const seq = newestSeq(room.timeline) ?? room.timeline.lastSeq;
-    try {
-      const res = await request('sync', { rooms: { [roomId]: syncPosition(room.timeline, seq) } });
-      const list = syncMessagesOf(res, roomId);
-      if (list.length) ingest(room, list);
-      applySyncChanged(res);
-      renderRooms();
-      if (room.id === state.currentRoomId) renderMessages('follow');
-    } catch (e) {
-      // The next reconnect or `resync` catches up.
-    }
+    await syncRoomFrom(room, newestSeq(room.timeline) ?? room.timeline.lastSeq);
   }, 300));
 }
 
@@ -192,15 +196,6 @@ function fillGapSoon(roomId, afterSeq) {
     const room = state.rooms.get(roomId);
     if (!room || !connected()) return;
     if (firstMissingSeq(room.timeline, afterSeq) === null) return;
-    try {
-      const res = await request('sync', { rooms: { [roomId]: syncPosition(room.timeline, afterSeq) } });
-      const list = syncMessagesOf(res, roomId);
-      if (list.length) ingest(room, list);
-      applySyncChanged(res);
-      renderRooms();
-      if (room.id === state.currentRoomId) renderMessages('follow');
-    } catch (e) {
-      // The next reconnect or `resync` catches up.
-    }
+    await syncRoomFrom(room, afterSeq);
   }, 300));
 }

@@ -5,6 +5,7 @@ import {
   browserSuite,
   browserTest,
   messages,
+  roomItems,
   send,
   signInToGeneral,
   waitFor,
@@ -15,21 +16,6 @@ import {
 
 /** Text of the room title. */
 const titleOf = (page) => page.getByTestId("room-title").textContent();
-
-/** The room buttons of a list ("room-list" / "dm-list") as [{ id, kind, name, unread }]. */
-function roomItems(page, list) {
-  return page
-    .getByTestId(list)
-    .getByTestId("room-item")
-    .evaluateAll((els) =>
-      els.map((e) => ({
-        id: e.dataset.roomId,
-        kind: e.dataset.roomKind,
-        name: e.querySelector(".room-name")?.textContent ?? null,
-        unread: e.querySelector('[data-testid="room-unread"]')?.textContent ?? null,
-      })),
-    );
-}
 
 /**
  * Sends `n` messages "<prefix> <i>" to room `roomId` from a second Socket.IO connection opened

@@ -331,6 +331,13 @@ export function closeAllClients() {
 }
 
 /** Connects a recording client with `cookie` and waits for `ready`. */
+/** `event` with an ack that must be `{ok: true}` (asserted, with what was asked and answered); returns it. */
+export async function ok(client, event, payload) {
+  const res = await client.ack(event, payload);
+  assert.equal(res?.ok, true, `${client.label}: ${event} ${JSON.stringify(payload)} -> ${JSON.stringify(res)}`);
+  return res;
+}
+
 export async function connectChat(target, cookie, opts = {}) {
   const client = new ChatClient(target, cookie, opts);
   await client.open();

@@ -3,7 +3,7 @@
 // next change number, and brought by `sync` to a client that was away. Nobody can change,
 // answer or react to what they cannot read, and a refusal says nothing about what is there.
 import assert from "node:assert/strict";
-import { connectChat } from "../lib/chat-client.mjs";
+import { connectChat, ok } from "../lib/chat-client.mjs";
 import { serverTest, useChatServer } from "../lib/chat-server.mjs";
 import { account } from "../lib/fixtures.mjs";
 import { request } from "../lib/net.mjs";
@@ -23,12 +23,6 @@ async function setup() {
   const room = (await ok(a, "room:join", { name: `changes ${++rooms}` })).room;
   await ok(b, "room:join", { roomId: room.id });
   return { s, alice, bob, a, b, room };
-}
-
-async function ok(client, event, payload) {
-  const res = await client.ack(event, payload);
-  assert.equal(res?.ok, true, `${client.label}: ${event} ${JSON.stringify(payload)} -> ${JSON.stringify(res)}`);
-  return res;
 }
 
 async function refused(client, event, payload, error) {

@@ -2,17 +2,11 @@
 // room and the user's own conversations, never from a conversation of others nor a deleted
 // message; an edited message only by its new text; pages; limits with their errors.
 import assert from "node:assert/strict";
-import { connectChat } from "../lib/chat-client.mjs";
+import { connectChat, ok } from "../lib/chat-client.mjs";
 import { serverTest, useChatServer } from "../lib/chat-server.mjs";
 import { account } from "../lib/fixtures.mjs";
 
 const fx = useChatServer({ args: ["--log-level", "info"] });
-
-async function ok(client, event, payload) {
-  const res = await client.ack(event, payload);
-  assert.equal(res?.ok, true, `${client.label}: ${event} ${JSON.stringify(payload)} -> ${JSON.stringify(res)}`);
-  return res;
-}
 
 /** alice, bob and eve connected; alice and bob have a conversation; a public room of their own. */
 async function setup(tag) {

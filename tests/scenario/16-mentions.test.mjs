@@ -4,18 +4,12 @@
 // someone who cannot read the room notifies nobody; edits replace mentions and deletes clear
 // them; room:members offers @-completion to those who may read the room only.
 import assert from "node:assert/strict";
-import { connectChat } from "../lib/chat-client.mjs";
+import { connectChat, ok } from "../lib/chat-client.mjs";
 import { serverTest, useChatServer } from "../lib/chat-server.mjs";
 import { account } from "../lib/fixtures.mjs";
 
 // @room reaches everyone only in rooms of at most 3 members here.
 const fx = useChatServer({ args: ["--log-level", "info", "--room-mention-max-members", "3"] });
-
-async function ok(client, event, payload) {
-  const res = await client.ack(event, payload);
-  assert.equal(res?.ok, true, `${client.label}: ${event} ${JSON.stringify(payload)} -> ${JSON.stringify(res)}`);
-  return res;
-}
 
 /** Users named `${tag}…` connected; alice, "bob <tag>" and carol in a public room; eve outside it. */
 async function setup(tag) {
