@@ -76,6 +76,10 @@ ChatResult<Posted> posted_from(store::AppendOutcome&& outcome, int64_t room) {
       return refuse(ErrorCode::forbidden, "you are not a member of this room");
     case Status::no_reply_target:
       return refuse(ErrorCode::not_found, "the message replied to does not exist");
+    case Status::no_attachment:
+      return refuse(ErrorCode::not_found, "no such attachment (it may have expired)");
+    case Status::attachment_unusable:
+      return refuse(ErrorCode::bad_request, "an attachment was uploaded to another room or is already sent");
     case Status::duplicate:
       // Idempotency keys are per author: the same key reused for another room is a client bug.
       if (outcome.message.room_id != room)

@@ -85,6 +85,12 @@ class PgStore final : public Store {
   std::vector<Message> search_messages(int64_t user_id, const std::vector<std::string>& words, int64_t before_id,
                                        int limit) override;
 
+  void create_attachment(const Attachment& attachment) override;
+  std::optional<Attachment> find_attachment(const std::string& id) override;
+  size_t count_unsent_attachments(int64_t uploader_id) override;
+  std::vector<std::string> remove_message_attachments(int64_t room_id, int64_t seq) override;
+  std::vector<std::string> remove_expired_attachments(int64_t created_before, int limit) override;
+
   void put_blob(const std::string& id, std::string_view bytes) override;
   std::optional<std::string> get_blob(const std::string& id) override;
   bool delete_blob(const std::string& id) override;
@@ -111,6 +117,11 @@ class PgStore final : public Store {
   std::optional<std::vector<AppendOutcome>> try_append_batch(const std::vector<AppendRequest>& batch);
   // A message the batch stored: the quote it shows and the mentions it asked for.
   void complete_stored(const AppendRequest& request, Message& message);
+
+  // append_messages with attachments (pg_attachments.cpp): why the request's attachments cannot
+  // be sent (nullopt: they can; their rows stay locked), and linking them to the new message.
+  std::optional<AppendOutcome::Status> check_attachments(const AppendRequest& request);
+  std::vector<MessageAttachment> link_attachments(int64_t room_id, int64_t seq, const std::vector<std::string>& ids);
 
   std::unique_ptr<PgConnection> db_;
 };
