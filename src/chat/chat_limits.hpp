@@ -6,6 +6,9 @@
 
 namespace dchat::chat {
 
+// Images one message can carry (message:send's "attachments").
+inline constexpr size_t kMaxAttachmentsPerMessage = 4;
+
 struct ChatLimits {
   uint32_t message_rate = 5;               // messages per second per user, sustained
   uint32_t message_burst = 20;             // ... after a quiet while
