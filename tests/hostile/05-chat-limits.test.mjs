@@ -220,3 +220,25 @@ hostile("an image attachment upload that stalls halfway holds the user's upload 
   // The slot is free again once the stalled one is gone.
   await until(async () => (await request(s, "POST", path, empty)).status === 400, 3000, "the slot to be given back", { every: 100 });
 });
+
+hostile("an attachment upload that stalls with its connection open gives the slot back when the 30 s body timeout ends it", { timeout: 60_000 }, async (s) => {
+  const { cookie } = await account(s, "sleeper");
+  const c = await connectChat(s, cookie, { label: "sleeper" });
+  const general = c.room("general");
+  await c.ack("room:join", { roomId: general.id });
+  const path = `/api/rooms/${general.id}/attachments`;
+  const slow = await rawTcp(s);
+  slow.on("error", () => {});
+  slow.write(
+    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nCookie: ${cookie}\r\n` +
+      "Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: 1000000\r\n\r\n--xyz\r\n",
+  );
+  const empty = { cookie, body: "--xyz--\r\n", headers: { "content-type": "multipart/form-data; boundary=xyz" } };
+  await sleep(300);
+  assert.equal((await request(s, "POST", path, empty)).status, 429);
+  // The stalled upload is never finished and its connection stays open: the server's body
+  // timeout ends it, and the slot is free again.
+  await until(async () => (await request(s, "POST", path, empty)).status === 400, 40_000, "the body timeout to free the slot", { every: 1000 });
+  assert.ok(s.running);
+  slow.destroy();
+});

@@ -4,6 +4,7 @@
 // uploader until sent, then to whoever may read its room, and 404 to everyone else. Limits:
 // bytes per upload, pixels, attachments per message, unsent uploads per user, expiry.
 import assert from "node:assert/strict";
+import http from "node:http";
 import { connectChat } from "../lib/chat-client.mjs";
 import { serverTest, useChatServer } from "../lib/chat-server.mjs";
 import { account, crc32, makePng, multipart, walk } from "../lib/fixtures.mjs";
@@ -275,6 +276,23 @@ serverTest(fx, "bad uploads: not an image (415), over the byte limit (413), over
   const res = await rawUpload(fx.server, `/api/rooms/${room.id}/attachments`, { headers: { "content-type": overBody.contentType, cookie: alice.cookie }, body: overBody.body });
   assert.equal(res.status, 413, res.text);
   assert.equal(res.json?.error, "too_large");
+  // A chunked body (no Content-Length) stops being read at the limit.
+  const chunked = await new Promise((resolve, reject) => {
+    const req = http.request({
+      host: "127.0.0.1", port: fx.server.port, method: "POST", path: `/api/rooms/${room.id}/attachments`,
+      headers: { "content-type": contentType, cookie: alice.cookie, "transfer-encoding": "chunked" },
+    });
+    req.on("response", (r) => {
+      const parts = [];
+      r.on("data", (d) => parts.push(d));
+      r.on("end", () => resolve({ status: r.statusCode, text: Buffer.concat(parts).toString() }));
+    });
+    req.on("error", (e) => reject(e));
+    for (let at = 0; at < body.length; at += 65536) req.write(body.subarray(at, at + 65536));
+    req.end();
+  });
+  assert.equal(chunked.status, 413, chunked.text);
+  assert.equal(JSON.parse(chunked.text).error, "too_large");
   // Cross-site and anonymous uploads are refused.
   const { body: small, contentType: smallType } = multipart([{ name: "file", filename: "a.png", data: makePng(8) }]);
   const cross = await request(fx.server, "POST", `/api/rooms/${room.id}/attachments`, {
