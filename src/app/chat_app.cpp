@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 #include <thread>
@@ -151,6 +152,10 @@ ChatApp::ChatApp(const config::Config& config, socketio::Server& io, http::Route
   api_options.session_ttl = std::chrono::milliseconds(static_cast<int64_t>(config.session_ttl_hours * 3600 * 1000));
   api_options.sign_in = sign_in_limits(config);
   api_options.device_key = std::move(device_key);
+  api_options.max_attachment_bytes = config.max_attachment_bytes;
+  api_options.max_unsent_attachments = config.max_unsent_attachments;
+  attachment_ttl_ms_ = int64_t{config.attachment_ttl_s} * 1000;
+  service_->set_blob_store(blobs_.get());
   api_ = std::make_unique<chat::HttpApi>(*store_, *hasher_, *blobs_, *service_, std::move(api_options));
   api_->install(router);
   web_->install(router);
@@ -174,7 +179,26 @@ void ChatApp::purge_expired_sessions() {
                             lifeline_.guard([](store::StoreResult<size_t> r) {
                               if (r && *r.value > 0) spdlog::info("sessions: {} expired session(s) deleted", *r.value);
                             }));
-  purge_timer_->expires_after(std::chrono::hours(1));
+  // Attachments uploaded and never sent: their rows and the blobs no other attachment uses.
+  store_->async_run<size_t>(
+      [blobs = blobs_.get(), ttl = attachment_ttl_ms_](store::Store& s) {
+        // At most 1000 a round (one transaction stays short); more go next round.
+        const auto unused = s.remove_expired_attachments(chat::now_ms() - ttl, 1000);
+        for (const auto& id : unused) {
+          try {
+            blobs->remove(id);
+          } catch (const std::exception& e) {
+            spdlog::warn("attachments: cannot remove blob {}: {}", id, e.what());
+          }
+        }
+        return unused.size();
+      },
+      lifeline_.guard([](store::StoreResult<size_t> r) {
+        if (r && *r.value > 0) spdlog::info("attachments: {} blob(s) of unsent attachments deleted", *r.value);
+      }));
+  // Every hour, or every half TTL when unsent attachments expire sooner than in two hours.
+  purge_timer_->expires_after(std::min<std::chrono::milliseconds>(
+      std::chrono::hours(1), std::chrono::milliseconds(std::max<int64_t>(attachment_ttl_ms_ / 2, 1000))));
   purge_timer_->async_wait(lifeline_.guard([this](boost::system::error_code ec) {
     if (!ec) purge_expired_sessions();
   }));

@@ -39,6 +39,7 @@ class ChatApp {
   std::unique_ptr<store::StoreExecutor> store_;
   std::unique_ptr<chat::PasswordHasher> hasher_;  // before api_: the API is destroyed first
   std::unique_ptr<blob::BlobStore> blobs_;
+  int64_t attachment_ttl_ms_ = 3'600'000;
   std::unique_ptr<chat::Presence> presence_;
   std::unique_ptr<chat::ChatService> service_;
   std::unique_ptr<chat::HttpApi> api_;

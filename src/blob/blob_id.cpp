@@ -15,6 +15,12 @@ bool is_blob_id(std::string_view id) {
   return true;
 }
 
+bool is_attachment_blob_id(std::string_view id) {
+  return id.starts_with(kAttachmentBlobPrefix) && is_blob_id(id.substr(kAttachmentBlobPrefix.size()));
+}
+
+std::string attachment_blob_id(std::string_view bytes) { return std::string(kAttachmentBlobPrefix) + content_id(bytes); }
+
 std::string content_id(std::string_view bytes) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

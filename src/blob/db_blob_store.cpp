@@ -67,13 +67,19 @@ std::string DbBlobStore::put(std::string_view bytes) {
   return id;
 }
 
+std::string DbBlobStore::put_attachment(std::string_view bytes) {
+  std::string id = attachment_blob_id(bytes);
+  Lease(*this).run([&](store::Store& s) { s.put_blob(id, bytes); });
+  return id;
+}
+
 std::optional<std::string> DbBlobStore::get(const std::string& id) {
-  if (!is_blob_id(id)) return std::nullopt;
+  if (!is_any_blob_id(id)) return std::nullopt;
   return Lease(*this).run([&](store::Store& s) { return s.get_blob(id); });
 }
 
 bool DbBlobStore::remove(const std::string& id) {
-  if (!is_blob_id(id)) return false;
+  if (!is_any_blob_id(id)) return false;
   return Lease(*this).run([&](store::Store& s) { return s.delete_blob(id); });
 }
 

@@ -37,6 +37,7 @@ class DbBlobStore final : public BlobStore {
   DbBlobStore& operator=(const DbBlobStore&) = delete;
 
   std::string put(std::string_view bytes) override;
+  std::string put_attachment(std::string_view bytes) override;
   std::optional<std::string> get(const std::string& id) override;
   bool remove(const std::string& id) override;
 

@@ -90,17 +90,29 @@ FsBlobStore::FsBlobStore(std::string dir) : dir_(std::move(dir)) {
     throw std::runtime_error("blob store: cannot create directory " + dir_ + (ec ? ": " + ec.message() : ""));
 }
 
-std::string FsBlobStore::path_of(std::string_view id) const {
+std::string FsBlobStore::subdir_of(std::string_view id) const {
   std::string path = dir_;
+  if (id.starts_with(kAttachmentBlobPrefix)) {
+    path += "/att";
+    id.remove_prefix(kAttachmentBlobPrefix.size());
+  }
   path += '/';
   path.append(id.substr(0, 2));
-  path += '/';
-  path.append(id.substr(2));
   return path;
 }
 
-std::string FsBlobStore::put(std::string_view bytes) {
-  std::string id = content_id(bytes);
+std::string FsBlobStore::path_of(std::string_view id) const {
+  std::string path = subdir_of(id);
+  path += '/';
+  path.append(id.substr(id.starts_with(kAttachmentBlobPrefix) ? kAttachmentBlobPrefix.size() + 2 : 2));
+  return path;
+}
+
+std::string FsBlobStore::put(std::string_view bytes) { return store_as(content_id(bytes), bytes); }
+
+std::string FsBlobStore::put_attachment(std::string_view bytes) { return store_as(attachment_blob_id(bytes), bytes); }
+
+std::string FsBlobStore::store_as(std::string id, std::string_view bytes) {
   const std::string final_path = path_of(id);
 
   // Already stored: content addressing means the same name holds the same bytes, and renames
@@ -110,9 +122,17 @@ std::string FsBlobStore::put(std::string_view bytes) {
   if (::stat(final_path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && static_cast<uint64_t>(st.st_size) == bytes.size())
     return id;
 
-  const std::string subdir = dir_ + '/' + id.substr(0, 2);
+  const std::string subdir = subdir_of(id);
+  if (id.starts_with(kAttachmentBlobPrefix)) {
+    const std::string parent = dir_ + "/att";
+    if (::mkdir(parent.c_str(), 0755) == 0) {
+      fsync_dir(dir_);
+    } else if (errno != EEXIST) {
+      throw_errno(errno, "mkdir " + parent);
+    }
+  }
   if (::mkdir(subdir.c_str(), 0755) == 0) {
-    fsync_dir(dir_);
+    fsync_dir(subdir.substr(0, subdir.rfind('/')));
   } else if (errno != EEXIST) {
     throw_errno(errno, "mkdir " + subdir);
   }
@@ -144,7 +164,7 @@ std::string FsBlobStore::put(std::string_view bytes) {
 
 std::optional<std::string> FsBlobStore::get(const std::string& id) {
   // Validate first: a malformed id ("../x", "") never reaches the file system.
-  if (!is_blob_id(id)) return std::nullopt;
+  if (!is_any_blob_id(id)) return std::nullopt;
   const std::string path = path_of(id);
   const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
   if (fd.get() < 0) {
@@ -173,7 +193,7 @@ std::optional<std::string> FsBlobStore::get(const std::string& id) {
 }
 
 bool FsBlobStore::remove(const std::string& id) {
-  if (!is_blob_id(id)) return false;
+  if (!is_any_blob_id(id)) return false;
   const std::string path = path_of(id);
   if (::unlink(path.c_str()) == 0) return true;
   if (errno == ENOENT || errno == ENOTDIR) return false;

@@ -23,14 +23,20 @@ class FsBlobStore : public BlobStore {
   explicit FsBlobStore(std::string dir);
 
   std::string put(std::string_view bytes) override;
+  std::string put_attachment(std::string_view bytes) override;
   std::optional<std::string> get(const std::string& id) override;
   bool remove(const std::string& id) override;
 
   const std::string& dir() const noexcept { return dir_; }
-  // Where the blob `id` is (or would be) stored. `id` must satisfy is_blob_id.
+  // Where the blob `id` is (or would be) stored. `id` must satisfy is_any_blob_id: attachment
+  // blobs live under <dir>/att/, with the same two-level fan-out.
   std::string path_of(std::string_view id) const;
 
  private:
+  std::string store_as(std::string id, std::string_view bytes);
+  // The fan-out directory of `id` (created on demand).
+  std::string subdir_of(std::string_view id) const;
+
   std::string dir_;
 };
 

@@ -153,15 +153,59 @@ void init_image_library(const char* argv0) {
   if (!g_init_ok) throw std::runtime_error("cannot initialise libvips: " + g_init_error);
 }
 
+namespace {
+
+// What every upload goes through before libvips decodes a pixel: the type from the magic bytes,
+// the loader libvips picks must be the one those name, and the dimensions from the header.
+// AvatarError::none when the bytes may be decoded; `detail` says why not (for logs).
+AvatarError check_upload(std::string_view bytes, int max_side, uint64_t max_pixels, std::string& detail) {
+  const ImageType type = sniff_image_type(bytes);
+  if (type == ImageType::unknown) return AvatarError::unsupported_type;
+  init_image_library(nullptr);
+  // libvips picks a loader by its own sniffing; go on only if it picked the one the magic bytes
+  // named, so bytes that also match some other format never reach another decoder.
+  const char* loader = vips_foreign_find_load_buffer(bytes.data(), bytes.size());
+  if (!loader) {
+    detail = take_vips_error();
+    return AvatarError::decode_failed;
+  }
+  if (!loader_matches(loader, type)) {
+    detail = loader;
+    return AvatarError::unsupported_type;
+  }
+  // fail_on=error: stop at corrupt or truncated data instead of returning a half-grey image.
+  // Not "warning": phone cameras write JPEGs that libjpeg warns about (extraneous bytes) and
+  // those decode fine.
+  // Header only: libvips loads lazily, so this parses the header and allocates no pixels.
+  VipsImage* header = vips_image_new_from_buffer(bytes.data(), bytes.size(), "", "access", VIPS_ACCESS_SEQUENTIAL,
+                                                 "fail_on", VIPS_FAIL_ON_ERROR, nullptr);
+  if (!header) {
+    detail = take_vips_error();
+    return AvatarError::decode_failed;
+  }
+  const vips::VImage probe(header);  // takes the reference
+  const auto width = static_cast<uint64_t>(probe.width());
+  const auto height = static_cast<uint64_t>(probe.height());
+  if (width > static_cast<uint64_t>(max_side) || height > static_cast<uint64_t>(max_side) ||
+      width * height > max_pixels) {
+    detail = std::to_string(width) + "x" + std::to_string(height) + " pixels";
+    return AvatarError::too_large_dimensions;
+  }
+  return AvatarError::none;
+}
+
+// 8-bit sRGB(A), as WebP wants: greyscale, 16-bit and CMYK-without-profile images end up as
+// something else after loading.
+vips::VImage to_srgb8(vips::VImage image) {
+  if (image.interpretation() != VIPS_INTERPRETATION_sRGB) image = image.colourspace(VIPS_INTERPRETATION_sRGB);
+  if (image.format() != VIPS_FORMAT_UCHAR) image = image.cast(VIPS_FORMAT_UCHAR);
+  return image;
+}
+
+}  // namespace
+
 AvatarImages process_avatar(std::string_view bytes, const AvatarLimits& limits) {
   AvatarImages result;
-  const ImageType type = sniff_image_type(bytes);
-  if (type == ImageType::unknown) {
-    result.error = AvatarError::unsupported_type;
-    return result;
-  }
-  init_image_library(nullptr);
-
   const auto failed = [&](AvatarError e, std::string detail) {
     result.error = e;
     result.detail = std::move(detail);
@@ -169,29 +213,10 @@ AvatarImages process_avatar(std::string_view bytes, const AvatarLimits& limits) 
     result.small.clear();
     return result;
   };
-
-  // libvips picks a loader by its own sniffing; go on only if it picked the one the magic bytes
-  // named, so bytes that also match some other format never reach another decoder.
-  const char* loader = vips_foreign_find_load_buffer(bytes.data(), bytes.size());
-  if (!loader) return failed(AvatarError::decode_failed, take_vips_error());
-  if (!loader_matches(loader, type)) return failed(AvatarError::unsupported_type, loader);
-
-  // fail_on=error: stop at corrupt or truncated data instead of returning a half-grey image.
-  // Not "warning": phone cameras write JPEGs that libjpeg warns about (extraneous bytes) and
-  // those decode fine.
   {
-    // Header only: libvips loads lazily, so this parses the header and allocates no pixels.
-    VipsImage* header = vips_image_new_from_buffer(bytes.data(), bytes.size(), "", "access", VIPS_ACCESS_SEQUENTIAL,
-                                                   "fail_on", VIPS_FAIL_ON_ERROR, nullptr);
-    if (!header) return failed(AvatarError::decode_failed, take_vips_error());
-    const vips::VImage probe(header);  // takes the reference
-    const auto width = static_cast<uint64_t>(probe.width());
-    const auto height = static_cast<uint64_t>(probe.height());
-    if (width > static_cast<uint64_t>(limits.max_side) || height > static_cast<uint64_t>(limits.max_side) ||
-        width * height > limits.max_pixels) {
-      return failed(AvatarError::too_large_dimensions,
-                    std::to_string(width) + "x" + std::to_string(height) + " pixels");
-    }
+    std::string detail;
+    const AvatarError checked = check_upload(bytes, limits.max_side, limits.max_pixels, detail);
+    if (checked != AvatarError::none) return failed(checked, std::move(detail));
   }
 
   try {
@@ -205,19 +230,52 @@ AvatarImages process_avatar(std::string_view bytes, const AvatarLimits& limits) 
                               "option_string", "fail_on=error", nullptr) != 0) {
       return failed(AvatarError::decode_failed, take_vips_error());
     }
-    vips::VImage image(thumb);
-    // Greyscale, 16-bit and CMYK-without-profile images end up here as something else than 8-bit
-    // sRGB; WebP wants 8-bit RGB(A).
-    if (image.interpretation() != VIPS_INTERPRETATION_sRGB) image = image.colourspace(VIPS_INTERPRETATION_sRGB);
-    if (image.format() != VIPS_FORMAT_UCHAR) image = image.cast(VIPS_FORMAT_UCHAR);
     // Decodes now: a corrupt or truncated file fails here, inside the try.
-    const vips::VImage large = strip_to_pixels(image);
+    const vips::VImage large = strip_to_pixels(to_srgb8(vips::VImage(thumb)));
     if (large.width() != limits.large_size || large.height() != limits.large_size)
       return failed(AvatarError::decode_failed, "unexpected thumbnail size");
     const vips::VImage small = strip_to_pixels(large.thumbnail_image(
         limits.small_size, vips::VImage::option()->set("height", limits.small_size)->set("crop", VIPS_INTERESTING_CENTRE)));
     result.large = encode_webp(large, limits.webp_quality);
     result.small = encode_webp(small, limits.webp_quality);
+  } catch (const vips::VError& e) {
+    vips_error_clear();
+    return failed(AvatarError::decode_failed, e.what());
+  }
+  return result;
+}
+
+AttachmentImages process_attachment(std::string_view bytes, const AttachmentLimits& limits) {
+  AttachmentImages result;
+  const auto failed = [&](AvatarError e, std::string detail) {
+    result = AttachmentImages{};
+    result.error = e;
+    result.detail = std::move(detail);
+    return result;
+  };
+  {
+    std::string detail;
+    const AvatarError checked = check_upload(bytes, limits.max_side, limits.max_pixels, detail);
+    if (checked != AvatarError::none) return failed(checked, std::move(detail));
+  }
+  try {
+    // As for avatars, but the whole picture: shrunk (never enlarged) to fit full_size, upright
+    // from the EXIF orientation, first frame only.
+    VipsImage* fitted = nullptr;
+    if (vips_thumbnail_buffer(const_cast<char*>(bytes.data()), bytes.size(), &fitted, limits.full_size, "height",
+                              limits.full_size, "size", VIPS_SIZE_DOWN, "option_string", "fail_on=error",
+                              nullptr) != 0) {
+      return failed(AvatarError::decode_failed, take_vips_error());
+    }
+    const vips::VImage full = strip_to_pixels(to_srgb8(vips::VImage(fitted)));
+    const vips::VImage thumb = strip_to_pixels(full.thumbnail_image(
+        limits.thumb_size, vips::VImage::option()->set("height", limits.thumb_size)->set("size", VIPS_SIZE_DOWN)));
+    result.full = encode_webp(full, limits.webp_quality);
+    result.thumb = encode_webp(thumb, limits.webp_quality);
+    result.width = full.width();
+    result.height = full.height();
+    result.thumb_width = thumb.width();
+    result.thumb_height = thumb.height();
   } catch (const vips::VError& e) {
     vips_error_clear();
     return failed(AvatarError::decode_failed, e.what());

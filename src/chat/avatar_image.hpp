@@ -60,4 +60,29 @@ void init_image_library(const char* argv0);
 // and encodes the two sizes.
 AvatarImages process_avatar(std::string_view bytes, const AvatarLimits& limits = {});
 
+// Images attached to messages go through the same pipeline (type from the magic bytes, the
+// loader it names only, dimensions from the header before decoding, every piece of metadata
+// left out), with AvatarError as its errors; the picture is kept whole, not cropped.
+struct AttachmentLimits {
+  int max_side = 8000;               // as AvatarLimits
+  uint64_t max_pixels = 40'000'000;
+  int full_size = 2048;              // the full image fits full_size x full_size (never enlarged)
+  int thumb_size = 400;              // the timeline's thumbnail fits thumb_size x thumb_size
+  int webp_quality = 82;
+};
+
+struct AttachmentImages {
+  AvatarError error = AvatarError::none;
+  std::string full;   // WebP
+  std::string thumb;  // WebP
+  int width = 0;      // of full
+  int height = 0;
+  int thumb_width = 0;
+  int thumb_height = 0;
+  std::string detail;  // libvips' explanation of a decode failure: for logs, not for clients
+  explicit operator bool() const noexcept { return error == AvatarError::none; }
+};
+
+AttachmentImages process_attachment(std::string_view bytes, const AttachmentLimits& limits = {});
+
 }  // namespace dchat::chat

@@ -7,6 +7,7 @@
 #include "chat/mention_rules.hpp"
 #include "chat/message_rules.hpp"
 #include "chat/views.hpp"
+#include "core/log_throttle.hpp"
 
 namespace dchat::chat {
 
@@ -71,7 +72,8 @@ void ChatService::change_message(const SocketPtr& socket, ChangeRequest request,
   std::function<void(StoreResult<ChatResult<Changed>>&)> done = [this, ack, room](StoreResult<ChatResult<Changed>>& r) {
     if (!r) return refuse(ack, storage_refusal(r));
     if (!*r.value) return refuse(ack, r.value->error());
-    const Changed& changed = **r.value;
+    Changed& changed = **r.value;
+    if (!changed.unused_blobs.empty()) remove_blobs(std::move(changed.unused_blobs));
     // Stored first, then told to the room (every replica) once; clients that miss it get it
     // from `sync` by its change number.
     if (changed.change > 0)
@@ -80,6 +82,24 @@ void ChatService::change_message(const SocketPtr& socket, ChangeRequest request,
   };
   store_.async_room_write<ChatResult<Changed>>(room, std::move(job),
                                                on_shard<ChatResult<Changed>>(socket, std::move(done)));
+}
+
+void ChatService::remove_blobs(std::vector<std::string> ids) {
+  if (!blobs_ || ids.empty()) return;
+  // Content-addressed blobs shared by several attachments are only in `ids` once none uses them.
+  store_.async_run<size_t>(
+      [blobs = blobs_, ids = std::move(ids)](Store&) {
+        size_t removed = 0;
+        for (const auto& id : ids) {
+          try {
+            removed += blobs->remove(id) ? 1 : 0;
+          } catch (const std::exception& e) {
+            CHAT_LOG_THROTTLED(spdlog::level::warn, "attachments: cannot remove blob {}: {}", id, e.what());
+          }
+        }
+        return removed;
+      },
+      [](store::StoreResult<size_t>) {});
 }
 
 void ChatService::mark_read(const SocketPtr& socket, Message&& msg, Ack ack) {

@@ -7,9 +7,12 @@
 namespace dchat::chat {
 
 // Messages the search index takes in per run (Store::index_search): the writer runs it every
-// second and before each search, and one run holds the writer (and so message:send) for about a
-// millisecond per thousand messages.
+// second and before each search, and a run holds the writer (and so message:send) while it
+// indexes: a bound on how long, when the index has fallen far behind.
 inline constexpr size_t kIndexBeforeSearch = 10000;
+
+// Images one message can carry (message:send's "attachments").
+inline constexpr size_t kMaxAttachmentsPerMessage = 4;
 
 struct ChatLimits {
   uint32_t message_rate = 5;               // messages per second per user, sustained

@@ -1,4 +1,7 @@
 // ChatService: message:send, history, sync and typing.
+#include <algorithm>
+
+#include "chat/attachment_id.hpp"
 #include "chat/chat_queries.hpp"
 #include "chat/chat_service.hpp"
 #include "chat/chat_service_detail.hpp"
@@ -43,6 +46,29 @@ std::optional<std::vector<SyncPosition>> rooms_to_sync(const json::object& args)
   return wanted;
 }
 
+Refusal bad_attachments(ErrorCode code, std::string message) { return Refusal{code, std::move(message), std::nullopt}; }
+
+// message:send's "attachments": at most kMaxAttachmentsPerMessage attachment ids, each once.
+ChatResult<std::vector<std::string>> attachments_to_send(const json::object& args) {
+  std::vector<std::string> ids;
+  const auto* field = args.if_contains("attachments");
+  if (!field || field->is_null()) return ids;
+  if (!field->is_array()) return bad_attachments(ErrorCode::bad_request, "attachments must be a list of attachment ids");
+  const auto& list = field->as_array();
+  if (list.size() > kMaxAttachmentsPerMessage)
+    return bad_attachments(ErrorCode::too_many_attachments,
+                  "a message can carry at most " + std::to_string(kMaxAttachmentsPerMessage) + " attachments");
+  for (const auto& item : list) {
+    if (!item.is_string() || !is_attachment_id(item.as_string()))
+      return bad_attachments(ErrorCode::bad_request, "attachments must be a list of attachment ids");
+    std::string id(item.as_string());
+    if (std::find(ids.begin(), ids.end(), id) != ids.end())
+      return bad_attachments(ErrorCode::bad_request, "an attachment is listed twice");
+    ids.push_back(std::move(id));
+  }
+  return ids;
+}
+
 }  // namespace
 
 void ChatService::send_message(const SocketPtr& socket, Message&& msg, Ack ack) {
@@ -60,7 +86,12 @@ void ChatService::send_message(const SocketPtr& socket, Message&& msg, Ack ack) 
   if (client_id.size() > kMaxClientIdBytes) return refuse(ack, ErrorCode::bad_request, "clientId is too long");
   if (!core::is_valid_utf8(client_id) || client_id.find('\0') != std::string::npos)
     return refuse(ack, ErrorCode::bad_request, "clientId must be text");
-  const auto text = raw_text ? normalize_message_text(*raw_text) : std::nullopt;
+  auto attachments = attachments_to_send(args);
+  if (!attachments) return refuse(ack, attachments.error());
+  auto text = raw_text ? normalize_message_text(*raw_text) : std::nullopt;
+  // A message with an image may have no text ("" or only spaces); otherwise 1 to 4000 characters.
+  if (!text && raw_text && !attachments->empty() && raw_text->find_first_not_of(" \t\r\n") == std::string::npos)
+    text = std::string();
   if (!text) return refuse(ack, ErrorCode::invalid_text, "a message is 1 to 4000 characters of text");
   const int64_t uid = user_id_of(*socket);
   if (!within_rate(sends_, uid, ack, "sending messages")) return;
@@ -79,6 +110,7 @@ void ChatService::send_message(const SocketPtr& socket, Message&& msg, Ack ack) 
   };
   store::AppendRequest request{*room_id, uid, *text, client_id, now_ms(), reply_to, mentions_in(*text)};
   request.mentions.room_limit = limits_.room_mention_max_members;
+  request.attachments = std::move(*attachments);
   store_.async_append(std::move(request), on_shard<store::AppendOutcome>(socket, std::move(done)));
 }
 

@@ -77,6 +77,10 @@ ChatResult<Posted> posted_from(store::AppendOutcome&& outcome, int64_t room) {
       return refuse(ErrorCode::forbidden, "you are not a member of this room");
     case Status::no_reply_target:
       return refuse(ErrorCode::not_found, "the message replied to does not exist");
+    case Status::no_attachment:
+      return refuse(ErrorCode::not_found, "no such attachment (it may have expired)");
+    case Status::attachment_unusable:
+      return refuse(ErrorCode::bad_request, "an attachment was uploaded to another room or is already sent");
     case Status::duplicate:
       // Idempotency keys are per author: the same key reused for another room is a client bug.
       if (outcome.message.room_id != room)
@@ -222,23 +226,29 @@ ChatResult<Changed> change_message(Store& s, int64_t user, const ChangeRequest& 
     return refuse(ErrorCode::forbidden, request.kind == Kind::edit ? "you can only edit your own messages"
                                                                     : "you can only delete your own messages");
   if (deleted) {
-    if (request.kind == Kind::remove) return Changed{std::move(*message), 0};
+    if (request.kind == Kind::remove) return Changed{std::move(*message), 0, {}};
     return refuse(ErrorCode::not_found, "this message was deleted");
   }
   int64_t change = 0;
+  std::vector<std::string> unused_blobs;
   switch (request.kind) {
     case Kind::edit:
       if (now - message->created_at > std::chrono::milliseconds(limits.edit_window).count())
         return refuse(ErrorCode::edit_window_passed, "a message can only be edited for a while after it was sent");
-      if (message->text == request.text) return Changed{std::move(*message), 0};
+      if (message->text == request.text) return Changed{std::move(*message), 0, {}};
       change = s.edit_message(request.room, request.seq, request.text, now);
       // Whoever the new text names; a name taken out of the text no longer counts as a mention.
       if (!request.mentions.empty() || !message->mentions.empty())
         s.set_mentions(request.room, request.seq, user, request.mentions);
       break;
-    case Kind::remove:
+    case Kind::remove: {
+      const bool attached = !message->attachments.empty();
       change = s.delete_message(request.room, request.seq, now);
+      // Only for messages with attachments: their rows go, and the blobs no other attachment
+      // uses are removed once this is committed (Changed::unused_blobs).
+      if (attached) unused_blobs = s.remove_message_attachments(request.room, request.seq);
       break;
+    }
     case Kind::react: {
       const auto& reactions = message->reactions;
       const bool known = std::any_of(reactions.begin(), reactions.end(),
@@ -249,10 +259,10 @@ ChatResult<Changed> change_message(Store& s, int64_t user, const ChangeRequest& 
       break;
     }
   }
-  if (change == 0) return Changed{std::move(*message), 0};
+  if (change == 0) return Changed{std::move(*message), 0, {}};
   auto now_message = s.find_message(request.room, request.seq);
   if (!now_message) throw store::StoreError(store::StoreError::Kind::unavailable, "a changed message cannot be read back");
-  return Changed{std::move(*now_message), change};
+  return Changed{std::move(*now_message), change, std::move(unused_blobs)};
 }
 
 Found search(Store& s, int64_t user, const std::vector<std::string>& words, int64_t before_id, int limit,

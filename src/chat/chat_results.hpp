@@ -33,6 +33,7 @@ enum class ErrorCode {
   storage_unavailable,
   edit_window_passed,
   too_many_reactions,
+  too_many_attachments,
 };
 
 std::string_view error_code_name(ErrorCode code);
@@ -70,6 +71,9 @@ struct Posted {
 struct Changed {
   store::Message message;
   int64_t change = 0;
+  // A delete of a message with attachments: the blobs no attachment uses any more, to remove
+  // from the BlobStore after the delete is committed.
+  std::vector<std::string> unused_blobs;
 };
 
 // What message:edit, message:delete and reaction:set ask for.

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <memory>
 
+#include "blob/blob_store.hpp"
 #include "chat/chat_limits.hpp"
 #include "chat/chat_results.hpp"
 #include "chat/presence.hpp"
@@ -36,6 +37,12 @@ class ChatService {
   // (signed out everywhere), on every replica.
   void end_session(const std::string& token_hash);
   void end_user_sessions(int64_t user_id);
+
+  // Where uploaded images live: deleting a message with attachments removes the blobs no
+  // other attachment uses (set once, before install()).
+  void set_blob_store(blob::BlobStore* blobs) { blobs_ = blobs; }
+  // Removes these blobs on the store's pool (never on an I/O thread); failures are logged.
+  void remove_blobs(std::vector<std::string> ids);
 
   // Tells everyone sharing a room with the user about the user's new profile (avatar).
   void announce_user_update(const boost::json::object& user, const std::vector<int64_t>& room_ids);
@@ -99,6 +106,7 @@ class ChatService {
   store::StoreExecutor& store_;
   Presence& presence_;
   ChatLimits limits_;
+  blob::BlobStore* blobs_ = nullptr;
   const core::LoopLag* lag_;
   core::TokenBuckets sends_;    // message:send per user id
   core::TokenBuckets changes_;  // edits, deletes and reactions per user id

@@ -1,6 +1,6 @@
 // HttpApi: routing, the signed-in user, sign-out, and the read-only routes (the user, rooms,
 // history, avatar images). Sign-in is in http_api_sign_in.cpp, avatar uploads in
-// http_api_avatar.cpp.
+// http_api_avatar.cpp, attachments in http_api_attachments.cpp.
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
@@ -50,6 +50,7 @@ void HttpApi::install(http::Router& router) {
   router.prefix("/api/rooms/", bind(&HttpApi::room_messages));
   router.exact("/api/avatar", bind(&HttpApi::upload_avatar));
   router.prefix("/avatars/", bind(&HttpApi::avatar_image));
+  router.prefix("/api/attachments/", bind(&HttpApi::attachment_image));
 }
 
 HttpApi::Awaitable HttpApi::session_route(http::RequestContext& ctx) {
@@ -164,6 +165,9 @@ HttpApi::Awaitable HttpApi::room_messages(http::RequestContext& ctx) {
   const bool id_ok = !id_text.empty() && id_text.size() < 19 &&
                      std::all_of(id_text.begin(), id_text.end(), [](char c) { return c >= '0' && c <= '9'; });
   if (id_ok) room_id = std::stoll(std::string(id_text));
+  // POST /api/rooms/{id}/attachments: an image to attach to a message (http_api_attachments.cpp).
+  if (id_ok && ctx.path == "/api/rooms/" + std::string(id_text) + "/attachments")
+    co_return co_await upload_attachment(ctx, room_id);
   if (!id_ok || ctx.path != "/api/rooms/" + std::string(id_text) + "/messages")
     co_return co_await http::reply_error(ctx, Status::not_found, "not_found", "no such resource");
   if (ctx.parser.get().method() != bhttp::verb::get)

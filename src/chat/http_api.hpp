@@ -18,6 +18,8 @@ namespace dchat::chat {
 struct HttpApiOptions {
   std::chrono::milliseconds session_ttl{std::chrono::hours(24 * 30)};  // sliding: renewed when less than half remains
   size_t max_avatar_bytes = 5u << 20;
+  size_t max_attachment_bytes = 10u << 20;  // one image attached to a message (CHAT_MAX_ATTACHMENT_BYTES)
+  size_t max_unsent_attachments = 20;       // uploaded and not sent, per user (CHAT_MAX_UNSENT_ATTACHMENTS)
   SignInLimitOptions sign_in;
   std::string device_key;  // 32 bytes every replica shares (Store::shared_secret)
 };
@@ -42,6 +44,9 @@ class HttpApi {
   Awaitable receive_avatar(http::RequestContext& ctx, int64_t user_id, std::shared_ptr<void> slot);
   Awaitable store_avatar(http::RequestContext& ctx, int64_t user_id, std::string bytes, std::shared_ptr<void> slot);
   Awaitable avatar_image(http::RequestContext& ctx);
+  // Attachments (http_api_attachments.cpp).
+  Awaitable upload_attachment(http::RequestContext& ctx, int64_t room_id);
+  Awaitable attachment_image(http::RequestContext& ctx);
   Awaitable session_route(http::RequestContext& ctx);
 
   // The signed-in user of the request (renewing the session when due).
@@ -88,7 +93,7 @@ class HttpApi {
   HttpApiOptions options_;
   SignInLimits limits_;
   DeviceCookies devices_;
-  // Avatar uploads being read or processed: one per user, kAvatarJobs in all.
+  // Uploads (avatars and attachments) being read or processed: one per user, kAvatarJobs in all.
   static constexpr size_t kAvatarJobs = 4;
   core::ConcurrencyLimiter avatar_jobs_{kAvatarJobs, 1};
 };

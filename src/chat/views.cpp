@@ -60,7 +60,22 @@ json::object message_json(const store::Message& m) {
   for (int64_t id : m.mentions.users) mentions.push_back(id);
   o["mentions"] = std::move(mentions);
   o["mentionsRoom"] = m.mentions.room;
+  json::array attachments;
+  for (const auto& a : m.attachments) attachments.push_back(attachment_json(a));
+  o["attachments"] = std::move(attachments);
   return o;
+}
+
+json::object attachment_json(const store::MessageAttachment& a) {
+  return json::object{{"id", a.id},
+                      {"url", "/api/attachments/" + a.id},
+                      {"thumbUrl", "/api/attachments/" + a.id + "/thumb"},
+                      {"width", a.width},
+                      {"height", a.height},
+                      {"thumbWidth", a.thumb_width},
+                      {"thumbHeight", a.thumb_height},
+                      {"bytes", a.bytes},
+                      {"type", "image/webp"}};
 }
 
 json::array messages_json(const std::vector<store::Message>& messages) {
@@ -81,6 +96,7 @@ size_t message_json_weight(const store::Message& m) {
   size_t weight = 300 + 2 * (m.text.size() + m.author_name.size() + m.client_id.size());
   if (m.quote) weight += 2 * (m.quote->text.size() + m.quote->author_name.size());
   weight += 21 * m.mentions.users.size();
+  weight += 260 * m.attachments.size();  // two URLs, the id three times, six numbers and the keys (~235)
   for (const auto& r : m.reactions) {
     weight += 60 + 2 * r.emoji.size();
     for (const auto& u : r.users) weight += 40 + 2 * u.name.size();
@@ -123,6 +139,7 @@ std::string_view error_code_name(ErrorCode code) {
     case ErrorCode::storage_unavailable: return "storage_unavailable";
     case ErrorCode::edit_window_passed: return "edit_window_passed";
     case ErrorCode::too_many_reactions: return "too_many_reactions";
+    case ErrorCode::too_many_attachments: return "too_many_attachments";
   }
   return "bad_request";
 }

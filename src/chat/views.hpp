@@ -16,6 +16,9 @@ boost::json::object room_json(const store::Room& room, bool joined, const std::o
 // A room the user is in, as that user sees it.
 boost::json::object room_json(const RoomView& view);
 boost::json::object message_json(const store::Message& message);
+// One of Message.attachments: {"id", "url", "thumbUrl", "width", "height", "thumbWidth",
+// "thumbHeight", "bytes", "type": "image/webp"} (also the upload's answer).
+boost::json::object attachment_json(const store::MessageAttachment& attachment);
 boost::json::array messages_json(const std::vector<store::Message>& messages);
 
 // Answers stay far below what one connection's outbox holds, whatever the messages weigh: how

@@ -64,6 +64,10 @@ struct Config {
   uint32_t max_reaction_kinds = 20;   // different emoji on one message
   uint32_t room_mention_max_members = 100;  // @room works in rooms up to this size
   uint32_t room_creations_per_hour = 20;  // new public rooms per user per hour
+  // Images attached to messages (POST /api/rooms/{id}/attachments).
+  size_t max_attachment_bytes = 10u << 20;  // bytes of one upload
+  size_t max_unsent_attachments = 20;       // uploaded and not sent yet, per user
+  uint32_t attachment_ttl_s = 3600;         // an unsent upload is deleted after this long
   // Passwords: argon2id (64 MiB each) on its own small pool, so a sign-in flood cannot take
   // the store's workers; a full queue answers 503 at once.
   size_t hash_threads = 2;

@@ -51,6 +51,44 @@ Mentions mentions_from_text(std::string_view text) {
   return mentions;
 }
 
+std::string attachments_text(const std::vector<MessageAttachment>& attachments) {
+  std::string text;
+  for (const MessageAttachment& a : attachments) {
+    if (!text.empty()) text += ',';
+    text += a.id;
+    for (int64_t v : {a.width, a.height, a.thumb_width, a.thumb_height, a.bytes}) {
+      text += ':';
+      text += std::to_string(v);
+    }
+  }
+  return text;
+}
+
+std::vector<MessageAttachment> attachments_from_text(std::string_view text) {
+  std::vector<MessageAttachment> attachments;
+  while (!text.empty()) {
+    const size_t comma = text.find(',');
+    std::string_view item = text.substr(0, comma);
+    text = comma == std::string_view::npos ? std::string_view() : text.substr(comma + 1);
+    const size_t colon = item.find(':');
+    if (colon == 0 || colon == std::string_view::npos) continue;
+    MessageAttachment a;
+    a.id = std::string(item.substr(0, colon));
+    item.remove_prefix(colon + 1);
+    int64_t* fields[] = {&a.width, &a.height, &a.thumb_width, &a.thumb_height, &a.bytes};
+    bool ok = true;
+    for (size_t i = 0; i < 5 && ok; ++i) {
+      const size_t end_of = item.find(':');
+      const std::string_view number = item.substr(0, end_of);
+      const auto [end, error] = std::from_chars(number.data(), number.data() + number.size(), *fields[i]);
+      ok = error == std::errc() && end == number.data() + number.size() && (i == 4) == (end_of == std::string_view::npos);
+      item = end_of == std::string_view::npos ? std::string_view() : item.substr(end_of + 1);
+    }
+    if (ok) attachments.push_back(std::move(a));
+  }
+  return attachments;
+}
+
 std::vector<int64_t> rooms_in(const std::vector<Message>& messages) {
   std::vector<int64_t> rooms;
   for (const auto& m : messages)

@@ -18,7 +18,7 @@ namespace dchat::store {
 #define DCHAT_MESSAGE_COLUMNS_AND_JOINS                                                              \
   "m.id, m.room_id, m.seq, m.author_id, COALESCE(u.name, ''), m.text, m.created_at, m.client_id, " \
   "m.reply_to, m.edited_at, m.deleted_at, m.change_seq, m.mentions, q.seq, q.author_id, "          \
-  "COALESCE(qu.name, ''), q.text, q.deleted_at "                                                     \
+  "COALESCE(qu.name, ''), q.text, q.deleted_at, m.attachments "                                      \
   "FROM messages m LEFT JOIN users u ON u.id = m.author_id "                                        \
   "LEFT JOIN messages q ON m.reply_to > 0 AND q.room_id = m.room_id AND q.seq = m.reply_to "        \
   "LEFT JOIN users qu ON qu.id = q.author_id "
@@ -50,6 +50,14 @@ Quote quote_of(const Message& original);
 std::string mentions_text(const Mentions& mentions);
 Mentions mentions_from_text(std::string_view text);
 
+// messages.attachments: what the message shows of its attachments, "id:w:h:tw:th:bytes" each,
+// comma-separated, in the order sent ("" when none). A column on the message rather than a join
+// on the attachments table: a page of messages is read with no extra statement, and only sends
+// with attachments and deletes of such messages touch the attachments table. Ids are URL-safe
+// base64 (no ':' or ','); malformed items are skipped.
+std::string attachments_text(const std::vector<MessageAttachment>& attachments);
+std::vector<MessageAttachment> attachments_from_text(std::string_view text);
+
 // A user from a row read with DCHAT_USER_COLUMNS.
 template <typename Row>
 User user_from_row(const Row& row) {
@@ -73,6 +81,7 @@ Message message_from_row(const Row& row) {
   m.deleted_at = row.int64(10);
   m.change = row.int64(11);
   m.mentions = mentions_from_text(row.text(12));
+  m.attachments = attachments_from_text(row.text(18));
   if (!row.is_null(13)) m.quote = make_quote(row.int64(13), row.int64(14), row.text(15), row.text(16), row.int64(17) != 0);
   return m;
 }

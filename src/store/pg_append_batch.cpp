@@ -15,6 +15,7 @@
 // spliced into SQL text.
 #include <boost/json.hpp>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <string>
@@ -106,6 +107,7 @@ std::optional<std::vector<AppendOutcome>> PgStore::try_append_batch(const std::v
   std::map<int64_t, int64_t> new_in_room;                            // room -> new messages so far
   std::map<std::pair<int64_t, std::string>, size_t> first_of_key;    // (author, client_id) -> index
   std::vector<std::pair<size_t, size_t>> resent_in_batch;            // (index, index of the first)
+  std::vector<std::string> claimed;  // attachments an earlier request of this batch sends
   {
     const PgResult r = db_->query(kCheckAndLock, {checks_json(batch)});
     if (r.rows() != static_cast<int>(batch.size()))
@@ -141,6 +143,19 @@ std::optional<std::vector<AppendOutcome>> PgStore::try_append_batch(const std::v
           resent_in_batch.emplace_back(i, first->second);
           continue;
         }
+      }
+      // Only for sends with attachments (most have none): checked before a seq is taken.
+      if (!request.attachments.empty()) {
+        auto refused = check_attachments(request);
+        const bool taken = std::any_of(request.attachments.begin(), request.attachments.end(), [&](const auto& id) {
+          return std::find(claimed.begin(), claimed.end(), id) != claimed.end();
+        });
+        if (refused || taken) {
+          if (!request.client_id.empty()) first_of_key.erase(std::make_pair(request.author_id, request.client_id));
+          outcome.status = refused ? *refused : Status::attachment_unusable;
+          continue;
+        }
+        claimed.insert(claimed.end(), request.attachments.begin(), request.attachments.end());
       }
       Message& message = outcome.message;
       message.room_id = request.room_id;
@@ -183,6 +198,8 @@ std::optional<std::vector<AppendOutcome>> PgStore::try_append_batch(const std::v
 void PgStore::complete_stored(const AppendRequest& request, Message& message) {
   if (message.reply_to > 0)
     if (auto original = find_message(message.room_id, message.reply_to)) message.quote = quote_of(*original);
+  if (!request.attachments.empty())
+    message.attachments = link_attachments(message.room_id, message.seq, request.attachments);
   // A few statements, only for the messages that mention someone (most mention nobody).
   if (!request.mentions.empty())
     message.mentions = write_mentions(message.room_id, message.seq, message.author_id, request.mentions, true);

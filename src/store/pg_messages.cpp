@@ -95,7 +95,8 @@ int64_t PgStore::edit_message(int64_t room_id, int64_t seq, const std::string& t
 int64_t PgStore::delete_message(int64_t room_id, int64_t seq, int64_t at) {
   PgTransaction tx(*db_);
   const int64_t change = next_change(room_id, seq);
-  db_->query("UPDATE messages SET text = '', mentions = '', deleted_at = $3 WHERE room_id = $1 AND seq = $2",
+  db_->query("UPDATE messages SET text = '', mentions = '', attachments = '', deleted_at = $3 "
+             "WHERE room_id = $1 AND seq = $2",
              {room_id, seq, at});
   db_->query("DELETE FROM reactions WHERE room_id = $1 AND seq = $2", {room_id, seq});
   db_->query("DELETE FROM mentions WHERE room_id = $1 AND seq = $2", {room_id, seq});

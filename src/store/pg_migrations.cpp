@@ -144,6 +144,31 @@ CREATE INDEX mentions_by_message ON mentions(room_id, seq);
 CREATE INDEX users_by_name_key_c ON users (name_key COLLATE "C");
 )sql";
 
+// Version 8: image attachments (issue #13), as SQLite's version 8 (sqlite_migrations.cpp says why).
+constexpr const char* kSchemaV8 = R"sql(
+ALTER TABLE messages ADD COLUMN attachments TEXT NOT NULL DEFAULT '';
+CREATE TABLE attachments (
+  id           TEXT PRIMARY KEY,
+  room_id      BIGINT NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+  uploader_id  BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  blob         TEXT NOT NULL,
+  thumb_blob   TEXT NOT NULL,
+  width        BIGINT NOT NULL,
+  height       BIGINT NOT NULL,
+  thumb_width  BIGINT NOT NULL,
+  thumb_height BIGINT NOT NULL,
+  bytes        BIGINT NOT NULL,
+  created_at   BIGINT NOT NULL,
+  seq          BIGINT,
+  FOREIGN KEY (room_id, seq) REFERENCES messages(room_id, seq) ON DELETE CASCADE
+);
+CREATE INDEX attachments_unsent_by_uploader ON attachments(uploader_id) WHERE seq IS NULL;
+CREATE INDEX attachments_unsent_by_age ON attachments(created_at) WHERE seq IS NULL;
+CREATE INDEX attachments_by_message ON attachments(room_id, seq) WHERE seq IS NOT NULL;
+CREATE INDEX attachments_by_blob ON attachments(blob);
+CREATE INDEX attachments_by_thumb_blob ON attachments(thumb_blob);
+)sql";
+
 // The statements of one table's backfill: fixed text, one set per table.
 struct NameTable {
   const char* label;
@@ -193,6 +218,7 @@ constexpr PgMigration kMigrations[] = {
     {5, "edits, deletes, replies, reactions, read positions", kSchemaV5, nullptr, nullptr},
     {6, "full-text search of messages", kSchemaV6, nullptr, nullptr},
     {7, "mentions", kSchemaV7, nullptr, nullptr},
+    {8, "attachments", kSchemaV8, nullptr, nullptr},
 };
 
 }  // namespace

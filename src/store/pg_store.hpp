@@ -86,6 +86,12 @@ class PgStore final : public Store {
                                        int limit) override;
   size_t index_search(size_t limit) override;
 
+  void create_attachment(const Attachment& attachment) override;
+  std::optional<Attachment> find_attachment(const std::string& id) override;
+  size_t count_unsent_attachments(int64_t uploader_id) override;
+  std::vector<std::string> remove_message_attachments(int64_t room_id, int64_t seq) override;
+  std::vector<std::string> remove_expired_attachments(int64_t created_before, int limit) override;
+
   void put_blob(const std::string& id, std::string_view bytes) override;
   std::optional<std::string> get_blob(const std::string& id) override;
   bool delete_blob(const std::string& id) override;
@@ -114,6 +120,11 @@ class PgStore final : public Store {
   void complete_stored(const AppendRequest& request, Message& message);
   // set_mentions, for a message just stored too (`fresh`: no rows of it to replace).
   Mentions write_mentions(int64_t room_id, int64_t seq, int64_t author_id, const MentionRequest& request, bool fresh);
+
+  // append_messages with attachments (pg_attachments.cpp): why the request's attachments cannot
+  // be sent (nullopt: they can; their rows stay locked), and linking them to the new message.
+  std::optional<AppendOutcome::Status> check_attachments(const AppendRequest& request);
+  std::vector<MessageAttachment> link_attachments(int64_t room_id, int64_t seq, const std::vector<std::string>& ids);
 
   std::unique_ptr<PgConnection> db_;
 };

@@ -77,6 +77,13 @@ std::vector<AppendOutcome> SqliteStore::append_messages(const std::vector<Append
       outcome.status = AppendOutcome::Status::no_reply_target;
       continue;
     }
+    // Only for sends with attachments (most have none): checked before the seq is taken.
+    if (!request.attachments.empty()) {
+      if (auto refused = check_attachments(request)) {
+        outcome.status = *refused;
+        continue;
+      }
+    }
     Message& message = outcome.message;
     message.room_id = request.room_id;
     message.author_id = request.author_id;
@@ -93,6 +100,7 @@ std::vector<AppendOutcome> SqliteStore::append_messages(const std::vector<Append
     q.bind(5, request.created_at).bind(6, request.client_id).bind(7, request.reply_to);
     q.run();
     message.id = db_->last_insert_rowid();
+    if (!request.attachments.empty()) message.attachments = link_attachments(request.room_id, message.seq, request.attachments);
     if (!request.mentions.empty()) message.mentions = set_mentions(request.room_id, message.seq, request.author_id, request.mentions);
     if (request.reply_to > 0) {
       auto original = find_message(request.room_id, request.reply_to);

@@ -98,7 +98,7 @@ int64_t SqliteStore::edit_message(int64_t room_id, int64_t seq, const std::strin
 int64_t SqliteStore::delete_message(int64_t room_id, int64_t seq, int64_t at) {
   SqliteTransaction tx(*db_);
   const int64_t change = next_change(room_id, seq);
-  auto q = db_->query("UPDATE messages SET text = '', mentions = '', deleted_at = ?3 WHERE room_id = ?1 AND seq = ?2");
+  auto q = db_->query("UPDATE messages SET text = '', mentions = '', attachments = '', deleted_at = ?3 WHERE room_id = ?1 AND seq = ?2");
   q.bind(1, room_id).bind(2, seq).bind(3, at).run();
   auto reactions = db_->query("DELETE FROM reactions WHERE room_id = ?1 AND seq = ?2");
   reactions.bind(1, room_id).bind(2, seq).run();

@@ -191,11 +191,40 @@ CREATE TABLE mentions (
 CREATE INDEX mentions_by_message ON mentions(room_id, seq);
 )sql";
 
-// Version 8: new messages reach the search index in batches (Store::index_search), not one
+// Version 8: image attachments (issue #13). An attachment is uploaded first (seq NULL) and
+// linked to its message when that is sent; messages.attachments is what the message shows of
+// them (message_rows.hpp attachments_text), so reading messages never joins this table. The
+// partial indexes serve the per-uploader limit on unsent attachments and their expiry sweep;
+// the blob indexes tell whether a content-addressed blob is still used by another attachment.
+constexpr const char* kSchemaV8 = R"sql(
+ALTER TABLE messages ADD COLUMN attachments TEXT NOT NULL DEFAULT '';
+CREATE TABLE attachments (
+  id           TEXT PRIMARY KEY,
+  room_id      INTEGER NOT NULL REFERENCES rooms(id) ON DELETE CASCADE,
+  uploader_id  INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+  blob         TEXT NOT NULL,
+  thumb_blob   TEXT NOT NULL,
+  width        INTEGER NOT NULL,
+  height       INTEGER NOT NULL,
+  thumb_width  INTEGER NOT NULL,
+  thumb_height INTEGER NOT NULL,
+  bytes        INTEGER NOT NULL,
+  created_at   INTEGER NOT NULL,
+  seq          INTEGER,
+  FOREIGN KEY (room_id, seq) REFERENCES messages(room_id, seq) ON DELETE CASCADE
+) WITHOUT ROWID;
+CREATE INDEX attachments_unsent_by_uploader ON attachments(uploader_id) WHERE seq IS NULL;
+CREATE INDEX attachments_unsent_by_age ON attachments(created_at) WHERE seq IS NULL;
+CREATE INDEX attachments_by_message ON attachments(room_id, seq) WHERE seq IS NOT NULL;
+CREATE INDEX attachments_by_blob ON attachments(blob);
+CREATE INDEX attachments_by_thumb_blob ON attachments(thumb_blob);
+)sql";
+
+// Version 9: new messages reach the search index in batches (Store::index_search), not one
 // FTS5 segment per transaction: search_indexed holds the highest message id in messages_fts
 // (everything at or below it is indexed). The insert trigger goes; the update and delete triggers
 // only fire for messages already indexed (the others are indexed with their text as it is then).
-constexpr const char* kSchemaV8 = R"sql(
+constexpr const char* kSchemaV9 = R"sql(
 CREATE TABLE search_indexed (id INTEGER NOT NULL);
 INSERT INTO search_indexed (id) SELECT COALESCE(MAX(id), 0) FROM messages;
 DROP TRIGGER messages_fts_insert;
@@ -268,7 +297,8 @@ constexpr SqliteMigration kMigrations[] = {
     {5, "edits, deletes, replies, reactions, read positions", kSchemaV5, nullptr, nullptr},
     {6, "full-text search of messages", kSchemaV6, nullptr, nullptr},
     {7, "mentions", kSchemaV7, nullptr, nullptr},
-    {8, "search index in batches", kSchemaV8, nullptr, nullptr},
+    {8, "attachments", kSchemaV8, nullptr, nullptr},
+    {9, "search index in batches", kSchemaV9, nullptr, nullptr},
 };
 
 }  // namespace

@@ -93,6 +93,12 @@ class SqliteStore final : public Store {
                                        int limit) override;
   size_t index_search(size_t limit) override;
 
+  void create_attachment(const Attachment& attachment) override;
+  std::optional<Attachment> find_attachment(const std::string& id) override;
+  size_t count_unsent_attachments(int64_t uploader_id) override;
+  std::vector<std::string> remove_message_attachments(int64_t room_id, int64_t seq) override;
+  std::vector<std::string> remove_expired_attachments(int64_t created_before, int limit) override;
+
   void put_blob(const std::string& id, std::string_view bytes) override;
   std::optional<std::string> get_blob(const std::string& id) override;
   bool delete_blob(const std::string& id) override;
@@ -110,6 +116,11 @@ class SqliteStore final : public Store {
   // Takes the room's next change number and gives it to the message; throws not_found when the
   // message does not exist.
   int64_t next_change(int64_t room_id, int64_t seq);
+
+  // append_messages with attachments: why the request's attachments cannot be sent (nullopt:
+  // they can), and linking them to the new message (returns what it shows).
+  std::optional<AppendOutcome::Status> check_attachments(const AppendRequest& request);
+  std::vector<MessageAttachment> link_attachments(int64_t room_id, int64_t seq, const std::vector<std::string>& ids);
 
   std::unique_ptr<SqliteConnection> db_;
 };

@@ -122,6 +122,35 @@ struct MentionRequest {
   bool empty() const { return name_keys.empty() && !room; }
 };
 
+// An image attached to a message, as the message shows it (the blobs stay in the attachments
+// table: clients fetch the images through GET /api/attachments/{id}, which checks who asks).
+struct MessageAttachment {
+  std::string id;          // the attachment's random id (chat/attachment_id.hpp)
+  int64_t width = 0;       // the full image
+  int64_t height = 0;
+  int64_t thumb_width = 0;
+  int64_t thumb_height = 0;
+  int64_t bytes = 0;       // of the full image
+  bool operator==(const MessageAttachment&) const = default;
+};
+
+// An uploaded image (POST /api/rooms/{id}/attachments), attached to at most one message.
+struct Attachment {
+  std::string id;          // random, unguessable, URL-safe
+  int64_t room_id = 0;     // the room it was uploaded to: it can only be sent there
+  int64_t uploader_id = 0;
+  std::string blob;        // blob id of the full image (WebP)
+  std::string thumb_blob;  // blob id of the thumbnail (WebP)
+  int64_t width = 0;
+  int64_t height = 0;
+  int64_t thumb_width = 0;
+  int64_t thumb_height = 0;
+  int64_t bytes = 0;
+  int64_t created_at = 0;
+  int64_t seq = 0;         // the message (room_id, seq) it belongs to, 0 while not sent
+  MessageAttachment view() const { return {id, width, height, thumb_width, thumb_height, bytes}; }
+};
+
 struct Message {
   int64_t id = 0;
   int64_t room_id = 0;
@@ -141,6 +170,7 @@ struct Message {
   int64_t change = 0;
   std::vector<Reaction> reactions;  // by emoji, in the order each was first used
   Mentions mentions;        // "" once deleted
+  std::vector<MessageAttachment> attachments;  // in the order sent; none once deleted
 };
 
 struct AppendResult {
@@ -157,6 +187,7 @@ struct AppendRequest {
   int64_t created_at = 0;
   int64_t reply_to = 0;   // seq of the message answered (same room), 0 when none
   MentionRequest mentions{};
+  std::vector<std::string> attachments{};  // attachment ids, each at most once (the chat checks)
 };
 
 // What append_messages did with one request.
@@ -167,6 +198,8 @@ struct AppendOutcome {
     not_member,  // the room exists but the author is not in it: nothing stored
     no_room,     // no such room: nothing stored
     no_reply_target,  // reply_to names no message of the room: nothing stored
+    no_attachment,    // an attachment id is unknown or was uploaded by someone else: nothing stored
+    attachment_unusable,  // an attachment was uploaded to another room or is already sent: nothing stored
   };
   Status status = Status::stored;
   Message message;  // for stored and duplicate
@@ -254,6 +287,10 @@ class Store {
   // first message and duplicate = true instead of storing again.
   virtual AppendResult append_message(int64_t room_id, int64_t author_id, const std::string& text,
                                       const std::string& client_id, int64_t now) = 0;
+  // Attachments (AppendRequest::attachments): each must exist, have been uploaded by the author
+  // to this room and not be sent yet (else no_attachment / attachment_unusable, nothing stored,
+  // no seq used); they are then linked to the new message in the same transaction. Requests
+  // without attachments cost no extra statement.
   // message:send for a batch (the writer's group commit hands it every send waiting together):
   // each request whose author is a member of its room is appended as by append_message, in
   // order, and one outcome per request says what happened (a resend, also of an earlier request
@@ -275,7 +312,8 @@ class Store {
   // throw StoreError(not_found) when the message does not exist.
   // An edit: the new text, edited_at = at.
   virtual int64_t edit_message(int64_t room_id, int64_t seq, const std::string& text, int64_t at) = 0;
-  // A delete leaves a tombstone: the text is gone (""), deleted_at = at, its reactions removed;
+  // A delete leaves a tombstone: the text is gone (""), deleted_at = at, its reactions removed
+  // and its attachments list emptied (remove_message_attachments removes their rows);
   // seq, author and time stay, so replies and numbering stay coherent.
   virtual int64_t delete_message(int64_t room_id, int64_t seq, int64_t at) = 0;
   // Adds (on) or removes the user's reaction `emoji`: 0 when it was already so.
@@ -289,6 +327,21 @@ class Store {
   // Up to `limit` messages whose change is > after_change, by change ascending: what a client
   // that holds change `after_change` of the room must update.
   virtual std::vector<Message> messages_changed_after(int64_t room_id, int64_t after_change, int limit) = 0;
+
+  // ---- attachments ----
+  // Stores a new, unsent attachment (seq 0). Throws StoreError(not_found) when its room or
+  // uploader does not exist, conflict when its id exists.
+  virtual void create_attachment(const Attachment& attachment) = 0;
+  virtual std::optional<Attachment> find_attachment(const std::string& id) = 0;
+  // The user's attachments not sent yet (the limit on what an uploader may leave lying around).
+  virtual size_t count_unsent_attachments(int64_t uploader_id) = 0;
+  // Removes the attachments of message (room_id, seq) (a delete: Store::delete_message already
+  // emptied Message::attachments) and returns the blob ids no attachment uses any more, for the
+  // caller to remove from the BlobStore once this is committed.
+  virtual std::vector<std::string> remove_message_attachments(int64_t room_id, int64_t seq) = 0;
+  // Removes unsent attachments created before `created_before` (at most `limit` of them) and
+  // returns the blob ids no attachment uses any more.
+  virtual std::vector<std::string> remove_expired_attachments(int64_t created_before, int limit) = 0;
 
   // ---- search ----
   // Messages whose text holds every one of `words` (whole words, any case; words are letters and

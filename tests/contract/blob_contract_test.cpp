@@ -125,6 +125,27 @@ TEST_P(BlobContractTest, MalformedIdsAreRefused) {
   EXPECT_EQ(store().get(id), "keep me");
 }
 
+// Attachment blobs have their own ids ("att-" + the hash), which the public avatar route (it
+// serves is_blob_id names only) never takes, and live apart from avatars of the same bytes.
+TEST_P(BlobContractTest, AttachmentBlobsHaveTheirOwnIds) {
+  auto store = GetParam().make();
+  const std::string id = store->put_attachment("image bytes");
+  EXPECT_EQ(id, "att-" + content_id("image bytes"));
+  EXPECT_TRUE(is_attachment_blob_id(id));
+  EXPECT_FALSE(is_blob_id(id));
+  EXPECT_EQ(store->put_attachment("image bytes"), id);
+  EXPECT_EQ(store->get(id), "image bytes");
+  EXPECT_EQ(store->get(content_id("image bytes")), std::nullopt);
+  const std::string avatar = store->put("image bytes");
+  EXPECT_TRUE(store->remove(id));
+  EXPECT_EQ(store->get(id), std::nullopt);
+  EXPECT_EQ(store->get(avatar), "image bytes");
+  EXPECT_FALSE(store->remove(id));
+  EXPECT_FALSE(is_attachment_blob_id("att-" + std::string(63, 'a')));
+  EXPECT_FALSE(is_attachment_blob_id("att-../" + std::string(61, 'a')));
+  EXPECT_EQ(store->get("att-"), std::nullopt);
+}
+
 TEST_P(BlobContractTest, RemoveThenGet) {
   const std::string id = store().put("short-lived");
   EXPECT_TRUE(store().get(id).has_value());

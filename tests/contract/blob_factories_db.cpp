@@ -27,6 +27,7 @@ class SqliteDbBlobStore : public BlobStore {
  public:
   SqliteDbBlobStore() : store_(store::make_store_factory("sqlite:" + (dir_.path() / "blobs.db").string())) {}
   std::string put(std::string_view bytes) override { return store_.put(bytes); }
+  std::string put_attachment(std::string_view bytes) override { return store_.put_attachment(bytes); }
   std::optional<std::string> get(const std::string& id) override { return store_.get(id); }
   bool remove(const std::string& id) override { return store_.remove(id); }
 
@@ -39,6 +40,7 @@ class PostgresDbBlobStore : public BlobStore {
  public:
   PostgresDbBlobStore() : store_(store::make_store_factory(database_.url())) {}
   std::string put(std::string_view bytes) override { return store_.put(bytes); }
+  std::string put_attachment(std::string_view bytes) override { return store_.put_attachment(bytes); }
   std::optional<std::string> get(const std::string& id) override { return store_.get(id); }
   bool remove(const std::string& id) override { return store_.remove(id); }
 

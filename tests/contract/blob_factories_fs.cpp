@@ -48,6 +48,7 @@ class TempFsBlobStore : public BlobStore {
  public:
   TempFsBlobStore() : store_((temp_.path() / "uploads").string()) {}
   std::string put(std::string_view bytes) override { return store_.put(bytes); }
+  std::string put_attachment(std::string_view bytes) override { return store_.put_attachment(bytes); }
   std::optional<std::string> get(const std::string& id) override { return store_.get(id); }
   bool remove(const std::string& id) override { return store_.remove(id); }
 

@@ -33,10 +33,13 @@ using contract::range;
 using contract::thrown_kind;
 constexpr int64_t kNow = 1'700'000'000'000;
 
-// Takes schema v7 (mentions), v6 (search) and v5 (edits, deletes, replies, reactions, read positions) out of a migrated
+// Takes schema v8 (attachments), v7 (mentions), v6 (search) and v5 (edits, deletes, replies, reactions, read positions) out of a migrated
 // database, so it looks like one a release before issue #13 wrote (dropping a column drops its
 // index).
 void revert_version_5(PgAdmin& direct) {
+  direct.rows("DROP TABLE attachments");
+  direct.rows("ALTER TABLE messages DROP COLUMN attachments");
+  direct.rows("DELETE FROM schema_migrations WHERE version = 8");
   direct.rows("DROP TABLE mentions");
   direct.rows("DROP INDEX users_by_name_key_c");
   direct.rows("ALTER TABLE messages DROP COLUMN mentions");
@@ -368,7 +371,7 @@ TEST_F(PostgresStore, ConcurrentMigrateFromManyConnectionsIsSafe) {
   for (std::thread& t : threads) t.join();
   for (const std::string& e : errors) EXPECT_EQ(e, "");
   PgAdmin direct(fresh.url());
-  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3,4,5,6,7");
+  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3,4,5,6,7,8");
   PgStore after(fresh.url());
   EXPECT_EQ(after.create_user("bob", "h", kNow).value().name, "bob");
 }
@@ -380,7 +383,7 @@ TEST_F(PostgresStore, MigrateBringsAnOlderSchemaUpToDate) {
   direct.rows("DROP TABLE blobs");
   direct.rows("DELETE FROM schema_migrations WHERE version = 2");
   store().migrate();
-  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3,4,5,6,7");
+  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3,4,5,6,7,8");
   store().put_blob(std::string(64, 'a'), "bytes");
   EXPECT_EQ(store().get_blob(std::string(64, 'a')), "bytes");
 }
@@ -431,7 +434,7 @@ TEST_F(PostgresStore, MigrationToVersion3KeepsEveryExistingNameUsable) {
   std::unique_ptr<PgStore> migrated = open();  // a new connection: none of the old statements
   PgStore& s = *migrated;
   PgAdmin direct(database().url());
-  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3,4,5,6,7");
+  EXPECT_EQ(direct.scalar("SELECT string_agg(version::text, ',' ORDER BY version) FROM schema_migrations"), "1,2,3,4,5,6,7,8");
   expect_old_names_usable_after_version_3(s, kNow);
   // The skeletons: the oldest of each look-alike group keeps its own, the others (and the DM) none.
   EXPECT_EQ(direct.rows("SELECT (name_skeleton IS NULL)::text FROM users WHERE id IN (1, 2, 3) ORDER BY id"),

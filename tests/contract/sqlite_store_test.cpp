@@ -60,8 +60,8 @@ class RawConnection {
   sqlite3* db_ = nullptr;
 };
 
-// Takes schema v8 (search indexed in batches) out of a migrated database: the v6 triggers again.
-void revert_version_8(RawConnection& raw) {
+// Takes schema v9 (search indexed in batches) out of a migrated database: the v6 triggers again.
+void revert_version_9(RawConnection& raw) {
   ASSERT_EQ(raw.exec("DROP TRIGGER messages_fts_update; DROP TRIGGER messages_fts_delete; DROP TABLE search_indexed;"
                      "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN "
                      "INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text); END;"
@@ -70,6 +70,14 @@ void revert_version_8(RawConnection& raw) {
                      "INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text); END;"
                      "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN "
                      "INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text); END;"
+                     "DELETE FROM schema_migrations WHERE version = 9"),
+            SQLITE_OK);
+}
+
+// And v8 (attachments).
+void revert_version_8(RawConnection& raw) {
+  revert_version_9(raw);
+  ASSERT_EQ(raw.exec("DROP TABLE attachments; ALTER TABLE messages DROP COLUMN attachments;"
                      "DELETE FROM schema_migrations WHERE version = 8"),
             SQLITE_OK);
 }
@@ -145,9 +153,34 @@ TEST(SqliteStore, RecordsEachMigrationOnce) {
     other.migrate();
   }
   RawConnection raw(path);
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6,7,8");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6,7,8,9");
   EXPECT_EQ(raw.scalar("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'messages_by_author_client'"), "1");
+}
+
+TEST(SqliteStore, MigrateAddsAttachmentsToAVersion7Database) {
+  TempDirectory dir("chatd-sqlite-test");
+  const std::string path = (dir.path() / "chat.db").string();
+  {
+    SqliteStore store(path);
+    store.migrate();
+    const User alice = store.create_user("alice", "h", kNow).value();
+    const Room room = store.ensure_public_room("lounge", 0, kNow);
+    store.add_member(room.id, alice.id, kNow);
+    store.append_message(room.id, alice.id, "before attachments", "", kNow);
+  }
+  {
+    RawConnection raw(path);
+    revert_version_8(raw);
+  }
+  SqliteStore store(path);
+  store.migrate();
+  const Message old = store.find_message(1, 1).value();
+  EXPECT_EQ(old.text, "before attachments");
+  EXPECT_TRUE(old.attachments.empty());
+  RawConnection raw(path);
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6,7,8,9");
+  EXPECT_EQ(raw.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'attachments_unsent_by_age'"), "1");
 }
 
 TEST(SqliteStore, MigrateAddsBlobsToAVersion1Database) {
@@ -169,7 +202,7 @@ TEST(SqliteStore, MigrateAddsBlobsToAVersion1Database) {
   EXPECT_EQ(store.get_blob("id"), bytes);
   RawConnection raw(path);
   EXPECT_EQ(raw.scalar("SELECT typeof(bytes) FROM blobs WHERE id = 'id'"), "blob");
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6,7,8");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6,7,8,9");
   EXPECT_TRUE(store.delete_blob("id"));
   EXPECT_FALSE(store.delete_blob("id"));
 }
@@ -330,7 +363,7 @@ TEST(SqliteStore, MigrationToVersion3KeepsEveryExistingNameUsable) {
   SqliteStore store(path);
   store.migrate();
   RawConnection raw(path);
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6,7,8");
+  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6,7,8,9");
   expect_old_names_usable_after_version_3(store, kNow);
   // The skeletons: the oldest of each look-alike group keeps its own, the others (and the DM) none.
   EXPECT_EQ(raw.rows("SELECT name_skeleton IS NULL FROM users WHERE id IN (1, 2, 3) ORDER BY id", 0), "0\n1\n1");

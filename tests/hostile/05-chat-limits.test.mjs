@@ -195,3 +195,50 @@ hostile("one avatar upload at a time per user: a second one while the first is i
   });
   assert.equal(third.status, 400, third.text);
 });
+
+hostile("an image attachment upload that stalls halfway holds the user's upload slot only while its connection lives", {}, async (s) => {
+  const { cookie } = await account(s, "photographer");
+  const c = await connectChat(s, cookie, { label: "photographer" });
+  const general = c.room("general");
+  await c.ack("room:join", { roomId: general.id });
+  const path = `/api/rooms/${general.id}/attachments`;
+  const slow = await rawTcp(s);
+  slow.on("error", () => {});
+  slow.write(
+    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nCookie: ${cookie}\r\n` +
+      "Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: 1000000\r\n\r\n--xyz\r\n",
+  );
+  await sleep(300);
+  const empty = { cookie, body: "--xyz--\r\n", headers: { "content-type": "multipart/form-data; boundary=xyz" } };
+  // Avatars and attachments share the slot: one upload at a time per user.
+  for (const target of [path, "/api/avatar"]) {
+    const second = await request(s, "POST", target, empty);
+    assert.equal(second.status, 429, `${target}: ${second.text}`);
+    assert.equal(second.json.error, "rate_limited");
+  }
+  slow.destroy();
+  // The slot is free again once the stalled one is gone.
+  await until(async () => (await request(s, "POST", path, empty)).status === 400, 3000, "the slot to be given back", { every: 100 });
+});
+
+hostile("an attachment upload that stalls with its connection open gives the slot back when the 30 s body timeout ends it", { timeout: 60_000 }, async (s) => {
+  const { cookie } = await account(s, "sleeper");
+  const c = await connectChat(s, cookie, { label: "sleeper" });
+  const general = c.room("general");
+  await c.ack("room:join", { roomId: general.id });
+  const path = `/api/rooms/${general.id}/attachments`;
+  const slow = await rawTcp(s);
+  slow.on("error", () => {});
+  slow.write(
+    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nCookie: ${cookie}\r\n` +
+      "Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: 1000000\r\n\r\n--xyz\r\n",
+  );
+  const empty = { cookie, body: "--xyz--\r\n", headers: { "content-type": "multipart/form-data; boundary=xyz" } };
+  await sleep(300);
+  assert.equal((await request(s, "POST", path, empty)).status, 429);
+  // The stalled upload is never finished and its connection stays open: the server's body
+  // timeout ends it, and the slot is free again.
+  await until(async () => (await request(s, "POST", path, empty)).status === 400, 40_000, "the body timeout to free the slot", { every: 1000 });
+  assert.ok(s.running);
+  slow.destroy();
+});

@@ -124,7 +124,7 @@ serverTest(fx, "two users connect, get ready with their rooms, and chat in gener
   const afterSend = Date.now();
   assert.equal(ack.ok, true, JSON.stringify(ack));
   const m1 = ack.message;
-  assert.deepEqual(Object.keys(m1).sort(), ["author", "change", "clientId", "createdAt", "deleted", "editedAt", "id", "mentions", "mentionsRoom", "quote", "reactions", "replyTo", "roomId", "seq", "text"]);
+  assert.deepEqual(Object.keys(m1).sort(), ["attachments", "author", "change", "clientId", "createdAt", "deleted", "editedAt", "id", "mentions", "mentionsRoom", "quote", "reactions", "replyTo", "roomId", "seq", "text"]);
   assert.equal(typeof m1.id, "number");
   assert.equal(m1.roomId, general.id);
   assert.equal(m1.seq, general.lastSeq + 1, "the first message after ready has lastSeq + 1");

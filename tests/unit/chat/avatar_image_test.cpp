@@ -375,3 +375,55 @@ TEST_F(AvatarImageTest, ConcurrentCallsFromWorkerThreads) {
 }
 
 }  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// Attachments: the same pipeline, the whole picture kept (fitted, never cropped or enlarged).
+
+void ExpectCleanAttachment(const dchat::chat::AttachmentImages& r, int w, int h, int tw, int th) {
+  ASSERT_EQ(r.error, AvatarError::none) << dchat::chat::avatar_error_message(r.error) << ": " << r.detail;
+  EXPECT_EQ(r.width, w);
+  EXPECT_EQ(r.height, h);
+  EXPECT_EQ(r.thumb_width, tw);
+  EXPECT_EQ(r.thumb_height, th);
+  for (const std::string* out : {&r.full, &r.thumb}) {
+    ASSERT_EQ(sniff_image_type(*out), ImageType::webp);
+    for (const std::string& id : RiffChunks(*out)) {
+      EXPECT_NE(id, "EXIF");
+      EXPECT_NE(id, "XMP ");
+      EXPECT_NE(id, "ICCP");
+    }
+  }
+  EXPECT_EQ(Load(r.full).width(), w);
+  EXPECT_EQ(Load(r.thumb).height(), th);
+}
+
+TEST_F(AvatarImageTest, AttachmentIsFittedNotCropped) {
+  using dchat::chat::process_attachment;
+  ExpectCleanAttachment(process_attachment(Encode(Solid(300, 100, kRed), ".png")), 300, 100, 300, 100);
+  ExpectCleanAttachment(process_attachment(Encode(Solid(1000, 500, kBlue), ".png")), 1000, 500, 400, 200);
+  ExpectCleanAttachment(process_attachment(Encode(Solid(3000, 1000, kGreen), ".jpg")), 2048, 683, 400, 133);
+  ExpectCleanAttachment(process_attachment(Encode(Solid(100, 900, kGreen), ".gif")), 100, 900, 44, 400);
+}
+
+TEST_F(AvatarImageTest, AttachmentIsAutoRotatedAndStrippedOfMetadata) {
+  const VImage stored = Solid(200, 100, kRed).insert(Solid(100, 100, kBlue), 100, 0);
+  const auto r = dchat::chat::process_attachment(JpegWithMetadata(stored, 6));
+  ExpectCleanAttachment(r, 100, 200, 100, 200);
+  const VImage full = Load(r.full);
+  EXPECT_TRUE(IsColour(full, 50, 20, kRed));
+  EXPECT_TRUE(IsColour(full, 50, 180, kBlue));
+  for (const std::string* out : {&r.full, &r.thumb}) {
+    EXPECT_EQ(out->find("Exif"), std::string::npos);
+    EXPECT_EQ(out->find("GPS"), std::string::npos);
+    EXPECT_EQ(out->find("xmpmeta"), std::string::npos);
+  }
+}
+
+TEST_F(AvatarImageTest, AttachmentErrorsAreTheAvatarOnes) {
+  using dchat::chat::process_attachment;
+  EXPECT_EQ(process_attachment("just text").error, AvatarError::unsupported_type);
+  EXPECT_EQ(process_attachment(PngClaiming(100000, 100000)).error, AvatarError::too_large_dimensions);
+  EXPECT_EQ(process_attachment(PngClaiming(7000, 7000)).error, AvatarError::too_large_dimensions);
+  const std::string png = Encode(Solid(64, 64, kRed), ".png");
+  EXPECT_EQ(process_attachment(png.substr(0, png.size() / 2)).error, AvatarError::decode_failed);
+}

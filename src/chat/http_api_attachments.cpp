@@ -1,0 +1,258 @@
+// Image attachments: POST /api/rooms/{id}/attachments (multipart/form-data, field "file") and
+// GET /api/attachments/{id} and /api/attachments/{id}/thumb. An upload goes through the avatar
+// pipeline (chat/avatar_image.hpp: type from the bytes, pixel limits from the header, re-encoded
+// to WebP without metadata) and is kept as two content-addressed blobs plus a row with a random
+// id; message:send then attaches it. Every read checks who asks: the uploader before it is sent,
+// then anyone who may read its room (a public room: every signed-in user; a conversation: its
+// two members); anyone else gets the same 404 as for an unknown id.
+#include <boost/asio/use_awaitable.hpp>
+#include <spdlog/spdlog.h>
+
+#include "chat/attachment_id.hpp"
+#include "chat/avatar_image.hpp"
+#include "chat/http_api_private.hpp"
+#include "chat/message_rules.hpp"
+#include "chat/views.hpp"
+#include "core/log_throttle.hpp"
+#include "core/metrics.hpp"
+#include "http/api_responses.hpp"
+#include "http/multipart.hpp"
+#include "http/request_checks.hpp"
+
+namespace dchat::chat {
+
+namespace {
+
+// Collects the `file` part (the parser already bounds its size); other parts are ignored.
+class FileSink : public http::MultipartSink {
+ public:
+  void on_part_begin(const http::MultipartPart& part) override {
+    in_file_ = part.name == "file" && part.has_filename && !found_;
+    if (in_file_) found_ = true;
+  }
+  void on_part_data(std::string_view bytes) override {
+    if (in_file_) data_.append(bytes);
+  }
+  void on_part_end() override { in_file_ = false; }
+  bool found() const { return found_; }
+  std::string take() { return std::move(data_); }
+
+ private:
+  bool in_file_ = false;
+  bool found_ = false;
+  std::string data_;
+};
+
+// May the user upload to the room? Asked before a byte of the body is read.
+enum class UploadCheck { ok, no_room, not_member, too_many_unsent };
+
+UploadCheck check_upload(Store& s, int64_t user, int64_t room_id, size_t max_unsent) {
+  const auto room = s.find_room(room_id);
+  if (!room) return UploadCheck::no_room;
+  if (!s.is_member(room_id, user))
+    // Someone else's conversation is answered as if it did not exist: nothing leaks.
+    return room->kind == store::RoomKind::direct ? UploadCheck::no_room : UploadCheck::not_member;
+  if (s.count_unsent_attachments(user) >= max_unsent) return UploadCheck::too_many_unsent;
+  return UploadCheck::ok;
+}
+
+struct Uploaded {
+  UploadCheck check = UploadCheck::ok;
+  AvatarError error = AvatarError::none;
+  store::Attachment attachment;
+};
+
+Status status_of(AvatarError error) {
+  switch (error) {
+    case AvatarError::unsupported_type: return Status::unsupported_media_type;
+    case AvatarError::too_large_dimensions: return Status::payload_too_large;
+    default: return Status::bad_request;
+  }
+}
+
+const char* code_of(AvatarError error) {
+  switch (error) {
+    case AvatarError::unsupported_type: return "unsupported_type";
+    case AvatarError::too_large_dimensions: return "too_large";
+    default: return "bad_upload";
+  }
+}
+
+}  // namespace
+
+HttpApi::Awaitable HttpApi::upload_attachment(http::RequestContext& ctx, int64_t room_id) {
+  const auto& req = ctx.parser.get();
+  if (req.method() != bhttp::verb::post)
+    co_return co_await http::reply_error(ctx, Status::method_not_allowed, "bad_request", "use POST");
+  if (!http::same_origin(req, ctx.client.https))
+    co_return co_await http::reply_error(ctx, Status::forbidden, "forbidden", "cross-site request refused");
+  const auto auth = co_await current_user(ctx);
+  if (!auth.user) co_return co_await refuse_anonymous(ctx, auth.store_ok);
+  const int64_t uid = auth.user->id;
+
+  // One upload (avatar or attachment) at a time per user and a few in all, as for avatars: an
+  // upload holds up to CHAT_MAX_ATTACHMENT_BYTES and, while decoded, up to 40 megapixels.
+  auto slot = avatar_jobs_.acquire(std::to_string(uid));
+  if (!slot.lease) {
+    const bool mine = slot.refusal == core::ConcurrencyLimiter::Refusal::per_client;
+    (mine ? core::metrics().rate_limited : core::metrics().overloaded).inc();
+    json::object body{{"error", mine ? "rate_limited" : "overloaded"},
+                      {"message", mine ? "your previous upload is still being processed" : "too many uploads at once, try again"}};
+    std::vector<std::pair<std::string, std::string>> headers;
+    headers.emplace_back("Retry-After", "2");
+    co_return co_await http::reply_json(ctx, mine ? Status::too_many_requests : Status::service_unavailable,
+                                        std::move(body), std::move(headers));
+  }
+  std::shared_ptr<void> lease = std::move(slot.lease);
+
+  const size_t max_unsent = options_.max_unsent_attachments;
+  {
+    std::function<UploadCheck(Store&)> job = [uid, room_id, max_unsent](Store& s) {
+      return check_upload(s, uid, room_id, max_unsent);
+    };
+    auto r = co_await store_.async_run<UploadCheck>(std::move(job), asio::use_awaitable);
+    if (!r) {
+      lease.reset();
+      co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
+    }
+    switch (*r.value) {
+      case UploadCheck::ok: break;
+      case UploadCheck::no_room:
+        lease.reset();
+        co_return co_await http::reply_error(ctx, Status::not_found, "not_found", "no such room");
+      case UploadCheck::not_member:
+        lease.reset();
+        co_return co_await http::reply_error(ctx, Status::forbidden, "forbidden", "you are not a member of this room");
+      case UploadCheck::too_many_unsent:
+        lease.reset();
+        core::metrics().rate_limited.inc();
+        co_return co_await http::reply_error(
+            ctx, Status::too_many_requests, "rate_limited",
+            "you have " + std::to_string(max_unsent) + " images uploaded and not sent: send or wait for them to expire");
+    }
+  }
+
+  http::MultipartLimits limits;
+  limits.max_file_bytes = options_.max_attachment_bytes;
+  limits.max_body_bytes = options_.max_attachment_bytes + 64 * 1024;
+  // Over the limit by Content-Length: refused (413) before a byte of the body is read; chunked
+  // bodies stop at the limit. At most the limit is ever held in memory.
+  if (!co_await http::read_body(ctx, limits.max_body_bytes)) {
+    CHAT_LOG_THROTTLED(spdlog::level::info, "attachment: upload by user {} refused: too large", uid);
+    co_return Outcome::close;
+  }
+  FileSink sink;
+  http::MultipartParser parser(req[bhttp::field::content_type], sink, limits);
+  const bool parsed = parser.feed(ctx.parser.get().body()) && parser.finish();
+  if (!parsed) {
+    lease.reset();
+    const auto error = parser.error();
+    CHAT_LOG_THROTTLED(spdlog::level::info, "attachment: upload by user {} refused: {}", uid,
+                       http::multipart_error_message(error));
+    if (http::is_size_error(error))
+      co_return co_await http::reply_error(ctx, Status::payload_too_large, "too_large",
+                                           "the image is over " + std::to_string(options_.max_attachment_bytes) + " bytes");
+    co_return co_await http::reply_error(ctx, Status::bad_request, "bad_upload", http::multipart_error_message(error));
+  }
+  if (!sink.found()) {
+    lease.reset();
+    co_return co_await http::reply_error(ctx, Status::bad_request, "bad_upload", "no file in the \"file\" field");
+  }
+
+  std::function<Uploaded(Store&)> job = [this, uid, room_id, max_unsent, bytes = sink.take()](Store& s) -> Uploaded {
+    Uploaded out;
+    // Decoding and re-encoding is the only thing that leaves the upload: whatever the client
+    // sent (name, metadata, polyglot tricks) never reaches the disk as is.
+    auto images = process_attachment(bytes);
+    if (!images) {
+      if (!images.detail.empty()) CHAT_LOG_THROTTLED(spdlog::level::info, "attachment: user {}: {}", uid, images.detail);
+      out.error = images.error;
+      return out;
+    }
+    // Asked again: the room or the membership may have gone while the body was read.
+    out.check = check_upload(s, uid, room_id, max_unsent);
+    if (out.check != UploadCheck::ok) return out;
+    store::Attachment& a = out.attachment;
+    a.id = new_attachment_id();
+    a.room_id = room_id;
+    a.uploader_id = uid;
+    a.width = images.width;
+    a.height = images.height;
+    a.thumb_width = images.thumb_width;
+    a.thumb_height = images.thumb_height;
+    a.bytes = static_cast<int64_t>(images.full.size());
+    a.created_at = now_ms();
+    // Blobs first, then the row: a row never names a blob that is not stored.
+    a.blob = blobs_.put_attachment(images.full);
+    a.thumb_blob = blobs_.put_attachment(images.thumb);
+    s.create_attachment(a);
+    return out;
+  };
+  auto r = co_await store_.async_run<Uploaded>(std::move(job), asio::use_awaitable);
+  lease.reset();
+  if (!r) co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
+  const Uploaded& up = *r.value;
+  if (up.error != AvatarError::none) {
+    CHAT_LOG_THROTTLED(spdlog::level::info, "attachment: upload by user {} refused: {}", uid,
+                       avatar_error_message(up.error));
+    co_return co_await http::reply_error(ctx, status_of(up.error), code_of(up.error), avatar_error_message(up.error));
+  }
+  switch (up.check) {
+    case UploadCheck::ok: break;
+    case UploadCheck::no_room:
+      co_return co_await http::reply_error(ctx, Status::not_found, "not_found", "no such room");
+    case UploadCheck::not_member:
+      co_return co_await http::reply_error(ctx, Status::forbidden, "forbidden", "you are not a member of this room");
+    case UploadCheck::too_many_unsent:
+      co_return co_await http::reply_error(ctx, Status::too_many_requests, "rate_limited",
+                                           "too many images uploaded and not sent");
+  }
+  json::value answer = json::object{{"attachment", attachment_json(up.attachment.view())}};
+  co_return co_await http::reply_json(ctx, Status::created, std::move(answer));
+}
+
+HttpApi::Awaitable HttpApi::attachment_image(http::RequestContext& ctx) {
+  // /api/attachments/{id} (the full image) or /api/attachments/{id}/thumb.
+  constexpr std::string_view kPrefix = "/api/attachments/";
+  std::string_view rest = ctx.path.starts_with(kPrefix) ? ctx.path.substr(kPrefix.size()) : std::string_view{};
+  const size_t slash = rest.find('/');
+  const std::string_view id_text = rest.substr(0, slash);
+  const std::string_view variant = slash == std::string_view::npos ? std::string_view{} : rest.substr(slash + 1);
+  if (!is_attachment_id(id_text) || (slash != std::string_view::npos && variant != "thumb"))
+    co_return co_await http::reply_error(ctx, Status::not_found, "not_found", "no such attachment");
+  const auto method = ctx.parser.get().method();
+  if (method != bhttp::verb::get && method != bhttp::verb::head)
+    co_return co_await http::reply_error(ctx, Status::method_not_allowed, "bad_request", "use GET");
+  const auto auth = co_await current_user(ctx);
+  if (!auth.user) co_return co_await refuse_anonymous(ctx, auth.store_ok);
+  const bool thumb = variant == "thumb";
+  std::function<std::optional<std::string>(Store&)> job =
+      [this, uid = auth.user->id, id = std::string(id_text), thumb](Store& s) -> std::optional<std::string> {
+    const auto a = s.find_attachment(id);
+    if (!a) return std::nullopt;
+    if (a->seq == 0) {
+      // Not sent yet: its uploader's only.
+      if (a->uploader_id != uid) return std::nullopt;
+    } else {
+      // Whoever may read its room: a public room's messages are for every signed-in user, a
+      // conversation's for its two members.
+      const auto room = s.find_room(a->room_id);
+      if (!room) return std::nullopt;
+      if (room->kind == store::RoomKind::direct && !s.is_member(a->room_id, uid)) return std::nullopt;
+    }
+    return blobs_.get(thumb ? a->thumb_blob : a->blob);
+  };
+  auto r = co_await store_.async_run<std::optional<std::string>>(std::move(job), asio::use_awaitable);
+  if (!r) co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
+  if (!*r.value) co_return co_await http::reply_error(ctx, Status::not_found, "not_found", "no such attachment");
+  const auto& req = ctx.parser.get();
+  auto res = http::make_response(req, Status::ok, std::move(**r.value), "image/webp");
+  // An attachment's bytes never change; only the browser of someone allowed to see it keeps them.
+  res.set(bhttp::field::cache_control, "private, max-age=31536000, immutable");
+  res.set(bhttp::field::content_disposition, "inline");
+  res.set("Content-Security-Policy", "default-src 'none'; sandbox");
+  const bool ok = co_await http::write_response(ctx, res);
+  co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
+}
+
+}  // namespace dchat::chat
