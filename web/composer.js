@@ -3,6 +3,7 @@
  * open, and sending what was written (through the outbox; as a reply, or saved as an edit, in
  * the modes of composer-mode.js).
  */
+import { imagesFollowRoom, readyImages, takeImages, uploading } from './attachment-upload.js';
 import { editing, modeFollowsRoom, saveEdit, takeReplyTo } from './composer-mode.js';
 import { charCount, normaliseOutgoing } from './format.js';
 import { pump, queueMessage } from './outbox.js';
@@ -30,13 +31,17 @@ export function updateCounter() {
   ui.charCounter.classList.toggle('over', over);
   ui.composerInput.setAttribute('aria-invalid', over ? 'true' : 'false');
   const room = currentRoom();
-  ui.sendButton.disabled = !room || over || ui.composerInput.value.trim() === '';
+  // Images alone make a message (the text may then be empty); none may still be uploading.
+  const empty = ui.composerInput.value.trim() === '' && (editing() || readyImages().length === 0);
+  ui.sendButton.disabled = !room || over || empty || (!editing() && uploading());
 }
 
 /** Enabled with a placeholder naming the open room; disabled without one. */
 export function updateComposerState() {
   const room = currentRoom();
   ui.composerInput.disabled = !room;
+  ui.attachButton.disabled = !room;
+  imagesFollowRoom(room ? room.id : null);
   ui.composerInput.placeholder = room
     ? `Message ${room.kind === 'direct' ? roomDisplayName(room) : `#${roomDisplayName(room)}`}`
     : 'Open a room to write';
@@ -55,17 +60,18 @@ export function sendFromComposer() {
   const room = currentRoom();
   if (!room) return;
   const text = normaliseOutgoing(ui.composerInput.value);
-  if (!text) return;
   if (charCount(text) > MAX_TEXT) {
     updateCounter();
     return;
   }
   if (editing()) {
+    if (!text) return;
     // The box gets its draft back once the server took the edit.
     saveEdit(text, autosize).then((done) => { if (done) afterSend(); });
     return;
   }
-  queueMessage(room, text, takeReplyTo(room.id));
+  if (uploading() || (!text && readyImages().length === 0)) return;
+  queueMessage(room, text, takeReplyTo(room.id), takeImages());
   ui.composerInput.value = '';
   afterSend();
   renderMessages('bottom');

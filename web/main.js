@@ -5,6 +5,7 @@
  *
  * The only interface with the server is docs/CHAT_PROTOCOL.md.
  */
+import { addFiles, onImagesChange } from './attachment-upload.js';
 import { showOwnInitials } from './avatars.js';
 import { autosize, sendFromComposer, updateCounter } from './composer.js';
 import { cancelMode } from './composer-mode.js';
@@ -12,6 +13,8 @@ import { editLastOwn, onMessageListClick } from './message-actions.js';
 import { initMentionComplete, mentionKeydown, updateMentionQuery } from './mention-complete.js';
 import { showFormError } from './dom.js';
 import { closeDrawers, setDrawer, setOnlinePanel } from './drawers.js';
+import { currentRoom } from './rooms.js';
+import { state } from './state.js';
 import { flashNotice } from './notices.js';
 import { discardPending, retryPending } from './outbox.js';
 import { renderMessages } from './render-messages.js';
@@ -34,6 +37,33 @@ function bindSession() {
   ui.avatarInput.addEventListener('change', uploadAvatar);
   // A broken image falls back to the initials.
   ui.ownAvatar.addEventListener('error', () => { if (ui.ownAvatar.getAttribute('src')) showOwnInitials(); });
+}
+
+// Images for the next message: the button's file picker, a paste of images, or a drop on the
+// conversation (attachment-upload.js uploads each at once).
+function bindAttachments() {
+  onImagesChange(updateCounter);
+  ui.attachButton.addEventListener('click', () => ui.attachInput.click());
+  ui.attachInput.addEventListener('change', () => {
+    addFiles(ui.attachInput.files, state.currentRoomId);
+    ui.attachInput.value = '';
+    ui.composerInput.focus();
+  });
+  ui.composerInput.addEventListener('paste', (e) => {
+    const files = e.clipboardData ? Array.from(e.clipboardData.files || []) : [];
+    if (files.some((f) => f.type.startsWith('image/')) && addFiles(files, state.currentRoomId) > 0) e.preventDefault();
+  });
+  const main = ui.composer.closest('main') || ui.composer;
+  main.addEventListener('dragover', (e) => {
+    if (!currentRoom() || !e.dataTransfer || !Array.from(e.dataTransfer.types || []).includes('Files')) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+  });
+  main.addEventListener('drop', (e) => {
+    if (!currentRoom() || !e.dataTransfer || !e.dataTransfer.files.length) return;
+    e.preventDefault();
+    addFiles(e.dataTransfer.files, state.currentRoomId);
+  });
 }
 
 function bindComposer() {
@@ -146,6 +176,7 @@ function bindPage() {
 whenSessionLost(sessionLost);
 bindSession();
 bindComposer();
+bindAttachments();
 bindLists();
 bindRoomControls();
 bindLayout();

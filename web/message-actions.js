@@ -5,6 +5,7 @@
  * it is there; search results jump the same way). One delegated click listener on the message
  * list (main.js) calls onMessageListClick.
  */
+import { openImage } from './attachment-view.js';
 import { startEdit, startReply } from './composer-mode.js';
 import { autosize } from './composer.js';
 import { h } from './dom.js';
@@ -100,7 +101,10 @@ function confirmDelete(node) {
 
 function startEditing(m) {
   if (!canEdit(m)) {
-    flashNotice('This message can no longer be edited (messages can be changed for 15 minutes after they are sent). You can still delete it.');
+    const minutes = Math.round((state.limits?.editWindowMs ?? 15 * 60 * 1000) / 60000);
+    flashNotice(minutes > 0
+      ? `This message can no longer be edited (messages can be changed for ${minutes} minute${minutes === 1 ? '' : 's'} after they are sent). You can still delete it.`
+      : 'Messages cannot be edited on this server. You can still delete it.');
     return;
   }
   startEdit(m, { resize: autosize });
@@ -124,6 +128,7 @@ const ACTIONS = {
     change(room, 'message:delete', { roomId: room.id, seq: m.seq }, 'delete the message');
   },
   jump: (node, { room }, btn) => jumpToMessage(room.id, Number(btn.dataset.replyTo)),
+  'view-image': (node, found, btn) => openImage(btn),
 };
 
 /** The message list's clicks on stored messages; a tap elsewhere on a message shows its tools (phones). */

@@ -27,13 +27,17 @@ function newClientId() {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-/** Queues a new message in `room` (status 'queued'; `replyTo`: a seq or null); the caller renders and pumps. */
-export function queueMessage(room, text, replyTo = null) {
+/**
+ * Queues a new message in `room` (status 'queued'; `replyTo`: a seq or null; `attachments`: the
+ * uploaded images' Attachments); the caller renders and pumps.
+ */
+export function queueMessage(room, text, replyTo = null, attachments = []) {
   room.pending.push({
     clientId: newClientId(),
     roomId: room.id,
     text,
     replyTo,
+    attachments,
     createdAt: Date.now(),
     status: 'queued',
     error: null,
@@ -126,6 +130,7 @@ function sendOne(room, p) {
   const gen = state.connGen;
   const payload = { roomId: p.roomId, text: p.text, clientId: p.clientId };
   if (p.replyTo) payload.replyTo = p.replyTo;
+  if (p.attachments && p.attachments.length) payload.attachments = p.attachments.map((a) => a.id);
   request('message:send', payload)
     .then((res) => onAccepted(p, attempt, res), (e) => onRefused(p, attempt, gen, e));
 }

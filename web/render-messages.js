@@ -10,6 +10,8 @@ import { avatarNode } from './avatars.js';
 import { h, reconcile, show } from './dom.js';
 import { dayKey, dayLabel, fullTimeText, timeText } from './format.js';
 import { renderMarkdown } from './markdown.js';
+import { attachmentsNode } from './attachment-view.js';
+import { normaliseAttachments } from './message-fields.js';
 import { connected } from './request.js';
 import {
   canEdit, editedNode, mentionMarker, mentionsMeNow, quoteNode, reactionsNode, toolsNode, tombstoneNode,
@@ -80,7 +82,8 @@ function messageNode(m) {
     h('div', { class: 'msg-body' }, [
       metaNode(m.author.name, own, m.createdAt, [editedNode(m), mentioned ? mentionMarker(m) : null]),
       quoteNode(m),
-      m.deleted ? tombstoneNode() : textNode(m.text),
+      m.deleted ? tombstoneNode() : (m.text || !m.attachments.length ? textNode(m.text) : null),
+      m.deleted ? null : attachmentsNode(m.attachments),
       reactionsNode(m),
     ]),
     toolsNode(m, editable),
@@ -137,7 +140,8 @@ function newPendingNode(p) {
     h('div', { class: 'msg-body' }, [
       metaNode(me.name, true, p.createdAt),
       pendingQuote(p),
-      textNode(p.text),
+      p.text || !(p.attachments && p.attachments.length) ? textNode(p.text) : null,
+      attachmentsNode(normaliseAttachments(p.attachments), { pending: true }),
       h('div', { class: 'msg-foot' }, [status, actions]),
     ]),
   ]);

@@ -4,7 +4,7 @@
 import { test, describe } from "node:test";
 import assert from "node:assert/strict";
 import { applyChanged, mergeChanged, syncChangedOf, syncPosition } from "../../web/changes.js";
-import { normaliseExtras, normaliseQuote, normaliseReactions } from "../../web/message-fields.js";
+import { normaliseAttachments, normaliseExtras, normaliseQuote, normaliseReactions } from "../../web/message-fields.js";
 import { createTimeline, mergeMessages, normaliseMessage } from "../../web/timeline.js";
 
 const ROOM = 1;
@@ -141,10 +141,29 @@ describe("message fields", () => {
     assert.equal(m.mentionsRoom, true);
   });
 
+  test("attachments: the server's own route only, sizes checked, at most 4", () => {
+    const id = "q3T0abcdefghijklmnop_A";
+    const good = { id, url: `/api/attachments/${id}`, thumbUrl: `/api/attachments/${id}/thumb`, width: 800, height: 600, thumbWidth: 400, thumbHeight: 300, bytes: 1, type: "image/webp" };
+    const m = normaliseMessage(msg(7, { attachments: [good] }));
+    assert.deepEqual(m.attachments, [{ id, url: good.url, thumbUrl: good.thumbUrl, width: 800, height: 600, thumbWidth: 400, thumbHeight: 300 }]);
+    for (const bad of [
+      { ...good, url: "https://evil.example/x.png" },
+      { ...good, thumbUrl: "javascript:alert(1)" },
+      { ...good, url: "/api/attachments/../../api/me" },
+      { ...good, url: "//evil.example/api/attachments/abcdefghijklmnop" },
+      { ...good, width: 0 },
+      { ...good, thumbHeight: "300" },
+      { ...good, id: 5 },
+      null,
+    ]) assert.deepEqual(normaliseAttachments([bad]), [], JSON.stringify(bad));
+    assert.equal(normaliseAttachments(Array(6).fill(good)).length, 4);
+    assert.deepEqual(normaliseAttachments("x"), []);
+  });
+
   test("missing or malformed fields get safe defaults", () => {
-    assert.deepEqual(normaliseExtras({}), { replyTo: null, quote: null, editedAt: null, deleted: false, change: 0, reactions: [], mentions: [], mentionsRoom: false });
+    assert.deepEqual(normaliseExtras({}), { replyTo: null, quote: null, editedAt: null, deleted: false, change: 0, reactions: [], mentions: [], mentionsRoom: false, attachments: [] });
     assert.deepEqual(normaliseExtras({ replyTo: -1, editedAt: "x", deleted: "yes", change: 1.5, reactions: {}, mentions: "3", mentionsRoom: 1 }),
-      { replyTo: null, quote: null, editedAt: null, deleted: false, change: 0, reactions: [], mentions: [], mentionsRoom: false });
+      { replyTo: null, quote: null, editedAt: null, deleted: false, change: 0, reactions: [], mentions: [], mentionsRoom: false, attachments: [] });
     assert.equal(normaliseQuote({ seq: 0 }), null);
     assert.deepEqual(normaliseQuote({ seq: 3, text: "gone", deleted: true }), { seq: 3, author: { id: null, name: "?" }, text: "", deleted: true });
     assert.deepEqual(normaliseReactions([null, { emoji: "" , count: 1 }, { emoji: "x", count: 0 }, { emoji: "👍", count: "2", users: [null, { id: 1, name: "a" }] }]),

@@ -25,7 +25,7 @@ describe("normaliseMessage", () => {
   test("copies a valid message and fills the optional parts", () => {
     const m = normaliseMessage({ ...msg(3), clientId: "c-1" });
     assert.deepEqual(m, { id: 1003, roomId: 1, seq: 3, author: { id: 20, name: "u20" }, text: "m3", createdAt: 1_700_000_000_003, clientId: "c-1",
-      replyTo: null, quote: null, editedAt: null, deleted: false, change: 0, reactions: [], mentions: [], mentionsRoom: false });
+      replyTo: null, quote: null, editedAt: null, deleted: false, change: 0, reactions: [], mentions: [], mentionsRoom: false, attachments: [] });
     const bare = normaliseMessage({ roomId: "2", seq: "5", text: "" });
     assert.equal(bare.roomId, 2);
     assert.equal(bare.seq, 5);
