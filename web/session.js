@@ -2,6 +2,7 @@
  * The session: boot (is there one?), sign-in, sign-out, and starting / tearing down the chat
  * view around it. Other modules report a lost session through session-lost.js.
  */
+import { clearImages } from './attachment-upload.js';
 import { api, httpError } from './api.js';
 import { connectSocket } from './connection.js';
 import { show, showFormError } from './dom.js';
@@ -59,6 +60,7 @@ function stopTimersAndSocket() {
 function teardown() {
   stopTimersAndSocket();
   resetState();
+  clearImages(); // the strip too: the next user of this browser must not see these uploads
   closeDrawers();
   setBanner(null);
   ui.messageList.replaceChildren();

@@ -26,8 +26,8 @@ function newState() {
     connGen: 0,           // incremented on every `ready`: async work checks it to stay current
     everReady: false,
     everConnectedOnce: false,
-    composerMode: null,
-    composerImages: [],   // attachment-upload.js: images for the next message, each { key, roomId, status, attachment, error }   // composer-mode.js: { kind: 'reply'|'edit', roomId, seq, ... } or null
+    composerMode: null,   // composer-mode.js: { kind: 'reply'|'edit', roomId, seq, ... } or null
+    composerImages: [],   // attachment-upload.js: images for the next message, each { key, roomId, status, attachment, error }
     typingOut: { roomId: null, lastSent: 0, idleTimer: null, active: false },
     typingIn: new Map(),  // roomId -> Map(userId -> { name, timer })
     nodeCache: new Map(), // key -> element, for the current room's message list

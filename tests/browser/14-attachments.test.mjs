@@ -3,7 +3,9 @@
 // thumbnail in the timeline and the full image on click; a file the server refuses says why.
 import assert from "node:assert/strict";
 import { makePng } from "../lib/fixtures.mjs";
-import { aliceAndBobInGeneral, browserSuite, browserTest, send, waitFor, waitHidden, waitVisible } from "./setup.mjs";
+import {
+  aliceAndBobInGeneral, browserSuite, browserTest, send, signInToGeneral, waitFor, waitHidden, waitInGeneral, waitVisible,
+} from "./setup.mjs";
 
 /** The composer's images as data: [{ status, src }]. */
 async function composerImages(page) {
@@ -98,4 +100,21 @@ browserSuite("image attachments", (fx) => {
     await waitFor(async () => (await composerImages(alice)).length === 0, { what: "alice: removed" });
     assert.equal(await alice.getByTestId("composer-images").isHidden(), true);
   });
+
+  browserTest(fx, "an image waiting in the composer is gone after sign-out, for the next person on this browser", async () => {
+    const page = await fx.newUser("dave");
+    await signInToGeneral(fx, page, "dave");
+    await page.getByTestId("attach-input").setInputFiles({ name: "mine.png", mimeType: "image/png", buffer: makePng(16, 4) });
+    await waitUploaded(page, 1, "dave");
+    await page.getByTestId("signout-button").click();
+    await waitVisible(page.getByTestId("signin-name"), "sign-in form after sign-out");
+    // The next person signs in on the same page, without a reload.
+    await page.getByTestId("signin-name").fill("erin");
+    await page.getByTestId("signin-password").fill("pw-erin-secret");
+    await page.getByTestId("signin-submit").click();
+    await waitInGeneral(page, "erin");
+    assert.deepEqual(await composerImages(page), [], "nothing of dave's in erin's composer");
+    assert.equal(await page.getByTestId("composer-images").isHidden(), true);
+  });
 });
+
