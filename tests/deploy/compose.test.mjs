@@ -7,7 +7,7 @@ import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
 import {
-  ROOT, COMPOSE_FILES, COMPOSE_BROKERS, CHAT_IMAGE, run, requireTool, composeConfig, readRepo,
+  ROOT, COMPOSE_FILES, COMPOSE_BROKERS, COMPOSE_STICKY, CHAT_IMAGE, run, requireTool, composeConfig, readRepo,
   parseEnvFile, parsePostgresUrl, sqliteDir, isUnder, imageRepo, imageTag, undocumented,
   notAllowedForImage, helpDefaultNumber, parseDockerfile, dockerEnv,
 } from "./lib.mjs";
@@ -198,7 +198,7 @@ for (const [file, b] of Object.entries(COMPOSE_BROKERS)) {
     }
   });
 
-  test(`${file}: traefik v3 routes app.docker.localhost with a sticky cookie and /readyz health checks`, () => {
+  test(`${file}: traefik v3 routes app.docker.localhost round robin, without a sticky cookie, with /readyz health checks`, () => {
     const cfg = configs[file];
     const proxies = Object.entries(cfg.services).filter(([, s]) => imageRepo(s.image) === "traefik");
     assert.equal(proxies.length, 1, "one traefik service");
@@ -217,12 +217,32 @@ for (const [file, b] of Object.entries(COMPOSE_BROKERS)) {
     assert.equal(l["traefik.enable"], "true");
     assert.equal(l["traefik.http.routers.chat.rule"], "Host(`app.docker.localhost`)");
     assert.equal(l["traefik.http.routers.chat.entrypoints"], "web");
-    assert.equal(l["traefik.http.services.chat.loadbalancer.sticky.cookie"], "true");
-    assert.ok(l["traefik.http.services.chat.loadbalancer.sticky.cookie.name"]);
+    // No affinity (issue #14): chatd forwards a request for another replica's session there.
+    assert.deepEqual(Object.keys(l).filter((k) => /\.sticky\b/.test(k)), [], "no sticky label");
+    assert.equal(l["traefik.http.services.chat.loadbalancer.strategy"] ?? "wrr", "wrr", "traefik's default round robin");
     assert.equal(Number(l["traefik.http.services.chat.loadbalancer.server.port"]), Number(appEnv(app).PORT));
     assert.equal(l["traefik.http.services.chat.loadbalancer.healthcheck.path"], "/readyz");
     // Every traefik label names the router/service that the others use.
     for (const k of Object.keys(l)) if (k.startsWith("traefik.http.")) assert.match(k, /^traefik\.http\.(routers|services)\.chat\./);
+  });
+
+  test(`${file} + ${COMPOSE_STICKY}: docker-compose config -q accepts them; traefik's sticky cookie added, nothing else changed`, () => {
+    const r = run("docker-compose", ["-f", file, "-f", COMPOSE_STICKY, "config", "-q"], { cwd: ROOT });
+    assert.equal(r.code, 0, `docker-compose -f ${file} -f ${COMPOSE_STICKY} config -q:\n${r.stderr}`);
+    const plain = configs[file];
+    const sticky = composeConfig(file, COMPOSE_STICKY);
+    const [name, app] = appOf(sticky);
+    const l = app.labels;
+    assert.equal(l["traefik.http.services.chat.loadbalancer.sticky.cookie"], "true");
+    assert.equal(l["traefik.http.services.chat.loadbalancer.sticky.cookie.name"], "SERVERID");
+    assert.equal(l["traefik.http.services.chat.loadbalancer.sticky.cookie.httponly"], "true");
+    assert.equal(l["traefik.http.services.chat.loadbalancer.sticky.cookie.samesite"], "lax");
+    for (const k of Object.keys(l)) if (k.startsWith("traefik.http.")) assert.match(k, /^traefik\.http\.(routers|services)\.chat\./);
+    // The setup's own labels are all still there, and nothing but labels differs.
+    const added = Object.fromEntries(Object.entries(l).filter(([k]) => !(k in plain.services[name].labels)));
+    assert.deepEqual(Object.keys(added).sort(), Object.keys(added).filter((k) => /\.sticky\b/.test(k)).sort());
+    assert.deepEqual({ ...sticky, services: { ...sticky.services, [name]: { ...app, labels: null } } },
+      { ...plain, services: { ...plain.services, [name]: { ...plain.services[name], labels: null } } });
   });
 }
 

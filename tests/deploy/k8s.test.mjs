@@ -8,8 +8,8 @@ import path from "node:path";
 import { test } from "node:test";
 import * as models from "kubernetes-models";
 import {
-  ROOT, K8S_BASE, K8S_OVERLAYS, K8S_COMPONENTS, CHAT_IMAGE, requireTool, kustomize, parsePostgresUrl,
-  imageRepo, imageTag, undocumented, notAllowedForImage, isUnder,
+  ROOT, K8S_BASE, K8S_OVERLAYS, K8S_COMPONENTS, K8S_NO_AFFINITY, NGINX_AFFINITY_ANNOTATIONS, CHAT_IMAGE, requireTool,
+  kustomize, parsePostgresUrl, imageRepo, imageTag, undocumented, notAllowedForImage, isUnder,
 } from "./lib.mjs";
 
 requireTool("kubectl", "kubectl (with kustomize v5) renders the kustomizations; install it from Kubernetes' " +
@@ -325,6 +325,65 @@ test("components/shared-uploads composes with every broker overlay", () => {
       assert.deepEqual(Object.keys(vol).sort(), ["name", "persistentVolumeClaim"], `${broker}: ${JSON.stringify(vol)}`);
       const pvc = find(objs, "PersistentVolumeClaim", vol.persistentVolumeClaim.claimName);
       assert.deepEqual(pvc.spec.accessModes, ["ReadWriteMany"]);
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+/** The Ingress and the chat Service of a rendering: with cookie affinity, or plainly without. */
+function affinity(objs) {
+  const ing = find(objs, "Ingress", "chat");
+  const svc = find(objs, "Service", "chat");
+  assert.ok(ing && svc, "Ingress/chat and Service/chat");
+  return { annotations: ing.metadata.annotations ?? {}, sessionAffinity: svc.spec.sessionAffinity };
+}
+
+test("the broker overlays keep ingress-nginx's cookie affinity (saves the forwarding hop)", () => {
+  for (const name of Object.keys(K8S_OVERLAYS).filter((n) => !K8S_OVERLAYS[n].noAffinity)) {
+    const a = affinity(render(`deploy/k8s/overlays/${name}`)).annotations;
+    assert.equal(a["nginx.ingress.kubernetes.io/affinity"], "cookie", name);
+    assert.equal(a["nginx.ingress.kubernetes.io/affinity-mode"], "persistent", name);
+  }
+});
+
+test("overlays/no-affinity: an Ingress without any affinity annotation, a plain Service, the rest as the redis overlay", () => {
+  const objs = render("deploy/k8s/overlays/no-affinity");
+  const { annotations, sessionAffinity } = affinity(objs);
+  for (const k of NGINX_AFFINITY_ANNOTATIONS) assert.equal(annotations[k], undefined, `${k} is still set`);
+  assert.deepEqual(Object.keys(annotations).filter((k) => /affinity|session-cookie|upstream-hash-by/.test(k)), [],
+    "no other affinity or hashing annotation");
+  // What the Ingress still needs for long-polls, WebSockets and uploads stays.
+  assert.ok(Number(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 60);
+  assert.ok(annotations["nginx.ingress.kubernetes.io/proxy-body-size"]);
+  assert.equal(sessionAffinity, "None");
+  // Everything else is the redis overlay's: the same objects, apart from those two.
+  const redis = render("deploy/k8s/overlays/redis");
+  const strip = (list) => list.filter((o) => !["Ingress", "Service"].includes(o.kind) || o.metadata.name !== "chat");
+  assert.deepEqual(strip(objs), strip(redis));
+  // The base's affinity annotations are exactly the ones the component removes (a new one added
+  // to the base must be removed there too).
+  const base = Object.keys(affinity(render(K8S_BASE)).annotations).filter((k) => /affinity|session-cookie/.test(k));
+  assert.deepEqual(base.sort(), [...NGINX_AFFINITY_ANNOTATIONS].sort());
+});
+
+test("components/no-affinity composes with every broker overlay", () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "chat-kustomize-"));
+  try {
+    for (const broker of ["redis", "rabbit", "nats"]) {
+      const dir = path.join(tmp, broker);
+      fs.mkdirSync(dir);
+      const rel = (p) => path.relative(dir, path.join(ROOT, p));
+      fs.writeFileSync(path.join(dir, "kustomization.yaml"), [
+        "apiVersion: kustomize.config.k8s.io/v1beta1", "kind: Kustomization",
+        "resources:", `  - ${rel(`deploy/k8s/overlays/${broker}`)}`,
+        "components:", `  - ${rel(K8S_NO_AFFINITY)}`, ""].join("\n"));
+      const objs = kustomize(dir, tmp);
+      const { annotations, sessionAffinity } = affinity(objs);
+      for (const k of NGINX_AFFINITY_ANNOTATIONS) assert.equal(annotations[k], undefined, `${broker}: ${k}`);
+      assert.equal(sessionAffinity, "None", broker);
+      assert.equal(chatSettings(objs).SCALABLE, "true", broker);
+      for (const obj of objs) new (modelClass(obj))(obj).validate();
     }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

@@ -29,8 +29,23 @@ export const K8S_OVERLAYS = {
   rabbit: { broker: "amqp", hostVar: "RABBIT_HOST", portVar: "RABBIT_PORT" },
   nats: { broker: "nats", hostVar: "NATS_HOST", portVar: "NATS_PORT" },
   "shared-uploads": { broker: "redis", hostVar: "REDIS_HOST", portVar: "REDIS_PORT", sharedUploads: true },
+  "no-affinity": { broker: "redis", hostVar: "REDIS_HOST", portVar: "REDIS_PORT", noAffinity: true },
 };
+// Components that change where avatars live (composed with every broker overlay in k8s.test.mjs).
 export const K8S_COMPONENTS = ["deploy/k8s/components/shared-uploads"];
+// The component that turns session affinity off (issue #14), and the Ingress annotations it removes.
+export const K8S_NO_AFFINITY = "deploy/k8s/components/no-affinity";
+export const NGINX_AFFINITY_ANNOTATIONS = [
+  "nginx.ingress.kubernetes.io/affinity",
+  "nginx.ingress.kubernetes.io/affinity-mode",
+  "nginx.ingress.kubernetes.io/session-cookie-name",
+  "nginx.ingress.kubernetes.io/session-cookie-path",
+  "nginx.ingress.kubernetes.io/session-cookie-samesite",
+  "nginx.ingress.kubernetes.io/session-cookie-change-on-failure",
+];
+// The override that adds traefik's sticky cookie to a scalable compose setup (issue #14: the
+// setups themselves balance without affinity).
+export const COMPOSE_STICKY = "deploy/compose/sticky.yaml";
 
 // Environment variables of the other images, per image (repository name without the tag).
 // Anything else set on their containers is a mistake (a typo, or a chatd setting on the
@@ -161,10 +176,11 @@ export function isUnder(p, dir) {
 }
 
 // ---- docker-compose ----
-/** `docker-compose -f FILE config` (resolved: env files merged into environment). */
-export function composeConfig(file) {
-  const r = run("docker-compose", ["-f", file, "config"], { cwd: ROOT });
-  if (r.code !== 0) throw new Error(`docker-compose -f ${file} config exited ${r.code}:\n${r.stderr}`);
+/** `docker-compose -f FILE [-f MORE...] config` (resolved: env files merged into environment). */
+export function composeConfig(file, ...more) {
+  const args = [file, ...more].flatMap((f) => ["-f", f]);
+  const r = run("docker-compose", [...args, "config"], { cwd: ROOT });
+  if (r.code !== 0) throw new Error(`docker-compose ${args.join(" ")} config exited ${r.code}:\n${r.stderr}`);
   return YAML.parse(r.stdout);
 }
 
