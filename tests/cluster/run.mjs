@@ -2,15 +2,17 @@
 // Runs the cluster tests for one broker:
 //
 //   node tests/cluster/run.mjs redis|nats|amqp|postgres [test files...]
+//   CLUSTER_LB=sticky node tests/cluster/run.mjs nats tests/cluster/01-fanout.test.mjs
 //
 // Sets up the bridge and three network namespaces, PostgreSQL and the broker (scripts/services.sh
 // on the bridge address, 59xxx ports, build/cluster-services/<broker>) and HAProxy
-// (deploy/haproxy/haproxy.cfg), runs `node --test` on tests/cluster/*.test.mjs (each file starts
+// (CLUSTER_LB=roundrobin, the default: deploy/haproxy/haproxy-roundrobin.cfg, no affinity;
+// CLUSTER_LB=sticky: deploy/haproxy/haproxy.cfg, cookie stickiness), runs `node --test` on tests/cluster/*.test.mjs (each file starts
 // its own three chatd replicas on a fresh database), and tears everything down again: on success,
 // on failure, on SIGINT/SIGTERM and on its own deadline (CLUSTER_DEADLINE_S, default 280 s, under
 // ctest's 300). Leftovers of a run that was killed outright are removed by the next run.
 //
-// Environment: CHATD (the binary; ctest passes it), CLUSTER_BLOB_STORE (fs|db; by default fs for
+// Environment: CHATD (the binary; ctest passes it), CLUSTER_LB (roundrobin|sticky), CLUSTER_BLOB_STORE (fs|db; by default fs for
 // redis and amqp, db for nats and postgres), CLUSTER_SUBNET (default 10.77.0), CLUSTER_KEEP=1
 // (keep the logs directory even on success).
 import { spawn } from "node:child_process";
@@ -20,6 +22,7 @@ import { fileURLToPath } from "node:url";
 import {
   BROKERS,
   HOST_ADDR,
+  LB_MODES,
   REPLICA_ADDRS,
   ROOT,
   createNetwork,
@@ -41,6 +44,11 @@ if (!BROKERS.includes(broker)) {
   console.error(`usage: node tests/cluster/run.mjs ${BROKERS.join("|")} [test files...]`);
   process.exit(2);
 }
+const lbMode = process.env.CLUSTER_LB || "roundrobin";
+if (!LB_MODES.includes(lbMode)) {
+  console.error(`CLUSTER_LB=${lbMode}: expected ${LB_MODES.join(" or ")}`);
+  process.exit(2);
+}
 const blobStore = process.env.CLUSTER_BLOB_STORE || (broker === "redis" || broker === "amqp" ? "fs" : "db");
 const files = process.argv.slice(3).length
   ? process.argv.slice(3).map((f) => path.resolve(f))
@@ -50,8 +58,9 @@ const files = process.argv.slice(3).length
       .map((f) => path.join(here, f));
 const deadlineS = Number(process.env.CLUSTER_DEADLINE_S || 280);
 const id = process.pid;
-const workDir = path.join(ROOT, "build/cluster", broker);
-const log = (msg) => console.log(`cluster[${broker}]: ${msg}`);
+const runName = lbMode === "sticky" ? `${broker}-sticky` : broker;
+const workDir = path.join(ROOT, "build/cluster", runName);
+const log = (msg) => console.log(`cluster[${runName}]: ${msg}`);
 
 let child = null;
 let torn = null;
@@ -97,9 +106,9 @@ async function teardownOnce() {
 }
 
 async function fail(message, code = 1) {
-  console.error(`cluster[${broker}]: ${message}`);
+  console.error(`cluster[${runName}]: ${message}`);
   const problems = await teardown();
-  for (const p of problems) console.error(`cluster[${broker}]: teardown: ${p}`);
+  for (const p of problems) console.error(`cluster[${runName}]: teardown: ${p}`);
   process.exit(code);
 }
 
@@ -130,17 +139,17 @@ try {
     await psql(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
 
   const replicaPort = 8888;
-  haproxy = await startHaproxy(workDir, { replicaPort });
+  haproxy = await startHaproxy(workDir, { replicaPort, mode: lbMode });
   log(
     `network ${names.bridge} ${HOST_ADDR} + ${names.namespaces.map((n, i) => `${n} ${REPLICA_ADDRS[i]}`).join(", ")}; ` +
-      `${started.join(" + ")} up in ${((Date.now() - t0) / 1000).toFixed(1)} s; HAProxy on ${haproxy.url}; blob store ${blobStore}; logs in ${workDir}`,
+      `${started.join(" + ")} up in ${((Date.now() - t0) / 1000).toFixed(1)} s; HAProxy (${lbMode}) on ${haproxy.url}; blob store ${blobStore}; logs in ${workDir}`,
   );
 
   const stateFile = path.join(workDir, "state.json");
   writeFileSync(
     stateFile,
     JSON.stringify(
-      { broker, blobStore, network: names, haproxy, workDir, replicaPort, replicaAddrs: REPLICA_ADDRS, hostAddr: HOST_ADDR },
+      { broker, lb: lbMode, blobStore, network: names, haproxy, workDir, replicaPort, replicaAddrs: REPLICA_ADDRS, hostAddr: HOST_ADDR },
       null,
       2,
     ),
@@ -157,10 +166,10 @@ try {
   clearTimeout(watchdog);
   const problems = await teardown();
   if (problems.length) {
-    for (const p of problems) console.error(`cluster[${broker}]: teardown: ${p}`);
+    for (const p of problems) console.error(`cluster[${runName}]: teardown: ${p}`);
     process.exit(1);
   }
-  if (code !== 0) console.error(`cluster[${broker}]: replica logs are in ${workDir}`);
+  if (code !== 0) console.error(`cluster[${runName}]: replica logs are in ${workDir}`);
   process.exit(code);
 } catch (e) {
   await fail(e.stack || e.message);

@@ -95,7 +95,7 @@ export class ChatClient {
         this.requestSync();
       }
     });
-    this.socket.on("disconnect", (reason) => this.disconnects.push({ reason, at: Date.now() }));
+    this.socket.on("disconnect", (reason, details) => this.disconnects.push({ reason, at: Date.now(), ...transportErrorDetail(details) }));
     // Reconnecting: a pre-set SERVERID may name a replica that is gone; from then on the cookie
     // HAProxy sets (kept in the new connection's jar) decides, as in a browser. (The Node
     // WebSocket transport also turns extraHeaders.cookie into an array and appends the jar's
@@ -117,7 +117,8 @@ export class ChatClient {
         };
         const bad = (e) => {
           this.socket.off("connect", ok);
-          reject(new Error(`${this.label}: connect_error ${e.message}`));
+          const d = transportErrorDetail(e);
+          reject(new Error(`${this.label}: connect_error ${e.message}${d.status ? ` (HTTP ${d.status}${d.body ? ` ${d.body}` : ""})` : ""}`));
         };
         this.socket.once("connect", ok);
         this.socket.once("connect_error", bad);
@@ -322,6 +323,23 @@ export class ChatClient {
     }
     openClients.delete(this);
   }
+}
+
+/**
+ * What engine.io-client knows of a failed HTTP request (a TransportError's description is the
+ * status, its context the request): {status, body}, e.g. 400 and chatd's `{"code":1,"message":
+ * "Session ID unknown"}`; {} when there is nothing.
+ */
+export function transportErrorDetail(e) {
+  const status = typeof e?.description === "number" ? e.description : undefined;
+  if (status === undefined) return {};
+  let body;
+  try {
+    body = e.context?.responseText?.slice(0, 200);
+  } catch {
+    // not an XMLHttpRequest
+  }
+  return body ? { status, body } : { status };
 }
 
 /** Closes every ChatClient made so far (the suites' afterEach does this). */

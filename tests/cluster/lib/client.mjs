@@ -1,12 +1,17 @@
 // The cluster suite's clients and traffic, on the shared chat client (tests/lib/chat-client.mjs:
 // seq tracking, sync on gaps / reconnects / `resync`, HAProxy cookie stickiness):
 //  - clusterClient(): a ChatClient as a browser behind the load balancer is — reconnecting with
-//    backoff, keeping the cookies HAProxy sets;
+//    backoff, keeping the cookies HAProxy sets (with CLUSTER_LB=roundrobin it sets none);
+//  - replicaOf(): the replica a client is on: its SERVERID cookie behind the sticky balancer, the
+//    owner of its Engine.IO session (the session id's tag) behind the round-robin one;
+//  - spreadClients(): clients of every kind placed on every replica (SERVERID cookie, or, without
+//    affinity, reconnecting until HAProxy happened to hand the handshake to that replica);
 //  - traffic(): senders that keep sending, retrying unacknowledged messages with their clientId;
 //  - assertConverged(): every client ends with exactly the stored messages, none twice.
 import assert from "node:assert/strict";
 import { ChatClient, newClientId } from "../../lib/chat-client.mjs";
 import { sleep, within } from "../../lib/wait.mjs";
+import { ROUND_ROBIN, ownerOfSid } from "./cluster.mjs";
 
 /** What a cluster client sets on io(): reconnects with backoff, a longer connect timeout. */
 const CLUSTER_IO_OPTIONS = {
@@ -18,10 +23,12 @@ const CLUSTER_IO_OPTIONS = {
 
 /**
  * A ChatClient to `url` (the load balancer or one replica). Options: `kind` (polling | websocket
- * | upgrade, default upgrade), `server` (chat1..3: pre-set SERVERID to place it on a replica),
+ * | upgrade, default upgrade), `server` (chat1..3: pre-set SERVERID to place it on a replica
+ * behind the sticky balancer; the round-robin one knows no cookie: use spreadClients/placeOn),
  * `label`, `reconnection` (default true).
  */
 export function clusterClient(url, cookie, { kind = "upgrade", server, label = "client", reconnection = true } = {}) {
+  if (server && ROUND_ROBIN) throw new Error(`${label}: a SERVERID cookie means nothing to the round-robin balancer (use placeOn)`);
   return new ChatClient(url, cookie, {
     kind,
     server,
@@ -139,25 +146,72 @@ export async function assertConverged(clients, roomId, acked, { marker, ms = 300
   return { N, stored };
 }
 
-/** Clients of `users`: one of each kind pre-placed on each replica, plus one of each kind placed by HAProxy. */
-export async function spreadClients(lbUrl, users, { reconnection = true } = {}) {
+/** The Engine.IO session id a client has now (changes when it reconnects). */
+export function sessionId(client) {
+  return client.socket.io.engine?.id ?? null;
+}
+
+/**
+ * The replica a client is on now: behind the sticky balancer the one its SERVERID cookie names,
+ * behind the round-robin one the owner of its Engine.IO session (where its requests end up,
+ * whichever replica HAProxy hands them to).
+ */
+export function replicaOf(client) {
+  return ROUND_ROBIN ? ownerOfSid(sessionId(client)) : client.serverCookie;
+}
+
+/**
+ * A client of `kind` whose Engine.IO session `server` owns, through the round-robin balancer: it
+ * connects through HAProxy and, while the handshake went to another replica, closes and connects
+ * again (HAProxy hands each new request to the next replica, so this takes a few tries).
+ */
+export async function placeOn(lbUrl, user, { kind, server, label, reconnection = true, tries = 40 }) {
+  const owners = [];
+  for (let i = 0; i < tries; i++) {
+    const c = clusterClient(lbUrl, user.cookie, { kind, label, reconnection });
+    await c.open();
+    const owner = ownerOfSid(sessionId(c));
+    if (owner === server) return c;
+    owners.push(owner);
+    c.close();
+  }
+  throw new Error(`${label}: ${tries} handshakes through HAProxy never landed on ${server} (owners: ${owners.join(", ")})`);
+}
+
+/**
+ * Clients of `users`: one of each kind placed on each replica of `on` (sticky: a pre-set SERVERID
+ * cookie; round robin: placeOn, by the session's owner), labelled user/kind@chatN, plus one of
+ * each kind placed by HAProxy alone (@lb) unless `lb` is false.
+ */
+export async function spreadClients(lbUrl, users, { reconnection = true, on = ["chat1", "chat2", "chat3"], lb = true } = {}) {
   const kinds = ["polling", "websocket", "upgrade"];
   const clients = [];
+  const placed = [];
   let u = 0;
-  for (const server of ["chat1", "chat2", "chat3", null])
+  for (const server of [...on, ...(lb ? [null] : [])])
     for (const kind of kinds) {
       const user = users[u++ % users.length];
-      clients.push(
-        clusterClient(lbUrl, user.cookie, {
-          kind,
-          server: server ?? undefined,
-          label: `${user.user.name}/${kind}@${server ?? "lb"}`,
-          reconnection,
-        }),
-      );
+      const label = `${user.user.name}/${kind}@${server ?? "lb"}`;
+      if (server && ROUND_ROBIN) {
+        placed.push(placeOn(lbUrl, user, { kind, server, label, reconnection }));
+        continue;
+      }
+      clients.push(clusterClient(lbUrl, user.cookie, { kind, server: server ?? undefined, label, reconnection }));
     }
-  await Promise.all(clients.map((c) => c.open()));
-  return clients;
+  // Every attempt settles before this returns or throws: nothing keeps connecting after a failure.
+  const results = await Promise.allSettled([...placed, ...clients.map((c) => c.open())]);
+  const failed = results.find((r) => r.status === "rejected");
+  if (failed) throw failed.reason;
+  return [...results.slice(0, placed.length).map((r) => r.value), ...clients];
+}
+
+/**
+ * Behind the round-robin balancer nobody carries a balancer cookie: asserts that no client's jar
+ * (or pre-set cookie) holds SERVERID, so nothing but chatd's forwarding can have kept a polling
+ * session together.
+ */
+export function assertNoAffinityCookie(clients) {
+  for (const c of clients) assert.equal(c.serverCookie, null, `${c.label} carries a SERVERID cookie behind the round-robin balancer`);
 }
 
 /** Every client joins room `name` (created by the first) and tracks it from seq 0. */

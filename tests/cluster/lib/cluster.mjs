@@ -13,8 +13,11 @@ import { HOST_ADDR, SERVICE_PORTS, brokerService, haproxyStats, psql, services }
 
 if (!process.env.CLUSTER_STATE)
   throw new Error("CLUSTER_STATE is not set: run the cluster tests through tests/cluster/run.mjs (ctest -R cluster)");
-/** {broker, blobStore, network, haproxy, workDir, replicaPort, replicaAddrs} */
+/** {broker, lb, blobStore, network, haproxy, workDir, replicaPort, replicaAddrs} */
 export const state = JSON.parse(readFileSync(process.env.CLUSTER_STATE, "utf8"));
+/** The load balancer in front: "roundrobin" (no affinity at all) or "sticky" (HAProxy's SERVERID cookie). */
+export const LB = state.lb ?? "sticky";
+export const ROUND_ROBIN = LB === "roundrobin";
 
 // If the runner dies (killed outright), kill this file's replicas and exit instead of running on.
 const clusters = new Set();
@@ -29,6 +32,37 @@ if (runnerPid) {
       process.exit(1);
     }
   }, 1000).unref();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Which replica owns an Engine.IO session
+
+/**
+ * Each replica logs `engine.io: session tag <TAG>` when it starts, and the id of every Engine.IO
+ * session it creates starts with that 8-character tag (issue #14: a replica forwards a request
+ * for a session it does not own to the replica the tag names). Tag -> replica name, from every
+ * start of every replica of this file's clusters (a restarted replica has a new tag; the old one
+ * still names it).
+ */
+export function sessionTags() {
+  const tags = new Map();
+  for (const c of clusters)
+    for (const r of c.replicas) for (const m of r.output().matchAll(/engine\.io: session tag (\S+)/g)) tags.set(m[1], r.name);
+  return tags;
+}
+
+/** The replica (chat1..3) that owns Engine.IO session `sid`; throws when no replica logged its tag. */
+export function ownerOfSid(sid) {
+  if (!sid) throw new Error("no Engine.IO session id (the client is not connected)");
+  const tags = sessionTags();
+  if (!tags.size)
+    throw new Error(
+      "the replicas logged no `engine.io: session tag <TAG>` line: cannot tell which replica owns a session " +
+        "(chatd without session forwarding, issue #14?)",
+    );
+  const owner = tags.get(sid.slice(0, 8));
+  if (!owner) throw new Error(`session ${sid}: its tag ${sid.slice(0, 8)} is none of the replicas' (${[...tags].map(([t, n]) => `${n} ${t}`).join(", ")})`);
+  return owner;
 }
 
 // ---------------------------------------------------------------------------------------------

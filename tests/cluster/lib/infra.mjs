@@ -3,7 +3,9 @@
 //    chatd replica, each with its own address (10.77.0.11-13) on a veth pair;
 //  - PostgreSQL and the run's broker (scripts/services.sh, bound to the bridge address, on 59xxx
 //    ports under build/cluster-services/<broker>);
-//  - HAProxy in front of the three replica addresses, from deploy/haproxy/haproxy.cfg.
+//  - HAProxy in front of the three replica addresses, from deploy/haproxy/haproxy-roundrobin.cfg
+//    (CLUSTER_LB=roundrobin, the default: no affinity at all) or deploy/haproxy/haproxy.cfg
+//    (CLUSTER_LB=sticky: cookie stickiness).
 //
 // Every name carries the runner's pid (dcbr<pid>, dcns<pid>-N, dcv<pid>hN), so leftovers of a
 // crashed run are recognised (their pid is gone) and removed at the next start. Every external
@@ -18,7 +20,12 @@ import { freePort } from "../../lib/net.mjs";
 const here = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(here, "../../..");
 export const SERVICES_SH = path.join(ROOT, "scripts/services.sh");
-export const HAPROXY_TEMPLATE = path.join(ROOT, "deploy/haproxy/haproxy.cfg");
+/** The load-balancer modes (CLUSTER_LB) and the HAProxy configuration each one runs. */
+export const LB_MODES = ["roundrobin", "sticky"];
+export const HAPROXY_TEMPLATES = {
+  roundrobin: path.join(ROOT, "deploy/haproxy/haproxy-roundrobin.cfg"),
+  sticky: path.join(ROOT, "deploy/haproxy/haproxy.cfg"),
+};
 
 export const BROKERS = ["redis", "nats", "amqp", "postgres"];
 
@@ -258,19 +265,28 @@ export async function psql(sql, { db = "postgres", timeoutMs = 20000 } = {}) {
 // HAProxy
 
 /**
- * deploy/haproxy/haproxy.cfg with its ${...} placeholders replaced (HAProxy would expand them from
- * the environment itself; the tests write the rendered file so it can be read after a failure).
+ * The HAProxy configuration of load-balancer mode `mode` (deploy/haproxy/haproxy-roundrobin.cfg or
+ * haproxy.cfg) with its ${...} placeholders replaced (HAProxy would expand them from the
+ * environment itself; the tests write the rendered file so it can be read after a failure).
  */
-export function renderHaproxyConfig(values) {
-  let text = readFileSync(HAPROXY_TEMPLATE, "utf8");
+export function renderHaproxyConfig(values, mode = "roundrobin") {
+  const template = HAPROXY_TEMPLATES[mode];
+  if (!template) throw new Error(`unknown load-balancer mode ${mode} (CLUSTER_LB: ${LB_MODES.join(" or ")})`);
+  let text = readFileSync(template, "utf8");
   text = text.replace(/"\$\{([A-Z0-9_]+)\}"/g, (whole, name) => {
-    if (!(name in values)) throw new Error(`deploy/haproxy/haproxy.cfg: no value for placeholder ${name}`);
+    if (!(name in values)) throw new Error(`${path.relative(ROOT, template)}: no value for placeholder ${name}`);
     return values[name];
   });
+  // What each mode promises, checked on what is about to run: round robin has no cookie at all.
+  const directives = text.split("\n").map((l) => l.replace(/#.*/, "").trim()).filter(Boolean);
+  if (mode === "roundrobin" && directives.some((l) => /^(cookie|stick|option persist)\b|\bcookie \w+$|SERVERID/.test(l)))
+    throw new Error(`${path.relative(ROOT, template)}: round-robin mode must not configure any affinity`);
+  if (mode === "sticky" && !directives.some((l) => /^cookie SERVERID insert\b/.test(l)))
+    throw new Error(`${path.relative(ROOT, template)}: sticky mode needs the SERVERID cookie`);
   return text;
 }
 
-export async function startHaproxy(workDir, { replicaPort }) {
+export async function startHaproxy(workDir, { replicaPort, mode = "roundrobin" }) {
   mkdirSync(workDir, { recursive: true });
   const port = await freePort();
   const cfg = path.join(workDir, "haproxy.cfg");
@@ -284,12 +300,12 @@ export async function startHaproxy(workDir, { replicaPort }) {
       CHAT_REPLICA_1: `${REPLICA_ADDRS[0]}:${replicaPort}`,
       CHAT_REPLICA_2: `${REPLICA_ADDRS[1]}:${replicaPort}`,
       CHAT_REPLICA_3: `${REPLICA_ADDRS[2]}:${replicaPort}`,
-    }),
+    }, mode),
   );
   await run("haproxy", ["-c", "-q", "-f", cfg], { timeoutMs: 10000 });
   await run("haproxy", ["-D", "-f", cfg, "-p", pidFile], { timeoutMs: 10000 });
   const pid = Number(readFileSync(pidFile, "utf8").trim());
-  return { port, cfg, pidFile, statsSocket, pid, url: `http://127.0.0.1:${port}` };
+  return { mode, port, cfg, pidFile, statsSocket, pid, url: `http://127.0.0.1:${port}` };
 }
 
 export function stopHaproxy(haproxy) {
