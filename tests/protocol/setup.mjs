@@ -1,10 +1,71 @@
 // The protocol suite's setup: a chatd in conformance mode (the Socket.IO test server of
 // docs/CONFORMANCE, no accounts) per file, and plain socket.io-client sockets to it. Starting,
 // checking and stopping chatd is tests/lib/chatd.mjs; bounded waits are tests/lib/wait.mjs.
+//
+// Against a server started elsewhere (scripts/conformance-cluster.sh: three replicas behind a
+// round-robin HAProxy), PROTOCOL_URL=http://127.0.0.1:3000 replaces each file's own chatd:
+//  - PROTOCOL_SERVER_ARGS: the extra flags that server runs with ("" by default); a file whose
+//    useServer() asks for other ones fails (the script groups the files by what they ask for,
+//    learned with PROTOCOL_PRINT_SERVER_ARGS=1, which prints a file's flags and exits);
+//  - PROTOCOL_SERVER_LOGS (files, ':'-separated) and PROTOCOL_SERVER_PIDS (','-separated): the
+//    servers' output and processes, checked after every test as a chatd of our own would be
+//    (no sanitizer report, still running).
+// startServer() (a test's second server with other flags) always starts a local chatd.
+import { existsSync, readFileSync } from "node:fs";
 import { after, afterEach, before } from "node:test";
 import { io } from "socket.io-client";
-import { Chatd } from "../lib/chatd.mjs";
+import { Chatd, sanitizerReport, tail } from "../lib/chatd.mjs";
 import { once, sleep, within } from "../lib/wait.mjs";
+
+/** The marker line PROTOCOL_PRINT_SERVER_ARGS=1 prints (scripts/conformance-cluster.sh reads it). */
+export const SERVER_ARGS_MARKER = "protocol-server-args:";
+
+/** A server this suite did not start (PROTOCOL_URL): where it is, and the checks it allows. */
+export class ExternalServer {
+  constructor(url, { logs = [], pids = [] } = {}) {
+    const u = new URL(url);
+    this.host = u.hostname;
+    this.port = Number(u.port || 80);
+    this.url = `http://${u.host}`;
+    this.wsUrl = `ws://${u.host}`;
+    this.logs = logs;
+    this.pids = pids;
+    this.name = `the server at ${this.url}`;
+  }
+
+  /** Throws when a server process is gone or its output holds a sanitizer report. */
+  assertClean() {
+    for (const pid of this.pids) {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        throw new Error(`${this.name}: process ${pid} is gone (logs: ${this.logs.join(", ")})`);
+      }
+    }
+    for (const log of this.logs) {
+      if (!existsSync(log)) continue;
+      const text = readFileSync(log, "utf8");
+      const hit = sanitizerReport(text);
+      if (hit) throw new Error(`${this.name}: ${log} contains "${hit}":\n${tail(text)}`);
+    }
+  }
+
+  async stop() {} // started and stopped by whoever runs it
+
+  removeFiles() {}
+}
+
+/** The external server of PROTOCOL_URL, or null when the suite starts its own. */
+function externalServer() {
+  if (!process.env.PROTOCOL_URL) return null;
+  const list = (v, sep) => (v ?? "").split(sep).map((x) => x.trim()).filter(Boolean);
+  return new ExternalServer(process.env.PROTOCOL_URL, {
+    logs: list(process.env.PROTOCOL_SERVER_LOGS, ":"),
+    pids: list(process.env.PROTOCOL_SERVER_PIDS, ",").map(Number),
+  });
+}
+
+const words = (args) => args.map(String).join(" ");
 
 /**
  * Starts `chatd --conformance --port <free port> --host 127.0.0.1 ...extraArgs` (environment:
@@ -96,8 +157,25 @@ export function closeAll() {
  * object whose `server` field is set once the server is up.
  */
 export function useServer(extraArgs = [], options = {}) {
+  if (process.env.PROTOCOL_PRINT_SERVER_ARGS) {
+    if (extraArgs.some((a) => /\s/.test(String(a)))) throw new Error(`server flags with spaces: ${JSON.stringify(extraArgs)}`);
+    console.log(`${SERVER_ARGS_MARKER} ${words(extraArgs)}`);
+    process.exit(0);
+  }
   const fixture = { server: null };
   before(async () => {
+    const external = externalServer();
+    if (external) {
+      const has = (process.env.PROTOCOL_SERVER_ARGS ?? "").trim().split(/\s+/).filter(Boolean);
+      if (words(has) !== words(extraArgs))
+        throw new Error(
+          `this file needs a server with the flags "${words(extraArgs)}", but ${external.name} (PROTOCOL_URL) runs with ` +
+            `"${words(has)}" (PROTOCOL_SERVER_ARGS): run it with CHATD_ARGS="${words(extraArgs)}" scripts/conformance-cluster.sh`,
+        );
+      external.assertClean();
+      fixture.server = external;
+      return;
+    }
     fixture.server = await startServer(extraArgs, options);
   });
   afterEach(async () => {
