@@ -72,6 +72,7 @@ stop_replicas() {
 stop_haproxy() {
   if [ -n "$HAPROXY_PID" ]; then kill -TERM "$HAPROXY_PID" 2>/dev/null || true; HAPROXY_PID=""; fi
 }
+# shellcheck disable=SC2317 # called by the EXIT trap
 cleanup() {
   stop_haproxy
   stop_replicas
@@ -89,7 +90,8 @@ start_redis() {
 # start_cluster FLAGS...: three replicas with FLAGS, HAProxy in front; waits until HAProxy sees all UP.
 start_cluster() {
   port_busy "$LB_PORT" && die "127.0.0.1:$LB_PORT is taken already (another run, or a chatd --conformance left running)"
-  local i port ports=() logs=()
+  local i port ports=() logs=() broker_env=()
+  [ "$SCALABLE" = true ] && broker_env=(REDIS_HOST=127.0.0.1 "REDIS_PORT=$REDIS_PORT")
   for i in 1 2 3; do
     port="$(free_port)"
     ports+=("$port")
@@ -97,7 +99,7 @@ start_cluster() {
     : >"$WORK/chat$i.log"
     # Only these settings: nothing from the caller's environment changes the servers.
     env -i PATH="$PATH" HOME="${HOME:-/root}" ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" \
-      SCALABLE="$SCALABLE" $([ "$SCALABLE" = true ] && echo "REDIS_HOST=127.0.0.1 REDIS_PORT=$REDIS_PORT") \
+      SCALABLE="$SCALABLE" "${broker_env[@]}" \
       REPLICA_NAME="conformance$i" LOG_LEVEL=debug \
       "$CHATD" --conformance --host 127.0.0.1 --port "$port" "$@" >>"$WORK/chat$i.log" 2>&1 &
     PIDS+=("$!")
@@ -116,6 +118,7 @@ start_cluster() {
   haproxy -c -q -f "$CFG" || die "haproxy -c -f $CFG failed"
   haproxy -D -f "$CFG" -p "$WORK/haproxy.pid" || die "haproxy did not start"
   HAPROXY_PID="$(cat "$WORK/haproxy.pid")"
+  # shellcheck disable=SC2016 # JavaScript, not shell
   node -e '
     const net = require("net");
     const deadline = Date.now() + 20000;
@@ -183,10 +186,10 @@ else
     groups["=$line"]+=" $f" # "=": bash refuses an empty key (the files that need no flags)
   done
   for key in "${!groups[@]}"; do
-    flags="${key#=}"
-    log "tests/protocol files for chatd flags \"$flags\":${groups[$key]//$ROOT\/tests\/protocol\//}"
+    group_flags="${key#=}"
+    log "tests/protocol files for chatd flags \"$group_flags\":${groups[$key]//$ROOT\/tests\/protocol\//}"
     # shellcheck disable=SC2086 # word-split on purpose: flags and file names have no spaces
-    run_group $flags -- node --test --test-reporter=spec --test-concurrency=1 ${groups[$key]} || status=1
+    run_group $group_flags -- node --test --test-reporter=spec --test-concurrency=1 ${groups[$key]} || status=1
   done
 fi
 exit $status
