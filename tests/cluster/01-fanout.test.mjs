@@ -44,6 +44,7 @@ clusterTest(fx, title, async () => {
   const users = [];
   for (const name of ["ann", "ben", "cat", "dan", "eve", "fay"]) users.push(await account(lb, name));
   const before = await serverRows();
+  const marks = fx.cluster.marks();
   const clients = ROUND_ROBIN ? await unplacedClients(lb, users) : await spreadClients(lb, users, { reconnection: false });
   const roomId = await joinRoom(clients, "fanout");
 
@@ -87,6 +88,10 @@ clusterTest(fx, title, async () => {
     for (const c of clients) owners[replicaOf(c)] = [...(owners[replicaOf(c)] ?? []), c.label];
     console.log(`# session owners: ${Object.entries(owners).map(([r, l]) => `${r} ${l.length}`).join(", ")}; requests per replica ${JSON.stringify(served)}; tags ${JSON.stringify([...sessionTags()])}`);
     assert.ok(Object.keys(owners).length >= 2, `HAProxy handed every handshake to one replica: ${JSON.stringify(owners)}`);
+    // No replica turned a request away as an unknown session: each one that was not the owner's
+    // was forwarded.
+    fx.cluster.replicas.forEach((r, i) =>
+      assert.doesNotMatch(r.logSince(marks[i]), /refused: Session ID unknown/, `${r.name} refused a request for a session it does not own`));
     // A polling client makes a request at least every pingInterval; spread over three replicas
     // by HAProxy, most of them reached a replica that does not own the session.
     const polling = clients.filter((c) => c.kind === "polling").length;

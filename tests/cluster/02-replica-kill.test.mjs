@@ -111,7 +111,7 @@ clusterTest(fx, "a SIGKILLed replica that owns no session, only forwards request
   await assertConverged(clients, roomId, acked, { marker: clients[0], ms: 30000 });
 
   const moved = clients.filter((c) => c.connects > 1);
-  console.log(`# chat2 forwarded ${viaChat2} requests before it died; ${moved.length} of ${clients.length} clients reconnected: ${moved.map((c) => c.label).join(", ") || "none"}`);
+  console.log(`# HAProxy sent chat2 ${viaChat2} requests (for sessions it does not own) before it died; ${moved.length} of ${clients.length} clients reconnected: ${moved.map((c) => c.label).join(", ") || "none"}`);
   for (const c of clients) {
     assert.ok(c.connected, `${c.label} connected at the end`);
     assert.match(replicaOf(c) ?? "", /^chat[13]$/, `${c.label} on a live replica`);
