@@ -246,6 +246,19 @@ export async function signInToGeneral(fx, page, name, password) {
   await waitInGeneral(page, name);
 }
 
+/**
+ * A page of a new user `name` (a browser context of its own), signed in and in general.
+ * `initScript` runs in each of the context's pages before theirs; `prepare(page)` runs before the
+ * sign-in (e.g. to watch the WebSocket from its start).
+ */
+export async function userInGeneral(fx, name, { initScript, prepare } = {}) {
+  const page = await fx.newUser(name);
+  if (initScript) await page.context().addInitScript(initScript);
+  if (prepare) await prepare(page);
+  await signInToGeneral(fx, page, name);
+  return page;
+}
+
 /** The two users most tests need: alice and bob, each in a page of their own, signed in to general. */
 export async function aliceAndBobInGeneral(fx) {
   const alice = await fx.newUser("alice");
