@@ -374,3 +374,44 @@ export function sendManyFromPage(page, roomId, prefix, n) {
     { roomId: Number(roomId), prefix, n },
   );
 }
+
+/**
+ * Sends `page`'s Socket.IO WebSocket through a Playwright route that drops the server's text
+ * frames for which `drop(frame)` is true, standing in for a lost broadcast. Returns
+ * { dropped, sent, ws }: the frames dropped, the frames the page sent, and (once the page's
+ * client has upgraded to the WebSocket) the page's side of the route, whose send() hands the page
+ * a frame as if from the server. Call before the page connects.
+ */
+export async function dropServerFrames(page, drop) {
+  const link = { dropped: [], sent: [], ws: null };
+  await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((m) => {
+      link.sent.push(m);
+      server.send(m);
+    });
+    server.onMessage((m) => {
+      if (typeof m === "string" && drop(m)) {
+        link.dropped.push(m);
+        return;
+      }
+      ws.send(m);
+    });
+    link.ws = ws;
+  });
+  return link;
+}
+
+/**
+ * alice and bob in general, bob's WebSocket through dropServerFrames(bob, drop); resolves once
+ * bob's client has upgraded to it (shortly after connecting) and a moment more. Returns
+ * { alice, bob, link }.
+ */
+export async function aliceAndBobDroppingFrames(fx, drop) {
+  const alice = await userInGeneral(fx, "alice");
+  let link = null;
+  const bob = await userInGeneral(fx, "bob", { prepare: async (page) => { link = await dropServerFrames(page, drop); } });
+  await waitFor(async () => link.ws !== null, { what: "bob: WebSocket through the route" });
+  await sleep(500);
+  return { alice, bob, link };
+}
