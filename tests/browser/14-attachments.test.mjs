@@ -137,8 +137,7 @@ browserSuite("image attachments", (fx) => {
   });
 
   browserTest(fx, "an image waiting in the composer is gone after sign-out, for the next person on this browser", async () => {
-    const page = await fx.newUser("dave");
-    await signInToGeneral(fx, page, "dave");
+    const page = await userInGeneral(fx, "dave");
     await page.getByTestId("attach-input").setInputFiles({ name: "mine.png", mimeType: "image/png", buffer: makePng(16, 4) });
     await waitUploaded(page, 1, "dave");
     await page.getByTestId("signout-button").click();

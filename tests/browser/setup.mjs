@@ -106,6 +106,10 @@ export function useBrowser({ args = [] } = {}) {
     async newUser(user, contextOptions = {}) {
       const context = await fx.browser.newContext(contextOptions);
       context.setDefaultTimeout(WAIT_MS);
+      return fx.newTab(user, context);
+    },
+    /** Another page in `context` (a second tab of the same user), registered like newUser's. */
+    async newTab(user, context) {
       const page = await context.newPage();
       const entry = { user, page, context, errors: [], console: [] };
       page.on("pageerror", (e) => entry.errors.push(String(e && e.stack ? e.stack : e)));
@@ -259,13 +263,25 @@ export async function userInGeneral(fx, name, { initScript, prepare } = {}) {
   return page;
 }
 
+/** Pages of the users `names`, each signed in to general (one after another). */
+export async function usersInGeneral(fx, names) {
+  const pages = [];
+  for (const name of names) pages.push(await userInGeneral(fx, name));
+  return pages;
+}
+
 /** The two users most tests need: alice and bob, each in a page of their own, signed in to general. */
 export async function aliceAndBobInGeneral(fx) {
-  const alice = await fx.newUser("alice");
-  const bob = await fx.newUser("bob");
-  await signInToGeneral(fx, alice, "alice");
-  await signInToGeneral(fx, bob, "bob");
+  const [alice, bob] = await usersInGeneral(fx, ["alice", "bob"]);
   return { alice, bob };
+}
+
+/** A second tab of `page`'s user (same context, same session), loaded and in general. */
+export async function secondTabInGeneral(fx, page, name) {
+  const tab = await fx.newTab(`${name} (2nd tab)`, page.context());
+  await tab.goto(fx.url + "/", { waitUntil: "load", timeout: WAIT_MS });
+  await waitInGeneral(tab, name);
+  return tab;
 }
 
 /** Names in the online list of the current room. */
@@ -342,6 +358,12 @@ export function roomItems(page, list) {
         online: !!e.querySelector('[data-testid="room-online"]'),
       })),
     );
+}
+
+/** Opens public room `name` from the room list and waits for its title. */
+export async function openListedRoom(page, name, who = "page") {
+  await page.getByTestId("room-list").getByTestId("room-item").filter({ hasText: name }).click();
+  await waitFor(async () => (await page.getByTestId("room-title").textContent()) === `# ${name}`, { what: `${who}: in ${name}` });
 }
 
 /** Joins (or creates) public room `name` with the sidebar form and waits for its title; returns its id. */
