@@ -45,3 +45,18 @@ export class RequestError extends Error {
   }
   get text() { return errorText(this.code, this.serverMessage, this.message); }
 }
+
+/** An HTTP Retry-After value (delta seconds or an HTTP date) in ms, or null when absent or unreadable. */
+export function retryAfterMs(value, now = Date.now()) {
+  const v = String(value ?? '').trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = / GMT$/.test(v) ? Date.parse(v) : NaN; // HTTP dates are in GMT; Date.parse takes too much else
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
+}
+
+/** A wait of `ms` for people: "1 second", "45 seconds", "3 minutes" (rounded up, at least 1 second). */
+export function waitText(ms) {
+  const s = Math.max(1, Math.ceil(ms / 1000));
+  if (s < 120) return `${s} second${s === 1 ? '' : 's'}`;
+  return `${Math.ceil(s / 60)} minutes`;
+}

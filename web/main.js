@@ -53,16 +53,21 @@ function bindAttachments() {
     const files = e.clipboardData ? Array.from(e.clipboardData.files || []) : [];
     if (files.some((f) => f.type.startsWith('image/')) && addFiles(files, state.currentRoomId) > 0) e.preventDefault();
   });
+  // Files dragged anywhere over the page are taken here: the browser's default for a drop it was
+  // not told about is to open the file in this tab, leaving the chat. Only the conversation takes
+  // them, and only with a room open; elsewhere the drop does nothing (the cursor says so).
   const main = ui.composer.closest('main') || ui.composer;
-  main.addEventListener('dragover', (e) => {
-    if (!currentRoom() || !e.dataTransfer || !Array.from(e.dataTransfer.types || []).includes('Files')) return;
+  const hasFiles = (e) => !!e.dataTransfer && Array.from(e.dataTransfer.types || []).includes('Files');
+  const takesDrop = (e) => !!currentRoom() && e.target instanceof Node && main.contains(e.target);
+  document.addEventListener('dragover', (e) => {
+    if (!hasFiles(e)) return;
     e.preventDefault();
-    e.dataTransfer.dropEffect = 'copy';
+    e.dataTransfer.dropEffect = takesDrop(e) ? 'copy' : 'none';
   });
-  main.addEventListener('drop', (e) => {
-    if (!currentRoom() || !e.dataTransfer || !e.dataTransfer.files.length) return;
+  document.addEventListener('drop', (e) => {
+    if (!hasFiles(e)) return;
     e.preventDefault();
-    addFiles(e.dataTransfer.files, state.currentRoomId);
+    if (takesDrop(e) && e.dataTransfer.files.length) addFiles(e.dataTransfer.files, state.currentRoomId);
   });
 }
 

@@ -144,6 +144,8 @@ export async function signOut(everywhere = false) {
   ui.signoutButton.disabled = true;
   ui.signoutAllButton.disabled = true;
   stopTyping();
+  // Images uploaded and not sent are deleted while the session still exists (at most 2 s).
+  await Promise.race([clearImages(), new Promise((resolve) => { setTimeout(resolve, 2000); })]);
   let note = '';
   try {
     const r = await api('DELETE', everywhere ? '/api/sessions' : '/api/session');

@@ -63,6 +63,7 @@ export const ui = {
   composer: byId('composer'),
   composerInput: byId('composerInput'),
   composerImages: byId('composerImages'),
+  composerImagesStatus: byId('composerImagesStatus'),
   attachButton: byId('attachButton'),
   attachInput: byId('attachInput'),
   mentionList: byId('mentionList'),

@@ -200,6 +200,14 @@ std::string Operations::render_metrics() const {
                        m.connections_refused.value());
   core::render_counter(out, "chatd_sessions_refused_total", "Engine.IO handshakes refused over a session limit",
                        m.sessions_refused.value());
+  core::render_counter(out, "chatd_forwards_total", "Engine.IO requests passed to the replica owning their session",
+                       m.forwards.value());
+  core::render_counter(out, "chatd_forwards_failed_total",
+                       "Forwarded requests whose owner could not be reached or failed", m.forwards_failed.value());
+  core::render_counter(out, "chatd_forwards_refused_total", "Requests not forwarded: too many in flight",
+                       m.forwards_refused.value());
+  core::render_counter(out, "chatd_websockets_proxied_total",
+                       "WebSocket upgrades joined to the replica owning their session", m.websockets_proxied.value());
   core::render_counter(out, "chatd_store_refused_total", "store jobs refused because the queue was full",
                        m.store_refused.value());
   core::render_counter(out, "chatd_store_groups_total", "group commits attempted by the store's writer",

@@ -47,8 +47,11 @@ http::ConnectionPolicy connection_policy(const config::Config& c) {
   return p;
 }
 
-engineio::Options engine_options(const config::Config& c, const http::ConnectionPolicy& policy) {
+engineio::Options engine_options(const config::Config& c, const http::ConnectionPolicy& policy,
+                                 const engineio::ForwardingIdentity& identity) {
   engineio::Options o;
+  o.session_tag = identity.tag;
+  if (c.scalable && c.session_forwarding) o.forward_key = identity.key;
   o.ping_interval = std::chrono::milliseconds(c.ping_interval_ms);
   o.ping_timeout = std::chrono::milliseconds(c.ping_timeout_ms);
   o.max_payload = c.max_payload;
@@ -74,12 +77,14 @@ Server::Server(const config::Config& config, const std::string& exe_dir)
     : config_(config),
       pool_(config.threads ? config.threads : core::ShardPool::available_cpus()),
       policy_(connection_policy(config)),
-      engine_options_(engine_options(config, policy_)),
+      identity_(engineio::ForwardingIdentity::generate()),
+      engine_options_(engine_options(config, policy_, identity_)),
       cluster_(start_cluster(config, pool_)),
       io_(pool_, engine_options_, std::chrono::milliseconds(config.connect_timeout_ms),
           cluster_ ? cluster_adapters(*cluster_, pool_) : socketio::Server::AdapterFactory{}),
       stop_cluster_first_{cluster_.get()} {
   install_handlers(exe_dir);
+  start_forwarding();
   operations_ = std::make_unique<Operations>(pool_, io_.engine(), chat_.get(), cluster_.get(), config_.metrics_token);
   operations_->install(router_);
   operations_->start();
@@ -107,6 +112,14 @@ void Server::install_handlers(const std::string& exe_dir) {
       chat_ = std::make_unique<ChatApp>(config_, io_, router_, exe_dir, pool_, cluster_.get());
       break;
   }
+}
+
+void Server::start_forwarding() {
+  if (!cluster_ || engine_options_.forward_key.empty()) return;
+  std::vector<SessionForwarding::Engine> engines{{"/socket.io/", &io_.engine()}};
+  if (echo_) engines.push_back({"/engine.io/", echo_.get()});
+  forwarding_ = std::make_unique<SessionForwarding>(config_, pool_, *cluster_->bus, identity_, engine_options_, policy_,
+                                                    engines);
 }
 
 const char* Server::mode_name() const noexcept {

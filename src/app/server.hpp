@@ -18,6 +18,7 @@
 #include "app/chat_app.hpp"
 #include "app/cluster_setup.hpp"
 #include "app/operations.hpp"
+#include "app/session_forwarding.hpp"
 #include "config/config.hpp"
 #include "core/shard_pool.hpp"
 #include "engineio/server.hpp"
@@ -65,6 +66,7 @@ class Server {
   // Runs on loop 0. A second request while draining stops at once.
   void begin_drain();
   void install_handlers(const std::string& exe_dir);
+  void start_forwarding();
 
   // Stops the cluster bus's deliveries into the namespaces and the chat before they are
   // destroyed, also when the constructor throws halfway (then ~Server's body does not run).
@@ -78,6 +80,7 @@ class Server {
   // loops (and whatever is still queued on them) go last.
   core::ShardPool pool_;
   http::ConnectionPolicy policy_;
+  engineio::ForwardingIdentity identity_;
   engineio::Options engine_options_;
   // Before io_: every namespace's adapter publishes on the bus. Started here (it connects in the
   // background, so a broker that is down delays nothing).
@@ -88,6 +91,10 @@ class Server {
   http::Router router_;
   std::unique_ptr<engineio::Server> echo_;  // conformance mode: the raw Engine.IO echo server
   std::unique_ptr<ChatApp> chat_;           // chat mode: store, hasher, presence, API, web UI
+  // Cluster mode: the internal listener and forwarder (issue #14). After the engines it routes
+  // to, so destroyed before them; before stop_cluster_first_, so the bus (which calls into its
+  // peer directory) is stopped first.
+  std::unique_ptr<SessionForwarding> forwarding_;
   // After io_, echo_ and chat_, so destroyed before them (see StopClusterFirst).
   StopClusterFirst stop_cluster_first_;
   // Reads the apps and the cluster (readiness, metrics, drain): destroyed before them.

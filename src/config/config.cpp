@@ -35,10 +35,6 @@ void resolve_cluster(Config& c, std::vector<std::string>& errors) {
     if (c.broker == "local") c.broker.clear();
     return;
   }
-  if (c.mode == Mode::conformance) {
-    errors.push_back("SCALABLE=true applies to the chat and --bench, not to --conformance");
-    return;
-  }
   if (c.broker.empty()) {
     if (hosts.size() > 1) {
       std::string list;
@@ -64,7 +60,7 @@ void resolve_cluster(Config& c, std::vector<std::string>& errors) {
   const bool postgres = !c.database_url.starts_with("sqlite:");
   if (c.broker == "postgres" && !postgres)
     errors.push_back("BROKER=postgres uses the database's LISTEN/NOTIFY: set DATABASE_URL=postgres://...");
-  // --bench stores nothing, so its replicas need no shared database.
+  // --bench and --conformance store nothing, so their replicas need no shared database.
   if (c.broker != "local" && !postgres && c.mode == Mode::chat)
     errors.push_back("SCALABLE=true needs a database every replica shares: set DATABASE_URL=postgres://... "
                      "(SQLite is one process's file)");

@@ -91,6 +91,13 @@ struct Config {
   std::string rabbit_vhost = "/";
   std::string replica_name;              // in logs and /metrics; default: the host name
   uint32_t cluster_heartbeat_ms = 2000;  // replicas missing 4 heartbeats count as gone
+  // Sessions without sticky load balancing (issue #14): a request for a session another replica
+  // holds is forwarded to it, over its internal listener (CHAT_CLUSTER_PORT, 0: any free port),
+  // at the address it announces (CHAT_ADVERTISE_ADDRESS, default: its first non-loopback one).
+  bool session_forwarding = true;
+  uint16_t cluster_port = 0;
+  std::string advertise_address;
+  size_t max_forwards = 10000;  // forwarded requests and proxied WebSockets at once
 
   // SIGTERM: readiness goes false, new connections are refused, clients are told to reconnect
   // (elsewhere), in-flight work finishes; the process exits within this.

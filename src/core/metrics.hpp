@@ -44,6 +44,10 @@ struct Metrics {
   Counter connections_refused;  // TCP connections refused over a connection limit
   Counter sessions_refused;     // Engine.IO handshakes refused over a session limit
   Counter slow_clients_dropped; // sessions closed because their outbox was full
+  Counter forwards;             // requests passed to the replica owning their session
+  Counter forwards_failed;      // of those, owner unreachable or failed (answered "Session ID unknown")
+  Counter forwards_refused;     // requests not forwarded: too many in flight
+  Counter websockets_proxied;   // WebSocket upgrades joined to their owner for the WebSocket's life
   Counter packets_in;           // Socket.IO packets received from clients
   Counter packets_out;          // Engine.IO packets queued for clients (a broadcast counts per recipient)
   Counter broadcasts;           // room/namespace broadcasts emitted by this replica

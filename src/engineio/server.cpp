@@ -11,12 +11,14 @@
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/json/serialize.hpp>
 #include <fmt/format.h>
+#include <sodium.h>
 #include <spdlog/spdlog.h>
 
 #include "core/log_throttle.hpp"
 #include "core/random_id.hpp"
 #include "core/metrics.hpp"
 #include "engineio/websocket_transport.hpp"
+#include "http/client_address.hpp"
 #include "http/request_checks.hpp"
 #include "http/responses.hpp"
 #include "http/ws_handshake.hpp"
@@ -113,7 +115,7 @@ HandshakeInfo Server::handshake_info(http::RequestContext& ctx) const {
   return info;
 }
 
-asio::awaitable<Outcome> Server::handle(http::RequestContext& ctx) {
+asio::awaitable<Outcome> Server::serve(http::RequestContext& ctx, bool may_forward) {
   const auto& req = ctx.parser.get();
   if (req.method() == bhttp::verb::options) co_return co_await preflight(ctx);
 
@@ -132,7 +134,7 @@ asio::awaitable<Outcome> Server::handle(http::RequestContext& ctx) {
   }
 
   const auto shard = registry_.shard_of(*sid);
-  if (!shard) co_return co_await fail(ctx, Error::unknown_sid);
+  if (!shard) co_return co_await not_here(ctx, *sid, may_forward);
   if (*shard != ctx.shard) {
     ctx.migrate_to = *shard;  // the session's state lives on its own shard's thread
     co_return Outcome::migrate;
@@ -149,6 +151,59 @@ asio::awaitable<Outcome> Server::handle(http::RequestContext& ctx) {
   if (req.method() == bhttp::verb::get) co_return co_await poll(ctx, std::move(session));
   if (req.method() == bhttp::verb::post) co_return co_await post(ctx, std::move(session));
   co_return co_await fail(ctx, Error::bad_request);
+}
+
+// A session this replica does not hold: another replica's (its tag says which), or gone.
+asio::awaitable<Outcome> Server::not_here(http::RequestContext& ctx, std::string_view sid, bool may_forward) {
+  const auto tag = session_tag_of(sid);
+  if (!may_forward || !peers_ || !forwarder_ || tag.empty() || tag == options_.session_tag)
+    co_return co_await fail(ctx, Error::unknown_sid);
+  const auto owner = peers_->find(tag);
+  if (!owner) co_return co_await fail(ctx, Error::unknown_sid);  // no such replica (any more)
+  const auto done = co_await forwarder_->forward(ctx, *owner);
+  switch (done.result) {
+    case Forwarder::Result::served:
+    case Forwarder::Result::answered:
+      co_return done.outcome;
+    case Forwarder::Result::unreachable:
+      // The owner is gone (or going): the client reconnects and catches up, as after any loss.
+      co_return co_await fail(ctx, Error::unknown_sid);
+    case Forwarder::Result::refused:
+      co_return co_await refuse_session(ctx, done.refusal, true);
+  }
+  co_return co_await fail(ctx, Error::unknown_sid);
+}
+
+asio::awaitable<Outcome> Server::handle_forwarded(http::RequestContext& ctx) {
+  const auto& req = ctx.parser.get();
+  const auto key = req[kForwardKeyHeader];
+  if (options_.forward_key.empty() || key.empty()) {
+    CHAT_LOG_THROTTLED(spdlog::level::warn, "engine.io: internal listener: a request from {} without a forward key, "
+                       "refused", ctx.client.address.to_string());
+    co_return co_await fail(ctx, Error::forbidden);
+  }
+  if (key.size() != options_.forward_key.size() ||
+      sodium_memcmp(key.data(), options_.forward_key.data(), key.size()) != 0) {
+    // Another replica's key: a peer that still knows the replica that had this address before
+    // (restarted within the heartbeat TTL). Its sessions are gone, which is what the client hears.
+    CHAT_LOG_THROTTLED(spdlog::level::info, "engine.io: internal listener: a request from {} for another replica, "
+                       "answered as an unknown session", ctx.client.address.to_string());
+    co_return co_await fail(ctx, Error::unknown_sid);
+  }
+  // Only requests of existing sessions are ever forwarded: a handshake here would bypass the
+  // public listener's limits.
+  if (!query_param(ctx.query, "sid")) co_return co_await fail(ctx, Error::bad_request);
+  boost::system::error_code ec;
+  http::ClientInfo client;
+  client.address = boost::asio::ip::make_address(std::string(req[kForwardClientHeader]), ec);
+  if (ec) co_return co_await fail(ctx, Error::bad_request);
+  client.limit_key = http::limit_key(client.address);
+  client.https = req[kForwardHttpsHeader] == "1";
+  http::RequestContext as_client{ctx.stream, ctx.buffer, ctx.parser, ctx.shard, ctx.path, ctx.query, client,
+                                 ctx.connection_lease};
+  const auto outcome = co_await serve(as_client, false);
+  ctx.migrate_to = as_client.migrate_to;
+  co_return outcome;
 }
 
 asio::awaitable<Outcome> Server::preflight(http::RequestContext& ctx) {
@@ -176,19 +231,30 @@ asio::awaitable<std::shared_ptr<WebSocketTransport>> accept(http::RequestContext
                                                  std::move(ctx.connection_lease));
 }
 
-// Over a session cap: the reference server's error body (code 3, "Bad request" family) with a
-// message that says which cap, and a status a client can act on.
-asio::awaitable<Outcome> Server::refuse_session(http::RequestContext& ctx, core::ConcurrencyLimiter::Refusal refusal) {
-  core::metrics().sessions_refused.inc();
+// Over a session cap (or, `forwarding`, the cap on requests passed to other replicas): the
+// reference server's error body (code 3, "Bad request" family) with a message that says which
+// cap, and a status a client can act on.
+asio::awaitable<Outcome> Server::refuse_session(http::RequestContext& ctx, core::ConcurrencyLimiter::Refusal refusal,
+                                                bool forwarding) {
   const bool per_client = refusal == core::ConcurrencyLimiter::Refusal::per_client;
-  CHAT_LOG_THROTTLED(spdlog::level::warn, "engine.io: refusing a session from {}: {}", ctx.client.address.to_string(),
-                     per_client ? "too many sessions from this client (CHAT_MAX_SESSIONS_PER_CLIENT)"
-                                : "too many sessions in all");
+  if (forwarding) {
+    core::metrics().forwards_refused.inc();
+    CHAT_LOG_THROTTLED(spdlog::level::warn, "engine.io: not forwarding a request from {}: {}",
+                       ctx.client.address.to_string(),
+                       per_client ? "too many forwarded requests from this client (CHAT_MAX_SESSIONS_PER_CLIENT)"
+                                  : "too many forwarded requests in all (CHAT_MAX_FORWARDS)");
+  } else {
+    core::metrics().sessions_refused.inc();
+    CHAT_LOG_THROTTLED(spdlog::level::warn, "engine.io: refusing a session from {}: {}", ctx.client.address.to_string(),
+                       per_client ? "too many sessions from this client (CHAT_MAX_SESSIONS_PER_CLIENT)"
+                                  : "too many sessions in all");
+  }
   const auto& req = ctx.parser.get();
   auto res = http::make_json_response(
       req, per_client ? bhttp::status::too_many_requests : bhttp::status::service_unavailable,
       {{"code", static_cast<int>(Error::bad_request)},
-       {"message", per_client ? "Too many sessions from this client" : "Server at capacity"}});
+       {"message", per_client ? (forwarding ? "Too many requests from this client" : "Too many sessions from this client")
+                              : "Server at capacity"}});
   res.set(bhttp::field::retry_after, "5");
   add_cors_headers(ctx, res);
   if (has_unread_body(ctx.parser)) res.keep_alive(false);
@@ -198,7 +264,8 @@ asio::awaitable<Outcome> Server::refuse_session(http::RequestContext& ctx, core:
 
 asio::awaitable<Outcome> Server::handshake(http::RequestContext& ctx, bool websocket) {
   auto& io = pool_.context(ctx.shard);
-  auto session = std::make_shared<Session>(io, ctx.shard, core::random_id(18), options_, registry_, handshake_info(ctx));
+  auto session = std::make_shared<Session>(io, ctx.shard, options_.session_tag + core::random_id(18), options_, registry_,
+                                           handshake_info(ctx));
   core::metrics().connections_opened.inc();
   spdlog::debug("engine.io: session {} opened over {} from {}", session->sid(), websocket ? "websocket" : "polling",
                 session->handshake().address);

@@ -59,6 +59,16 @@ void ClusterBus::on_node_down(std::function<void(const std::string&)> listener) 
   node_down_listeners_.push_back(std::move(listener));
 }
 
+void ClusterBus::announce(std::string announcement) {
+  std::lock_guard lock(mutex_);
+  announcement_ = std::move(announcement);
+}
+
+void ClusterBus::on_announcement(std::function<void(const std::string&, const std::string&)> listener) {
+  std::lock_guard lock(mutex_);
+  announcement_listeners_.push_back(std::move(listener));
+}
+
 void ClusterBus::start() {
   broker_.subscribe(std::string(kNodesChannel));
   broker_.start([this](std::string_view channel, std::string_view payload) { dispatch(channel, payload); },
@@ -127,25 +137,45 @@ void ClusterBus::dispatch(std::string_view channel, std::string_view payload) {
 }
 
 void ClusterBus::heard(std::string_view payload) {
-  // "<node id> <name>"
-  const std::string_view node = payload.substr(0, payload.find(' '));
+  // "<node id> <name>", then "\n<announcement>" when the node announces something (older
+  // versions do not; what follows the name is ignored by them).
+  const size_t line_end = payload.find('\n');
+  const std::string_view head = payload.substr(0, line_end);
+  const std::string_view announcement =
+      line_end == std::string_view::npos ? std::string_view{} : payload.substr(line_end + 1);
+  const std::string_view node = head.substr(0, head.find(' '));
   if (node.empty()) return;
   if (node == node_id_) {
     self_heard_ = std::chrono::steady_clock::now().time_since_epoch().count();
     return;
   }
-  std::lock_guard lock(mutex_);
-  auto [it, inserted] = nodes_.try_emplace(std::string(node), std::chrono::steady_clock::now());
-  if (inserted) {
-    spdlog::info("cluster: node {} joined ({} nodes)", payload, nodes_.size() + 1);
-  } else {
-    it->second = std::chrono::steady_clock::now();
+  std::vector<std::function<void(const std::string&, const std::string&)>> listeners;
+  {
+    std::lock_guard lock(mutex_);
+    auto [it, inserted] = nodes_.try_emplace(std::string(node), std::chrono::steady_clock::now());
+    if (inserted) {
+      spdlog::info("cluster: node {} joined ({} nodes)", head, nodes_.size() + 1);
+    } else {
+      it->second = std::chrono::steady_clock::now();
+    }
+    auto& known = announcements_[std::string(node)];
+    if (known != announcement) {
+      known = announcement;
+      listeners = announcement_listeners_;
+    }
   }
+  const std::string node_id(node), text(announcement);
+  for (auto& l : listeners) l(node_id, text);
 }
 
 void ClusterBus::tick() {
   if (stopped_) return;
-  broker_.publish(std::string(kNodesChannel), node_id_ + " " + options_.node_name);
+  std::string heartbeat = node_id_ + " " + options_.node_name;
+  {
+    std::lock_guard lock(mutex_);
+    if (!announcement_.empty()) heartbeat += "\n" + announcement_;
+  }
+  broker_.publish(std::string(kNodesChannel), std::move(heartbeat));
   const auto now = std::chrono::steady_clock::now();
   const auto ttl = options_.heartbeat * options_.missed_heartbeats;
   if (connected_) {
@@ -174,6 +204,7 @@ void ClusterBus::tick() {
     for (auto it = nodes_.begin(); it != nodes_.end();) {
       if (it->second < deadline) {
         gone.push_back(it->first);
+        announcements_.erase(it->first);
         it = nodes_.erase(it);
       } else {
         ++it;

@@ -55,6 +55,11 @@ class ClusterBus {
   // connected: the broker connection state; recovered: true when it came back after a loss.
   void on_connection_change(std::function<void(bool connected, bool recovered)> listener);
   void on_node_down(std::function<void(const std::string& node)> listener);
+  // What this node tells the others with every heartbeat (one line, no '\n'; how to reach it
+  // for session forwarding), and what it hears from them: `listener(node, announcement)` runs
+  // (on a broker thread) when a node's announcement is new or changed.
+  void announce(std::string announcement);
+  void on_announcement(std::function<void(const std::string& node, const std::string& announcement)> listener);
 
   void start();
   void stop();
@@ -89,6 +94,9 @@ class ClusterBus {
   mutable std::mutex mutex_;
   std::vector<std::pair<std::string, Handler>> routes_;
   std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> nodes_;  // others, last heard
+  std::map<std::string, std::string, std::less<>> announcements_;                    // others, last heard
+  std::string announcement_;
+  std::vector<std::function<void(const std::string&, const std::string&)>> announcement_listeners_;
   std::vector<std::function<void(bool, bool)>> connection_listeners_;
   std::vector<std::function<void(const std::string&)>> node_down_listeners_;
 };

@@ -5,40 +5,18 @@
 import assert from "node:assert/strict";
 import { sleep } from "../lib/wait.mjs";
 import {
+  aliceAndBobDroppingFrames,
   browserSuite,
   browserTest,
   messages,
   send,
-  signInToGeneral,
   waitFor,
   waitForMessage,
 } from "./setup.mjs";
 
 browserSuite("missed messages", (fx) => {
   browserTest(fx, "a seq gap is filled with sync, and `resync` fetches a lost last message", async () => {
-    const alice = await fx.newUser("alice");
-    const bob = await fx.newUser("bob");
-
-    const dropped = [];
-    let route = null;
-    await bob.routeWebSocket(/\/socket\.io\//, (ws) => {
-      const server = ws.connectToServer();
-      ws.onMessage((m) => server.send(m));
-      server.onMessage((m) => {
-        if (typeof m === "string" && m.startsWith('42["message"') && m.includes("LOST ")) {
-          dropped.push(m);
-          return;
-        }
-        ws.send(m);
-      });
-      route = ws;
-    });
-
-    await signInToGeneral(fx, alice, "alice");
-    await signInToGeneral(fx, bob, "bob");
-    // Bob's client upgrades from polling to the (routed) WebSocket shortly after connecting.
-    await waitFor(async () => route !== null, { what: "bob: WebSocket through the route" });
-    await sleep(500);
+    const { alice, bob, link } = await aliceAndBobDroppingFrames(fx, (m) => m.startsWith('42["message"') && m.includes("LOST "));
 
     // 1. A gap: the middle message never arrives live.
     for (const text of ["gap one", "LOST gap two", "gap three"]) {
@@ -46,17 +24,17 @@ browserSuite("missed messages", (fx) => {
       await waitForMessage(alice, text, { who: "alice" });
     }
     for (const text of ["gap one", "LOST gap two", "gap three"]) await waitForMessage(bob, text, { who: "bob" });
-    assert.equal(dropped.length, 1, "the route dropped the middle message");
+    assert.equal(link.dropped.length, 1, "the route dropped the middle message");
     const order = (await messages(bob)).filter((m) => m.text?.includes("gap")).map((m) => m.text);
     assert.deepEqual(order, ["gap one", "LOST gap two", "gap three"], "in seq order");
 
     // 2. The last message is lost: nothing follows, so only `resync` can bring it.
     await send(alice, "LOST last one");
     await waitForMessage(alice, "LOST last one", { who: "alice" });
-    await waitFor(async () => dropped.length === 2, { what: "the route dropped the last message" });
+    await waitFor(async () => link.dropped.length === 2, { what: "the route dropped the last message" });
     await sleep(1000);
     assert.ok(!(await messages(bob)).some((m) => m.text === "LOST last one"), "bob has not seen it yet");
-    route.send('42["resync"]');
+    link.ws.send('42["resync"]');
     await waitForMessage(bob, "LOST last one", { who: "bob" });
     const all = (await messages(bob)).map((m) => m.text);
     assert.equal(all.filter((t) => t === "LOST last one").length, 1);

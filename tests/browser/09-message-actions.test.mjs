@@ -4,6 +4,7 @@
 import assert from "node:assert/strict";
 import { sleep } from "../lib/wait.mjs";
 import {
+  aliceAndBobDroppingFrames,
   aliceAndBobInGeneral,
   browserSuite,
   browserTest,
@@ -11,7 +12,6 @@ import {
   messageByText,
   send,
   sendManyFromPage,
-  signInToGeneral,
   waitFor,
   waitForMessage,
   waitHidden,
@@ -182,31 +182,8 @@ browserSuite("message actions", SEND_RATE_LIFTED, (fx) => {
 
 browserSuite("missed changes", (fx) => {
   browserTest(fx, "a lost message:changed is fetched with sync {seq, change}; resync brings the last one", async () => {
-    const alice = await fx.newUser("alice");
-    const bob = await fx.newUser("bob");
     // Bob's WebSocket drops chosen message:changed frames, standing in for a lost broadcast.
-    const dropped = [];
-    const syncs = [];
-    let route = null;
-    await bob.routeWebSocket(/\/socket\.io\//, (ws) => {
-      const server = ws.connectToServer();
-      ws.onMessage((m) => {
-        if (typeof m === "string" && m.includes('"sync"')) syncs.push(m);
-        server.send(m);
-      });
-      server.onMessage((m) => {
-        if (typeof m === "string" && m.startsWith('42["message:changed"') && m.includes("LOST")) {
-          dropped.push(m);
-          return;
-        }
-        ws.send(m);
-      });
-      route = ws;
-    });
-    await signInToGeneral(fx, alice, "alice");
-    await signInToGeneral(fx, bob, "bob");
-    await waitFor(async () => route !== null, { what: "bob: WebSocket through the route" });
-    await sleep(500);
+    const { alice, bob, link } = await aliceAndBobDroppingFrames(fx, (m) => m.startsWith('42["message:changed"') && m.includes("LOST"));
 
     await send(alice, "to be edited");
     await send(alice, "to be liked");
@@ -219,14 +196,14 @@ browserSuite("missed changes", (fx) => {
     await alice.getByTestId("composer-input").fill("LOST edit");
     await alice.getByTestId("composer-input").press("Enter");
     await waitForMessage(alice, "LOST edit", { who: "alice" });
-    await waitFor(async () => dropped.length === 1, { what: "the route dropped the edit" });
+    await waitFor(async () => link.dropped.length === 1, { what: "the route dropped the edit" });
     const liked = messageByText(alice, "to be liked");
     await liked.hover();
     await liked.getByTestId("action-react").click();
     await liked.getByRole("button", { name: "React with 🎉" }).click();
     await waitChips(messageByText(bob, "to be liked"), [{ emoji: "🎉", count: "1", mine: false }], "bob: the reaction");
     await waitForMessage(bob, "LOST edit", { who: "bob" });
-    assert.ok(syncs.some((m) => /"change":\d+/.test(m)), "bob asked sync with a change number");
+    assert.ok(link.sent.some((m) => typeof m === "string" && m.includes('"sync"') && /"change":\d+/.test(m)), "bob asked sync with a change number");
 
     // The last change is lost: nothing follows, so only `resync` (a sync {seq, change}) brings it.
     const likedAtAlice = messageByText(alice, "to be liked");
@@ -234,10 +211,10 @@ browserSuite("missed changes", (fx) => {
     await likedAtAlice.getByTestId("action-edit").click();
     await alice.getByTestId("composer-input").fill("LOST last edit");
     await alice.getByTestId("composer-input").press("Enter");
-    await waitFor(async () => dropped.length === 2, { what: "the route dropped the last edit" });
+    await waitFor(async () => link.dropped.length === 2, { what: "the route dropped the last edit" });
     await sleep(800);
     assert.equal(await messageByText(bob, "LOST last edit").count(), 0, "bob has not seen it yet");
-    route.send('42["resync"]');
+    link.ws.send('42["resync"]');
     await waitForMessage(bob, "LOST last edit", { who: "bob" });
     await waitChips(messageByText(bob, "LOST last edit"), [{ emoji: "🎉", count: "1", mine: false }], "bob: the reaction kept");
   });

@@ -13,14 +13,14 @@ import {
   browserTest,
   joinRoom,
   messageByText,
+  openListedRoom,
   roomItems,
+  secondTabInGeneral,
   send,
-  signInToGeneral,
+  userInGeneral,
   waitFor,
   waitForMessage,
-  waitInGeneral,
   waitVisible,
-  WAIT_MS,
 } from "./setup.mjs";
 
 function emulateFocus() {
@@ -61,18 +61,11 @@ async function unreadOf(page, list, name) {
 
 browserSuite("unread state from the server", (fx) => {
   browserTest(fx, "two tabs of one user: counts, title, read only when seen and focused", async () => {
-    const alice = await fx.newUser("alice");
-    await signInToGeneral(fx, alice, "alice");
-    const bob1 = await fx.newUser("bob");
-    const bobContext = fx.users.find((u) => u.page === bob1).context;
-    await bobContext.addInitScript(emulateFocus);
-    const reads1 = countReads(bob1);
-    await signInToGeneral(fx, bob1, "bob");
-    const bob2 = await bobContext.newPage();
-    const errors2 = [];
-    bob2.on("pageerror", (e) => errors2.push(String(e)));
-    await bob2.goto(fx.url + "/", { waitUntil: "load", timeout: WAIT_MS });
-    await waitInGeneral(bob2, "bob");
+    const alice = await userInGeneral(fx, "alice");
+    let reads1;
+    const bob1 = await userInGeneral(fx, "bob", { initScript: emulateFocus, prepare: (page) => { reads1 = countReads(page); } });
+    // Its page errors fail the test like any page's (browserTest).
+    const bob2 = await secondTabInGeneral(fx, bob1, "bob");
 
     // Neither bob tab is focused: alice's messages stay unread in both, and no read is sent.
     await setFocus(bob1, false);
@@ -103,26 +96,18 @@ browserSuite("unread state from the server", (fx) => {
       await waitFor(async () => (await page.title()) === "docker-chat", { what: `${who}: title without a count` });
     }
     assert.ok(reads1.length > readsBefore, "bob1 sent room:read");
-    assert.deepEqual(errors2, [], "no page errors in bob's second tab");
   });
 
   browserTest(fx, "the New messages divider, following reads of the other tab", async () => {
-    const alice = await fx.newUser("alice");
-    await signInToGeneral(fx, alice, "alice");
-    const bob1 = await fx.newUser("bob");
-    const bobContext = fx.users.find((u) => u.page === bob1).context;
-    await bobContext.addInitScript(emulateFocus);
-    await signInToGeneral(fx, bob1, "bob");
+    const alice = await userInGeneral(fx, "alice");
+    const bob1 = await userInGeneral(fx, "bob", { initScript: emulateFocus });
     await joinRoom(alice, "news");
     await joinRoom(bob1, "news");
     await send(alice, "already read");
     await waitForMessage(bob1, "already read", { who: "bob1" });
     // Bob goes back to general, where his second tab is too (unfocused).
-    await bob1.getByTestId("room-list").getByTestId("room-item").filter({ hasText: "general" }).click();
-    await waitFor(async () => (await bob1.getByTestId("room-title").textContent()) === "# general", { what: "bob1: in general" });
-    const bob2 = await bobContext.newPage();
-    await bob2.goto(fx.url + "/", { waitUntil: "load", timeout: WAIT_MS });
-    await waitFor(async () => (await bob2.getByTestId("room-title").textContent()) === "# general", { what: "bob2: in general" });
+    await openListedRoom(bob1, "general", "bob1");
+    const bob2 = await secondTabInGeneral(fx, bob1, "bob");
     await setFocus(bob2, false);
     await sleep(300);
 
@@ -131,14 +116,14 @@ browserSuite("unread state from the server", (fx) => {
     await waitFor(async () => (await unreadOf(bob1, "room-list", "news")) === "2", { what: "bob1: news unread 2" });
     await waitFor(async () => (await unreadOf(bob2, "room-list", "news")) === "2", { what: "bob2: news unread 2" });
     // bob2 opens news without looking (unfocused): the divider, and still unread.
-    await bob2.getByTestId("room-list").getByTestId("room-item").filter({ hasText: "news" }).click();
+    await openListedRoom(bob2, "news", "bob2");
     await waitForMessage(bob2, "news two", { who: "bob2" });
     await waitVisible(bob2.getByTestId("new-messages-divider"), "bob2: New messages divider");
     await sleep(1200);
     assert.equal(await unreadOf(bob2, "room-list", "news"), "2", "opened but not seen: still unread");
 
     // bob1 opens news: the divider sits right above "news one".
-    await bob1.getByTestId("room-list").getByTestId("room-item").filter({ hasText: "news" }).click();
+    await openListedRoom(bob1, "news", "bob1");
     await waitForMessage(bob1, "news two", { who: "bob1" });
     await waitVisible(bob1.getByTestId("new-messages-divider"), "bob1: New messages divider");
     const order = await bob1.locator('[data-testid="message-list"] > *').evaluateAll((els) =>
@@ -153,11 +138,9 @@ browserSuite("unread state from the server", (fx) => {
     // bob1's own divider stays where the room was opened; a room opened with nothing unread has none.
     assert.equal(await bob1.getByTestId("new-messages-divider").count(), 1);
     assert.equal(await messageByText(bob1, "news one").count(), 1);
-    await bob1.getByTestId("room-list").getByTestId("room-item").filter({ hasText: "general" }).click();
-    await waitFor(async () => (await bob1.getByTestId("room-title").textContent()) === "# general", { what: "bob1: in general" });
+    await openListedRoom(bob1, "general", "bob1");
     assert.equal(await bob1.getByTestId("new-messages-divider").count(), 0, "no divider in a read room");
-    await alice.getByTestId("room-list").getByTestId("room-item").filter({ hasText: "general" }).click();
-    await waitFor(async () => (await alice.getByTestId("room-title").textContent()) === "# general", { what: "alice: in general" });
+    await openListedRoom(alice, "general", "alice");
     await send(alice, "live in general");
     await waitForMessage(bob1, "live in general", { who: "bob1" });
     assert.equal(await bob1.getByTestId("new-messages-divider").count(), 0, "no divider for messages that arrive while reading");

@@ -7,13 +7,15 @@
 // Needs a chatd with mentions (room:members, message.mentions, Room.mentionCount).
 import assert from "node:assert/strict";
 import {
+  aliceAndBobInGeneral,
   browserSuite,
   browserTest,
   joinRoom,
   messageByText,
+  openListedRoom,
   roomItems,
   send,
-  signInToGeneral,
+  usersInGeneral,
   waitFor,
   waitForMessage,
   waitHidden,
@@ -36,12 +38,7 @@ async function mentionsBadge(page, name) {
 
 browserSuite("mentions", (fx) => {
   browserTest(fx, "completion from the members, insertion, highlight for the mentioned only", async () => {
-    const alice = await fx.newUser("alice");
-    const bob = await fx.newUser("bob");
-    const peep = await fx.newUser("bo peep");
-    await signInToGeneral(fx, alice, "alice");
-    await signInToGeneral(fx, bob, "bob");
-    await signInToGeneral(fx, peep, "bo peep");
+    const [alice, bob, peep] = await usersInGeneral(fx, ["alice", "bob", "bo peep"]);
 
     // "@bo": both members whose name starts with it, not "@room".
     await typeInComposer(alice, "hi @bo");
@@ -96,10 +93,7 @@ browserSuite("mentions", (fx) => {
   });
 
   browserTest(fx, "a mention badge on the room, until it is read", async () => {
-    const alice = await fx.newUser("alice");
-    const bob = await fx.newUser("bob");
-    await signInToGeneral(fx, alice, "alice");
-    await signInToGeneral(fx, bob, "bob");
+    const { alice, bob } = await aliceAndBobInGeneral(fx);
     await joinRoom(bob, "elsewhere");
 
     await send(alice, "@bob please look");
@@ -114,7 +108,7 @@ browserSuite("mentions", (fx) => {
     await waitFor(async () => (await mentionsBadge(bob, "general")) === "@1", { what: "bob: the badge from ready" });
 
     // Reading general clears it (room:read answers mentionCount 0).
-    await bob.getByTestId("room-list").getByTestId("room-item").filter({ hasText: "general" }).click();
+    await openListedRoom(bob, "general", "bob");
     await waitForMessage(bob, "@bob please look", { who: "bob" });
     await waitFor(async () => (await mentionsBadge(bob, "general")) === null, { what: "bob: no mention badge once read" });
   });

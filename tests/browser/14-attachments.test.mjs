@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { makePng } from "../lib/fixtures.mjs";
 import {
-  aliceAndBobInGeneral, browserSuite, browserTest, send, signInToGeneral, waitFor, waitHidden, waitInGeneral, waitVisible,
+  aliceAndBobInGeneral, browserSuite, browserTest, send, signInToGeneral, userInGeneral, waitFor, waitHidden, waitInGeneral, waitVisible,
 } from "./setup.mjs";
 
 /** The composer's images as data: [{ status, src }]. */
@@ -34,19 +34,54 @@ async function messagesWithImages(page) {
     .filter((m) => m.images.length > 0));
 }
 
-/** Hands `files` ({name, type, bytes}) to the page as a paste into the composer or a drop on the conversation. */
-async function giveFiles(page, how, files) {
-  await page.evaluate(({ how, files }) => {
+/**
+ * Hands `files` ({name, type, bytes}) to the page as a paste into the composer or a drop (on the
+ * conversation, or on the element matching `target`). Returns whether the page cancelled the
+ * events (a drag or drop not cancelled is the browser's: it opens the file in the tab).
+ */
+async function giveFiles(page, how, files, target = null) {
+  return page.evaluate(({ how, files, target }) => {
     const dt = new DataTransfer();
     for (const f of files) dt.items.add(new File([new Uint8Array(f.bytes)], f.name, { type: f.type }));
     if (how === "paste") {
-      document.querySelector('[data-testid="composer-input"]').dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
-    } else {
-      const target = document.querySelector('[data-testid="message-list"]') || document.querySelector("main");
-      target.dispatchEvent(new DragEvent("dragover", { dataTransfer: dt, bubbles: true, cancelable: true }));
-      target.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+      const pasted = document.querySelector('[data-testid="composer-input"]').dispatchEvent(new ClipboardEvent("paste", { clipboardData: dt, bubbles: true, cancelable: true }));
+      return { pasteCancelled: !pasted };
     }
-  }, { how, files: files.map((f) => ({ ...f, bytes: [...f.bytes] })) });
+    const on = target ? document.querySelector(target) : document.querySelector('[data-testid="message-list"]') || document.querySelector("main");
+    const over = on.dispatchEvent(new DragEvent("dragover", { dataTransfer: dt, bubbles: true, cancelable: true }));
+    const dropped = on.dispatchEvent(new DragEvent("drop", { dataTransfer: dt, bubbles: true, cancelable: true }));
+    return { dragoverCancelled: !over, dropCancelled: !dropped };
+  }, { how, target, files: files.map((f) => ({ ...f, bytes: [...f.bytes] })) });
+}
+
+const UPLOAD_URL = /\/api\/rooms\/\d+\/attachments$/;
+
+/**
+ * Sends `page`'s uploads (POST /api/rooms/{id}/attachments) through `answer(route, n)`, n
+ * counting from 0; an answer that does nothing holds the request. Returns the uploads seen as
+ * [{ at (ms), route }]; `failed` lists the uploads the page gave up (aborted) by their error text.
+ */
+async function routeUploads(page, answer) {
+  const seen = [];
+  seen.failed = [];
+  page.on("requestfailed", (r) => { if (UPLOAD_URL.test(r.url())) seen.failed.push(r.failure()?.errorText ?? "failed"); });
+  await page.route(UPLOAD_URL, async (route) => {
+    const n = seen.length;
+    seen.push({ at: Date.now(), route });
+    await answer(route, n);
+  });
+  return seen;
+}
+
+const hold = () => {};
+const png = (name, seed, size = 16) => ({ name, mimeType: "image/png", buffer: makePng(size, seed) });
+
+/** Waits until the composer's images have exactly the statuses `statuses` (in order); returns them. */
+function waitStatuses(page, statuses, what) {
+  return waitFor(async () => {
+    const list = await composerImages(page);
+    return JSON.stringify(list.map((i) => i.status)) === JSON.stringify(statuses) ? list : false;
+  }, { what: `${what}: composer images ${statuses.join(", ")}` });
 }
 
 browserSuite("image attachments", (fx) => {
@@ -102,8 +137,7 @@ browserSuite("image attachments", (fx) => {
   });
 
   browserTest(fx, "an image waiting in the composer is gone after sign-out, for the next person on this browser", async () => {
-    const page = await fx.newUser("dave");
-    await signInToGeneral(fx, page, "dave");
+    const page = await userInGeneral(fx, "dave");
     await page.getByTestId("attach-input").setInputFiles({ name: "mine.png", mimeType: "image/png", buffer: makePng(16, 4) });
     await waitUploaded(page, 1, "dave");
     await page.getByTestId("signout-button").click();
@@ -116,5 +150,100 @@ browserSuite("image attachments", (fx) => {
     assert.deepEqual(await composerImages(page), [], "nothing of dave's in erin's composer");
     assert.equal(await page.getByTestId("composer-images").isHidden(), true);
   });
-});
 
+  browserTest(fx, "removing an image stops its upload (the next one goes on); removing an uploaded one deletes it on the server", async () => {
+    const page = await userInGeneral(fx, "frank");
+    const uploads = await routeUploads(page, (route, n) => (n === 0 ? hold() : route.continue()));
+    const deletes = [];
+    await page.route(/\/api\/attachments\/[^/]+$/, (route) => {
+      if (route.request().method() === "DELETE") deletes.push(new URL(route.request().url()).pathname);
+      return route.continue(); // the server answers 204, or 404/405 without the route: both are fine for the UI
+    });
+    await page.getByTestId("attach-input").setInputFiles([png("held.png", 10), png("next.png", 11)]);
+    await waitFor(() => uploads.length === 1, { what: "frank: the first upload under way (held)" });
+    await waitStatuses(page, ["uploading", "uploading"], "frank");
+    await page.getByTestId("composer-image-remove").first().click();
+    await waitFor(() => uploads.failed.length === 1, { what: "frank: the removed image's upload aborted" });
+    const [next] = await waitUploaded(page, 1, "frank");
+    assert.equal(uploads.length, 2, "the queued image went next");
+
+    const id = next.src.match(/^\/api\/attachments\/([A-Za-z0-9_-]+)\/thumb$/)[1];
+    await page.getByTestId("composer-image-remove").click();
+    await waitFor(() => deletes.length === 1, { what: "frank: DELETE of the uploaded image" });
+    assert.equal(deletes[0], `/api/attachments/${id}`);
+    await waitFor(async () => (await composerImages(page)).length === 0, { what: "frank: the composer emptied" });
+    assert.equal(await page.getByTestId("composer-images").isHidden(), true);
+  });
+
+  browserTest(fx, "a busy server's 429 is waited out as its Retry-After says, then the image uploads; a long wait is shown instead", async () => {
+    const page = await userInGeneral(fx, "grace");
+    const busy = (seconds) => ({
+      status: 429, headers: { "Retry-After": String(seconds) }, contentType: "application/json",
+      body: JSON.stringify({ error: "rate_limited", message: "your previous upload is still being processed" }),
+    });
+    const uploads = await routeUploads(page, (route, n) => (n === 0 ? route.fulfill(busy(1)) : n === 2 ? route.fulfill(busy(3600)) : route.continue()));
+    await page.getByTestId("attach-input").setInputFiles(png("busy.png", 12));
+    await waitFor(async () => {
+      const [item] = await composerImages(page);
+      return item && item.status === "uploading" && /retrying in 1 second/.test(item.text);
+    }, { what: "grace: the countdown of the wait on the item" });
+    await waitUploaded(page, 1, "grace");
+    assert.equal(uploads.length, 2, "one retry");
+    assert.ok(uploads[1].at - uploads[0].at >= 900, `the retry waited Retry-After (${uploads[1].at - uploads[0].at} ms)`);
+
+    // An hour's wait is not waited out in the composer: the item says when to try again.
+    await page.getByTestId("attach-input").setInputFiles(png("later.png", 13));
+    const [, later] = await waitStatuses(page, ["ready", "failed"], "grace");
+    assert.match(later.text, /try again in 60 minutes/i);
+    assert.equal(uploads.length, 3, "no retry of a long wait");
+  });
+
+  browserTest(fx, "an upload without progress is stopped after a while and says so; the next one goes on", async () => {
+    const page = await userInGeneral(fx, "heidi");
+    // The page's own stall limit (60 s) shortened for the test.
+    await page.evaluate(async () => { (await import("/attachment-upload.js")).uploadTiming.stallMs = 1000; });
+    const uploads = await routeUploads(page, (route, n) => (n === 0 ? hold() : route.continue()));
+    await page.getByTestId("attach-input").setInputFiles(png("stalls.png", 14));
+    const [stalled] = await waitStatuses(page, ["failed"], "heidi");
+    assert.match(stalled.text, /progress/);
+    await waitFor(() => uploads.failed.length === 1, { what: "heidi: the stalled request aborted" });
+    await page.getByTestId("attach-input").setInputFiles(png("fine.png", 15));
+    await waitStatuses(page, ["failed", "ready"], "heidi");
+  });
+
+  browserTest(fx, "files dropped outside the conversation or with no room open never leave the chat", async () => {
+    const page = await fx.newUser("ivan");
+    await page.goto(fx.url + "/", { waitUntil: "load" });
+    await waitVisible(page.getByTestId("signin-name"), "ivan: sign-in form");
+    const file = { name: "stray.png", type: "image/png", bytes: makePng(16, 16) };
+    assert.deepEqual(await giveFiles(page, "drop", [file], "body"), { dragoverCancelled: true, dropCancelled: true },
+      "no room open (signed out): the page keeps the drop");
+    await signInToGeneral(fx, page, "ivan");
+    assert.deepEqual(await giveFiles(page, "drop", [file], '[data-testid="room-list"]'), { dragoverCancelled: true, dropCancelled: true },
+      "a drop on the room list is kept by the page");
+    assert.deepEqual(await composerImages(page), [], "and adds nothing to the composer");
+    assert.equal(new URL(page.url()).pathname, "/");
+  });
+
+  browserTest(fx, "failed images do not count towards the four per message", async () => {
+    const page = await userInGeneral(fx, "judy");
+    await page.getByTestId("attach-input").setInputFiles({ name: "fake.png", mimeType: "image/png", buffer: Buffer.from("not an image") });
+    await waitStatuses(page, ["failed"], "judy");
+    await page.getByTestId("attach-input").setInputFiles([1, 2, 3, 4].map((i) => png(`p${i}.png`, 20 + i)));
+    await waitStatuses(page, ["failed", "ready", "ready", "ready", "ready"], "judy");
+  });
+
+  browserTest(fx, "\"Uploading…\" and its end are announced by a polite live region", async () => {
+    const page = await userInGeneral(fx, "karl");
+    const uploads = await routeUploads(page, (route, n) => (n === 0 ? hold() : route.continue()));
+    // A live region is announced when its text changes: it must be in the page before the upload.
+    await page.evaluate(() => { for (const e of document.querySelectorAll("[aria-live]")) e.dataset.before = "1"; });
+    const announced = () => page.evaluate(() => [...document.querySelectorAll('[aria-live="polite"][data-before]')].map((e) => e.textContent).join(" | "));
+    await page.getByTestId("attach-input").setInputFiles(png("spoken.png", 30));
+    await waitFor(async () => /Uploading/.test(await announced()), { what: "karl: \"Uploading\" in a polite live region" });
+    await waitFor(() => uploads.length === 1, { what: "karl: upload held" });
+    await uploads[0].route.continue();
+    await waitUploaded(page, 1, "karl");
+    assert.match(await announced(), /Uploaded image spoken\.png/);
+  });
+});

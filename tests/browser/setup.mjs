@@ -106,6 +106,10 @@ export function useBrowser({ args = [] } = {}) {
     async newUser(user, contextOptions = {}) {
       const context = await fx.browser.newContext(contextOptions);
       context.setDefaultTimeout(WAIT_MS);
+      return fx.newTab(user, context);
+    },
+    /** Another page in `context` (a second tab of the same user), registered like newUser's. */
+    async newTab(user, context) {
       const page = await context.newPage();
       const entry = { user, page, context, errors: [], console: [] };
       page.on("pageerror", (e) => entry.errors.push(String(e && e.stack ? e.stack : e)));
@@ -246,13 +250,38 @@ export async function signInToGeneral(fx, page, name, password) {
   await waitInGeneral(page, name);
 }
 
+/**
+ * A page of a new user `name` (a browser context of its own), signed in and in general.
+ * `initScript` runs in each of the context's pages before theirs; `prepare(page)` runs before the
+ * sign-in (e.g. to watch the WebSocket from its start).
+ */
+export async function userInGeneral(fx, name, { initScript, prepare } = {}) {
+  const page = await fx.newUser(name);
+  if (initScript) await page.context().addInitScript(initScript);
+  if (prepare) await prepare(page);
+  await signInToGeneral(fx, page, name);
+  return page;
+}
+
+/** Pages of the users `names`, each signed in to general (one after another). */
+export async function usersInGeneral(fx, names) {
+  const pages = [];
+  for (const name of names) pages.push(await userInGeneral(fx, name));
+  return pages;
+}
+
 /** The two users most tests need: alice and bob, each in a page of their own, signed in to general. */
 export async function aliceAndBobInGeneral(fx) {
-  const alice = await fx.newUser("alice");
-  const bob = await fx.newUser("bob");
-  await signInToGeneral(fx, alice, "alice");
-  await signInToGeneral(fx, bob, "bob");
+  const [alice, bob] = await usersInGeneral(fx, ["alice", "bob"]);
   return { alice, bob };
+}
+
+/** A second tab of `page`'s user (same context, same session), loaded and in general. */
+export async function secondTabInGeneral(fx, page, name) {
+  const tab = await fx.newTab(`${name} (2nd tab)`, page.context());
+  await tab.goto(fx.url + "/", { waitUntil: "load", timeout: WAIT_MS });
+  await waitInGeneral(tab, name);
+  return tab;
 }
 
 /** Names in the online list of the current room. */
@@ -331,6 +360,12 @@ export function roomItems(page, list) {
     );
 }
 
+/** Opens public room `name` from the room list and waits for its title. */
+export async function openListedRoom(page, name, who = "page") {
+  await page.getByTestId("room-list").getByTestId("room-item").filter({ hasText: name }).click();
+  await waitFor(async () => (await page.getByTestId("room-title").textContent()) === `# ${name}`, { what: `${who}: in ${name}` });
+}
+
 /** Joins (or creates) public room `name` with the sidebar form and waits for its title; returns its id. */
 export async function joinRoom(page, name) {
   await page.getByTestId("create-room-input").fill(name);
@@ -360,4 +395,45 @@ export function sendManyFromPage(page, roomId, prefix, n) {
     },
     { roomId: Number(roomId), prefix, n },
   );
+}
+
+/**
+ * Sends `page`'s Socket.IO WebSocket through a Playwright route that drops the server's text
+ * frames for which `drop(frame)` is true, standing in for a lost broadcast. Returns
+ * { dropped, sent, ws }: the frames dropped, the frames the page sent, and (once the page's
+ * client has upgraded to the WebSocket) the page's side of the route, whose send() hands the page
+ * a frame as if from the server. Call before the page connects.
+ */
+export async function dropServerFrames(page, drop) {
+  const link = { dropped: [], sent: [], ws: null };
+  await page.routeWebSocket(/\/socket\.io\//, (ws) => {
+    const server = ws.connectToServer();
+    ws.onMessage((m) => {
+      link.sent.push(m);
+      server.send(m);
+    });
+    server.onMessage((m) => {
+      if (typeof m === "string" && drop(m)) {
+        link.dropped.push(m);
+        return;
+      }
+      ws.send(m);
+    });
+    link.ws = ws;
+  });
+  return link;
+}
+
+/**
+ * alice and bob in general, bob's WebSocket through dropServerFrames(bob, drop); resolves once
+ * bob's client has upgraded to it (shortly after connecting) and a moment more. Returns
+ * { alice, bob, link }.
+ */
+export async function aliceAndBobDroppingFrames(fx, drop) {
+  const alice = await userInGeneral(fx, "alice");
+  let link = null;
+  const bob = await userInGeneral(fx, "bob", { prepare: async (page) => { link = await dropServerFrames(page, drop); } });
+  await waitFor(async () => link.ws !== null, { what: "bob: WebSocket through the route" });
+  await sleep(500);
+  return { alice, bob, link };
 }

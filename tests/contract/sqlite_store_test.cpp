@@ -6,9 +6,11 @@
 
 #include <chrono>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "store/name_key.hpp"
 #include "store/sqlite_store.hpp"
@@ -22,6 +24,8 @@ using contract::TempDirectory;
 using Kind = StoreError::Kind;
 using contract::expect_old_names_usable_after_version_3;
 using contract::is_taken;
+using contract::revert_schema_to;
+using contract::SchemaRevert;
 using contract::thrown_kind;
 constexpr int64_t kNow = 1'700'000'000'000;
 
@@ -60,65 +64,75 @@ class RawConnection {
   sqlite3* db_ = nullptr;
 };
 
-// Takes schema v9 (search indexed in batches) out of a migrated database: the v6 triggers again.
-void revert_version_9(RawConnection& raw) {
-  ASSERT_EQ(raw.exec("DROP TRIGGER messages_fts_update; DROP TRIGGER messages_fts_delete; DROP TABLE search_indexed;"
-                     "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN "
-                     "INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text); END;"
-                     "CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN "
-                     "INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);"
-                     "INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text); END;"
-                     "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN "
-                     "INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text); END;"
-                     "DELETE FROM schema_migrations WHERE version = 9"),
-            SQLITE_OK);
+// How each schema version is taken out of a migrated SQLite database, newest first.
+const std::vector<SchemaRevert>& sqlite_reverts() {
+  static const std::vector<SchemaRevert> reverts = {
+      // v9, search indexed in batches: the v6 triggers again.
+      {9,
+       {"DROP TRIGGER messages_fts_update; DROP TRIGGER messages_fts_delete; DROP TABLE search_indexed;"
+        "CREATE TRIGGER messages_fts_insert AFTER INSERT ON messages BEGIN "
+        "INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text); END;"
+        "CREATE TRIGGER messages_fts_update AFTER UPDATE OF text ON messages BEGIN "
+        "INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text);"
+        "INSERT INTO messages_fts(rowid, text) VALUES (new.id, new.text); END;"
+        "CREATE TRIGGER messages_fts_delete AFTER DELETE ON messages BEGIN "
+        "INSERT INTO messages_fts(messages_fts, rowid, text) VALUES ('delete', old.id, old.text); END;"}},
+      // v8, attachments.
+      {8, {"DROP TABLE attachments; ALTER TABLE messages DROP COLUMN attachments;"}},
+      // v7, mentions.
+      {7, {"DROP TABLE mentions; ALTER TABLE messages DROP COLUMN mentions;"}},
+      // v6, full-text search.
+      {6,
+       {"DROP TRIGGER messages_fts_insert; DROP TRIGGER messages_fts_update; DROP TRIGGER messages_fts_delete;"
+        "DROP TABLE messages_fts;"}},
+      // v5, edits, deletes, replies, reactions, read positions: below it, a database a release
+      // before issue #13 wrote.
+      {5,
+       {"DROP TABLE reactions; DROP INDEX messages_by_change;"
+        "ALTER TABLE rooms DROP COLUMN last_change; ALTER TABLE messages DROP COLUMN reply_to;"
+        "ALTER TABLE messages DROP COLUMN edited_at; ALTER TABLE messages DROP COLUMN deleted_at;"
+        "ALTER TABLE messages DROP COLUMN change_seq; ALTER TABLE room_members DROP COLUMN read_seq;"}},
+      // v4, shared secrets.
+      {4, {"DROP TABLE shared_secrets;"}},
+      // v3, name skeletons.
+      {3,
+       {"DROP INDEX users_by_skeleton; DROP INDEX rooms_by_skeleton;"
+        "ALTER TABLE users DROP COLUMN name_skeleton; ALTER TABLE rooms DROP COLUMN name_skeleton;"}},
+      // v2, blobs.
+      {2, {"DROP TABLE blobs;"}},
+  };
+  return reverts;
 }
 
-// And v8 (attachments).
-void revert_version_8(RawConnection& raw) {
-  revert_version_9(raw);
-  ASSERT_EQ(raw.exec("DROP TABLE attachments; ALTER TABLE messages DROP COLUMN attachments;"
-                     "DELETE FROM schema_migrations WHERE version = 8"),
-            SQLITE_OK);
+constexpr const char* kVersions = "SELECT group_concat(version) FROM schema_migrations";
+constexpr const char* kAllVersions = "1,2,3,4,5,6,7,8,9";
+
+// A database file in a temporary directory of its own.
+struct DatabaseFile {
+  TempDirectory dir{"chatd-sqlite-test"};
+  std::string path = (dir.path() / "chat.db").string();
+};
+
+// Leaves `db` as a release with schema `version` would have: migrated, written by `fill` (when
+// given), then the later versions taken out behind the store's back.
+void write_old_database(const DatabaseFile& db, int version, const std::function<void(SqliteStore&)>& fill = nullptr) {
+  {
+    SqliteStore store(db.path);
+    store.migrate();
+    if (fill) fill(store);
+  }
+  RawConnection raw(db.path);
+  revert_schema_to(version, sqlite_reverts(), [&](const std::string& sql) { ASSERT_EQ(raw.exec(sql.c_str()), SQLITE_OK) << sql; });
 }
 
-// And v7 (mentions).
-void revert_version_7(RawConnection& raw) {
-  revert_version_8(raw);
-  ASSERT_EQ(raw.exec("DROP TABLE mentions; ALTER TABLE messages DROP COLUMN mentions;"
-                     "DELETE FROM schema_migrations WHERE version = 7"),
-            SQLITE_OK);
-}
-
-// And v6 (full-text search).
-void revert_version_6(RawConnection& raw) {
-  revert_version_7(raw);
-  ASSERT_EQ(raw.exec("DROP TRIGGER messages_fts_insert; DROP TRIGGER messages_fts_update; DROP TRIGGER messages_fts_delete;"
-                     "DROP TABLE messages_fts; DELETE FROM schema_migrations WHERE version = 6"),
-            SQLITE_OK);
-}
-
-// And v5 (edits, deletes, replies, reactions, read positions): a database a release before
-// issue #13 wrote.
-void revert_version_5(RawConnection& raw) {
-  revert_version_6(raw);
-  ASSERT_EQ(raw.exec("DROP TABLE reactions; DROP INDEX messages_by_change;"
-                     "ALTER TABLE rooms DROP COLUMN last_change; ALTER TABLE messages DROP COLUMN reply_to;"
-                     "ALTER TABLE messages DROP COLUMN edited_at; ALTER TABLE messages DROP COLUMN deleted_at;"
-                     "ALTER TABLE messages DROP COLUMN change_seq; ALTER TABLE room_members DROP COLUMN read_seq;"
-                     "DELETE FROM schema_migrations WHERE version = 5"),
-            SQLITE_OK);
-}
-
-// Takes schema v3 (name skeletons), and the versions after it, out of a migrated database, so it
-// looks like one an earlier release wrote.
-void revert_version_3(RawConnection& raw) {
-  revert_version_5(raw);
-  ASSERT_EQ(raw.exec("DROP TABLE shared_secrets; DELETE FROM schema_migrations WHERE version = 4"), SQLITE_OK);
-  ASSERT_EQ(raw.exec("DROP INDEX users_by_skeleton; DROP INDEX rooms_by_skeleton;"
-                     "ALTER TABLE users DROP COLUMN name_skeleton; ALTER TABLE rooms DROP COLUMN name_skeleton;"
-                     "DELETE FROM schema_migrations WHERE version = 3"),
-            SQLITE_OK);
+// Writes alice's message `text` (client id `client_id`) to public room `room`: message 1 of room 1.
+std::function<void(SqliteStore&)> one_message(std::string room, std::string text, std::string client_id = "") {
+  return [=](SqliteStore& store) {
+    const User alice = store.create_user("alice", "h", kNow).value();
+    const Room r = store.ensure_public_room(room, 0, kNow);
+    store.add_member(r.id, alice.id, kNow);
+    store.append_message(r.id, alice.id, text, client_id, kNow);
+  };
 }
 
 TEST(SqliteNameKey, FoldsAsciiAndCommonAlphabets) {
@@ -143,86 +157,53 @@ TEST(SqliteNameKey, KeepsBytesThatAreNotUtf8) {
 }
 
 TEST(SqliteStore, RecordsEachMigrationOnce) {
-  TempDirectory dir("chatd-sqlite-test");
-  const std::string path = (dir.path() / "chat.db").string();
+  DatabaseFile db;
   {
-    SqliteStore store(path);
+    SqliteStore store(db.path);
     store.migrate();
     store.migrate();
-    SqliteStore other(path);
+    SqliteStore other(db.path);
     other.migrate();
   }
-  RawConnection raw(path);
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6,7,8,9");
+  RawConnection raw(db.path);
+  EXPECT_EQ(raw.scalar(kVersions), kAllVersions);
   EXPECT_EQ(raw.scalar("PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'messages_by_author_client'"), "1");
 }
 
 TEST(SqliteStore, MigrateAddsAttachmentsToAVersion7Database) {
-  TempDirectory dir("chatd-sqlite-test");
-  const std::string path = (dir.path() / "chat.db").string();
-  {
-    SqliteStore store(path);
-    store.migrate();
-    const User alice = store.create_user("alice", "h", kNow).value();
-    const Room room = store.ensure_public_room("lounge", 0, kNow);
-    store.add_member(room.id, alice.id, kNow);
-    store.append_message(room.id, alice.id, "before attachments", "", kNow);
-  }
-  {
-    RawConnection raw(path);
-    revert_version_8(raw);
-  }
-  SqliteStore store(path);
+  DatabaseFile db;
+  ASSERT_NO_FATAL_FAILURE(write_old_database(db, 7, one_message("lounge", "before attachments")));
+  SqliteStore store(db.path);
   store.migrate();
   const Message old = store.find_message(1, 1).value();
   EXPECT_EQ(old.text, "before attachments");
   EXPECT_TRUE(old.attachments.empty());
-  RawConnection raw(path);
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6,7,8,9");
+  RawConnection raw(db.path);
+  EXPECT_EQ(raw.scalar(kVersions), kAllVersions);
   EXPECT_EQ(raw.scalar("SELECT count(*) FROM sqlite_master WHERE name = 'attachments_unsent_by_age'"), "1");
 }
 
 TEST(SqliteStore, MigrateAddsBlobsToAVersion1Database) {
-  TempDirectory dir("chatd-sqlite-test");
-  const std::string path = (dir.path() / "chat.db").string();
-  SqliteStore(path).migrate();
-  {
-    // Make it look like a database a release with only version 1 created.
-    RawConnection raw(path);
-    revert_version_3(raw);
-    ASSERT_EQ(raw.exec("DROP TABLE blobs"), SQLITE_OK);
-    ASSERT_EQ(raw.exec("DELETE FROM schema_migrations WHERE version = 2"), SQLITE_OK);
-  }
-  SqliteStore store(path);
+  DatabaseFile db;
+  ASSERT_NO_FATAL_FAILURE(write_old_database(db, 1));
+  SqliteStore store(db.path);
   store.migrate();
   const std::string bytes("blob\0with nul", 13);
   store.put_blob("id", bytes);
   store.put_blob("id", "other");  // an existing id keeps its bytes
   EXPECT_EQ(store.get_blob("id"), bytes);
-  RawConnection raw(path);
+  RawConnection raw(db.path);
   EXPECT_EQ(raw.scalar("SELECT typeof(bytes) FROM blobs WHERE id = 'id'"), "blob");
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6,7,8,9");
+  EXPECT_EQ(raw.scalar(kVersions), kAllVersions);
   EXPECT_TRUE(store.delete_blob("id"));
   EXPECT_FALSE(store.delete_blob("id"));
 }
 
 TEST(SqliteStore, MigrationToVersion5KeepsMessagesAsTheyWere) {
-  TempDirectory dir("chatd-sqlite-test");
-  const std::string path = (dir.path() / "chat.db").string();
-  {
-    SqliteStore store(path);
-    store.migrate();
-    const User alice = store.create_user("alice", "h", kNow).value();
-    const Room room = store.ensure_public_room("general", 0, kNow);
-    store.add_member(room.id, alice.id, kNow);
-    store.append_message(room.id, alice.id, "before #13", "c-1", kNow);
-  }
-  {
-    RawConnection raw(path);
-    revert_version_5(raw);
-  }
-  SqliteStore store(path);
+  DatabaseFile db;
+  ASSERT_NO_FATAL_FAILURE(write_old_database(db, 4, one_message("general", "before #13", "c-1")));
+  SqliteStore store(db.path);
   store.migrate();
   const Message m = store.find_message(1, 1).value();
   EXPECT_EQ(m.text, "before #13");
@@ -269,10 +250,9 @@ TEST(SqliteStore, NewMessagesReachTheSearchIndexInBatchesOldestFirst) {
 }
 
 TEST(SqliteStore, IdempotencyLookupUsesThePartialIndex) {
-  TempDirectory dir("chatd-sqlite-test");
-  const std::string path = (dir.path() / "chat.db").string();
-  SqliteStore(path).migrate();
-  RawConnection raw(path);
+  DatabaseFile db;
+  SqliteStore(db.path).migrate();
+  RawConnection raw(db.path);
   // The same WHERE clause as SqliteStore::find_message_by_client_id: without the literal
   // "client_id <> ''" SQLite could not prove the partial index applies and would scan.
   const std::string details = raw.rows(
@@ -305,14 +285,13 @@ TEST(SqliteStore, FileThatIsNotADatabaseIsUnavailable) {
 }
 
 TEST(SqliteStore, WriterLockedOutPastTheBusyTimeoutIsUnavailable) {
-  TempDirectory dir("chatd-sqlite-test");
-  const std::string path = (dir.path() / "chat.db").string();
-  SqliteStore store(path, std::chrono::milliseconds(50));
+  DatabaseFile db;
+  SqliteStore store(db.path, std::chrono::milliseconds(50));
   store.migrate();
   const User alice = store.create_user("alice", "h", kNow).value();
   const Room room = store.ensure_public_room("general", 0, kNow);
 
-  RawConnection other(path);
+  RawConnection other(db.path);
   ASSERT_EQ(other.exec("BEGIN IMMEDIATE"), SQLITE_OK);
   EXPECT_EQ(thrown_kind([&] { store.append_message(room.id, alice.id, "t", "", kNow); }), Kind::unavailable);
   EXPECT_TRUE(store.messages_after(room.id, 0, 10).empty()) << "readers are not blocked in WAL mode";
@@ -333,15 +312,13 @@ TEST(SqliteStore, TextWithNulBytesRoundTrips) {
 }
 
 TEST(SqliteStore, MigrationToVersion3KeepsEveryExistingNameUsable) {
-  TempDirectory dir("chatd-sqlite-test");
-  const std::string path = (dir.path() / "chat.db").string();
-  SqliteStore(path).migrate();
+  DatabaseFile db;
+  ASSERT_NO_FATAL_FAILURE(write_old_database(db, 2));
   {
     // What an earlier release could hold: names as typed (its rules let look-alikes, invisible
     // characters and compatibility forms through), name_key its fold of them. Rows 6 and 7 have
     // keys that trade places in the backfill (the two-step write).
-    RawConnection raw(path);
-    revert_version_3(raw);
+    RawConnection raw(db.path);
     std::string sql = "BEGIN;";
     for (const std::string name : {"alice", "\u0430lice", "alice\u200b", "ｆｕｌｌ", "Jose\u0301"}) {
       sql += "INSERT INTO users (name, name_key, password_hash, created_at) VALUES ('" + name + "', '" +
@@ -360,10 +337,10 @@ TEST(SqliteStore, MigrationToVersion3KeepsEveryExistingNameUsable) {
     ASSERT_EQ(raw.scalar("SELECT group_concat(id) FROM (SELECT id FROM users ORDER BY id)"), "1,2,3,4,5,6,7");
   }
 
-  SqliteStore store(path);
+  SqliteStore store(db.path);
   store.migrate();
-  RawConnection raw(path);
-  EXPECT_EQ(raw.scalar("SELECT group_concat(version) FROM schema_migrations"), "1,2,3,4,5,6,7,8,9");
+  RawConnection raw(db.path);
+  EXPECT_EQ(raw.scalar(kVersions), kAllVersions);
   expect_old_names_usable_after_version_3(store, kNow);
   // The skeletons: the oldest of each look-alike group keeps its own, the others (and the DM) none.
   EXPECT_EQ(raw.rows("SELECT name_skeleton IS NULL FROM users WHERE id IN (1, 2, 3) ORDER BY id", 0), "0\n1\n1");

@@ -1,11 +1,13 @@
 #pragma once
 // Small checks the Store tests share: which StoreError a call throws, whether a name was refused
-// as taken, the seqs or ids of what a call returned, and what the schema v3 backfill must keep.
+// as taken, the seqs or ids of what a call returned, what the schema v3 backfill must keep, and
+// how a test turns a migrated database back into one an earlier release wrote.
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <string>
 #include <vector>
 
 #include "store/store.hpp"
@@ -45,6 +47,25 @@ inline std::set<int64_t> ids_of(const std::vector<Room>& rooms) {
   std::set<int64_t> ids;
   for (const Room& r : rooms) ids.insert(r.id);
   return ids;
+}
+
+// One schema version as a test takes it out of a migrated database: the statements that undo it
+// (its schema_migrations row is deleted after them).
+struct SchemaRevert {
+  int version;
+  std::vector<std::string> statements;
+};
+
+// Undoes the versions in `reverts` (newest first) that are above `version`, running each
+// statement with `exec(statement)`: the database then looks like one a release with schema
+// `version` wrote.
+template <class Exec>
+void revert_schema_to(int version, const std::vector<SchemaRevert>& reverts, Exec&& exec) {
+  for (const SchemaRevert& revert : reverts) {
+    if (revert.version <= version) continue;
+    for (const std::string& statement : revert.statements) exec(statement);
+    exec("DELETE FROM schema_migrations WHERE version = " + std::to_string(revert.version));
+  }
 }
 
 // After the migration to schema v3 (name skeletons), through the Store: the rows an earlier

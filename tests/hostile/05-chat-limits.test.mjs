@@ -167,75 +167,69 @@ hostile("GET /api/rooms comes in pages with a cursor", { args: ["--room-creation
   assert.equal(ids.size, 121);
 });
 
-hostile("one avatar upload at a time per user: a second one while the first is in progress gets 429", {}, async (s) => {
-  const { cookie } = await account(s, "painter");
-  // The first upload sends its headers and part of its body, then waits.
+/** The options of request() for an empty multipart upload (400 bad_upload when it gets the slot). */
+const emptyUpload = (cookie) => ({ cookie, body: "--xyz--\r\n", headers: { "content-type": "multipart/form-data; boundary=xyz" } });
+
+/**
+ * Starts an upload to `path` that sends its headers and the start of its body, then stalls with
+ * its connection open (the returned socket); resolves once the server has had time to take it.
+ */
+async function stallUpload(s, cookie, path) {
   const slow = await rawTcp(s);
   slow.on("error", () => {});
   slow.write(
-    `POST /api/avatar HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nCookie: ${cookie}\r\n` +
+    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nCookie: ${cookie}\r\n` +
       "Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: 1000000\r\n\r\n--xyz\r\n",
   );
   await sleep(300);
-  const second = await request(s, "POST", "/api/avatar", {
-    cookie,
-    body: "--xyz--\r\n",
-    headers: { "content-type": "multipart/form-data; boundary=xyz" },
-  });
+  return slow;
+}
+
+hostile("one avatar upload at a time per user: a second one while the first is in progress gets 429", {}, async (s) => {
+  const { cookie } = await account(s, "painter");
+  const slow = await stallUpload(s, cookie, "/api/avatar");
+  const second = await request(s, "POST", "/api/avatar", emptyUpload(cookie));
   assert.equal(second.status, 429, second.text);
   assert.equal(second.json.error, "rate_limited");
   assert.ok(Number(second.headers.get("retry-after")) > 0);
   slow.destroy();
   await sleep(300);
   // The slot is free again once the first one is gone.
-  const third = await request(s, "POST", "/api/avatar", {
-    cookie,
-    body: "--xyz--\r\n",
-    headers: { "content-type": "multipart/form-data; boundary=xyz" },
-  });
+  const third = await request(s, "POST", "/api/avatar", emptyUpload(cookie));
   assert.equal(third.status, 400, third.text);
 });
 
-hostile("an image attachment upload that stalls halfway holds the user's upload slot only while its connection lives", {}, async (s) => {
-  const { cookie } = await account(s, "photographer");
-  const c = await connectChat(s, cookie, { label: "photographer" });
+/**
+ * `name` in general with an attachment upload that stalls halfway (stallUpload), checked to hold
+ * the user's one upload slot: attachments and avatars get 429. Returns { slow, path, empty }:
+ * the stalled connection, the attachment route and an empty upload's request options.
+ */
+async function stalledAttachmentUpload(s, name) {
+  const { cookie } = await account(s, name);
+  const c = await connectChat(s, cookie, { label: name });
   const general = c.room("general");
   await c.ack("room:join", { roomId: general.id });
   const path = `/api/rooms/${general.id}/attachments`;
-  const slow = await rawTcp(s);
-  slow.on("error", () => {});
-  slow.write(
-    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nCookie: ${cookie}\r\n` +
-      "Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: 1000000\r\n\r\n--xyz\r\n",
-  );
-  await sleep(300);
-  const empty = { cookie, body: "--xyz--\r\n", headers: { "content-type": "multipart/form-data; boundary=xyz" } };
+  const slow = await stallUpload(s, cookie, path);
+  const empty = emptyUpload(cookie);
   // Avatars and attachments share the slot: one upload at a time per user.
   for (const target of [path, "/api/avatar"]) {
     const second = await request(s, "POST", target, empty);
     assert.equal(second.status, 429, `${target}: ${second.text}`);
     assert.equal(second.json.error, "rate_limited");
   }
+  return { slow, path, empty };
+}
+
+hostile("an image attachment upload that stalls halfway holds the user's upload slot only while its connection lives", {}, async (s) => {
+  const { slow, path, empty } = await stalledAttachmentUpload(s, "photographer");
   slow.destroy();
   // The slot is free again once the stalled one is gone.
   await until(async () => (await request(s, "POST", path, empty)).status === 400, 3000, "the slot to be given back", { every: 100 });
 });
 
 hostile("an attachment upload that stalls with its connection open gives the slot back when the 30 s body timeout ends it", { timeout: 60_000 }, async (s) => {
-  const { cookie } = await account(s, "sleeper");
-  const c = await connectChat(s, cookie, { label: "sleeper" });
-  const general = c.room("general");
-  await c.ack("room:join", { roomId: general.id });
-  const path = `/api/rooms/${general.id}/attachments`;
-  const slow = await rawTcp(s);
-  slow.on("error", () => {});
-  slow.write(
-    `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nCookie: ${cookie}\r\n` +
-      "Content-Type: multipart/form-data; boundary=xyz\r\nContent-Length: 1000000\r\n\r\n--xyz\r\n",
-  );
-  const empty = { cookie, body: "--xyz--\r\n", headers: { "content-type": "multipart/form-data; boundary=xyz" } };
-  await sleep(300);
-  assert.equal((await request(s, "POST", path, empty)).status, 429);
+  const { slow, path, empty } = await stalledAttachmentUpload(s, "sleeper");
   // The stalled upload is never finished and its connection stays open: the server's body
   // timeout ends it, and the slot is free again.
   await until(async () => (await request(s, "POST", path, empty)).status === 400, 40_000, "the body timeout to free the slot", { every: 1000 });

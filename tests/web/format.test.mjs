@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import {
   AVATAR_COLOURS, charCount, colourIndex, dayKey, dayLabel, initialsOf, isolated, normaliseOutgoing,
 } from "../../web/format.js";
-import { ERROR_TEXT, RequestError, errorText } from "../../web/errors.js";
+import { ERROR_TEXT, RequestError, errorText, retryAfterMs, waitText } from "../../web/errors.js";
 
 test("charCount counts code points", () => {
   assert.equal(charCount("abc"), 3);
@@ -58,4 +58,21 @@ test("error texts: documented codes, the server's words where they explain more"
   assert.equal(e.retryAfterMs, 500);
   assert.equal(e.text, ERROR_TEXT.rate_limited);
   assert.ok(e instanceof Error);
+});
+
+test("Retry-After in ms: delta seconds or an HTTP date; anything else is null", () => {
+  const now = Date.parse("Sat, 05 Dec 2026 20:00:00 GMT");
+  assert.equal(retryAfterMs("2", now), 2000);
+  assert.equal(retryAfterMs(" 0 ", now), 0);
+  assert.equal(retryAfterMs("Sat, 05 Dec 2026 20:00:30 GMT", now), 30000);
+  assert.equal(retryAfterMs("Sat, 05 Dec 2026 19:59:00 GMT", now), 0, "a date in the past: no wait");
+  for (const v of [null, undefined, "", "soon", "-1", "1.5"]) assert.equal(retryAfterMs(v, now), null, String(v));
+});
+
+test("waits for people: seconds, then minutes, rounded up", () => {
+  assert.equal(waitText(0), "1 second");
+  assert.equal(waitText(1000), "1 second");
+  assert.equal(waitText(1001), "2 seconds");
+  assert.equal(waitText(119000), "119 seconds");
+  assert.equal(waitText(3600 * 1000), "60 minutes");
 });

@@ -1,0 +1,194 @@
+#include "engineio/forwarder.hpp"
+
+#include <sys/socket.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include <array>
+
+#include "core/log_throttle.hpp"
+#include "core/metrics.hpp"
+#include "http/responses.hpp"
+#include "http/ws_handshake.hpp"
+
+namespace dchat::engineio {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = beast::http;
+using namespace asio::experimental::awaitable_operators;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+constexpr auto kWriteTimeout = std::chrono::seconds(30);
+
+// Fields that describe one connection, not the message (RFC 9110 7.6.1), and the forwarding
+// headers themselves: a client must never be able to supply those.
+bool passes_through(const bhttp::fields::value_type& field) {
+  switch (field.name()) {
+    case bhttp::field::connection:
+    case bhttp::field::keep_alive:
+    case bhttp::field::proxy_connection:
+    case bhttp::field::te:
+    case bhttp::field::trailer:
+    case bhttp::field::transfer_encoding:
+    case bhttp::field::upgrade:
+    case bhttp::field::content_length:
+      return false;
+    default:
+      break;
+  }
+  const auto name = field.name_string();
+  return !beast::iequals(name, kForwardKeyHeader) && !beast::iequals(name, kForwardClientHeader) &&
+         !beast::iequals(name, kForwardHttpsHeader);
+}
+
+// Copies one direction of a joined WebSocket until that side closes or stays silent too long,
+// then passes the end on (a half close), so the other direction can finish the close handshake.
+asio::awaitable<void> pump(beast::tcp_stream& from, beast::tcp_stream& to, std::chrono::milliseconds idle) {
+  std::array<char, 16 * 1024> chunk;
+  while (true) {
+    from.expires_after(idle);
+    auto [ec, n] = co_await from.async_read_some(asio::buffer(chunk), use_tuple);
+    if (ec) break;
+    to.expires_after(kWriteTimeout);
+    auto [write_ec, written] = co_await asio::async_write(to, asio::buffer(chunk.data(), n), use_tuple);
+    if (write_ec) break;
+  }
+  beast::error_code ignored;
+  to.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  from.expires_never();
+  to.expires_never();
+}
+
+// Whether the client closed its connection (rather than sending more bytes: a pipelined request,
+// read once this one is answered).
+bool client_gone(asio::ip::tcp::socket& socket) {
+  char c;
+  const ssize_t r = ::recv(socket.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+  return r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
+}
+
+}  // namespace
+
+Forwarder::Forwarder(Limits limits) : limits_(limits), limiter_(limits.max_in_flight, limits.max_per_client) {}
+
+asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, const Peer& owner) {
+  auto slot = limiter_.acquire(ctx.client.limit_key);
+  if (!slot.lease) co_return Done{Result::refused, http::Outcome::close, slot.refusal};
+  auto& req = ctx.parser.get();
+  const bool upgrade = http::is_websocket_upgrade(req);
+
+  // The body first (Engine.IO bodies are at most maxPayload): read_body answers 413 itself.
+  if (!ctx.parser.is_done() && !co_await http::read_body(ctx, limits_.max_request_body))
+    co_return Done{Result::answered, http::Outcome::close};
+
+  beast::tcp_stream upstream(ctx.stream.get_executor());
+  upstream.expires_after(limits_.connect_timeout);
+  if (auto [ec] = co_await upstream.async_connect(owner.endpoint, use_tuple); ec) {
+    CHAT_LOG_THROTTLED(spdlog::level::warn, "engine.io: cannot reach the session's owner at {}: {}",
+                       owner.endpoint.address().to_string(), ec.message());
+    core::metrics().forwards_failed.inc();
+    co_return Done{Result::unreachable};
+  }
+  beast::error_code ignored;
+  upstream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+
+  bhttp::request<bhttp::string_body> out{req.method(), req.target(), 11};
+  for (const auto& field : req)
+    if (passes_through(field)) out.insert(field.name(), field.name_string(), field.value());
+  out.set(kForwardKeyHeader, owner.key);
+  out.set(kForwardClientHeader, ctx.client.address.to_string());
+  out.set(kForwardHttpsHeader, ctx.client.https ? "1" : "0");
+  if (upgrade) {
+    out.set(bhttp::field::connection, "Upgrade");
+    out.set(bhttp::field::upgrade, "websocket");
+  } else {
+    out.keep_alive(false);  // one upstream connection per request: its end is the client's abort
+  }
+  out.body() = std::move(req.body());
+  if (!out.body().empty() || req.method() == bhttp::verb::post) out.prepare_payload();
+  upstream.expires_after(kWriteTimeout);
+  if (auto [ec, n] = co_await bhttp::async_write(upstream, out, use_tuple); ec) {
+    core::metrics().forwards_failed.inc();
+    co_return Done{Result::unreachable};
+  }
+  core::metrics().forwards.inc();
+
+  beast::flat_buffer from_owner;
+  bhttp::response_parser<bhttp::string_body> parser;
+  parser.header_limit(16 * 1024);
+  parser.body_limit(limits_.max_response_body);
+  // The owner holds a long-poll until it has packets (a ping at the latest); meanwhile a client
+  // that closes its connection ends the upstream one, which the owner takes as an aborted poll.
+  upstream.expires_after(limits_.idle_timeout);
+  beast::error_code read_ec;
+  bool watch_client = !upgrade;
+  while (true) {
+    if (!watch_client) {
+      auto [ec, n] = upgrade ? co_await bhttp::async_read_header(upstream, from_owner, parser, use_tuple)
+                             : co_await bhttp::async_read(upstream, from_owner, parser, use_tuple);
+      read_ec = ec;
+      break;
+    }
+    auto woke = co_await (bhttp::async_read(upstream, from_owner, parser, use_tuple) ||
+                          ctx.stream.socket().async_wait(asio::socket_base::wait_read, use_tuple));
+    if (woke.index() == 0) {
+      read_ec = std::get<0>(std::get<0>(woke));
+      break;
+    }
+    if (client_gone(ctx.stream.socket())) {
+      spdlog::debug("engine.io: forwarded request aborted by the client");
+      co_return Done{Result::answered, http::Outcome::close};  // closing `upstream` tells the owner
+    }
+    watch_client = false;  // a pipelined request: answered after this one
+  }
+  upstream.expires_never();
+  if (read_ec) {
+    CHAT_LOG_THROTTLED(spdlog::level::warn, "engine.io: the session's owner at {} failed to answer: {}",
+                       owner.endpoint.address().to_string(), read_ec.message());
+    core::metrics().forwards_failed.inc();
+    co_return Done{Result::unreachable};
+  }
+
+  auto res = parser.release();
+  if (!upgrade || res.result() != bhttp::status::switching_protocols) {
+    // The owner's answer, as it gave it, on the client's own connection terms.
+    for (auto field : {bhttp::field::connection, bhttp::field::keep_alive, bhttp::field::transfer_encoding,
+                       bhttp::field::upgrade})
+      res.erase(field);
+    res.keep_alive(req.keep_alive() && !upgrade);
+    const bool written = co_await http::write_response(ctx, res);
+    co_return Done{Result::served, written && res.keep_alive() ? http::Outcome::keep_alive : http::Outcome::close};
+  }
+
+  // Switched: the 101 as the owner sent it, then both sockets joined.
+  bhttp::response_serializer<bhttp::string_body> head(res);
+  ctx.stream.expires_after(kWriteTimeout);
+  if (auto [ec, n] = co_await bhttp::async_write_header(ctx.stream, head, use_tuple); ec)
+    co_return Done{Result::answered, http::Outcome::close};
+  if (from_owner.size() > 0) {
+    if (auto [ec, n] = co_await asio::async_write(ctx.stream, from_owner.data(), use_tuple); ec)
+      co_return Done{Result::answered, http::Outcome::close};
+  }
+  if (ctx.buffer.size() > 0) {
+    upstream.expires_after(kWriteTimeout);
+    if (auto [ec, n] = co_await asio::async_write(upstream, ctx.buffer.data(), use_tuple); ec)
+      co_return Done{Result::answered, http::Outcome::close};
+    ctx.buffer.consume(ctx.buffer.size());
+  }
+  ctx.stream.expires_never();
+  core::metrics().websockets_proxied.inc();
+  co_await (pump(ctx.stream, upstream, limits_.idle_timeout) && pump(upstream, ctx.stream, limits_.idle_timeout));
+  co_return Done{Result::answered, http::Outcome::close};
+}
+
+}  // namespace dchat::engineio
