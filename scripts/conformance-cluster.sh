@@ -113,6 +113,23 @@ start_cluster() {
     done
     $ok || { tail -n 30 "${logs[$i]}" >&2; die "replica $((i + 1)) (chatd --conformance $* on ${ports[$i]}) did not become healthy; log: ${logs[$i]}"; }
   done
+  # Cluster mode: every replica must have heard the others' session tags over the broker (one
+  # heartbeat, CHAT_CLUSTER_HEARTBEAT_MS) before it can forward their sessions' requests; until
+  # then it refuses them as unknown sessions. (chatd without forwarding logs no tags: no wait.)
+  if [ "$SCALABLE" = true ] && grep -q "engine.io: session tag " "${logs[0]}"; then
+    local tags=() missing
+    for i in 0 1 2; do tags+=("$(sed -n 's/.*engine\.io: session tag \([^ ]*\).*/\1/p' "${logs[$i]}" | tail -n 1)"); done
+    for _ in $(seq 150); do
+      missing=""
+      for i in 0 1 2; do for j in 0 1 2; do
+        [ "$i" = "$j" ] && continue
+        grep -qF "holds sessions tagged ${tags[$j]}" "${logs[$i]}" || missing+=" replica $((i + 1)) has not heard replica $((j + 1))'s tag ${tags[$j]};"
+      done; done
+      [ -z "$missing" ] && break
+      sleep 0.1
+    done
+    [ -z "$missing" ] || die "the replicas did not learn each other's session tags within 15 s:$missing (logs in $WORK)"
+  fi
   export CHAT_LB_BIND="127.0.0.1:$LB_PORT" CHAT_LB_STATS_SOCKET="$WORK/haproxy.sock"
   export CHAT_REPLICA_1="127.0.0.1:${ports[0]}" CHAT_REPLICA_2="127.0.0.1:${ports[1]}" CHAT_REPLICA_3="127.0.0.1:${ports[2]}"
   haproxy -c -q -f "$CFG" || die "haproxy -c -f $CFG failed"

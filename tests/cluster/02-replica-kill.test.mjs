@@ -85,6 +85,7 @@ clusterTest(fx, "a SIGKILLed replica that owns no session, only forwards request
     // The test before killed it: a fresh chat2 (a new tag: the sessions it owned are gone).
     await chat2.start();
     await cluster.waitBalancerUp();
+    await cluster.waitPeersKnown();
   }
   // Every session owned by chat1 or chat3; chat2 owns none.
   const clients = await spreadClients(cluster.lbUrl, await users(["quy", "ria", "sol", "tom"]), { on: ["chat1", "chat3", "chat1", "chat3"], lb: false });

@@ -150,7 +150,29 @@ export class Cluster {
     // down, and the first one creates the schema.
     for (const r of this.replicas) await r.start();
     await this.waitBalancerUp();
+    await this.waitPeersKnown();
     return this;
+  }
+
+  /**
+   * Waits until every running replica has heard every other one's session tag over the broker
+   * (`cluster: node ... holds sessions tagged <TAG>`): before that, a request for a session of a
+   * replica it has not heard of yet is refused as an unknown session instead of forwarded (the
+   * heartbeat that announces a replica comes every CHAT_CLUSTER_HEARTBEAT_MS). Nothing to wait
+   * for when the replicas log no session tag (chatd without forwarding).
+   */
+  async waitPeersKnown(ms = 15000) {
+    const tagOf = (r) => [...r.logSince(r.startMark ?? 0).matchAll(/engine\.io: session tag (\S+)/g)].pop()?.[1];
+    const running = () => this.replicas.filter((r) => r.running);
+    if (!running().some((r) => tagOf(r))) return;
+    const missing = () =>
+      running().flatMap((r) => {
+        const log = r.logSince(r.startMark ?? 0);
+        return running()
+          .filter((o) => o !== r && !log.includes(`holds sessions tagged ${tagOf(o)}`))
+          .map((o) => `${r.name} has not heard ${o.name}'s tag ${tagOf(o)}`);
+      });
+    await until(() => missing().length === 0, ms, () => `every replica to learn the others' session tags: ${missing().join("; ")}`, { every: 100 });
   }
 
   /** Waits until HAProxy's health checks see every running replica UP (and the stopped ones not). */
