@@ -5,7 +5,7 @@ import net from "node:net";
 import { test } from "node:test";
 import WebSocket from "ws";
 import { once, sleep, until, within } from "../lib/wait.mjs";
-import { connect, record, useServer } from "./setup.mjs";
+import { ExternalServer, connect, record, useServer } from "./setup.mjs";
 
 const LIMIT = 2000;
 const fx = useServer(["--max-payload", String(LIMIT)]);
@@ -200,7 +200,13 @@ test("raw polling: an oversized chunked POST (no Content-Length) gets 413 too", 
     await sleep(20);
   }
   sock.write("0\r\n\r\n");
-  await closed;
+  // chatd closes the connection after the 413 (the rest of the body is never read); a load
+  // balancer in front (PROTOCOL_URL) keeps its own connection to the client open: there the
+  // complete answer is what counts.
+  if (fx.server instanceof ExternalServer) {
+    await until(() => /\r\n\r\n/.test(response), 3000, () => `the answer to the oversized POST (so far: ${JSON.stringify(response)})`);
+    sock.destroy();
+  } else await closed;
   assert.match(response, /^HTTP\/1\.1 413 /);
 
   const after = await fetch(`${fx.server.url}${path}`, { signal: AbortSignal.timeout(3000) });
