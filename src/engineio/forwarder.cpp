@@ -79,7 +79,34 @@ bool client_gone(asio::ip::tcp::socket& socket) {
 
 }  // namespace
 
-Forwarder::Forwarder(Limits limits) : limits_(limits), limiter_(limits.max_in_flight, limits.max_per_client) {}
+Forwarder::Forwarder(Limits limits)
+    : limits_(limits), limiter_(limits.max_in_flight, limits.max_per_client), idle_(std::max<size_t>(1, limits.shards)) {}
+
+std::unique_ptr<beast::tcp_stream> Forwarder::take_idle(size_t shard, const asio::ip::tcp::endpoint& peer) {
+  if (shard >= idle_.size()) return nullptr;
+  auto it = idle_[shard].find(peer);
+  if (it == idle_[shard].end()) return nullptr;
+  auto& list = it->second;
+  const auto now = std::chrono::steady_clock::now();
+  while (!list.empty()) {
+    Idle idle = std::move(list.back());
+    list.pop_back();
+    // Closed by the owner meanwhile (EOF, or anything unasked for): not usable.
+    char c;
+    const ssize_t r = ::recv(idle.stream->socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    const bool quiet = r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    if (quiet && now - idle.since < limits_.max_idle) return std::move(idle.stream);
+  }
+  return nullptr;
+}
+
+void Forwarder::keep_idle(size_t shard, const asio::ip::tcp::endpoint& peer, std::unique_ptr<beast::tcp_stream> stream) {
+  if (shard >= idle_.size()) return;
+  auto& list = idle_[shard][peer];
+  if (list.size() >= limits_.max_idle_per_peer) list.erase(list.begin());  // the oldest goes
+  stream->expires_never();
+  list.push_back(Idle{std::move(stream), std::chrono::steady_clock::now()});
+}
 
 asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, const Peer& owner) {
   auto slot = limiter_.acquire(ctx.client.limit_key);
@@ -91,17 +118,6 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
   if (!ctx.parser.is_done() && !co_await http::read_body(ctx, limits_.max_request_body))
     co_return Done{Result::answered, http::Outcome::close};
 
-  beast::tcp_stream upstream(ctx.stream.get_executor());
-  upstream.expires_after(limits_.connect_timeout);
-  if (auto [ec] = co_await upstream.async_connect(owner.endpoint, use_tuple); ec) {
-    CHAT_LOG_THROTTLED(spdlog::level::warn, "engine.io: cannot reach the session's owner at {}: {}",
-                       owner.endpoint.address().to_string(), ec.message());
-    core::metrics().forwards_failed.inc();
-    co_return Done{Result::unreachable};
-  }
-  beast::error_code ignored;
-  upstream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
-
   bhttp::request<bhttp::string_body> out{req.method(), req.target(), 11};
   for (const auto& field : req)
     if (passes_through(field)) out.insert(field.name(), field.name_string(), field.value());
@@ -111,55 +127,83 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
   if (upgrade) {
     out.set(bhttp::field::connection, "Upgrade");
     out.set(bhttp::field::upgrade, "websocket");
-  } else {
-    out.keep_alive(false);  // one upstream connection per request: its end is the client's abort
   }
   out.body() = std::move(req.body());
   if (!out.body().empty() || req.method() == bhttp::verb::post) out.prepare_payload();
-  upstream.expires_after(kWriteTimeout);
-  if (auto [ec, n] = co_await bhttp::async_write(upstream, out, use_tuple); ec) {
-    core::metrics().forwards_failed.inc();
-    co_return Done{Result::unreachable};
-  }
-  core::metrics().forwards.inc();
 
+  // A kept-alive connection first (not for an upgrade: that one becomes the WebSocket's). One
+  // the owner closed just as it was taken fails before any byte of an answer, which means the
+  // owner never read the request: then once more on a new connection.
+  std::unique_ptr<beast::tcp_stream> held = upgrade ? nullptr : take_idle(ctx.shard, owner.endpoint);
+  const bool was_reused = held != nullptr;
   beast::flat_buffer from_owner;
-  bhttp::response_parser<bhttp::string_body> parser;
-  parser.header_limit(16 * 1024);
-  parser.body_limit(limits_.max_response_body);
-  // The owner holds a long-poll until it has packets (a ping at the latest); meanwhile a client
-  // that closes its connection ends the upstream one, which the owner takes as an aborted poll.
-  upstream.expires_after(limits_.idle_timeout);
+  std::optional<bhttp::response_parser<bhttp::string_body>> parser;
   beast::error_code read_ec;
-  bool watch_client = !upgrade;
-  while (true) {
-    if (!watch_client) {
-      auto [ec, n] = upgrade ? co_await bhttp::async_read_header(upstream, from_owner, parser, use_tuple)
-                             : co_await bhttp::async_read(upstream, from_owner, parser, use_tuple);
-      read_ec = ec;
-      break;
+  for (bool fresh = !was_reused;; fresh = true) {
+    if (fresh) {
+      held = std::make_unique<beast::tcp_stream>(ctx.stream.get_executor());
+      held->expires_after(limits_.connect_timeout);
+      if (auto [ec] = co_await held->async_connect(owner.endpoint, use_tuple); ec) {
+        CHAT_LOG_THROTTLED(spdlog::level::warn, "engine.io: cannot reach the session's owner at {}: {}",
+                           owner.endpoint.address().to_string(), ec.message());
+        core::metrics().forwards_failed.inc();
+        co_return Done{Result::unreachable};
+      }
+      beast::error_code ignored;
+      held->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
     }
-    auto woke = co_await (bhttp::async_read(upstream, from_owner, parser, use_tuple) ||
-                          ctx.stream.socket().async_wait(asio::socket_base::wait_read, use_tuple));
-    if (woke.index() == 0) {
-      read_ec = std::get<0>(std::get<0>(woke));
-      break;
+    auto& upstream = *held;
+    upstream.expires_after(kWriteTimeout);
+    auto [write_ec, written] = co_await bhttp::async_write(upstream, out, use_tuple);
+    if (write_ec && !fresh) continue;
+    if (write_ec) {
+      core::metrics().forwards_failed.inc();
+      co_return Done{Result::unreachable};
     }
-    if (client_gone(ctx.stream.socket())) {
-      spdlog::debug("engine.io: forwarded request aborted by the client");
-      co_return Done{Result::answered, http::Outcome::close};  // closing `upstream` tells the owner
+    from_owner.clear();
+    parser.emplace();
+    parser->header_limit(16 * 1024);
+    parser->body_limit(limits_.max_response_body);
+    // The owner holds a long-poll until it has packets (a ping at the latest); meanwhile a client
+    // that closes its connection ends the upstream one, which the owner takes as an aborted poll.
+    upstream.expires_after(limits_.idle_timeout);
+    bool watch_client = !upgrade;
+    while (true) {
+      if (!watch_client) {
+        auto [ec, n] = upgrade ? co_await bhttp::async_read_header(upstream, from_owner, *parser, use_tuple)
+                               : co_await bhttp::async_read(upstream, from_owner, *parser, use_tuple);
+        read_ec = ec;
+        break;
+      }
+      auto woke = co_await (bhttp::async_read(upstream, from_owner, *parser, use_tuple) ||
+                            ctx.stream.socket().async_wait(asio::socket_base::wait_read, use_tuple));
+      if (woke.index() == 0) {
+        read_ec = std::get<0>(std::get<0>(woke));
+        break;
+      }
+      if (client_gone(ctx.stream.socket())) {
+        spdlog::debug("engine.io: forwarded request aborted by the client");
+        co_return Done{Result::answered, http::Outcome::close};  // closing `upstream` tells the owner
+      }
+      watch_client = false;  // a pipelined request: answered after this one
     }
-    watch_client = false;  // a pipelined request: answered after this one
+    const bool nothing_heard = from_owner.size() == 0 && !parser->got_some();
+    if (read_ec && !fresh && nothing_heard && read_ec != beast::error::timeout) continue;
+    break;
   }
+  auto& upstream = *held;
   upstream.expires_never();
+  core::metrics().forwards.inc();
   if (read_ec) {
     CHAT_LOG_THROTTLED(spdlog::level::warn, "engine.io: the session's owner at {} failed to answer: {}",
                        owner.endpoint.address().to_string(), read_ec.message());
     core::metrics().forwards_failed.inc();
     co_return Done{Result::unreachable};
   }
+  const bool owner_keeps_alive = !upgrade && parser->get().keep_alive() && parser->is_done();
 
-  auto res = parser.release();
+  auto res = parser->release();
+  if (owner_keeps_alive) keep_idle(ctx.shard, owner.endpoint, std::move(held));
   if (!upgrade || res.result() != bhttp::status::switching_protocols) {
     // The owner's answer, as it gave it, on the client's own connection terms.
     for (auto field : {bhttp::field::connection, bhttp::field::keep_alive, bhttp::field::transfer_encoding,
