@@ -5,6 +5,7 @@
 // StoreExecutor's workers. Sign-in (http_api_sign_in.cpp) is limited as docs/SECURITY.md says;
 // avatar uploads are in http_api_avatar.cpp.
 #include "blob/blob_store.hpp"
+#include "chat/avatar_image.hpp"
 #include "chat/chat_service.hpp"
 #include "chat/device_cookie.hpp"
 #include "chat/password_hasher.hpp"
@@ -39,15 +40,36 @@ class HttpApi {
   Awaitable rooms(http::RequestContext& ctx);
   Awaitable room_messages(http::RequestContext& ctx);
   Awaitable upload_avatar(http::RequestContext& ctx);
-  // Upload steps (http_api_avatar.cpp): read and parse the body, then process and store it.
-  // `slot`: the upload's lease of avatar_jobs_, given back before the answer is written.
-  Awaitable receive_avatar(http::RequestContext& ctx, int64_t user_id, std::shared_ptr<void> slot);
+  // Processes and stores an avatar (http_api_avatar.cpp). `slot`: the upload's lease of
+  // avatar_jobs_, given back before the answer is written.
   Awaitable store_avatar(http::RequestContext& ctx, int64_t user_id, std::string bytes, std::shared_ptr<void> slot);
   Awaitable avatar_image(http::RequestContext& ctx);
   // Attachments (http_api_attachments.cpp).
   Awaitable upload_attachment(http::RequestContext& ctx, int64_t room_id);
   Awaitable attachment_image(http::RequestContext& ctx);
   Awaitable session_route(http::RequestContext& ctx);
+
+  // Steps both upload routes take (http_api_uploads.cpp). Each has answered the request when
+  // `refused` is set (the route returns that outcome).
+  struct UploadStart {
+    std::optional<http::Outcome> refused;
+    int64_t user_id = 0;
+    std::shared_ptr<void> slot;  // the user's lease of avatar_jobs_
+  };
+  // POST, same origin, a signed-in user, and the user's upload slot.
+  boost::asio::awaitable<UploadStart> start_upload(http::RequestContext& ctx);
+  struct ReceivedFile {
+    std::optional<http::Outcome> refused;
+    std::string bytes;  // the file part's bytes
+  };
+  // Reads the multipart body and takes the file part named `field` (at most `max_bytes`) out of
+  // it. `what` names the upload in logs ("avatar", "attachment"). Refused: `slot` is given back
+  // before the answer is written.
+  boost::asio::awaitable<ReceivedFile> receive_file(http::RequestContext& ctx, int64_t user_id,
+                                                    std::shared_ptr<void>& slot, std::string field, size_t max_bytes,
+                                                    std::string what);
+  // The answer for an image the pipeline refused (415, 413 or 400). Not a coroutine.
+  Awaitable refuse_image(http::RequestContext& ctx, int64_t user_id, AvatarError error, std::string_view what);
 
   // The signed-in user of the request (renewing the session when due).
   struct Auth {

@@ -16,32 +16,11 @@
 #include "core/log_throttle.hpp"
 #include "core/metrics.hpp"
 #include "http/api_responses.hpp"
-#include "http/multipart.hpp"
 #include "http/request_checks.hpp"
 
 namespace dchat::chat {
 
 namespace {
-
-// Collects the `file` part (the parser already bounds its size); other parts are ignored.
-class FileSink : public http::MultipartSink {
- public:
-  void on_part_begin(const http::MultipartPart& part) override {
-    in_file_ = part.name == "file" && part.has_filename && !found_;
-    if (in_file_) found_ = true;
-  }
-  void on_part_data(std::string_view bytes) override {
-    if (in_file_) data_.append(bytes);
-  }
-  void on_part_end() override { in_file_ = false; }
-  bool found() const { return found_; }
-  std::string take() { return std::move(data_); }
-
- private:
-  bool in_file_ = false;
-  bool found_ = false;
-  std::string data_;
-};
 
 // May the user upload to the room? Asked before a byte of the body is read.
 enum class UploadCheck { ok, no_room, not_member, too_many_unsent };
@@ -62,48 +41,13 @@ struct Uploaded {
   store::Attachment attachment;
 };
 
-Status status_of(AvatarError error) {
-  switch (error) {
-    case AvatarError::unsupported_type: return Status::unsupported_media_type;
-    case AvatarError::too_large_dimensions: return Status::payload_too_large;
-    default: return Status::bad_request;
-  }
-}
-
-const char* code_of(AvatarError error) {
-  switch (error) {
-    case AvatarError::unsupported_type: return "unsupported_type";
-    case AvatarError::too_large_dimensions: return "too_large";
-    default: return "bad_upload";
-  }
-}
-
 }  // namespace
 
 HttpApi::Awaitable HttpApi::upload_attachment(http::RequestContext& ctx, int64_t room_id) {
-  const auto& req = ctx.parser.get();
-  if (req.method() != bhttp::verb::post)
-    co_return co_await http::reply_error(ctx, Status::method_not_allowed, "bad_request", "use POST");
-  if (!http::same_origin(req, ctx.client.https))
-    co_return co_await http::reply_error(ctx, Status::forbidden, "forbidden", "cross-site request refused");
-  const auto auth = co_await current_user(ctx);
-  if (!auth.user) co_return co_await refuse_anonymous(ctx, auth.store_ok);
-  const int64_t uid = auth.user->id;
-
-  // One upload (avatar or attachment) at a time per user and a few in all, as for avatars: an
-  // upload holds up to CHAT_MAX_ATTACHMENT_BYTES and, while decoded, up to 40 megapixels.
-  auto slot = avatar_jobs_.acquire(std::to_string(uid));
-  if (!slot.lease) {
-    const bool mine = slot.refusal == core::ConcurrencyLimiter::Refusal::per_client;
-    (mine ? core::metrics().rate_limited : core::metrics().overloaded).inc();
-    json::object body{{"error", mine ? "rate_limited" : "overloaded"},
-                      {"message", mine ? "your previous upload is still being processed" : "too many uploads at once, try again"}};
-    std::vector<std::pair<std::string, std::string>> headers;
-    headers.emplace_back("Retry-After", "2");
-    co_return co_await http::reply_json(ctx, mine ? Status::too_many_requests : Status::service_unavailable,
-                                        std::move(body), std::move(headers));
-  }
-  std::shared_ptr<void> lease = std::move(slot.lease);
+  auto start = co_await start_upload(ctx);
+  if (start.refused) co_return *start.refused;
+  const int64_t uid = start.user_id;
+  std::shared_ptr<void> lease = std::move(start.slot);
 
   const size_t max_unsent = options_.max_unsent_attachments;
   {
@@ -132,34 +76,10 @@ HttpApi::Awaitable HttpApi::upload_attachment(http::RequestContext& ctx, int64_t
     }
   }
 
-  http::MultipartLimits limits;
-  limits.max_file_bytes = options_.max_attachment_bytes;
-  limits.max_body_bytes = options_.max_attachment_bytes + 64 * 1024;
-  // Over the limit by Content-Length: refused (413) before a byte of the body is read; chunked
-  // bodies stop at the limit. At most the limit is ever held in memory.
-  if (!co_await http::read_body(ctx, limits.max_body_bytes)) {
-    CHAT_LOG_THROTTLED(spdlog::level::info, "attachment: upload by user {} refused: too large", uid);
-    co_return Outcome::close;
-  }
-  FileSink sink;
-  http::MultipartParser parser(req[bhttp::field::content_type], sink, limits);
-  const bool parsed = parser.feed(ctx.parser.get().body()) && parser.finish();
-  if (!parsed) {
-    lease.reset();
-    const auto error = parser.error();
-    CHAT_LOG_THROTTLED(spdlog::level::info, "attachment: upload by user {} refused: {}", uid,
-                       http::multipart_error_message(error));
-    if (http::is_size_error(error))
-      co_return co_await http::reply_error(ctx, Status::payload_too_large, "too_large",
-                                           "the image is over " + std::to_string(options_.max_attachment_bytes) + " bytes");
-    co_return co_await http::reply_error(ctx, Status::bad_request, "bad_upload", http::multipart_error_message(error));
-  }
-  if (!sink.found()) {
-    lease.reset();
-    co_return co_await http::reply_error(ctx, Status::bad_request, "bad_upload", "no file in the \"file\" field");
-  }
+  auto file = co_await receive_file(ctx, uid, lease, "file", options_.max_attachment_bytes, "attachment");
+  if (file.refused) co_return *file.refused;
 
-  std::function<Uploaded(Store&)> job = [this, uid, room_id, max_unsent, bytes = sink.take()](Store& s) -> Uploaded {
+  std::function<Uploaded(Store&)> job = [this, uid, room_id, max_unsent, bytes = std::move(file.bytes)](Store& s) -> Uploaded {
     Uploaded out;
     // Decoding and re-encoding is the only thing that leaves the upload: whatever the client
     // sent (name, metadata, polyglot tricks) never reaches the disk as is.
@@ -192,11 +112,7 @@ HttpApi::Awaitable HttpApi::upload_attachment(http::RequestContext& ctx, int64_t
   lease.reset();
   if (!r) co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
   const Uploaded& up = *r.value;
-  if (up.error != AvatarError::none) {
-    CHAT_LOG_THROTTLED(spdlog::level::info, "attachment: upload by user {} refused: {}", uid,
-                       avatar_error_message(up.error));
-    co_return co_await http::reply_error(ctx, status_of(up.error), code_of(up.error), avatar_error_message(up.error));
-  }
+  if (up.error != AvatarError::none) co_return co_await refuse_image(ctx, uid, up.error, "attachment");
   switch (up.check) {
     case UploadCheck::ok: break;
     case UploadCheck::no_room:
