@@ -1,10 +1,11 @@
-// Image attachments: POST /api/rooms/{id}/attachments (multipart/form-data, field "file") and
-// GET /api/attachments/{id} and /api/attachments/{id}/thumb. An upload goes through the avatar
-// pipeline (chat/avatar_image.hpp: type from the bytes, pixel limits from the header, re-encoded
-// to WebP without metadata) and is kept as two content-addressed blobs plus a row with a random
-// id; message:send then attaches it. Every read checks who asks: the uploader before it is sent,
-// then anyone who may read its room (a public room: every signed-in user; a conversation: its
-// two members); anyone else gets the same 404 as for an unknown id.
+// Image attachments: POST /api/rooms/{id}/attachments (multipart/form-data, field "file"; taken
+// in as http_api_uploads.cpp says) and GET /api/attachments/{id} and
+// /api/attachments/{id}/thumb. An upload goes through the avatar pipeline (chat/avatar_image.hpp:
+// type from the bytes, pixel limits from the header, re-encoded to WebP without metadata) and is
+// kept as two content-addressed blobs plus a row with a random id; message:send then attaches it.
+// Every read checks who asks: the uploader before it is sent, then anyone who may read its room
+// (a public room: every signed-in user; a conversation: its two members); anyone else gets the
+// same 404 as for an unknown id.
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
@@ -44,7 +45,7 @@ struct Uploaded {
 }  // namespace
 
 HttpApi::Awaitable HttpApi::upload_attachment(http::RequestContext& ctx, int64_t room_id) {
-  auto start = co_await start_upload(ctx);
+  auto start = co_await start_upload(ctx, bhttp::verb::post);
   if (start.refused) co_return *start.refused;
   const int64_t uid = start.user_id;
   std::shared_ptr<void> lease = std::move(start.slot);
@@ -79,11 +80,13 @@ HttpApi::Awaitable HttpApi::upload_attachment(http::RequestContext& ctx, int64_t
   auto file = co_await receive_file(ctx, uid, lease, "file", options_.max_attachment_bytes, "attachment");
   if (file.refused) co_return *file.refused;
 
-  std::function<Uploaded(Store&)> job = [this, uid, room_id, max_unsent, bytes = std::move(file.bytes)](Store& s) -> Uploaded {
+  std::function<Uploaded(Store&)> job = [this, uid, room_id, max_unsent,
+                                         bytes = std::move(file.bytes)](Store& s) mutable -> Uploaded {
     Uploaded out;
     // Decoding and re-encoding is the only thing that leaves the upload: whatever the client
     // sent (name, metadata, polyglot tricks) never reaches the disk as is.
     auto images = process_attachment(bytes);
+    std::string().swap(bytes);  // the upload itself is not needed any more
     if (!images) {
       if (!images.detail.empty()) CHAT_LOG_THROTTLED(spdlog::level::info, "attachment: user {}: {}", uid, images.detail);
       out.error = images.error;

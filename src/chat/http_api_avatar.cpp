@@ -1,6 +1,7 @@
 // POST /api/avatar: a new avatar for the signed-in user (multipart/form-data, field "avatar").
-// One upload at a time per user and a few in all; the image is decoded and re-encoded off the
-// event loops (StoreExecutor), stored as two blobs, and announced to everyone sharing a room.
+// Taken in as http_api_uploads.cpp says (the limits shared with attachments); the image is
+// decoded and re-encoded off the event loops (StoreExecutor), stored as two blobs, and announced
+// to everyone sharing a room.
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
@@ -24,7 +25,7 @@ using AvatarResult = boost::system::result<AvatarSaved, AvatarError>;
 }  // namespace
 
 HttpApi::Awaitable HttpApi::upload_avatar(http::RequestContext& ctx) {
-  auto start = co_await start_upload(ctx);
+  auto start = co_await start_upload(ctx, bhttp::verb::post);
   if (start.refused) co_return *start.refused;
   auto file = co_await receive_file(ctx, start.user_id, start.slot, "avatar", options_.max_avatar_bytes, "avatar");
   if (file.refused) co_return *file.refused;
@@ -33,10 +34,11 @@ HttpApi::Awaitable HttpApi::upload_avatar(http::RequestContext& ctx) {
 
 HttpApi::Awaitable HttpApi::store_avatar(http::RequestContext& ctx, int64_t user_id, std::string bytes,
                                          std::shared_ptr<void> slot) {
-  std::function<AvatarResult(Store&)> job = [this, uid = user_id, bytes = std::move(bytes)](Store& s) -> AvatarResult {
+  std::function<AvatarResult(Store&)> job = [this, uid = user_id, bytes = std::move(bytes)](Store& s) mutable -> AvatarResult {
     // Decoding and re-encoding is the only thing that leaves the upload: whatever the client
     // sent (name, metadata, polyglot tricks) never reaches the disk as is.
     auto processed = process_avatar(bytes);
+    std::string().swap(bytes);  // the upload itself is not needed any more
     if (!processed) {
       if (!processed.detail.empty()) CHAT_LOG_THROTTLED(spdlog::level::info, "avatar: user {}: {}", uid, processed.detail);
       return processed.error;

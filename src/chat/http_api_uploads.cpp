@@ -1,8 +1,17 @@
 // The steps the two upload routes (POST /api/avatar: http_api_avatar.cpp, POST
-// /api/rooms/{id}/attachments: http_api_attachments.cpp) share: the request checks and the
-// user's upload slot, reading and parsing the multipart body, and the answers for an image the
-// pipeline refused (chat/avatar_image.hpp).
+// /api/rooms/{id}/attachments: http_api_attachments.cpp) share, and the limits they go through
+// in this order (docs/SECURITY.md, "Uploads"):
+//   1. one upload at a time per user (user_uploads_), held until the answer is written;
+//   2. the body is read with at most kUploadReadsPerAddress uploads per client address and
+//      kUploadReads in all being read at once (upload_reads_), and must keep options_.upload_pace;
+//   3. only then a decode slot (decodes_): fewer decodes at once than the store has workers, so
+//      however many images arrive, a worker is left for the chat. None free: 503 busy.
+// A slow sender thus holds only its own user's slot and one of its address's read slots, never
+// a decode slot, and a slow link has as long as it needs while it keeps the pace.
 #include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <utility>
 
 #include "chat/http_api_private.hpp"
 #include "core/log_throttle.hpp"
@@ -21,13 +30,28 @@ std::string size_text(size_t bytes) {
   return std::to_string(bytes) + " bytes";
 }
 
+// A 429 rate_limited (the client's own doing) or a 503 with `busy_code`, with Retry-After.
+asio::awaitable<Outcome> refuse_busy(http::RequestContext& ctx, bool mine, std::string busy_code, std::string message) {
+  (mine ? core::metrics().rate_limited : core::metrics().overloaded).inc();
+  json::object body{{"error", mine ? std::string("rate_limited") : std::move(busy_code)}, {"message", std::move(message)}};
+  std::vector<std::pair<std::string, std::string>> headers;
+  headers.emplace_back("Retry-After", "2");
+  co_return co_await http::reply_json(ctx, mine ? Status::too_many_requests : Status::service_unavailable,
+                                      std::move(body), std::move(headers));
+}
+
 }  // namespace
 
-asio::awaitable<HttpApi::UploadStart> HttpApi::start_upload(http::RequestContext& ctx) {
+size_t HttpApi::decode_slots(size_t store_threads) {
+  return std::clamp<size_t>(store_threads > 0 ? store_threads - 1 : 0, 1, kMaxDecodes);
+}
+
+asio::awaitable<HttpApi::UploadStart> HttpApi::start_upload(http::RequestContext& ctx, bhttp::verb method) {
   UploadStart out;
   const auto& req = ctx.parser.get();
-  if (req.method() != bhttp::verb::post) {
-    out.refused = co_await http::reply_error(ctx, Status::method_not_allowed, "bad_request", "use POST");
+  if (req.method() != method) {
+    out.refused = co_await http::reply_error(ctx, Status::method_not_allowed, "bad_request",
+                                             "use " + std::string(bhttp::to_string(method)));
     co_return out;
   }
   if (!http::same_origin(req, ctx.client.https)) {
@@ -41,20 +65,15 @@ asio::awaitable<HttpApi::UploadStart> HttpApi::start_upload(http::RequestContext
   }
   out.user_id = auth.user->id;
 
-  // An upload holds up to its size limit of body and, while it is decoded, up to 40 megapixels:
-  // one at a time per user (avatars and attachments alike), and a few in all. Given back just
+  // One at a time per user, avatars and attachments alike. Given back just
   // before the answer is written, so a client that sends its next upload as soon as it has read
   // the answer is never refused.
-  auto slot = avatar_jobs_.acquire(std::to_string(out.user_id));
+  auto slot = user_uploads_.acquire(std::to_string(out.user_id));
   if (!slot.lease) {
     const bool mine = slot.refusal == core::ConcurrencyLimiter::Refusal::per_client;
-    (mine ? core::metrics().rate_limited : core::metrics().overloaded).inc();
-    json::object body{{"error", mine ? "rate_limited" : "overloaded"},
-                      {"message", mine ? "your previous upload is still being processed" : "too many uploads at once, try again"}};
-    std::vector<std::pair<std::string, std::string>> headers;
-    headers.emplace_back("Retry-After", "2");
-    out.refused = co_await http::reply_json(ctx, mine ? Status::too_many_requests : Status::service_unavailable,
-                                            std::move(body), std::move(headers));
+    out.refused = co_await refuse_busy(ctx, mine, "overloaded",
+                                       mine ? "your previous upload is still being processed"
+                                            : "too many uploads at once, try again");
     co_return out;
   }
   out.slot = std::move(slot.lease);
@@ -66,20 +85,36 @@ asio::awaitable<HttpApi::ReceivedFile> HttpApi::receive_file(http::RequestContex
                                                              size_t max_bytes, std::string what) {
   ReceivedFile out;
   const auto& req = ctx.parser.get();
+  auto reading = upload_reads_.acquire(ctx.client.limit_key);
+  if (!reading.lease) {
+    slot.reset();
+    const bool mine = reading.refusal == core::ConcurrencyLimiter::Refusal::per_client;
+    CHAT_LOG_THROTTLED(spdlog::level::info, "{}: upload by user {} refused: {} uploads being read", what, user_id,
+                       mine ? "too many of its address's" : "too many");
+    out.refused = co_await refuse_busy(ctx, mine, "overloaded",
+                                       mine ? "too many uploads from your address at once, try again"
+                                            : "too many uploads at once, try again");
+    co_return out;
+  }
   http::MultipartLimits limits;
   limits.max_file_bytes = max_bytes;
   limits.max_body_bytes = max_bytes + 64 * 1024;
-  // Over the limit by Content-Length: refused (413) before a byte of the body is read; chunked
-  // bodies stop at the limit. At most the limit is ever held in memory.
-  if (!co_await http::read_body(ctx, limits.max_body_bytes)) {
-    CHAT_LOG_THROTTLED(spdlog::level::info, "{}: upload by user {} refused: too large", what, user_id);
+  http::FileFieldSink sink(std::move(field));
+  http::MultipartParser parser(req[bhttp::field::content_type], sink, limits);
+  // The body goes through the multipart parser as it arrives: only the file part is kept (at
+  // most max_bytes), never the body as well. Over the limit by Content-Length: refused (413)
+  // before a byte of the body is read.
+  const auto read = co_await http::read_body_paced(ctx, limits.max_body_bytes, options_.upload_pace,
+                                                   [&parser](std::string_view piece) { return parser.feed(piece); });
+  reading.lease.reset();
+  if (read == http::BodyRead::too_large || read == http::BodyRead::failed) {
     slot.reset();
+    CHAT_LOG_THROTTLED(spdlog::level::info, "{}: upload by user {} refused: {}", what, user_id,
+                       read == http::BodyRead::too_large ? "too large" : "the body stalled or the connection failed");
     out.refused = Outcome::close;
     co_return out;
   }
-  http::FileFieldSink sink(std::move(field));
-  http::MultipartParser parser(req[bhttp::field::content_type], sink, limits);
-  const bool parsed = parser.feed(ctx.parser.get().body()) && parser.finish();
+  const bool parsed = read == http::BodyRead::done && parser.finish();
   if (!parsed || !sink.found()) slot.reset();
   if (!parsed) {
     const auto error = parser.error();
@@ -97,6 +132,18 @@ asio::awaitable<HttpApi::ReceivedFile> HttpApi::receive_file(http::RequestContex
                                              "no file in the \"" + sink.field() + "\" field");
     co_return out;
   }
+
+  // Decoding takes a store worker for up to seconds: only decode_slots(threads) at once.
+  auto decode = decodes_.acquire(std::string());
+  if (!decode.lease) {
+    slot.reset();
+    CHAT_LOG_THROTTLED(spdlog::level::info, "{}: upload by user {} refused: every decode slot is taken", what, user_id);
+    out.refused = co_await refuse_busy(ctx, false, "busy", "the server is busy with other images, try again in a moment");
+    co_return out;
+  }
+  // The decode slot goes with the user's slot: both are given back before the answer.
+  slot = std::make_shared<std::pair<std::shared_ptr<void>, std::shared_ptr<void>>>(std::move(slot),
+                                                                                 std::move(decode.lease));
   out.bytes = sink.take();
   co_return out;
 }
