@@ -51,6 +51,8 @@ class HttpApi {
   // Attachments (http_api_attachments.cpp).
   Awaitable upload_attachment(http::RequestContext& ctx, int64_t room_id);
   Awaitable attachment_image(http::RequestContext& ctx);
+  // DELETE /api/attachments/{id}: the caller's own unsent upload.
+  Awaitable delete_attachment(http::RequestContext& ctx, std::string id);
   Awaitable session_route(http::RequestContext& ctx);
 
   // Steps both upload routes take (http_api_uploads.cpp). Each has answered the request when

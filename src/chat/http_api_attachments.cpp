@@ -1,14 +1,15 @@
 // Image attachments: POST /api/rooms/{id}/attachments (multipart/form-data, field "file"; taken
-// in as http_api_uploads.cpp says) and GET /api/attachments/{id} and
-// /api/attachments/{id}/thumb. An upload goes through the avatar pipeline (chat/avatar_image.hpp:
-// type from the bytes, pixel limits from the header, re-encoded to WebP without metadata) and is
-// kept as two content-addressed blobs plus a row with a random id; message:send then attaches it.
-// Every read checks who asks: the uploader before it is sent, then anyone who may read its room
-// (a public room: every signed-in user; a conversation: its two members); anyone else gets the
-// same 404 as for an unknown id.
+// in as http_api_uploads.cpp says), GET /api/attachments/{id} and /api/attachments/{id}/thumb,
+// and DELETE /api/attachments/{id} (an unsent upload, by its uploader). An upload goes through
+// the avatar pipeline (chat/avatar_image.hpp: type from the bytes, pixel limits from the header,
+// re-encoded to WebP without metadata) and is kept as two content-addressed blobs plus a row with
+// a random id; message:send then attaches it. Every read checks who asks: the uploader before it
+// is sent, then anyone who may read its room (a public room: every signed-in user; a
+// conversation: its two members); anyone else gets the same 404 as for an unknown id.
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "chat/attachment_blobs.hpp"
 #include "chat/attachment_id.hpp"
 #include "chat/avatar_image.hpp"
 #include "chat/http_api_private.hpp"
@@ -23,7 +24,8 @@ namespace dchat::chat {
 
 namespace {
 
-// May the user upload to the room? Asked before a byte of the body is read.
+// May the user upload to the room? Asked before a byte of the body is read, and again before the
+// row is stored (where Store::create_attachment has the last word on the unsent count).
 enum class UploadCheck { ok, no_room, not_member, too_many_unsent };
 
 UploadCheck check_upload(Store& s, int64_t user, int64_t room_id, size_t max_unsent) {
@@ -108,7 +110,17 @@ HttpApi::Awaitable HttpApi::upload_attachment(http::RequestContext& ctx, int64_t
     // Blobs first, then the row: a row never names a blob that is not stored.
     a.blob = blobs_.put_attachment(images.full);
     a.thumb_blob = blobs_.put_attachment(images.thumb);
-    s.create_attachment(a);
+    if (!s.create_attachment(a, max_unsent)) {
+      // Another upload of this user (on any replica) took the last place meanwhile.
+      remove_unused_attachment_blobs(s, blobs_, {a.blob, a.thumb_blob});
+      out.check = UploadCheck::too_many_unsent;
+      return out;
+    }
+    // Put again now that the row is committed: the same bytes' blob may have been removed since
+    // the put above, by whoever removed its last other user (chat/attachment_blobs.hpp). Only
+    // writes when the file is missing.
+    blobs_.put_attachment(images.full);
+    blobs_.put_attachment(images.thumb);
     return out;
   };
   auto r = co_await store_.async_run<Uploaded>(std::move(job), asio::use_awaitable);
@@ -140,6 +152,7 @@ HttpApi::Awaitable HttpApi::attachment_image(http::RequestContext& ctx) {
   if (!is_attachment_id(id_text) || (slash != std::string_view::npos && variant != "thumb"))
     co_return co_await http::reply_error(ctx, Status::not_found, "not_found", "no such attachment");
   const auto method = ctx.parser.get().method();
+  if (method == bhttp::verb::delete_ && variant.empty()) co_return co_await delete_attachment(ctx, std::string(id_text));
   if (method != bhttp::verb::get && method != bhttp::verb::head)
     co_return co_await http::reply_error(ctx, Status::method_not_allowed, "bad_request", "use GET");
   const auto auth = co_await current_user(ctx);
@@ -170,6 +183,28 @@ HttpApi::Awaitable HttpApi::attachment_image(http::RequestContext& ctx) {
   res.set(bhttp::field::cache_control, "private, max-age=31536000, immutable");
   res.set(bhttp::field::content_disposition, "inline");
   res.set("Content-Security-Policy", "default-src 'none'; sandbox");
+  const bool ok = co_await http::write_response(ctx, res);
+  co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
+}
+
+HttpApi::Awaitable HttpApi::delete_attachment(http::RequestContext& ctx, std::string id) {
+  // As an upload: same origin, signed in, and the user's one upload slot (a client cannot
+  // withdraw faster than it uploads).
+  auto start = co_await start_upload(ctx, bhttp::verb::delete_);
+  if (start.refused) co_return *start.refused;
+  std::function<bool(Store&)> job = [this, uid = start.user_id, id = std::move(id)](Store& s) {
+    // Only the caller's own, and only unsent: a sent one goes with its message (message:delete).
+    auto unused = s.remove_unsent_attachment(id, uid);
+    if (!unused) return false;
+    remove_unused_attachment_blobs(s, blobs_, *unused);
+    return true;
+  };
+  auto r = co_await store_.async_run<bool>(std::move(job), asio::use_awaitable);
+  start.slot.reset();
+  if (!r) co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
+  // Unknown, someone else's and already sent all look the same.
+  if (!*r.value) co_return co_await http::reply_error(ctx, Status::not_found, "not_found", "no such attachment");
+  auto res = http::make_response(ctx.parser.get(), Status::no_content, "", "application/json");
   const bool ok = co_await http::write_response(ctx, res);
   co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
 }

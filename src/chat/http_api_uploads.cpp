@@ -65,7 +65,7 @@ asio::awaitable<HttpApi::UploadStart> HttpApi::start_upload(http::RequestContext
   }
   out.user_id = auth.user->id;
 
-  // One at a time per user, avatars and attachments alike. Given back just
+  // One at a time per user, avatars and attachments alike (and withdrawing one). Given back just
   // before the answer is written, so a client that sends its next upload as soon as it has read
   // the answer is never refused.
   auto slot = user_uploads_.acquire(std::to_string(out.user_id));
