@@ -165,7 +165,8 @@ ChatApp::ChatApp(const config::Config& config, socketio::Server& io, http::Route
   purge_timer_ = std::make_unique<boost::asio::steady_timer>(pool.context(0));
   purge_expired_sessions();
   index_timer_ = std::make_unique<boost::asio::steady_timer>(pool.context(0));
-  index_search();
+  // PostgreSQL indexes each message as it is written: nothing to run, so no writer job a second.
+  if (store_->indexes_search_in_batches()) index_search();
 }
 
 ChatApp::~ChatApp() {

@@ -39,6 +39,12 @@ void ChatService::search(const SocketPtr& socket, Message&& msg, Ack ack) {
               found ? reply(ack, found_ack(*found.value)) : refuse(ack, storage_refusal(found));
             });
       };
+  if (!store_.indexes_search_in_batches()) {
+    // Nothing to take in first (PostgreSQL indexes each message as it is written).
+    StoreResult<size_t> nothing;
+    nothing.value = 0;
+    return indexed(nothing);
+  }
   store_.async_write<size_t>([](Store& s) { return s.index_search(kIndexBeforeSearch); },
                              on_shard<size_t>(socket, std::move(indexed)));
 }

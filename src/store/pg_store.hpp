@@ -85,6 +85,7 @@ class PgStore final : public Store {
   std::vector<Message> search_messages(int64_t user_id, const std::vector<std::string>& words, int64_t before_id,
                                        int limit) override;
   size_t index_search(size_t limit) override;
+  bool indexes_search_in_batches() const override { return false; }  // each insert indexes (pg_search.cpp)
 
   bool create_attachment(const Attachment& attachment, size_t max_unsent) override;
   std::optional<Attachment> find_attachment(const std::string& id) override;

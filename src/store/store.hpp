@@ -373,6 +373,9 @@ class Store {
   // list already batches): always 0. Edits and deletes of indexed messages reach the index as
   // they happen, on both.
   virtual size_t index_search(size_t limit) = 0;
+  // False when index_search has nothing to do here (PostgreSQL indexes as it writes): the
+  // periodic indexing job is then not scheduled at all.
+  virtual bool indexes_search_in_batches() const { return true; }
 
   // ---- read positions ----
   // The user has read the room up to `seq` (never moves back; capped at the room's last_seq).

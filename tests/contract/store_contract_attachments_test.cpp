@@ -372,6 +372,10 @@ TEST_P(StoreContract, ABlobRemovedJustAsAnUploadOfTheSameBytesCommitsIsPutBack) 
   EXPECT_TRUE(blobs.get(first.thumb_blob).has_value());
 }
 
+TEST_P(StoreContract, OnlySqliteIndexesSearchInBatches) {
+  EXPECT_EQ(store().indexes_search_in_batches(), GetParam().name.starts_with("Sqlite"));
+}
+
 }  // namespace
 }  // namespace dchat::store::contract
 
