@@ -89,6 +89,7 @@ SessionForwarding::SessionForwarding(const config::Config& config, core::ShardPo
   const bool specific = !ec && !bound.is_unspecified();
   const std::string address =
       config.advertise_address.empty() && specific ? bound.to_string() : advertised_address(config.advertise_address);
+  peers_.start();
   bus.announce(socketio::ClusterPeers::announcement(identity, address, listener_->port()));
   spdlog::info("engine.io: session tag {} (requests for other replicas' sessions are forwarded to them; this "
                "replica's internal listener: {}:{})", identity.tag, address, listener_->port());

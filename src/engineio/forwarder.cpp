@@ -1,5 +1,7 @@
 #include "engineio/forwarder.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -42,6 +44,8 @@ bool passes_through(const bhttp::fields::value_type& field) {
     case bhttp::field::transfer_encoding:
     case bhttp::field::upgrade:
     case bhttp::field::content_length:
+    // Read only at the handshake, which is never forwarded: the session cookie stays off the hop.
+    case bhttp::field::cookie:
       return false;
     default:
       break;
@@ -102,6 +106,12 @@ std::unique_ptr<beast::tcp_stream> Forwarder::take_idle(size_t shard, const asio
 
 void Forwarder::keep_idle(size_t shard, const asio::ip::tcp::endpoint& peer, std::unique_ptr<beast::tcp_stream> stream) {
   if (shard >= idle_.size()) return;
+  // Connections kept too long go, those to peers that left (no forward to take them) included.
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = idle_[shard].begin(); it != idle_[shard].end();) {
+    std::erase_if(it->second, [&](const Idle& idle) { return now - idle.since >= limits_.max_idle; });
+    it = it->second.empty() ? idle_[shard].erase(it) : std::next(it);
+  }
   auto& list = idle_[shard][peer];
   if (list.size() >= limits_.max_idle_per_peer) list.erase(list.begin());  // the oldest goes
   stream->expires_never();
@@ -113,9 +123,22 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
   if (!slot.lease) co_return Done{Result::refused, http::Outcome::close, slot.refusal};
   auto& req = ctx.parser.get();
   const bool upgrade = http::is_websocket_upgrade(req);
+  // Counted while it is a request (a drain waits for these), not once it is a joined WebSocket.
+  struct Counted {
+    std::atomic<size_t>* count;
+    explicit Counted(std::atomic<size_t>& c) : count(&c) { count->fetch_add(1); }
+    ~Counted() { release(); }
+    void release() {
+      if (count) count->fetch_sub(1);
+      count = nullptr;
+    }
+  } counted(requests_in_flight_);
 
-  // The body first (Engine.IO bodies are at most maxPayload): read_body answers 413 itself.
-  if (!ctx.parser.is_done() && !co_await http::read_body(ctx, limits_.max_request_body))
+  // The body first (Engine.IO bodies are at most maxPayload). One declared larger is not read:
+  // its header alone goes to the owner, which refuses it by its length and closes the session,
+  // as it does for a client that comes directly.
+  const bool oversized = ctx.parser.content_length() && *ctx.parser.content_length() > limits_.max_request_body;
+  if (!oversized && !ctx.parser.is_done() && !co_await http::read_body(ctx, limits_.max_request_body))
     co_return Done{Result::answered, http::Outcome::close};
 
   bhttp::request<bhttp::string_body> out{req.method(), req.target(), 11};
@@ -129,7 +152,12 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
     out.set(bhttp::field::upgrade, "websocket");
   }
   out.body() = std::move(req.body());
-  if (!out.body().empty() || req.method() == bhttp::verb::post) out.prepare_payload();
+  if (oversized) {
+    out.set(bhttp::field::content_length, std::to_string(*ctx.parser.content_length()));
+    out.keep_alive(false);
+  } else if (!out.body().empty() || req.method() == bhttp::verb::post) {
+    out.prepare_payload();
+  }
 
   // A kept-alive connection first (not for an upgrade: that one becomes the WebSocket's). One
   // the owner closed just as it was taken fails before any byte of an answer, which means the
@@ -151,6 +179,11 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
       }
       beast::error_code ignored;
       held->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+      // An owner whose host vanished without a reset: what we sent stays unacknowledged, and
+      // the connection fails after 5 s instead of waiting out the long-poll timeout.
+      const int user_timeout_ms = 5000;
+      ::setsockopt(held->socket().native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms,
+                   sizeof user_timeout_ms);
     }
     auto& upstream = *held;
     upstream.expires_after(kWriteTimeout);
@@ -166,7 +199,7 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
     parser->body_limit(limits_.max_response_body);
     // The owner holds a long-poll until it has packets (a ping at the latest); meanwhile a client
     // that closes its connection ends the upstream one, which the owner takes as an aborted poll.
-    upstream.expires_after(limits_.idle_timeout);
+    upstream.expires_after(req.method() == bhttp::verb::get ? limits_.idle_timeout : kWriteTimeout);
     bool watch_client = !upgrade;
     while (true) {
       if (!watch_client) {
@@ -192,6 +225,12 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
     break;
   }
   auto& upstream = *held;
+  if (!read_ec && upgrade && parser->get().result() != bhttp::status::switching_protocols && !parser->is_done()) {
+    // Refused (an error, or a polling GET that carried upgrade headers): the rest of the answer.
+    upstream.expires_after(kWriteTimeout);
+    auto [ec, n] = co_await bhttp::async_read(upstream, from_owner, *parser, use_tuple);
+    read_ec = ec;
+  }
   upstream.expires_never();
   core::metrics().forwards.inc();
   if (read_ec) {
@@ -200,7 +239,8 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
     core::metrics().forwards_failed.inc();
     co_return Done{Result::unreachable};
   }
-  const bool owner_keeps_alive = !upgrade && parser->get().keep_alive() && parser->is_done();
+  const bool owner_keeps_alive =
+      !upgrade && parser->get().keep_alive() && parser->is_done() && from_owner.size() == 0 && !draining_;
 
   auto res = parser->release();
   if (owner_keeps_alive) keep_idle(ctx.shard, owner.endpoint, std::move(held));
@@ -209,7 +249,8 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
     for (auto field : {bhttp::field::connection, bhttp::field::keep_alive, bhttp::field::transfer_encoding,
                        bhttp::field::upgrade})
       res.erase(field);
-    res.keep_alive(req.keep_alive() && !upgrade);
+    // Draining: the client's next request goes through the load balancer to another replica.
+    res.keep_alive(req.keep_alive() && !upgrade && !draining_);
     const bool written = co_await http::write_response(ctx, res);
     co_return Done{Result::served, written && res.keep_alive() ? http::Outcome::keep_alive : http::Outcome::close};
   }
@@ -231,6 +272,7 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
   }
   ctx.stream.expires_never();
   core::metrics().websockets_proxied.inc();
+  counted.release();  // a WebSocket now: cut when the loops stop, like a replica that dies
   co_await (pump(ctx.stream, upstream, limits_.idle_timeout) && pump(upstream, ctx.stream, limits_.idle_timeout));
   co_return Done{Result::answered, http::Outcome::close};
 }

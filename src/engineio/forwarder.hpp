@@ -11,6 +11,7 @@
 
 #include <boost/beast/core/tcp_stream.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -54,6 +55,10 @@ class Forwarder {
   boost::asio::awaitable<Done> forward(http::RequestContext& ctx, const Peer& owner);
 
   size_t in_flight() const { return limiter_.total(); }
+  // Forwarded requests not yet answered (joined WebSockets not counted): what a drain waits for.
+  size_t requests_in_flight() const { return requests_in_flight_.load(); }
+  // From now on answers go back with Connection: close, and no upstream connection is kept.
+  void start_draining() { draining_ = true; }
 
  private:
   struct Idle {
@@ -69,6 +74,8 @@ class Forwarder {
   Limits limits_;
   core::ConcurrencyLimiter limiter_;
   std::vector<IdlePool> idle_;  // per shard, touched only on that shard's thread
+  std::atomic<size_t> requests_in_flight_{0};
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace dchat::engineio
