@@ -10,6 +10,7 @@
 #include "app/early_stop.hpp"
 #include "blob/db_blob_store.hpp"
 #include "blob/fs_blob_store.hpp"
+#include "chat/attachment_blobs.hpp"
 #include "chat/avatar_image.hpp"
 #include "chat/cluster_presence.hpp"
 #include "chat/message_rules.hpp"
@@ -29,6 +30,7 @@ chat::ChatLimits chat_limits(const config::Config& c) {
   l.change_rate = c.change_rate;
   l.change_burst = c.change_burst;
   l.edit_window = std::chrono::seconds(c.edit_window_s);
+  l.attachment_ttl = std::chrono::seconds(c.attachment_ttl_s);
   l.max_reaction_kinds = c.max_reaction_kinds;
   l.room_mention_max_members = c.room_mention_max_members;
   l.room_creations_per_hour = c.room_creations_per_hour;
@@ -163,7 +165,8 @@ ChatApp::ChatApp(const config::Config& config, socketio::Server& io, http::Route
   purge_timer_ = std::make_unique<boost::asio::steady_timer>(pool.context(0));
   purge_expired_sessions();
   index_timer_ = std::make_unique<boost::asio::steady_timer>(pool.context(0));
-  index_search();
+  // PostgreSQL indexes each message as it is written: nothing to run, so no writer job a second.
+  if (store_->indexes_search_in_batches()) index_search();
 }
 
 ChatApp::~ChatApp() {
@@ -183,15 +186,7 @@ void ChatApp::purge_expired_sessions() {
   store_->async_run<size_t>(
       [blobs = blobs_.get(), ttl = attachment_ttl_ms_](store::Store& s) {
         // At most 1000 a round (one transaction stays short); more go next round.
-        const auto unused = s.remove_expired_attachments(chat::now_ms() - ttl, 1000);
-        for (const auto& id : unused) {
-          try {
-            blobs->remove(id);
-          } catch (const std::exception& e) {
-            spdlog::warn("attachments: cannot remove blob {}: {}", id, e.what());
-          }
-        }
-        return unused.size();
+        return chat::remove_unused_attachment_blobs(s, *blobs, s.remove_expired_attachments(chat::now_ms() - ttl, 1000));
       },
       lifeline_.guard([](store::StoreResult<size_t> r) {
         if (r && *r.value > 0) spdlog::info("attachments: {} blob(s) of unsent attachments deleted", *r.value);

@@ -145,6 +145,11 @@ void Operations::move_clients_away(http::Listener& listener, std::chrono::millis
   // Clients see their transport close and reconnect by themselves: through the load balancer,
   // to another replica (this one no longer accepts).
   engine_.close_all(engineio::CloseReason::server_shutdown);
+  // Requests for other replicas' sessions: answered as usual, but with Connection: close, so
+  // their clients' next requests go to another replica; the drain waits for them (a long-poll
+  // within pingInterval). WebSockets joined through here are cut at the end, like a replica
+  // that dies: the owner closes those sessions and their clients reconnect and sync.
+  if (forwarder_) forwarder_->start_draining();
   auto timer = std::make_shared<boost::asio::steady_timer>(pool_.context(0));
   auto check = std::make_shared<std::function<void()>>();
   // The check holds itself only weakly; the pending wait holds it. So when the loops stop with a
@@ -154,7 +159,7 @@ void Operations::move_clients_away(http::Listener& listener, std::chrono::millis
     if (!check) return;
     // Sign-ins waiting for a password hash are in-flight work too.
     const size_t store_work = chat_ ? chat_->store().in_flight() + chat_->hasher().in_flight() : 0;
-    const size_t sessions = engine_.session_count();
+    const size_t sessions = engine_.session_count() + (forwarder_ ? forwarder_->requests_in_flight() : 0);
     const bool over = std::chrono::steady_clock::now() >= deadline;
     if ((store_work == 0 && sessions == 0) || over) {
       if (over) spdlog::warn("drain: grace period over with {} store job(s), {} session(s) left", store_work, sessions);
@@ -193,6 +198,11 @@ std::string Operations::render_metrics() const {
   core::render_gauge(out, "chatd_ready", "1 when /readyz answers 200 (the store answers, not draining)",
                      not_ready_reasons().empty() ? 1 : 0);
   core::render_gauge(out, "chatd_draining", "1 after SIGTERM", draining_ ? 1 : 0);
+  if (forwarder_) {
+    core::render_gauge(out, "chatd_forwards_in_flight",
+                       "requests being forwarded to other replicas and WebSockets joined to them",
+                       static_cast<double>(forwarder_->in_flight()));
+  }
   core::render_gauge(out, "chatd_connections", "open Engine.IO sessions (connected clients)",
                      static_cast<double>(engine_.session_count()));
   core::render_counter(out, "chatd_connections_opened_total", "Engine.IO sessions opened", m.connections_opened.value());

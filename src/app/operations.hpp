@@ -20,6 +20,7 @@
 #include "app/cluster_setup.hpp"
 #include "core/lifeline.hpp"
 #include "core/shard_pool.hpp"
+#include "engineio/forwarder.hpp"
 #include "engineio/server.hpp"
 #include "http/listener.hpp"
 #include "http/router.hpp"
@@ -44,6 +45,8 @@ class Operations {
   void drain(http::Listener& listener, std::chrono::milliseconds delay, std::chrono::milliseconds grace,
              std::function<void()> done);
   bool draining() const noexcept { return draining_; }
+  // Cluster mode without stickiness: a drain also waits for requests forwarded to other replicas.
+  void set_forwarder(engineio::Forwarder* forwarder) noexcept { forwarder_ = forwarder; }
 
  private:
   void probe_store();
@@ -67,6 +70,7 @@ class Operations {
   engineio::Server& engine_;
   ChatApp* chat_;
   Cluster* cluster_;
+  engineio::Forwarder* forwarder_ = nullptr;
   std::string metrics_token_;
   boost::asio::steady_timer timer_;
   core::Lifeline lifeline_;

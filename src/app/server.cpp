@@ -86,6 +86,7 @@ Server::Server(const config::Config& config, const std::string& exe_dir)
   install_handlers(exe_dir);
   start_forwarding();
   operations_ = std::make_unique<Operations>(pool_, io_.engine(), chat_.get(), cluster_.get(), config_.metrics_token);
+  if (forwarding_) operations_->set_forwarder(&forwarding_->forwarder());
   operations_->install(router_);
   operations_->start();
   listener_ = std::make_unique<http::Listener>(pool_, router_, policy_);

@@ -14,8 +14,9 @@ namespace dchat::app {
 
 namespace {
 
-engineio::Forwarder::Limits forward_limits(const config::Config& c, const engineio::Options& engine) {
+engineio::Forwarder::Limits forward_limits(const config::Config& c, const engineio::Options& engine, size_t shards) {
   engineio::Forwarder::Limits limits;
+  limits.shards = shards;
   limits.max_in_flight = c.max_forwards;
   limits.max_per_client = c.max_sessions_per_client;
   // The owner answers a long-poll within a ping interval (it pings then); a WebSocket carries a
@@ -67,7 +68,7 @@ SessionForwarding::SessionForwarding(const config::Config& config, core::ShardPo
                                      const engineio::ForwardingIdentity& identity,
                                      const engineio::Options& engine_options, const http::ConnectionPolicy& public_policy,
                                      const std::vector<Engine>& engines)
-    : forwarder_(forward_limits(config, engine_options)), peers_(bus) {
+    : forwarder_(forward_limits(config, engine_options, pool.size())), peers_(bus) {
   for (const auto& engine : engines) {
     auto* server = engine.server;
     router_.prefix(engine.path, [server](http::RequestContext& ctx) { return server->handle_forwarded(ctx); });
@@ -88,6 +89,7 @@ SessionForwarding::SessionForwarding(const config::Config& config, core::ShardPo
   const bool specific = !ec && !bound.is_unspecified();
   const std::string address =
       config.advertise_address.empty() && specific ? bound.to_string() : advertised_address(config.advertise_address);
+  peers_.start();
   bus.announce(socketio::ClusterPeers::announcement(identity, address, listener_->port()));
   spdlog::info("engine.io: session tag {} (requests for other replicas' sessions are forwarded to them; this "
                "replica's internal listener: {}:{})", identity.tag, address, listener_->port());

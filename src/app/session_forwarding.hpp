@@ -32,6 +32,7 @@ class SessionForwarding {
   ~SessionForwarding();
 
   uint16_t port() const { return listener_->port(); }
+  engineio::Forwarder& forwarder() noexcept { return forwarder_; }
   void stop() { listener_->stop(); }
 
  private:

@@ -1,5 +1,6 @@
 // ChatService: message:edit, message:delete, reaction:set (changes to stored messages, numbered
 // per room so that `sync` can bring them to clients that missed them) and room:read.
+#include "chat/attachment_blobs.hpp"
 #include "chat/chat_queries.hpp"
 #include "chat/chat_service.hpp"
 #include "chat/chat_service_detail.hpp"
@@ -88,17 +89,7 @@ void ChatService::remove_blobs(std::vector<std::string> ids) {
   if (!blobs_ || ids.empty()) return;
   // Content-addressed blobs shared by several attachments are only in `ids` once none uses them.
   store_.async_run<size_t>(
-      [blobs = blobs_, ids = std::move(ids)](Store&) {
-        size_t removed = 0;
-        for (const auto& id : ids) {
-          try {
-            removed += blobs->remove(id) ? 1 : 0;
-          } catch (const std::exception& e) {
-            CHAT_LOG_THROTTLED(spdlog::level::warn, "attachments: cannot remove blob {}: {}", id, e.what());
-          }
-        }
-        return removed;
-      },
+      [blobs = blobs_, ids = std::move(ids)](Store& s) { return remove_unused_attachment_blobs(s, *blobs, ids); },
       [](store::StoreResult<size_t>) {});
 }
 

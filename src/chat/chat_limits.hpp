@@ -35,6 +35,9 @@ struct ChatLimits {
   size_t answer_budget = 1u << 20;
   // Requests are refused ("overloaded") while the connection's event loop lags this much.
   std::chrono::milliseconds overload_lag{250};
+  // An upload not sent within this long has expired (CHAT_ATTACHMENT_TTL_S): message:send
+  // refuses it even before the sweep removes it.
+  std::chrono::seconds attachment_ttl{3600};
 };
 
 }  // namespace dchat::chat

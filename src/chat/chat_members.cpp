@@ -28,16 +28,13 @@ void ChatService::members(const SocketPtr& socket, Message&& msg, Ack ack) {
     const auto normalized = normalize_name(prefix);
     key = normalized ? std::optional(store::name_key(*normalized)) : std::nullopt;
   }
-  const int limit =
-      static_cast<int>(std::clamp<int64_t>(int_field(args, "limit").value_or(kMembersPage), 1, kMaxMembersPage));
-  const int64_t uid = user_id_of(*socket);
   // Clients ask as the user types: a few per second.
-  if (!within_rate(lookups_, uid, ack, "looking up members")) return;
-  if (!admit(socket, ack)) return;
+  const auto lookup = admit_lookup(socket, args, {kMembersPage, kMaxMembersPage}, lookups_, ack, "looking up members");
+  if (!lookup) return;
   using Members = ChatResult<std::vector<store::User>>;
   run<Members>(
       socket,
-      [uid, room = *room, key, limit](Store& s) -> Members {
+      [uid = lookup->user, room = *room, key, limit = lookup->limit](Store& s) -> Members {
         if (!key) return std::vector<store::User>{};
         return members_named(s, uid, room, *key, limit);
       },

@@ -111,6 +111,7 @@ void ChatService::send_message(const SocketPtr& socket, Message&& msg, Ack ack) 
   store::AppendRequest request{*room_id, uid, *text, client_id, now_ms(), reply_to, mentions_in(*text)};
   request.mentions.room_limit = limits_.room_mention_max_members;
   request.attachments = std::move(*attachments);
+  request.attachments_since = request.created_at - std::chrono::milliseconds(limits_.attachment_ttl).count();
   store_.async_append(std::move(request), on_shard<store::AppendOutcome>(socket, std::move(done)));
 }
 

@@ -22,15 +22,13 @@ void ChatService::search(const SocketPtr& socket, Message&& msg, Ack ack) {
   if (!words)
     return refuse(ack, ErrorCode::bad_request, "a search is 1 to 200 bytes of text with at least one word in it");
   const int64_t before = int_field(args, "beforeId").value_or(0);
-  const int limit = static_cast<int>(std::clamp<int64_t>(int_field(args, "limit").value_or(kSearchPage), 1, kMaxSearchPage));
-  const int64_t uid = user_id_of(*socket);
-  if (!within_rate(searches_, uid, ack, "searching")) return;
-  if (!admit(socket, ack)) return;
+  const auto lookup = admit_lookup(socket, args, {kSearchPage, kMaxSearchPage}, searches_, ack, "searching");
+  if (!lookup) return;
   // First the index takes in what was stored since it last did (on the writer, where the
   // messages were written; at most kIndexBeforeSearch), then the search reads it on the pool: a
   // search finds every message stored before it.
   std::function<void(StoreResult<size_t>&)> indexed =
-      [this, socket, ack, uid, words = std::move(*words), before, limit](StoreResult<size_t>& r) {
+      [this, socket, ack, uid = lookup->user, words = std::move(*words), before, limit = lookup->limit](StoreResult<size_t>& r) {
         if (!r) return refuse(ack, storage_refusal(r));
         run<Found>(
             socket,
@@ -41,6 +39,12 @@ void ChatService::search(const SocketPtr& socket, Message&& msg, Ack ack) {
               found ? reply(ack, found_ack(*found.value)) : refuse(ack, storage_refusal(found));
             });
       };
+  if (!store_.indexes_search_in_batches()) {
+    // Nothing to take in first (PostgreSQL indexes each message as it is written).
+    StoreResult<size_t> nothing;
+    nothing.value = 0;
+    return indexed(nothing);
+  }
   store_.async_write<size_t>([](Store& s) { return s.index_search(kIndexBeforeSearch); },
                              on_shard<size_t>(socket, std::move(indexed)));
 }

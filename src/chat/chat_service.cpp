@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "chat/chat_service_detail.hpp"
 #include "chat/views.hpp"
 #include "core/log_throttle.hpp"
@@ -58,6 +60,17 @@ void ChatService::install() {
   nsp_.on("room:read", bind(&ChatService::mark_read));
   nsp_.on("search", bind(&ChatService::search));
   nsp_.on("room:members", bind(&ChatService::members));
+}
+
+std::optional<ChatService::Lookup> ChatService::admit_lookup(const SocketPtr& socket, const boost::json::object& args,
+                                                              LookupPage page, core::TokenBuckets& bucket,
+                                                              const Ack& ack, std::string_view doing) {
+  const int limit =
+      static_cast<int>(std::clamp<int64_t>(int_field(args, "limit").value_or(page.fallback), 1, page.max));
+  const int64_t uid = user_id_of(*socket);
+  if (!within_rate(bucket, uid, ack, doing)) return std::nullopt;
+  if (!admit(socket, ack)) return std::nullopt;
+  return Lookup{uid, limit};
 }
 
 bool ChatService::admit(const SocketPtr& socket, const Ack& ack) {

@@ -85,6 +85,19 @@ class ChatService {
   // Refuses (with an `overloaded` ack) a request of a connection that has too many waiting, or
   // any request while this event loop is far behind.
   bool admit(const SocketPtr& socket, const socketio::Ack& ack);
+  // The common part of the lookups (search, room:members), once their own arguments are read:
+  // the page size asked (`limit`, between 1 and page.max, page.fallback when absent), the user's
+  // rate (`bucket`) and admit(). nullopt: refused, the ack is answered.
+  struct LookupPage {
+    int fallback;
+    int max;
+  };
+  struct Lookup {
+    int64_t user;
+    int limit;
+  };
+  std::optional<Lookup> admit_lookup(const SocketPtr& socket, const boost::json::object& args, LookupPage page,
+                                     core::TokenBuckets& bucket, const socketio::Ack& ack, std::string_view doing);
   // Takes one of the user's tokens from `bucket`; when there is none, refuses with
   // `rate_limited` and the wait ("you are <doing> too fast") and returns false.
   bool within_rate(core::TokenBuckets& bucket, int64_t user, const socketio::Ack& ack, std::string_view doing);

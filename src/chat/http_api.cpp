@@ -37,7 +37,8 @@ HttpApi::HttpApi(store::StoreExecutor& store, PasswordHasher& hasher, blob::Blob
       chat_(chat),
       options_(std::move(options)),
       limits_(options_.sign_in),
-      devices_(options_.device_key) {}
+      devices_(options_.device_key),
+      decodes_(decode_slots(store.threads()), decode_slots(store.threads())) {}
 
 void HttpApi::install(http::Router& router) {
   auto bind = [this](Awaitable (HttpApi::*method)(http::RequestContext&)) {

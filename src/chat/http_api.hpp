@@ -1,15 +1,18 @@
 #pragma once
 // The chat's HTTP API (docs/CHAT_PROTOCOL.md): sign-in/out, the current user, rooms, history,
-// avatar upload and avatar images. Every blocking step runs off the event loops: password
-// hashing on the PasswordHasher's own pool, the store, image processing and blob storage on the
-// StoreExecutor's workers. Sign-in (http_api_sign_in.cpp) is limited as docs/SECURITY.md says;
-// avatar uploads are in http_api_avatar.cpp.
+// avatar upload and avatar images, image attachments. Every blocking step runs off the event
+// loops: password hashing on the PasswordHasher's own pool, the store, image processing and blob
+// storage on the StoreExecutor's workers. Sign-in (http_api_sign_in.cpp) is limited as
+// docs/SECURITY.md says; avatar uploads are in http_api_avatar.cpp, attachments in
+// http_api_attachments.cpp, the steps they share in http_api_uploads.cpp.
 #include "blob/blob_store.hpp"
+#include "chat/avatar_image.hpp"
 #include "chat/chat_service.hpp"
 #include "chat/device_cookie.hpp"
 #include "chat/password_hasher.hpp"
 #include "chat/sign_in_limits.hpp"
 #include "core/concurrency_limiter.hpp"
+#include "http/responses.hpp"
 #include "http/router.hpp"
 #include "store/store_executor.hpp"
 
@@ -20,6 +23,8 @@ struct HttpApiOptions {
   size_t max_avatar_bytes = 5u << 20;
   size_t max_attachment_bytes = 10u << 20;  // one image attached to a message (CHAT_MAX_ATTACHMENT_BYTES)
   size_t max_unsent_attachments = 20;       // uploaded and not sent, per user (CHAT_MAX_UNSENT_ATTACHMENTS)
+  // How fast an upload's body must arrive (docs/SECURITY.md, "Uploads"): 16 KiB every 10 s.
+  http::BodyPace upload_pace{};
   SignInLimitOptions sign_in;
   std::string device_key;  // 32 bytes every replica shares (Store::shared_secret)
 };
@@ -39,15 +44,39 @@ class HttpApi {
   Awaitable rooms(http::RequestContext& ctx);
   Awaitable room_messages(http::RequestContext& ctx);
   Awaitable upload_avatar(http::RequestContext& ctx);
-  // Upload steps (http_api_avatar.cpp): read and parse the body, then process and store it.
-  // `slot`: the upload's lease of avatar_jobs_, given back before the answer is written.
-  Awaitable receive_avatar(http::RequestContext& ctx, int64_t user_id, std::shared_ptr<void> slot);
+  // Processes and stores an avatar (http_api_avatar.cpp). `slot`: the upload's lease of
+  // user_uploads_ and its decode slot, given back before the answer is written.
   Awaitable store_avatar(http::RequestContext& ctx, int64_t user_id, std::string bytes, std::shared_ptr<void> slot);
   Awaitable avatar_image(http::RequestContext& ctx);
   // Attachments (http_api_attachments.cpp).
   Awaitable upload_attachment(http::RequestContext& ctx, int64_t room_id);
   Awaitable attachment_image(http::RequestContext& ctx);
+  // DELETE /api/attachments/{id}: the caller's own unsent upload.
+  Awaitable delete_attachment(http::RequestContext& ctx, std::string id);
   Awaitable session_route(http::RequestContext& ctx);
+
+  // Steps both upload routes take (http_api_uploads.cpp). Each has answered the request when
+  // `refused` is set (the route returns that outcome).
+  struct UploadStart {
+    std::optional<http::Outcome> refused;
+    int64_t user_id = 0;
+    std::shared_ptr<void> slot;  // the user's lease of user_uploads_
+  };
+  // `method`, same origin, a signed-in user, and the user's upload slot.
+  boost::asio::awaitable<UploadStart> start_upload(http::RequestContext& ctx, boost::beast::http::verb method);
+  struct ReceivedFile {
+    std::optional<http::Outcome> refused;
+    std::string bytes;  // the file part's bytes
+  };
+  // Reads the multipart body (at the upload pace, under upload_reads_) and takes the file part
+  // named `field` (at most `max_bytes`) out of it, then a decode slot, which joins `slot`.
+  // `what` names the upload in logs ("avatar", "attachment"). Refused: `slot` is given back
+  // before the answer is written.
+  boost::asio::awaitable<ReceivedFile> receive_file(http::RequestContext& ctx, int64_t user_id,
+                                                    std::shared_ptr<void>& slot, std::string field, size_t max_bytes,
+                                                    std::string what);
+  // The answer for an image the pipeline refused (415, 413 or 400). Not a coroutine.
+  Awaitable refuse_image(http::RequestContext& ctx, int64_t user_id, AvatarError error, std::string_view what);
 
   // The signed-in user of the request (renewing the session when due).
   struct Auth {
@@ -93,9 +122,18 @@ class HttpApi {
   HttpApiOptions options_;
   SignInLimits limits_;
   DeviceCookies devices_;
-  // Uploads (avatars and attachments) being read or processed: one per user, kAvatarJobs in all.
-  static constexpr size_t kAvatarJobs = 4;
-  core::ConcurrencyLimiter avatar_jobs_{kAvatarJobs, 1};
+  // Uploads (avatars and attachments), in the order they are taken (http_api_uploads.cpp):
+  // one per user from the request's start to its answer (the total only bounds the map);
+  static constexpr size_t kUserUploads = 4096;
+  core::ConcurrencyLimiter user_uploads_{kUserUploads, 1};
+  // bodies being read, each up to its size limit in memory: per client address, and in all;
+  static constexpr size_t kUploadReads = 16;
+  static constexpr size_t kUploadReadsPerAddress = 4;
+  core::ConcurrencyLimiter upload_reads_{kUploadReads, kUploadReadsPerAddress};
+  // images being decoded, each on a store worker: decode_slots(the store's workers) at once.
+  static constexpr size_t kMaxDecodes = 2;
+  static size_t decode_slots(size_t store_threads);
+  core::ConcurrencyLimiter decodes_;
 };
 
 }  // namespace dchat::chat

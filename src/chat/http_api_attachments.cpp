@@ -1,13 +1,15 @@
-// Image attachments: POST /api/rooms/{id}/attachments (multipart/form-data, field "file") and
-// GET /api/attachments/{id} and /api/attachments/{id}/thumb. An upload goes through the avatar
-// pipeline (chat/avatar_image.hpp: type from the bytes, pixel limits from the header, re-encoded
-// to WebP without metadata) and is kept as two content-addressed blobs plus a row with a random
-// id; message:send then attaches it. Every read checks who asks: the uploader before it is sent,
-// then anyone who may read its room (a public room: every signed-in user; a conversation: its
-// two members); anyone else gets the same 404 as for an unknown id.
+// Image attachments: POST /api/rooms/{id}/attachments (multipart/form-data, field "file"; taken
+// in as http_api_uploads.cpp says), GET /api/attachments/{id} and /api/attachments/{id}/thumb,
+// and DELETE /api/attachments/{id} (an unsent upload, by its uploader). An upload goes through
+// the avatar pipeline (chat/avatar_image.hpp: type from the bytes, pixel limits from the header,
+// re-encoded to WebP without metadata) and is kept as two content-addressed blobs plus a row with
+// a random id; message:send then attaches it. Every read checks who asks: the uploader before it
+// is sent, then anyone who may read its room (a public room: every signed-in user; a
+// conversation: its two members); anyone else gets the same 404 as for an unknown id.
 #include <boost/asio/use_awaitable.hpp>
 #include <spdlog/spdlog.h>
 
+#include "chat/attachment_blobs.hpp"
 #include "chat/attachment_id.hpp"
 #include "chat/avatar_image.hpp"
 #include "chat/http_api_private.hpp"
@@ -16,34 +18,14 @@
 #include "core/log_throttle.hpp"
 #include "core/metrics.hpp"
 #include "http/api_responses.hpp"
-#include "http/multipart.hpp"
 #include "http/request_checks.hpp"
 
 namespace dchat::chat {
 
 namespace {
 
-// Collects the `file` part (the parser already bounds its size); other parts are ignored.
-class FileSink : public http::MultipartSink {
- public:
-  void on_part_begin(const http::MultipartPart& part) override {
-    in_file_ = part.name == "file" && part.has_filename && !found_;
-    if (in_file_) found_ = true;
-  }
-  void on_part_data(std::string_view bytes) override {
-    if (in_file_) data_.append(bytes);
-  }
-  void on_part_end() override { in_file_ = false; }
-  bool found() const { return found_; }
-  std::string take() { return std::move(data_); }
-
- private:
-  bool in_file_ = false;
-  bool found_ = false;
-  std::string data_;
-};
-
-// May the user upload to the room? Asked before a byte of the body is read.
+// May the user upload to the room? Asked before a byte of the body is read, and again before the
+// row is stored (where Store::create_attachment has the last word on the unsent count).
 enum class UploadCheck { ok, no_room, not_member, too_many_unsent };
 
 UploadCheck check_upload(Store& s, int64_t user, int64_t room_id, size_t max_unsent) {
@@ -62,48 +44,13 @@ struct Uploaded {
   store::Attachment attachment;
 };
 
-Status status_of(AvatarError error) {
-  switch (error) {
-    case AvatarError::unsupported_type: return Status::unsupported_media_type;
-    case AvatarError::too_large_dimensions: return Status::payload_too_large;
-    default: return Status::bad_request;
-  }
-}
-
-const char* code_of(AvatarError error) {
-  switch (error) {
-    case AvatarError::unsupported_type: return "unsupported_type";
-    case AvatarError::too_large_dimensions: return "too_large";
-    default: return "bad_upload";
-  }
-}
-
 }  // namespace
 
 HttpApi::Awaitable HttpApi::upload_attachment(http::RequestContext& ctx, int64_t room_id) {
-  const auto& req = ctx.parser.get();
-  if (req.method() != bhttp::verb::post)
-    co_return co_await http::reply_error(ctx, Status::method_not_allowed, "bad_request", "use POST");
-  if (!http::same_origin(req, ctx.client.https))
-    co_return co_await http::reply_error(ctx, Status::forbidden, "forbidden", "cross-site request refused");
-  const auto auth = co_await current_user(ctx);
-  if (!auth.user) co_return co_await refuse_anonymous(ctx, auth.store_ok);
-  const int64_t uid = auth.user->id;
-
-  // One upload (avatar or attachment) at a time per user and a few in all, as for avatars: an
-  // upload holds up to CHAT_MAX_ATTACHMENT_BYTES and, while decoded, up to 40 megapixels.
-  auto slot = avatar_jobs_.acquire(std::to_string(uid));
-  if (!slot.lease) {
-    const bool mine = slot.refusal == core::ConcurrencyLimiter::Refusal::per_client;
-    (mine ? core::metrics().rate_limited : core::metrics().overloaded).inc();
-    json::object body{{"error", mine ? "rate_limited" : "overloaded"},
-                      {"message", mine ? "your previous upload is still being processed" : "too many uploads at once, try again"}};
-    std::vector<std::pair<std::string, std::string>> headers;
-    headers.emplace_back("Retry-After", "2");
-    co_return co_await http::reply_json(ctx, mine ? Status::too_many_requests : Status::service_unavailable,
-                                        std::move(body), std::move(headers));
-  }
-  std::shared_ptr<void> lease = std::move(slot.lease);
+  auto start = co_await start_upload(ctx, bhttp::verb::post);
+  if (start.refused) co_return *start.refused;
+  const int64_t uid = start.user_id;
+  std::shared_ptr<void> lease = std::move(start.slot);
 
   const size_t max_unsent = options_.max_unsent_attachments;
   {
@@ -132,38 +79,16 @@ HttpApi::Awaitable HttpApi::upload_attachment(http::RequestContext& ctx, int64_t
     }
   }
 
-  http::MultipartLimits limits;
-  limits.max_file_bytes = options_.max_attachment_bytes;
-  limits.max_body_bytes = options_.max_attachment_bytes + 64 * 1024;
-  // Over the limit by Content-Length: refused (413) before a byte of the body is read; chunked
-  // bodies stop at the limit. At most the limit is ever held in memory.
-  if (!co_await http::read_body(ctx, limits.max_body_bytes)) {
-    CHAT_LOG_THROTTLED(spdlog::level::info, "attachment: upload by user {} refused: too large", uid);
-    co_return Outcome::close;
-  }
-  FileSink sink;
-  http::MultipartParser parser(req[bhttp::field::content_type], sink, limits);
-  const bool parsed = parser.feed(ctx.parser.get().body()) && parser.finish();
-  if (!parsed) {
-    lease.reset();
-    const auto error = parser.error();
-    CHAT_LOG_THROTTLED(spdlog::level::info, "attachment: upload by user {} refused: {}", uid,
-                       http::multipart_error_message(error));
-    if (http::is_size_error(error))
-      co_return co_await http::reply_error(ctx, Status::payload_too_large, "too_large",
-                                           "the image is over " + std::to_string(options_.max_attachment_bytes) + " bytes");
-    co_return co_await http::reply_error(ctx, Status::bad_request, "bad_upload", http::multipart_error_message(error));
-  }
-  if (!sink.found()) {
-    lease.reset();
-    co_return co_await http::reply_error(ctx, Status::bad_request, "bad_upload", "no file in the \"file\" field");
-  }
+  auto file = co_await receive_file(ctx, uid, lease, "file", options_.max_attachment_bytes, "attachment");
+  if (file.refused) co_return *file.refused;
 
-  std::function<Uploaded(Store&)> job = [this, uid, room_id, max_unsent, bytes = sink.take()](Store& s) -> Uploaded {
+  std::function<Uploaded(Store&)> job = [this, uid, room_id, max_unsent,
+                                         bytes = std::move(file.bytes)](Store& s) mutable -> Uploaded {
     Uploaded out;
     // Decoding and re-encoding is the only thing that leaves the upload: whatever the client
     // sent (name, metadata, polyglot tricks) never reaches the disk as is.
     auto images = process_attachment(bytes);
+    std::string().swap(bytes);  // the upload itself is not needed any more
     if (!images) {
       if (!images.detail.empty()) CHAT_LOG_THROTTLED(spdlog::level::info, "attachment: user {}: {}", uid, images.detail);
       out.error = images.error;
@@ -185,18 +110,24 @@ HttpApi::Awaitable HttpApi::upload_attachment(http::RequestContext& ctx, int64_t
     // Blobs first, then the row: a row never names a blob that is not stored.
     a.blob = blobs_.put_attachment(images.full);
     a.thumb_blob = blobs_.put_attachment(images.thumb);
-    s.create_attachment(a);
+    if (!s.create_attachment(a, max_unsent)) {
+      // Another upload of this user (on any replica) took the last place meanwhile.
+      remove_unused_attachment_blobs(s, blobs_, {a.blob, a.thumb_blob});
+      out.check = UploadCheck::too_many_unsent;
+      return out;
+    }
+    // Put again now that the row is committed: the same bytes' blob may have been removed since
+    // the put above, by whoever removed its last other user (chat/attachment_blobs.hpp). Only
+    // writes when the file is missing.
+    blobs_.put_attachment(images.full);
+    blobs_.put_attachment(images.thumb);
     return out;
   };
   auto r = co_await store_.async_run<Uploaded>(std::move(job), asio::use_awaitable);
   lease.reset();
   if (!r) co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
   const Uploaded& up = *r.value;
-  if (up.error != AvatarError::none) {
-    CHAT_LOG_THROTTLED(spdlog::level::info, "attachment: upload by user {} refused: {}", uid,
-                       avatar_error_message(up.error));
-    co_return co_await http::reply_error(ctx, status_of(up.error), code_of(up.error), avatar_error_message(up.error));
-  }
+  if (up.error != AvatarError::none) co_return co_await refuse_image(ctx, uid, up.error, "attachment");
   switch (up.check) {
     case UploadCheck::ok: break;
     case UploadCheck::no_room:
@@ -221,6 +152,7 @@ HttpApi::Awaitable HttpApi::attachment_image(http::RequestContext& ctx) {
   if (!is_attachment_id(id_text) || (slash != std::string_view::npos && variant != "thumb"))
     co_return co_await http::reply_error(ctx, Status::not_found, "not_found", "no such attachment");
   const auto method = ctx.parser.get().method();
+  if (method == bhttp::verb::delete_ && variant.empty()) co_return co_await delete_attachment(ctx, std::string(id_text));
   if (method != bhttp::verb::get && method != bhttp::verb::head)
     co_return co_await http::reply_error(ctx, Status::method_not_allowed, "bad_request", "use GET");
   const auto auth = co_await current_user(ctx);
@@ -251,6 +183,28 @@ HttpApi::Awaitable HttpApi::attachment_image(http::RequestContext& ctx) {
   res.set(bhttp::field::cache_control, "private, max-age=31536000, immutable");
   res.set(bhttp::field::content_disposition, "inline");
   res.set("Content-Security-Policy", "default-src 'none'; sandbox");
+  const bool ok = co_await http::write_response(ctx, res);
+  co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
+}
+
+HttpApi::Awaitable HttpApi::delete_attachment(http::RequestContext& ctx, std::string id) {
+  // As an upload: same origin, signed in, and the user's one upload slot (a client cannot
+  // withdraw faster than it uploads).
+  auto start = co_await start_upload(ctx, bhttp::verb::delete_);
+  if (start.refused) co_return *start.refused;
+  std::function<bool(Store&)> job = [this, uid = start.user_id, id = std::move(id)](Store& s) {
+    // Only the caller's own, and only unsent: a sent one goes with its message (message:delete).
+    auto unused = s.remove_unsent_attachment(id, uid);
+    if (!unused) return false;
+    remove_unused_attachment_blobs(s, blobs_, *unused);
+    return true;
+  };
+  auto r = co_await store_.async_run<bool>(std::move(job), asio::use_awaitable);
+  start.slot.reset();
+  if (!r) co_return co_await http::reply_error(ctx, Status::service_unavailable, "storage_unavailable", "try again");
+  // Unknown, someone else's and already sent all look the same.
+  if (!*r.value) co_return co_await http::reply_error(ctx, Status::not_found, "not_found", "no such attachment");
+  auto res = http::make_response(ctx.parser.get(), Status::no_content, "", "application/json");
   const bool ok = co_await http::write_response(ctx, res);
   co_return ok && res.keep_alive() ? Outcome::keep_alive : Outcome::close;
 }

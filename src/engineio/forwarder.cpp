@@ -1,5 +1,7 @@
 #include "engineio/forwarder.hpp"
 
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -42,6 +44,8 @@ bool passes_through(const bhttp::fields::value_type& field) {
     case bhttp::field::transfer_encoding:
     case bhttp::field::upgrade:
     case bhttp::field::content_length:
+    // Read only at the handshake, which is never forwarded: the session cookie stays off the hop.
+    case bhttp::field::cookie:
       return false;
     default:
       break;
@@ -79,28 +83,63 @@ bool client_gone(asio::ip::tcp::socket& socket) {
 
 }  // namespace
 
-Forwarder::Forwarder(Limits limits) : limits_(limits), limiter_(limits.max_in_flight, limits.max_per_client) {}
+Forwarder::Forwarder(Limits limits)
+    : limits_(limits), limiter_(limits.max_in_flight, limits.max_per_client), idle_(std::max<size_t>(1, limits.shards)) {}
+
+std::unique_ptr<beast::tcp_stream> Forwarder::take_idle(size_t shard, const asio::ip::tcp::endpoint& peer) {
+  if (shard >= idle_.size()) return nullptr;
+  auto it = idle_[shard].find(peer);
+  if (it == idle_[shard].end()) return nullptr;
+  auto& list = it->second;
+  const auto now = std::chrono::steady_clock::now();
+  while (!list.empty()) {
+    Idle idle = std::move(list.back());
+    list.pop_back();
+    // Closed by the owner meanwhile (EOF, or anything unasked for): not usable.
+    char c;
+    const ssize_t r = ::recv(idle.stream->socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    const bool quiet = r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    if (quiet && now - idle.since < limits_.max_idle) return std::move(idle.stream);
+  }
+  return nullptr;
+}
+
+void Forwarder::keep_idle(size_t shard, const asio::ip::tcp::endpoint& peer, std::unique_ptr<beast::tcp_stream> stream) {
+  if (shard >= idle_.size()) return;
+  // Connections kept too long go, those to peers that left (no forward to take them) included.
+  const auto now = std::chrono::steady_clock::now();
+  for (auto it = idle_[shard].begin(); it != idle_[shard].end();) {
+    std::erase_if(it->second, [&](const Idle& idle) { return now - idle.since >= limits_.max_idle; });
+    it = it->second.empty() ? idle_[shard].erase(it) : std::next(it);
+  }
+  auto& list = idle_[shard][peer];
+  if (list.size() >= limits_.max_idle_per_peer) list.erase(list.begin());  // the oldest goes
+  stream->expires_never();
+  list.push_back(Idle{std::move(stream), std::chrono::steady_clock::now()});
+}
 
 asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, const Peer& owner) {
   auto slot = limiter_.acquire(ctx.client.limit_key);
   if (!slot.lease) co_return Done{Result::refused, http::Outcome::close, slot.refusal};
   auto& req = ctx.parser.get();
   const bool upgrade = http::is_websocket_upgrade(req);
+  // Counted while it is a request (a drain waits for these), not once it is a joined WebSocket.
+  struct Counted {
+    std::atomic<size_t>* count;
+    explicit Counted(std::atomic<size_t>& c) : count(&c) { count->fetch_add(1); }
+    ~Counted() { release(); }
+    void release() {
+      if (count) count->fetch_sub(1);
+      count = nullptr;
+    }
+  } counted(requests_in_flight_);
 
-  // The body first (Engine.IO bodies are at most maxPayload): read_body answers 413 itself.
-  if (!ctx.parser.is_done() && !co_await http::read_body(ctx, limits_.max_request_body))
+  // The body first (Engine.IO bodies are at most maxPayload). One declared larger is not read:
+  // its header alone goes to the owner, which refuses it by its length and closes the session,
+  // as it does for a client that comes directly.
+  const bool oversized = ctx.parser.content_length() && *ctx.parser.content_length() > limits_.max_request_body;
+  if (!oversized && !ctx.parser.is_done() && !co_await http::read_body(ctx, limits_.max_request_body))
     co_return Done{Result::answered, http::Outcome::close};
-
-  beast::tcp_stream upstream(ctx.stream.get_executor());
-  upstream.expires_after(limits_.connect_timeout);
-  if (auto [ec] = co_await upstream.async_connect(owner.endpoint, use_tuple); ec) {
-    CHAT_LOG_THROTTLED(spdlog::level::warn, "engine.io: cannot reach the session's owner at {}: {}",
-                       owner.endpoint.address().to_string(), ec.message());
-    core::metrics().forwards_failed.inc();
-    co_return Done{Result::unreachable};
-  }
-  beast::error_code ignored;
-  upstream.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
 
   bhttp::request<bhttp::string_body> out{req.method(), req.target(), 11};
   for (const auto& field : req)
@@ -111,61 +150,107 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
   if (upgrade) {
     out.set(bhttp::field::connection, "Upgrade");
     out.set(bhttp::field::upgrade, "websocket");
-  } else {
-    out.keep_alive(false);  // one upstream connection per request: its end is the client's abort
   }
   out.body() = std::move(req.body());
-  if (!out.body().empty() || req.method() == bhttp::verb::post) out.prepare_payload();
-  upstream.expires_after(kWriteTimeout);
-  if (auto [ec, n] = co_await bhttp::async_write(upstream, out, use_tuple); ec) {
-    core::metrics().forwards_failed.inc();
-    co_return Done{Result::unreachable};
+  if (oversized) {
+    out.set(bhttp::field::content_length, std::to_string(*ctx.parser.content_length()));
+    out.keep_alive(false);
+  } else if (!out.body().empty() || req.method() == bhttp::verb::post) {
+    out.prepare_payload();
   }
-  core::metrics().forwards.inc();
 
+  // A kept-alive connection first (not for an upgrade: that one becomes the WebSocket's). One
+  // the owner closed just as it was taken fails before any byte of an answer, which means the
+  // owner never read the request: then once more on a new connection.
+  std::unique_ptr<beast::tcp_stream> held = upgrade ? nullptr : take_idle(ctx.shard, owner.endpoint);
+  const bool was_reused = held != nullptr;
   beast::flat_buffer from_owner;
-  bhttp::response_parser<bhttp::string_body> parser;
-  parser.header_limit(16 * 1024);
-  parser.body_limit(limits_.max_response_body);
-  // The owner holds a long-poll until it has packets (a ping at the latest); meanwhile a client
-  // that closes its connection ends the upstream one, which the owner takes as an aborted poll.
-  upstream.expires_after(limits_.idle_timeout);
+  std::optional<bhttp::response_parser<bhttp::string_body>> parser;
   beast::error_code read_ec;
-  bool watch_client = !upgrade;
-  while (true) {
-    if (!watch_client) {
-      auto [ec, n] = upgrade ? co_await bhttp::async_read_header(upstream, from_owner, parser, use_tuple)
-                             : co_await bhttp::async_read(upstream, from_owner, parser, use_tuple);
-      read_ec = ec;
-      break;
+  for (bool fresh = !was_reused;; fresh = true) {
+    if (fresh) {
+      held = std::make_unique<beast::tcp_stream>(ctx.stream.get_executor());
+      held->expires_after(limits_.connect_timeout);
+      if (auto [ec] = co_await held->async_connect(owner.endpoint, use_tuple); ec) {
+        CHAT_LOG_THROTTLED(spdlog::level::warn, "engine.io: cannot reach the session's owner at {}: {}",
+                           owner.endpoint.address().to_string(), ec.message());
+        core::metrics().forwards_failed.inc();
+        co_return Done{Result::unreachable};
+      }
+      beast::error_code ignored;
+      held->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+      // An owner whose host vanished without a reset: what we sent stays unacknowledged, and
+      // the connection fails after 5 s instead of waiting out the long-poll timeout.
+      const int user_timeout_ms = 5000;
+      ::setsockopt(held->socket().native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms,
+                   sizeof user_timeout_ms);
     }
-    auto woke = co_await (bhttp::async_read(upstream, from_owner, parser, use_tuple) ||
-                          ctx.stream.socket().async_wait(asio::socket_base::wait_read, use_tuple));
-    if (woke.index() == 0) {
-      read_ec = std::get<0>(std::get<0>(woke));
-      break;
+    auto& upstream = *held;
+    upstream.expires_after(kWriteTimeout);
+    auto [write_ec, written] = co_await bhttp::async_write(upstream, out, use_tuple);
+    if (write_ec && !fresh) continue;
+    if (write_ec) {
+      core::metrics().forwards_failed.inc();
+      co_return Done{Result::unreachable};
     }
-    if (client_gone(ctx.stream.socket())) {
-      spdlog::debug("engine.io: forwarded request aborted by the client");
-      co_return Done{Result::answered, http::Outcome::close};  // closing `upstream` tells the owner
+    from_owner.clear();
+    parser.emplace();
+    parser->header_limit(16 * 1024);
+    parser->body_limit(limits_.max_response_body);
+    // The owner holds a long-poll until it has packets (a ping at the latest); meanwhile a client
+    // that closes its connection ends the upstream one, which the owner takes as an aborted poll.
+    upstream.expires_after(req.method() == bhttp::verb::get ? limits_.idle_timeout : kWriteTimeout);
+    bool watch_client = !upgrade;
+    while (true) {
+      if (!watch_client) {
+        auto [ec, n] = upgrade ? co_await bhttp::async_read_header(upstream, from_owner, *parser, use_tuple)
+                               : co_await bhttp::async_read(upstream, from_owner, *parser, use_tuple);
+        read_ec = ec;
+        break;
+      }
+      auto woke = co_await (bhttp::async_read(upstream, from_owner, *parser, use_tuple) ||
+                            ctx.stream.socket().async_wait(asio::socket_base::wait_read, use_tuple));
+      if (woke.index() == 0) {
+        read_ec = std::get<0>(std::get<0>(woke));
+        break;
+      }
+      if (client_gone(ctx.stream.socket())) {
+        spdlog::debug("engine.io: forwarded request aborted by the client");
+        co_return Done{Result::answered, http::Outcome::close};  // closing `upstream` tells the owner
+      }
+      watch_client = false;  // a pipelined request: answered after this one
     }
-    watch_client = false;  // a pipelined request: answered after this one
+    const bool nothing_heard = from_owner.size() == 0 && !parser->got_some();
+    if (read_ec && !fresh && nothing_heard && read_ec != beast::error::timeout) continue;
+    break;
+  }
+  auto& upstream = *held;
+  if (!read_ec && upgrade && parser->get().result() != bhttp::status::switching_protocols && !parser->is_done()) {
+    // Refused (an error, or a polling GET that carried upgrade headers): the rest of the answer.
+    upstream.expires_after(kWriteTimeout);
+    auto [ec, n] = co_await bhttp::async_read(upstream, from_owner, *parser, use_tuple);
+    read_ec = ec;
   }
   upstream.expires_never();
+  core::metrics().forwards.inc();
   if (read_ec) {
     CHAT_LOG_THROTTLED(spdlog::level::warn, "engine.io: the session's owner at {} failed to answer: {}",
                        owner.endpoint.address().to_string(), read_ec.message());
     core::metrics().forwards_failed.inc();
     co_return Done{Result::unreachable};
   }
+  const bool owner_keeps_alive =
+      !upgrade && parser->get().keep_alive() && parser->is_done() && from_owner.size() == 0 && !draining_;
 
-  auto res = parser.release();
+  auto res = parser->release();
+  if (owner_keeps_alive) keep_idle(ctx.shard, owner.endpoint, std::move(held));
   if (!upgrade || res.result() != bhttp::status::switching_protocols) {
     // The owner's answer, as it gave it, on the client's own connection terms.
     for (auto field : {bhttp::field::connection, bhttp::field::keep_alive, bhttp::field::transfer_encoding,
                        bhttp::field::upgrade})
       res.erase(field);
-    res.keep_alive(req.keep_alive() && !upgrade);
+    // Draining: the client's next request goes through the load balancer to another replica.
+    res.keep_alive(req.keep_alive() && !upgrade && !draining_);
     const bool written = co_await http::write_response(ctx, res);
     co_return Done{Result::served, written && res.keep_alive() ? http::Outcome::keep_alive : http::Outcome::close};
   }
@@ -187,6 +272,7 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
   }
   ctx.stream.expires_never();
   core::metrics().websockets_proxied.inc();
+  counted.release();  // a WebSocket now: cut when the loops stop, like a replica that dies
   co_await (pump(ctx.stream, upstream, limits_.idle_timeout) && pump(upstream, ctx.stream, limits_.idle_timeout));
   co_return Done{Result::answered, http::Outcome::close};
 }

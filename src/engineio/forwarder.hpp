@@ -1,14 +1,22 @@
 #pragma once
 // Serves a request for a session another replica owns by passing it to that replica's internal
-// listener (see forwarding.hpp): one upstream connection per forwarded request, the request's
-// header and body (a POST body is read first, within maxPayload), then the owner's answer back.
-// A long-poll waits as long as the owner holds it, and a client that gives up closes the
-// upstream connection too, which the owner sees as the aborted poll it is. A WebSocket upgrade
+// listener (see forwarding.hpp): the request's header and body (a POST body is read first,
+// within maxPayload) on a kept-alive upstream connection (each event loop keeps a few idle ones
+// per peer), then the owner's answer back. A long-poll waits as long as the owner holds it, and
+// a client that gives up closes the upstream connection, which the owner sees as the aborted
+// poll it is. A WebSocket upgrade
 // is forwarded the same way and, once the owner has switched protocols, both sockets are joined
 // for the life of the WebSocket (bytes copied both ways, 16 KiB at a time each way).
 #include <boost/asio/awaitable.hpp>
 
+#include <boost/beast/core/tcp_stream.hpp>
+
+#include <atomic>
 #include <chrono>
+#include <map>
+#include <memory>
+#include <optional>
+#include <vector>
 
 #include "core/concurrency_limiter.hpp"
 #include "engineio/forwarding.hpp"
@@ -27,6 +35,9 @@ class Forwarder {
     std::chrono::milliseconds idle_timeout{50000};
     uint64_t max_request_body = 1000000;  // maxPayload
     uint64_t max_response_body = 16u << 20;
+    size_t shards = 1;                     // event loops (each keeps its own idle connections)
+    size_t max_idle_per_peer = 16;         // idle upstream connections per peer and event loop
+    std::chrono::milliseconds max_idle{30000};  // well below the owner's keep-alive timeout (75 s)
   };
   explicit Forwarder(Limits limits);
 
@@ -44,10 +55,27 @@ class Forwarder {
   boost::asio::awaitable<Done> forward(http::RequestContext& ctx, const Peer& owner);
 
   size_t in_flight() const { return limiter_.total(); }
+  // Forwarded requests not yet answered (joined WebSockets not counted): what a drain waits for.
+  size_t requests_in_flight() const { return requests_in_flight_.load(); }
+  // From now on answers go back with Connection: close, and no upstream connection is kept.
+  void start_draining() { draining_ = true; }
 
  private:
+  struct Idle {
+    std::unique_ptr<boost::beast::tcp_stream> stream;  // tcp_stream cannot be move-assigned
+    std::chrono::steady_clock::time_point since;
+  };
+  using IdlePool = std::map<boost::asio::ip::tcp::endpoint, std::vector<Idle>>;
+  // An idle connection to `peer` that still looks usable, or nothing. Only on `shard`'s thread.
+  std::unique_ptr<boost::beast::tcp_stream> take_idle(size_t shard, const boost::asio::ip::tcp::endpoint& peer);
+  void keep_idle(size_t shard, const boost::asio::ip::tcp::endpoint& peer,
+                 std::unique_ptr<boost::beast::tcp_stream> stream);
+
   Limits limits_;
   core::ConcurrencyLimiter limiter_;
+  std::vector<IdlePool> idle_;  // per shard, touched only on that shard's thread
+  std::atomic<size_t> requests_in_flight_{0};
+  std::atomic<bool> draining_{false};
 };
 
 }  // namespace dchat::engineio

@@ -158,6 +158,8 @@ asio::awaitable<Outcome> Server::not_here(http::RequestContext& ctx, std::string
   const auto tag = session_tag_of(sid);
   if (!may_forward || !peers_ || !forwarder_ || tag.empty() || tag == options_.session_tag)
     co_return co_await fail(ctx, Error::unknown_sid);
+  const auto method = ctx.parser.get().method();
+  if (method != bhttp::verb::get && method != bhttp::verb::post) co_return co_await fail(ctx, Error::bad_request);
   const auto owner = peers_->find(tag);
   if (!owner) co_return co_await fail(ctx, Error::unknown_sid);  // no such replica (any more)
   const auto done = co_await forwarder_->forward(ctx, *owner);

@@ -1,5 +1,7 @@
 #include "engineio/session.hpp"
 
+#include <algorithm>
+
 #include "core/log_throttle.hpp"
 #include "core/metrics.hpp"
 
@@ -238,7 +240,11 @@ void Session::close(CloseReason reason) {
     ws_.reset();
     return;
   }
-  if (poll_waiter_ || !graceful) {
+  // A client's own close packet with no GET waiting: its GET may still be on the way, behind
+  // the POST (over another connection, through another replica when the load balancer is not
+  // sticky), and expects a noop, not an unknown sid. Kept briefly for it.
+  const bool late_poll_expected = reason == CloseReason::forced_close;
+  if (poll_waiter_ || (!graceful && !late_poll_expected)) {
     // A waiting GET delivers the final packets now; otherwise the client finds the sid gone.
     if (poll_waiter_) {
       wake_poll();
@@ -248,8 +254,10 @@ void Session::close(CloseReason reason) {
     return;
   }
   // Polling, nothing waiting: keep the session until the client polls its last packets, for
-  // at most one ping timeout.
-  heartbeat_.expires_after(options_.ping_timeout);
+  // at most one ping timeout (a second at most after a client's close).
+  heartbeat_.expires_after(late_poll_expected ? std::min<std::chrono::milliseconds>(options_.ping_timeout,
+                                                                                    std::chrono::seconds(1))
+                                              : options_.ping_timeout);
   heartbeat_.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
     if (ec) return;
     if (auto self = weak.lock()) self->on_heartbeat_timer();

@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace dchat::http {
 
@@ -70,6 +71,30 @@ class MultipartSink {
   // Called zero or more times per part; the pieces concatenated are the part's bytes.
   virtual void on_part_data(std::string_view bytes) = 0;
   virtual void on_part_end() = 0;
+};
+
+// Collects the first part named `field` that has a filename (a file field: the upload routes'
+// "avatar" and "file"); every other part is ignored. The parser already bounds its size.
+class FileFieldSink : public MultipartSink {
+ public:
+  explicit FileFieldSink(std::string field) : field_(std::move(field)) {}
+  void on_part_begin(const MultipartPart& part) override {
+    in_field_ = part.name == field_ && part.has_filename && !found_;
+    if (in_field_) found_ = true;
+  }
+  void on_part_data(std::string_view bytes) override {
+    if (in_field_) data_.append(bytes);
+  }
+  void on_part_end() override { in_field_ = false; }
+  bool found() const { return found_; }
+  const std::string& field() const { return field_; }
+  std::string take() { return std::move(data_); }
+
+ private:
+  std::string field_;
+  bool in_field_ = false;
+  bool found_ = false;
+  std::string data_;
 };
 
 class MultipartParser {

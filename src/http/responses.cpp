@@ -45,6 +45,59 @@ asio::awaitable<bool> write_response(RequestContext& ctx, Response& res) {
   co_return !ec;
 }
 
+namespace {
+
+asio::awaitable<void> refuse_too_large(RequestContext& ctx) {
+  auto res = make_json_response(ctx.parser.get(), bhttp::status::payload_too_large,
+                                {{"code", 413}, {"error", "too_large"}, {"message", "payload too large"}});
+  res.keep_alive(false);
+  co_await write_response(ctx, res);
+}
+
+}  // namespace
+
+asio::awaitable<BodyRead> read_body_paced(RequestContext& ctx, uint64_t limit, BodyPace pace,
+                                          std::function<bool(std::string_view)> consume) {
+  if (ctx.parser.content_length() && *ctx.parser.content_length() > limit) {
+    co_await refuse_too_large(ctx);
+    co_return BodyRead::too_large;
+  }
+  ctx.parser.body_limit(limit);
+  auto& body = ctx.parser.get().body();
+  uint64_t in_window = 0;
+  ctx.stream.expires_after(pace.window);
+  while (!ctx.parser.is_done()) {
+    auto [ec, n] = co_await bhttp::async_read_some(ctx.stream, ctx.buffer, ctx.parser, use_tuple);
+    if (ec) {
+      ctx.stream.expires_never();
+      if (ec == bhttp::error::body_limit) {
+        co_await refuse_too_large(ctx);
+        co_return BodyRead::too_large;
+      }
+      co_return BodyRead::failed;
+    }
+    if (!body.empty()) {
+      // string_body appends at the body's current end, so emptying it between reads is safe.
+      in_window += body.size();
+      const bool go_on = consume(body);
+      body.clear();
+      // The parser reserved the whole Content-Length for it: give that back.
+      if (body.capacity() > 64 * 1024) body.shrink_to_fit();
+      if (!go_on) {
+        ctx.stream.expires_never();
+        co_return BodyRead::refused;
+      }
+    }
+    if (in_window >= pace.min_bytes) {
+      // Moved enough: a new window.
+      in_window = 0;
+      ctx.stream.expires_after(pace.window);
+    }
+  }
+  ctx.stream.expires_never();
+  co_return BodyRead::done;
+}
+
 asio::awaitable<bool> read_body(RequestContext& ctx, uint64_t limit) {
   auto& req = ctx.parser.get();
   // Refuse by Content-Length before reading a byte of an oversized body.

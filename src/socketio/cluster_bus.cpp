@@ -65,8 +65,17 @@ void ClusterBus::announce(std::string announcement) {
 }
 
 void ClusterBus::on_announcement(std::function<void(const std::string&, const std::string&)> listener) {
-  std::lock_guard lock(mutex_);
-  announcement_listeners_.push_back(std::move(listener));
+  // What was heard before the listener came (the bus starts long before a slow store lets the
+  // rest of the process start) is told to it now: announcements do not change while a node runs,
+  // so they would never be told again.
+  std::vector<std::pair<std::string, std::string>> heard_before;
+  {
+    std::lock_guard lock(mutex_);
+    announcement_listeners_.push_back(listener);
+    for (const auto& [node, text] : announcements_)
+      if (!text.empty()) heard_before.emplace_back(node, text);
+  }
+  for (const auto& [node, text] : heard_before) listener(node, text);
 }
 
 void ClusterBus::start() {

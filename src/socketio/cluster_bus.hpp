@@ -57,7 +57,8 @@ class ClusterBus {
   void on_node_down(std::function<void(const std::string& node)> listener);
   // What this node tells the others with every heartbeat (one line, no '\n'; how to reach it
   // for session forwarding), and what it hears from them: `listener(node, announcement)` runs
-  // (on a broker thread) when a node's announcement is new or changed.
+  // (on a broker thread) when a node's announcement is new or changed, and at once (on the
+  // caller's thread) for every announcement heard before the listener was added.
   void announce(std::string announcement);
   void on_announcement(std::function<void(const std::string& node, const std::string& announcement)> listener);
 

@@ -9,10 +9,22 @@
 
 namespace dchat::socketio {
 
-ClusterPeers::ClusterPeers(ClusterBus& bus) {
-  bus.on_announcement([this](const std::string& node, const std::string& text) { heard(node, text); });
-  bus.on_node_down([this](const std::string& node) { gone(node); });
+void ClusterPeers::start() {
+  bus_.on_node_down([this](const std::string& node) { gone(node); });
+  bus_.on_announcement([this](const std::string& node, const std::string& text) { heard(node, text); });
 }
+
+namespace {
+
+// An address a replica's internal listener can have: not "any", not multicast, not link-local
+// (where cloud metadata services live).
+bool usable_peer_address(const boost::asio::ip::address& ip) {
+  if (ip.is_unspecified() || ip.is_multicast()) return false;
+  if (ip.is_v4()) return (ip.to_v4().to_uint() >> 16) != 0xA9FE;  // 169.254.0.0/16
+  return !ip.to_v6().is_link_local();
+}
+
+}  // namespace
 
 std::string ClusterPeers::announcement(const engineio::ForwardingIdentity& identity, const std::string& address,
                                        uint16_t port) {
@@ -35,8 +47,15 @@ void ClusterPeers::heard(const std::string& node, const std::string& text) {
   std::erase_if(by_tag_, [&](const auto& entry) { return entry.second.node == node; });
   if (text.empty()) return;  // a node that forwards nothing (an older version, or forwarding off)
   if (ec || tag.size() != engineio::kSessionTagLength || key.empty() || !port || !port->is_int64() ||
-      port->as_int64() <= 0 || port->as_int64() > 65535) {
+      port->as_int64() <= 0 || port->as_int64() > 65535 || !usable_peer_address(ip)) {
     CHAT_LOG_THROTTLED(spdlog::level::warn, "cluster: node {} announced an unusable forwarding address", node);
+    return;
+  }
+  // A tag is random per process: another node announcing one that a live node holds is an
+  // impostor (or a bug); the first holder keeps it.
+  if (const auto held = by_tag_.find(tag); held != by_tag_.end()) {
+    CHAT_LOG_THROTTLED(spdlog::level::warn, "cluster: node {} announced session tag {}, which node {} holds; ignored",
+                       node, tag, held->second.node);
     return;
   }
   by_tag_[tag] = Entry{node, {{ip, static_cast<uint16_t>(port->as_int64())}, key}};

@@ -16,8 +16,10 @@ namespace dchat::socketio {
 
 class ClusterPeers : public engineio::PeerDirectory {
  public:
-  // Listens on `bus` from now on; the bus must outlive this object's use (it owns the listeners).
-  explicit ClusterPeers(ClusterBus& bus);
+  explicit ClusterPeers(ClusterBus& bus) : bus_(bus) {}
+  // Listens on the bus from now on (and takes in what it heard before); the bus must be stopped
+  // before this object goes (it owns the listeners).
+  void start();
 
   // What this replica announces (its internal listener at `address`:`port`).
   static std::string announcement(const engineio::ForwardingIdentity& identity, const std::string& address,
@@ -34,6 +36,7 @@ class ClusterPeers : public engineio::PeerDirectory {
     std::string node;
     engineio::Peer peer;
   };
+  ClusterBus& bus_;
   mutable std::mutex mutex_;
   std::map<std::string, Entry, std::less<>> by_tag_;
 };

@@ -39,12 +39,20 @@ std::vector<std::string> unused_blobs(PgConnection& db, std::vector<std::string>
 
 }  // namespace
 
-void PgStore::create_attachment(const Attachment& a) {
-  db_->query(
+bool PgStore::create_attachment(const Attachment& a, size_t max_unsent) {
+  PgTransaction tx(*db_);
+  // Two uploads of one user on two replicas would both count before either inserted: the
+  // uploader's row lock makes them take turns, and the count (a new statement, so a new
+  // snapshot under READ COMMITTED) sees the other's row once it is committed.
+  db_->query("SELECT 1 FROM users WHERE id = $1 FOR NO KEY UPDATE", {a.uploader_id});
+  const PgResult r = db_->query(
       "INSERT INTO attachments (id, room_id, uploader_id, blob, thumb_blob, width, height, thumb_width, thumb_height, "
-      "bytes, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+      "bytes, created_at) SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 "
+      "WHERE (SELECT count(*) FROM attachments WHERE uploader_id = $3 AND seq IS NULL) < $12 RETURNING id",
       {a.id, a.room_id, a.uploader_id, a.blob, a.thumb_blob, a.width, a.height, a.thumb_width, a.thumb_height, a.bytes,
-       a.created_at});
+       a.created_at, static_cast<int64_t>(std::min<size_t>(max_unsent, INT64_MAX))});
+  tx.commit();
+  return !r.empty();
 }
 
 std::optional<Attachment> PgStore::find_attachment(const std::string& id) {
@@ -62,8 +70,11 @@ std::optional<AppendOutcome::Status> PgStore::check_attachments(const AppendRequ
   for (const std::string& id : request.attachments) {
     // FOR UPDATE: a batch on another connection that sends the same attachment waits for this
     // one, then sees it sent. Taken after the batch's room locks, as every writer does.
+    // An unsent one past its TTL is as good as swept: unknown.
     const PgResult r = db_->query(
-        "SELECT room_id, uploader_id, seq IS NOT NULL FROM attachments WHERE id = $1 FOR UPDATE", {id});
+        "SELECT room_id, uploader_id, seq IS NOT NULL FROM attachments WHERE id = $1 AND "
+        "(seq IS NOT NULL OR created_at >= $2) FOR UPDATE",
+        {id, request.attachments_since});
     if (r.empty() || r.int64(0, 1) != request.author_id) return AppendOutcome::Status::no_attachment;
     if (r.int64(0, 0) != request.room_id || r.text(0, 2) == "t") return AppendOutcome::Status::attachment_unusable;
   }
@@ -118,5 +129,18 @@ std::vector<std::string> PgStore::remove_expired_attachments(int64_t created_bef
   tx.commit();
   return unused;
 }
+
+std::optional<std::vector<std::string>> PgStore::remove_unsent_attachment(const std::string& id, int64_t uploader_id) {
+  PgTransaction tx(*db_);
+  const PgResult r = db_->query(
+      "DELETE FROM attachments WHERE id = $1 AND uploader_id = $2 AND seq IS NULL RETURNING blob, thumb_blob",
+      {id, uploader_id});
+  if (r.empty()) return std::nullopt;
+  auto unused = unused_blobs(*db_, {r.text(0, 0), r.text(0, 1)});
+  tx.commit();
+  return unused;
+}
+
+bool PgStore::attachment_blob_used(const std::string& blob) { return unused_blobs(*db_, {blob}).empty(); }
 
 }  // namespace dchat::store

@@ -85,12 +85,15 @@ class PgStore final : public Store {
   std::vector<Message> search_messages(int64_t user_id, const std::vector<std::string>& words, int64_t before_id,
                                        int limit) override;
   size_t index_search(size_t limit) override;
+  bool indexes_search_in_batches() const override { return false; }  // each insert indexes (pg_search.cpp)
 
-  void create_attachment(const Attachment& attachment) override;
+  bool create_attachment(const Attachment& attachment, size_t max_unsent) override;
   std::optional<Attachment> find_attachment(const std::string& id) override;
   size_t count_unsent_attachments(int64_t uploader_id) override;
   std::vector<std::string> remove_message_attachments(int64_t room_id, int64_t seq) override;
   std::vector<std::string> remove_expired_attachments(int64_t created_before, int limit) override;
+  std::optional<std::vector<std::string>> remove_unsent_attachment(const std::string& id, int64_t uploader_id) override;
+  bool attachment_blob_used(const std::string& blob) override;
 
   void put_blob(const std::string& id, std::string_view bytes) override;
   std::optional<std::string> get_blob(const std::string& id) override;

@@ -36,13 +36,17 @@ std::vector<std::string> unused_blobs(SqliteConnection& db, std::vector<std::str
 
 }  // namespace
 
-void SqliteStore::create_attachment(const Attachment& a) {
+bool SqliteStore::create_attachment(const Attachment& a, size_t max_unsent) {
+  // One statement counts and inserts: SQLite runs one writer at a time, so no other upload
+  // (of any process on this database) can slip in between.
   auto q = db_->query(
       "INSERT INTO attachments (id, room_id, uploader_id, blob, thumb_blob, width, height, thumb_width, thumb_height, "
-      "bytes, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
+      "bytes, created_at) SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11 "
+      "WHERE (SELECT count(*) FROM attachments WHERE uploader_id = ?3 AND seq IS NULL) < ?12");
   q.bind(1, a.id).bind(2, a.room_id).bind(3, a.uploader_id).bind(4, a.blob).bind(5, a.thumb_blob);
   q.bind(6, a.width).bind(7, a.height).bind(8, a.thumb_width).bind(9, a.thumb_height).bind(10, a.bytes);
-  q.bind(11, a.created_at).run();
+  q.bind(11, a.created_at).bind(12, static_cast<int64_t>(std::min<size_t>(max_unsent, INT64_MAX))).run();
+  return db_->changes() == 1;
 }
 
 std::optional<Attachment> SqliteStore::find_attachment(const std::string& id) {
@@ -60,8 +64,11 @@ size_t SqliteStore::count_unsent_attachments(int64_t uploader_id) {
 
 std::optional<AppendOutcome::Status> SqliteStore::check_attachments(const AppendRequest& request) {
   for (const std::string& id : request.attachments) {
-    auto q = db_->query("SELECT room_id, uploader_id, seq IS NOT NULL FROM attachments WHERE id = ?1");
-    q.bind(1, id);
+    // An unsent one past its TTL is as good as swept: unknown.
+    auto q = db_->query(
+        "SELECT room_id, uploader_id, seq IS NOT NULL FROM attachments WHERE id = ?1 AND "
+        "(seq IS NOT NULL OR created_at >= ?2)");
+    q.bind(1, id).bind(2, request.attachments_since);
     if (!q.step() || q.int64(1) != request.author_id) return AppendOutcome::Status::no_attachment;
     if (q.int64(0) != request.room_id || q.int64(2) != 0) return AppendOutcome::Status::attachment_unusable;
   }
@@ -132,5 +139,25 @@ std::vector<std::string> SqliteStore::remove_expired_attachments(int64_t created
   tx.commit();
   return unused;
 }
+
+std::optional<std::vector<std::string>> SqliteStore::remove_unsent_attachment(const std::string& id,
+                                                                              int64_t uploader_id) {
+  SqliteTransaction tx(*db_);
+  std::vector<std::string> blobs;
+  {
+    auto q = db_->query("SELECT blob, thumb_blob FROM attachments WHERE id = ?1 AND uploader_id = ?2 AND seq IS NULL");
+    q.bind(1, id).bind(2, uploader_id);
+    if (!q.step()) return std::nullopt;
+    blobs.push_back(q.text(0));
+    blobs.push_back(q.text(1));
+  }
+  auto q = db_->query("DELETE FROM attachments WHERE id = ?1 AND uploader_id = ?2 AND seq IS NULL");
+  q.bind(1, id).bind(2, uploader_id).run();
+  auto unused = unused_blobs(*db_, std::move(blobs));
+  tx.commit();
+  return unused;
+}
+
+bool SqliteStore::attachment_blob_used(const std::string& blob) { return unused_blobs(*db_, {blob}).empty(); }
 
 }  // namespace dchat::store

@@ -188,6 +188,9 @@ struct AppendRequest {
   int64_t reply_to = 0;   // seq of the message answered (same room), 0 when none
   MentionRequest mentions{};
   std::vector<std::string> attachments{};  // attachment ids, each at most once (the chat checks)
+  // Unsent attachments created before this (ms) have expired (CHAT_ATTACHMENT_TTL_S): they are
+  // refused as unknown (no_attachment) even before the sweep removes them.
+  int64_t attachments_since = 0;
 };
 
 // What append_messages did with one request.
@@ -198,7 +201,7 @@ struct AppendOutcome {
     not_member,  // the room exists but the author is not in it: nothing stored
     no_room,     // no such room: nothing stored
     no_reply_target,  // reply_to names no message of the room: nothing stored
-    no_attachment,    // an attachment id is unknown or was uploaded by someone else: nothing stored
+    no_attachment,    // an attachment id is unknown, expired or was uploaded by someone else: nothing stored
     attachment_unusable,  // an attachment was uploaded to another room or is already sent: nothing stored
   };
   Status status = Status::stored;
@@ -329,9 +332,12 @@ class Store {
   virtual std::vector<Message> messages_changed_after(int64_t room_id, int64_t after_change, int limit) = 0;
 
   // ---- attachments ----
-  // Stores a new, unsent attachment (seq 0). Throws StoreError(not_found) when its room or
-  // uploader does not exist, conflict when its id exists.
-  virtual void create_attachment(const Attachment& attachment) = 0;
+  // Stores a new, unsent attachment (seq 0), unless its uploader already has `max_unsent` unsent
+  // ones: then nothing is stored and it returns false. Counted and inserted at once (one
+  // statement on SQLite; on PostgreSQL after locking the uploader's row), so the limit holds
+  // however many replicas take uploads. Throws StoreError(not_found) when its room or uploader
+  // does not exist, conflict when its id exists.
+  virtual bool create_attachment(const Attachment& attachment, size_t max_unsent) = 0;
   virtual std::optional<Attachment> find_attachment(const std::string& id) = 0;
   // The user's attachments not sent yet (the limit on what an uploader may leave lying around).
   virtual size_t count_unsent_attachments(int64_t uploader_id) = 0;
@@ -342,6 +348,13 @@ class Store {
   // Removes unsent attachments created before `created_before` (at most `limit` of them) and
   // returns the blob ids no attachment uses any more.
   virtual std::vector<std::string> remove_expired_attachments(int64_t created_before, int limit) = 0;
+  // Removes the attachment `id` if it is unsent and `uploader_id` uploaded it, and returns the
+  // blob ids no attachment uses any more; nullopt (nothing removed) otherwise.
+  virtual std::optional<std::vector<std::string>> remove_unsent_attachment(const std::string& id,
+                                                                           int64_t uploader_id) = 0;
+  // Whether an attachment uses `blob` (as its image or its thumbnail): asked again right before
+  // a blob is removed (chat/attachment_blobs.hpp).
+  virtual bool attachment_blob_used(const std::string& blob) = 0;
 
   // ---- search ----
   // Messages whose text holds every one of `words` (whole words, any case; words are letters and
@@ -360,6 +373,9 @@ class Store {
   // list already batches): always 0. Edits and deletes of indexed messages reach the index as
   // they happen, on both.
   virtual size_t index_search(size_t limit) = 0;
+  // False when index_search has nothing to do here (PostgreSQL indexes as it writes): the
+  // periodic indexing job is then not scheduled at all.
+  virtual bool indexes_search_in_batches() const { return true; }
 
   // ---- read positions ----
   // The user has read the room up to `seq` (never moves back; capped at the room's last_seq).

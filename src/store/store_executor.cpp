@@ -18,6 +18,8 @@ StoreExecutor::StoreExecutor(Factory factory, size_t threads, size_t max_queue, 
     stores.push_back(factory());
     if (i == 0) stores.back()->migrate();
   }
+  indexes_search_in_batches_ = stores.front()->indexes_search_in_batches();
+  threads_ = threads;
   std::unique_ptr<Store> writer = std::move(stores.back());
   stores.pop_back();
   for (auto& store : stores)

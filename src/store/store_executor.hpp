@@ -104,6 +104,12 @@ class StoreExecutor {
   // Jobs queued or running: 0 when every request handed in so far has completed.
   size_t in_flight() const { return jobs_.in_flight() + writes_.in_flight(); }
 
+  // Store::indexes_search_in_batches of this database: false when nothing needs to run
+  // Store::index_search (the chat then never schedules it).
+  bool indexes_search_in_batches() const noexcept { return indexes_search_in_batches_; }
+  // Workers in the pool (async_run), the writer not counted.
+  size_t threads() const noexcept { return threads_; }
+
  private:
   // One request: runs on a worker, keeps its result, and hands it to the caller's executor.
   struct Job {
@@ -201,6 +207,8 @@ class StoreExecutor {
   Queue jobs_;
   // The writer: one worker, one connection, group commits.
   Queue writes_;
+  bool indexes_search_in_batches_ = true;
+  size_t threads_ = 1;
 };
 
 }  // namespace dchat::store

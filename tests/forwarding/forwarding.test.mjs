@@ -7,6 +7,7 @@
 // owner that is gone, the caps and who may use the internal listener.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
+import http from "node:http";
 import WebSocket from "ws";
 import { Chatd } from "../lib/chatd.mjs";
 import { sleep, until, within } from "../lib/wait.mjs";
@@ -55,6 +56,26 @@ async function poll(server, sid, { signal } = {}) {
 async function post(server, sid, body) {
   const res = await fetch(server.url + path(sid), { method: "POST", body });
   return { status: res.status, body: await res.text() };
+}
+
+// A request with headers fetch() will not send (Upgrade, Content-Length that lies, odd methods).
+function rawRequest(server, method, target, headers, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({ host: server.host, port: server.port, method, path: target, headers, agent: false });
+    req.on("response", (res) => {
+      let text = "";
+      res.setEncoding("utf8");
+      res.on("data", (d) => (text += d));
+      res.on("end", () => resolve({ status: res.statusCode, headers: res.headers, body: text }));
+    });
+    req.on("upgrade", (res, socket) => {
+      socket.destroy();
+      resolve({ status: res.statusCode, headers: res.headers, body: "" });
+    });
+    req.on("error", reject);
+    if (body) req.write(body);
+    req.end();
+  });
 }
 
 // Polls until a packet other than a ping arrives (answering pings, as a client does).
@@ -204,6 +225,60 @@ describe("what is not forwarded", () => {
     await Promise.all(held);
     assert.equal((await post(other, sids[MAX_FORWARDS], "4now")).status, 200);
     for (const sid of sids) await post(owner, sid, "1");
+  });
+});
+
+describe("what the owner decides", () => {
+  test("a POST over maxPayload through the other replica gets 413 and closes the session, as directly", async () => {
+    const sid = await handshake(owner);
+    // Declared larger than maxPayload (1,000,000): refused by its length, its body never sent.
+    const res = await rawRequest(other, "POST", path(sid), { "Content-Length": "2000000", "Content-Type": "text/plain" }, "4x");
+    assert.equal(res.status, 413);
+    await until(async () => (await poll(owner, sid)).status === 400, 3000, "the owner to close the session");
+  });
+
+  test("an upgrade the owner refuses gets the owner's whole answer", async () => {
+    const sid = `${tags.owner}${"A".repeat(24)}`;  // the owner's tag, but no such session
+    const res = await rawRequest(other, "GET", `/engine.io/?EIO=4&transport=websocket&sid=${sid}`, {
+      Connection: "Upgrade", Upgrade: "websocket", "Sec-WebSocket-Version": "13",
+      "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+    });
+    assert.equal(res.status, 400);
+    assert.deepEqual(JSON.parse(res.body), { code: 1, message: "Session ID unknown" });
+  });
+
+  test("methods other than GET and POST are refused before any hop", async () => {
+    const sid = await handshake(owner);
+    const res = await rawRequest(other, "PUT", path(sid), {}, "");
+    assert.equal(res.status, 400);
+    assert.equal(JSON.parse(res.body).code, 3);
+    await post(owner, sid, "1");
+  });
+});
+
+describe("a replica that drains", () => {
+  test("answers the forwarded long-polls it holds, with Connection: close, before it exits", async () => {
+    const third = replica("third");
+    await third.start();
+    const { tag } = await tagOf(third);
+    await third.waitForOutput(`holds sessions tagged ${tags.owner}`);
+    await owner.waitForOutput(`holds sessions tagged ${tag}`);
+    const sid = await handshake(owner);
+    const pending = rawRequest(third, "GET", path(sid), {});
+    await sleep(300);
+    third.signal("SIGTERM");
+    await sleep(300);
+    assert.ok(third.running, "still running: a forwarded long-poll is in flight");
+    assert.deepEqual(await post(owner, sid, "4bye"), { status: 200, body: "ok" });
+    const res = await within(pending, 3000, "the held long-poll");
+    assert.equal(res.status, 200);
+    assert.equal(res.body, "4bye");
+    assert.equal(res.headers.connection, "close");
+    const exit = await third.waitForExit(10_000);
+    assert.deepEqual(exit, { code: 0, signal: null });
+    // The session lives on at its owner.
+    assert.deepEqual(await post(owner, sid, "1"), { status: 200, body: "ok" });
+    third.removeFiles();
   });
 });
 

@@ -3,8 +3,8 @@
 // expired but still had live sockets.
 import assert from "node:assert/strict";
 import { connectChat } from "../lib/chat-client.mjs";
-import { account, signIn } from "../lib/fixtures.mjs";
-import { rawTcp, request } from "../lib/net.mjs";
+import { account, makePng, multipart, signIn } from "../lib/fixtures.mjs";
+import { rawTcp, readAll, request } from "../lib/net.mjs";
 import { sleep, until } from "../lib/wait.mjs";
 import { heavyText, hostile, RawClient, rawUser } from "./setup.mjs";
 
@@ -228,11 +228,93 @@ hostile("an image attachment upload that stalls halfway holds the user's upload 
   await until(async () => (await request(s, "POST", path, empty)).status === 400, 3000, "the slot to be given back", { every: 100 });
 });
 
-hostile("an attachment upload that stalls with its connection open gives the slot back when the 30 s body timeout ends it", { timeout: 60_000 }, async (s) => {
+/** A new user `name` in general: its cookie and general's attachment route. */
+async function uploader(s, name) {
+  const { cookie } = await account(s, name);
+  const c = await connectChat(s, cookie, { label: name });
+  const general = c.room("general");
+  await c.ack("room:join", { roomId: general.id });
+  return { cookie, path: `/api/rooms/${general.id}/attachments` };
+}
+
+const stalledUpload = (s, { cookie, path }) => stallUpload(s, cookie, path);
+const emptyForm = emptyUpload;
+
+hostile("an attachment upload that stalls with its connection open is ended by the body pace (16 KiB every 10 s), not after 30 s", { timeout: 60_000 }, async (s) => {
+  const started = Date.now();
   const { slow, path, empty } = await stalledAttachmentUpload(s, "sleeper");
-  // The stalled upload is never finished and its connection stays open: the server's body
-  // timeout ends it, and the slot is free again.
-  await until(async () => (await request(s, "POST", path, empty)).status === 400, 40_000, "the body timeout to free the slot", { every: 1000 });
+  // The stalled upload is never finished and its connection stays open: once a 10 s window has
+  // passed without 16 KiB, the server ends it, and the user's slot is free again.
+  await until(async () => (await request(s, "POST", path, empty)).status === 400, 20_000, "the body pace to end the stalled upload", { every: 500 });
+  const took = Date.now() - started;
+  assert.ok(took >= 9_000 && took < 20_000, `ended after ${took} ms`);
   assert.ok(s.running);
   slow.destroy();
+});
+
+hostile("a slow link that keeps the pace uploads an image for longer than 30 s", { timeout: 90_000 }, async (s) => {
+  const me = await uploader(s, "dialup");
+  const png = makePng(300, 5, { noise: true }); // ~270 KB that do not compress
+  const { body, contentType } = multipart([{ name: "file", filename: "slow.png", contentType: "image/png", data: png }]);
+  const sock = await rawTcp(s);
+  const answer = readAll(sock, 80_000);
+  sock.write(
+    `POST ${me.path} HTTP/1.1\r\nHost: 127.0.0.1:${s.port}\r\nCookie: ${me.cookie}\r\nConnection: close\r\n` +
+      `Content-Type: ${contentType}\r\nContent-Length: ${body.length}\r\n\r\n`,
+  );
+  // About 8 KiB a second: over 30 s in all, and well above 16 KiB every 10 s.
+  const piece = Math.ceil(body.length / 34);
+  for (let at = 0; at < body.length; at += piece) {
+    sock.write(body.subarray(at, at + piece));
+    await sleep(1000);
+  }
+  const text = await answer;
+  assert.match(text, /^HTTP\/1\.1 201 /, text.slice(0, 300));
+});
+
+hostile("uploads being read: at most 4 per client address at once (429), whoever the users are", {}, async (s) => {
+  const users = [];
+  for (let i = 0; i < 5; i++) users.push(await uploader(s, `crowd${i}`));
+  const stalled = [];
+  for (const u of users.slice(0, 4)) stalled.push(await stalledUpload(s, u));
+  await sleep(300);
+  const fifth = await request(s, "POST", users[4].path, emptyForm(users[4].cookie));
+  assert.equal(fifth.status, 429, fifth.text);
+  assert.equal(fifth.json.error, "rate_limited");
+  assert.match(fifth.json.message, /address/);
+  assert.ok(Number(fifth.headers.get("retry-after")) > 0);
+  stalled[0].destroy();
+  await until(async () => (await request(s, "POST", users[4].path, emptyForm(users[4].cookie))).status === 400, 3000, "a read slot to be given back", { every: 100 });
+  for (const sock of stalled) sock.destroy();
+});
+
+hostile("image decodes: fewer at once than the store has workers; one more gets 503 busy, and the chat still answers", { args: ["--store-threads", "2"], timeout: 90_000 }, async (s) => {
+  const users = [];
+  for (let i = 0; i < 4; i++) users.push(await uploader(s, `painter${i}`));
+  const chatter = await account(s, "chatter");
+  const chat = await connectChat(s, chatter.cookie, { label: "chatter" });
+  const general = chat.room("general");
+  // 16 megapixels each: a while to decode and re-encode.
+  const big = makePng(4000, 1);
+  const results = await Promise.all(
+    users.map((u, i) => {
+      const { body, contentType } = multipart([{ name: "file", filename: `big${i}.png`, contentType: "image/png", data: big }]);
+      return request(s, "POST", u.path, { cookie: u.cookie, body, headers: { "content-type": contentType }, ms: 60_000 });
+    }),
+  );
+  const busy = results.filter((r) => r.status === 503);
+  assert.ok(busy.length >= 1, results.map((r) => `${r.status} ${r.text.slice(0, 80)}`).join("; "));
+  for (const r of busy) {
+    assert.equal(r.json.error, "busy");
+    assert.ok(Number(r.headers.get("retry-after")) > 0);
+  }
+  for (const r of results) assert.ok(r.status === 201 || r.status === 503, `${r.status} ${r.text.slice(0, 200)}`);
+  // The busy ones go through when retried.
+  for (const [i, r] of results.entries()) {
+    if (r.status !== 503) continue;
+    const { body, contentType } = multipart([{ name: "file", filename: "again.png", contentType: "image/png", data: big }]);
+    const again = await request(s, "POST", users[i].path, { cookie: users[i].cookie, body, headers: { "content-type": contentType }, ms: 60_000 });
+    assert.equal(again.status, 201, again.text);
+  }
+  assert.equal((await chat.ack("message:send", { roomId: general.id, text: "still here", clientId: "c1" })).ok, true);
 });

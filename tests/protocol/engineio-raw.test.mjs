@@ -137,6 +137,18 @@ test("a close packet from a polling client closes the session (pending GET gets 
   assert.deepEqual(JSON.parse(after.text), { code: 1, message: "Session ID unknown" });
 });
 
+test("a GET that arrives just after the close packet (it came another way) still gets the noop", async () => {
+  // Behind a load balancer without stickiness the GET and the close may reach the owner in either
+  // order (the official suite's "forcefully closes the session" sends them at once).
+  const { url } = await pollingHandshake("/engine.io/");
+  const r = await http(url, { method: "POST", body: "1" });
+  assert.deepEqual([r.status, r.text], [200, "ok"]);
+  const late = await http(url);
+  assert.deepEqual([late.status, late.text], [200, "6"]);
+  const after = await http(url);
+  assert.equal(after.status, 400);
+});
+
 test("a close packet from a polling client with no GET pending: the sid is gone within pingTimeout", async () => {
   const { url } = await pollingHandshake("/engine.io/");
   const r = await http(url, { method: "POST", body: "1" });

@@ -321,6 +321,52 @@ serverTest(fx, "deleting a message removes its images: 404 afterwards, blobs gon
   assert.deepEqual(history.messages.find((m) => m.seq === sent.seq).attachments, []);
 });
 
+serverTest(fx, "DELETE /api/attachments/{id} withdraws the caller's own unsent upload; anything else is 404", async () => {
+  const { alice, bob, room } = await setup("a8");
+  const del = (cookie, id, headers = {}) => request(fx.server, "DELETE", `/api/attachments/${id}`, { cookie, headers });
+  const att = await uploaded(alice.cookie, room.id, makePng(24, 61));
+  const twin = await uploaded(alice.cookie, room.id, makePng(24, 61)); // the same bytes: shared blobs
+  const blobs = () => walk(fx.server.uploadDir).filter((e) => !e.dir && e.path.startsWith("att/")).length;
+  // Not signed in (401), from another site (403), someone else's (404 as for nothing at all).
+  assert.equal((await del(undefined, att.id)).status, 401);
+  const cross = await del(alice.cookie, att.id, { origin: "https://evil.example", "sec-fetch-site": "cross-site" });
+  assert.equal(cross.status, 403, cross.text);
+  const bobs = await del(bob.cookie, att.id);
+  assert.equal(bobs.status, 404, bobs.text);
+  assert.equal(bobs.json.error, "not_found");
+  for (const id of ["AAAAAAAAAAAAAAAAAAAAAA", "not-an-id"]) {
+    const unknown = await del(alice.cookie, id);
+    assert.equal(unknown.status, 404, `${id}: ${unknown.text}`);
+    assert.equal(unknown.json.error, "not_found");
+  }
+  assert.equal((await fetchImage(alice.cookie, att.url)).status, 200, "still there after the refusals");
+  // The uploader's own: 204, then gone (and 404 a second time); the twin's blobs stay.
+  const gone = await del(alice.cookie, att.id);
+  assert.equal(gone.status, 204, gone.text);
+  assert.equal((await del(alice.cookie, att.id)).status, 404);
+  for (const url of [att.url, att.thumbUrl]) assert.equal((await fetchImage(alice.cookie, url)).status, 404, url);
+  for (const url of [twin.url, twin.thumbUrl])
+    assert.equal((await fetchImage(alice.cookie, url)).status, 200, "the same bytes' other upload keeps its images");
+  const refused = await alice.client.ack("message:send", { roomId: room.id, text: "x", clientId: "w1", attachments: [att.id] });
+  assert.equal(refused.error, "not_found");
+  // A sent one is removed with its message, not by this route.
+  await ok(alice.client, "message:send", { roomId: room.id, text: "sent", clientId: "w2", attachments: [twin.id] });
+  const sent = await del(alice.cookie, twin.id);
+  assert.equal(sent.status, 404, sent.text);
+  assert.equal((await fetchImage(bob.cookie, twin.url)).status, 200);
+  // Withdrawing frees a place under CHAT_MAX_UNSENT_ATTACHMENTS, and the last user's blobs go.
+  const ids = [];
+  for (let i = 0; i < MAX_UNSENT; i++) ids.push((await uploaded(alice.cookie, room.id, makePng(8, 200 + i))).id);
+  assert.equal((await upload(alice.cookie, room.id, makePng(8, 199))).status, 429);
+  const withBlobs = blobs();
+  assert.equal((await del(alice.cookie, ids[0])).status, 204);
+  // Its files are removed before the answer (one or two: a tiny image's thumbnail is the image).
+  assert.ok(blobs() < withBlobs, "its files are removed");
+  await uploaded(alice.cookie, room.id, makePng(8, 199));
+  // Anything but GET, HEAD or DELETE on the image itself; DELETE on the thumbnail is refused.
+  assert.equal((await request(fx.server, "DELETE", `/api/attachments/${ids[1]}/thumb`, { cookie: alice.cookie })).status, 405);
+});
+
 serverTest(fx, "unsent uploads: at most CHAT_MAX_UNSENT_ATTACHMENTS per user (429), and they expire", async () => {
   const { alice, bob, room } = await setup("a7");
   const ids = [];
