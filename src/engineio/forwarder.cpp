@@ -138,8 +138,11 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
   // its header alone goes to the owner, which refuses it by its length and closes the session,
   // as it does for a client that comes directly.
   const bool oversized = ctx.parser.content_length() && *ctx.parser.content_length() > limits_.max_request_body;
-  if (!oversized && !ctx.parser.is_done() && !co_await http::read_body(ctx, limits_.max_request_body))
-    co_return Done{Result::answered, http::Outcome::close};
+  // A body refused while reading (chunked and too large, or too slow): read_body has answered the
+  // client; the owner still hears of it, as an oversized header, so that it closes the session
+  // as it would have had the client come directly.
+  const bool body_refused =
+      !oversized && !ctx.parser.is_done() && !co_await http::read_body(ctx, limits_.max_request_body);
 
   bhttp::request<bhttp::string_body> out{req.method(), req.target(), 11};
   for (const auto& field : req)
@@ -152,8 +155,11 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
     out.set(bhttp::field::upgrade, "websocket");
   }
   out.body() = std::move(req.body());
-  if (oversized) {
-    out.set(bhttp::field::content_length, std::to_string(*ctx.parser.content_length()));
+  if (oversized || body_refused) {
+    out.erase(bhttp::field::transfer_encoding);
+    out.set(bhttp::field::content_length,
+            std::to_string(oversized ? *ctx.parser.content_length() : limits_.max_request_body + 1));
+    out.body().clear();
     out.keep_alive(false);
   } else if (!out.body().empty() || req.method() == bhttp::verb::post) {
     out.prepare_payload();
@@ -175,7 +181,7 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
         CHAT_LOG_THROTTLED(spdlog::level::warn, "engine.io: cannot reach the session's owner at {}: {}",
                            owner.endpoint.address().to_string(), ec.message());
         core::metrics().forwards_failed.inc();
-        co_return Done{Result::unreachable};
+        co_return Done{body_refused ? Result::answered : Result::unreachable, http::Outcome::close};
       }
       beast::error_code ignored;
       held->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
@@ -191,7 +197,7 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
     if (write_ec && !fresh) continue;
     if (write_ec) {
       core::metrics().forwards_failed.inc();
-      co_return Done{Result::unreachable};
+      co_return Done{body_refused ? Result::answered : Result::unreachable, http::Outcome::close};
     }
     from_owner.clear();
     parser.emplace();
@@ -200,7 +206,7 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
     // The owner holds a long-poll until it has packets (a ping at the latest); meanwhile a client
     // that closes its connection ends the upstream one, which the owner takes as an aborted poll.
     upstream.expires_after(req.method() == bhttp::verb::get ? limits_.idle_timeout : kWriteTimeout);
-    bool watch_client = !upgrade;
+    bool watch_client = !upgrade && !body_refused;
     while (true) {
       if (!watch_client) {
         auto [ec, n] = upgrade ? co_await bhttp::async_read_header(upstream, from_owner, *parser, use_tuple)
@@ -237,8 +243,9 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
     CHAT_LOG_THROTTLED(spdlog::level::warn, "engine.io: the session's owner at {} failed to answer: {}",
                        owner.endpoint.address().to_string(), read_ec.message());
     core::metrics().forwards_failed.inc();
-    co_return Done{Result::unreachable};
+    co_return Done{body_refused ? Result::answered : Result::unreachable, http::Outcome::close};
   }
+  if (body_refused) co_return Done{Result::answered, http::Outcome::close};  // the client has its 413
   const bool owner_keeps_alive =
       !upgrade && parser->get().keep_alive() && parser->is_done() && from_owner.size() == 0 && !draining_;
 

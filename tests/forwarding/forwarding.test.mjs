@@ -237,6 +237,14 @@ describe("what the owner decides", () => {
     await until(async () => (await poll(owner, sid)).status === 400, 3000, "the owner to close the session");
   });
 
+  test("a chunked POST over maxPayload through the other replica gets 413 and closes the session too", async () => {
+    const sid = await handshake(owner);
+    // No Content-Length: the forwarder finds out while reading, answers 413 itself, and tells the owner.
+    const res = await rawRequest(other, "POST", path(sid), { "Content-Type": "text/plain" }, "4" + "x".repeat(1_100_000));
+    assert.equal(res.status, 413);
+    await until(async () => (await poll(owner, sid)).status === 400, 3000, "the owner to close the session");
+  });
+
   test("an upgrade the owner refuses gets the owner's whole answer", async () => {
     const sid = `${tags.owner}${"A".repeat(24)}`;  // the owner's tag, but no such session
     const res = await rawRequest(other, "GET", `/engine.io/?EIO=4&transport=websocket&sid=${sid}`, {
