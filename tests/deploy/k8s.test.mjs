@@ -306,7 +306,11 @@ for (const [name, o] of Object.entries(K8S_OVERLAYS)) {
   });
 }
 
-test("components/shared-uploads composes with every broker overlay", () => {
+/**
+ * Renders every broker overlay with `components` added (a kustomization written in a temporary
+ * directory) and calls `check(objs, broker)` on each rendering.
+ */
+function forEachBrokerWith(components, check) {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "chat-kustomize-"));
   try {
     for (const broker of ["redis", "rabbit", "nats"]) {
@@ -316,8 +320,16 @@ test("components/shared-uploads composes with every broker overlay", () => {
       fs.writeFileSync(path.join(dir, "kustomization.yaml"), [
         "apiVersion: kustomize.config.k8s.io/v1beta1", "kind: Kustomization",
         "resources:", `  - ${rel(`deploy/k8s/overlays/${broker}`)}`,
-        "components:", ...K8S_COMPONENTS.map((c) => `  - ${rel(c)}`), ""].join("\n"));
-      const objs = kustomize(dir, tmp);
+        "components:", ...components.map((c) => `  - ${rel(c)}`), ""].join("\n"));
+      check(kustomize(dir, tmp), broker);
+    }
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+test("components/shared-uploads composes with every broker overlay", () => {
+  forEachBrokerWith(K8S_COMPONENTS, (objs, broker) => {
       const env = chatSettings(objs);
       assert.equal(env.BLOB_STORE, "fs", broker);
       assert.equal(env.SCALABLE, "true", broker);
@@ -325,10 +337,7 @@ test("components/shared-uploads composes with every broker overlay", () => {
       assert.deepEqual(Object.keys(vol).sort(), ["name", "persistentVolumeClaim"], `${broker}: ${JSON.stringify(vol)}`);
       const pvc = find(objs, "PersistentVolumeClaim", vol.persistentVolumeClaim.claimName);
       assert.deepEqual(pvc.spec.accessModes, ["ReadWriteMany"]);
-    }
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });
 
 /** The Ingress and the chat Service of a rendering: with cookie affinity, or plainly without. */
@@ -368,26 +377,13 @@ test("overlays/no-affinity: an Ingress without any affinity annotation, a plain 
 });
 
 test("components/no-affinity composes with every broker overlay", () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "chat-kustomize-"));
-  try {
-    for (const broker of ["redis", "rabbit", "nats"]) {
-      const dir = path.join(tmp, broker);
-      fs.mkdirSync(dir);
-      const rel = (p) => path.relative(dir, path.join(ROOT, p));
-      fs.writeFileSync(path.join(dir, "kustomization.yaml"), [
-        "apiVersion: kustomize.config.k8s.io/v1beta1", "kind: Kustomization",
-        "resources:", `  - ${rel(`deploy/k8s/overlays/${broker}`)}`,
-        "components:", `  - ${rel(K8S_NO_AFFINITY)}`, ""].join("\n"));
-      const objs = kustomize(dir, tmp);
+  forEachBrokerWith([K8S_NO_AFFINITY], (objs, broker) => {
       const { annotations, sessionAffinity } = affinity(objs);
       for (const k of NGINX_AFFINITY_ANNOTATIONS) assert.equal(annotations[k], undefined, `${broker}: ${k}`);
       assert.equal(sessionAffinity, "None", broker);
       assert.equal(chatSettings(objs).SCALABLE, "true", broker);
       for (const obj of objs) new (modelClass(obj))(obj).validate();
-    }
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
-  }
+  });
 });
 
 test("the schema check can fail: kubernetes-models rejects a wrong type and a wrong enum value", () => {
