@@ -16,10 +16,10 @@
 import { spawn } from "node:child_process";
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import net from "node:net";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { freePort } from "../tests/lib/net.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const require = createRequire(path.join(root, "tests/package.json"));
@@ -31,15 +31,6 @@ const resultsDir = path.join(root, "build/bench/results");
 mkdirSync(resultsDir, { recursive: true });
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const TICK = 100; // clock ticks per second (_SC_CLK_TCK on Linux)
-
-async function freePort() {
-  return await new Promise((resolve) => {
-    const s = net.createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function cpuSeconds(pid) {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");

@@ -17,6 +17,7 @@
 
 #include "core/log_throttle.hpp"
 #include "core/metrics.hpp"
+#include "http/peer_state.hpp"
 #include "http/responses.hpp"
 #include "http/ws_handshake.hpp"
 
@@ -73,14 +74,6 @@ asio::awaitable<void> pump(beast::tcp_stream& from, beast::tcp_stream& to, std::
   to.expires_never();
 }
 
-// Whether the client closed its connection (rather than sending more bytes: a pipelined request,
-// read once this one is answered).
-bool client_gone(asio::ip::tcp::socket& socket) {
-  char c;
-  const ssize_t r = ::recv(socket.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-  return r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK);
-}
-
 }  // namespace
 
 Forwarder::Forwarder(Limits limits)
@@ -96,9 +89,7 @@ std::unique_ptr<beast::tcp_stream> Forwarder::take_idle(size_t shard, const asio
     Idle idle = std::move(list.back());
     list.pop_back();
     // Closed by the owner meanwhile (EOF, or anything unasked for): not usable.
-    char c;
-    const ssize_t r = ::recv(idle.stream->socket().native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-    const bool quiet = r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+    const bool quiet = http::peek_peer(idle.stream->socket()) == http::PeerState::quiet;
     if (quiet && now - idle.since < limits_.max_idle) return std::move(idle.stream);
   }
   return nullptr;
@@ -220,7 +211,8 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
         read_ec = std::get<0>(std::get<0>(woke));
         break;
       }
-      if (client_gone(ctx.stream.socket())) {
+      // Closed: the client gave up. Bytes: a pipelined request, read once this one is answered.
+      if (http::peek_peer(ctx.stream.socket()) == http::PeerState::closed) {
         spdlog::debug("engine.io: forwarded request aborted by the client");
         co_return Done{Result::answered, http::Outcome::close};  // closing `upstream` tells the owner
       }

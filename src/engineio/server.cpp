@@ -19,6 +19,7 @@
 #include "core/metrics.hpp"
 #include "engineio/websocket_transport.hpp"
 #include "http/client_address.hpp"
+#include "http/peer_state.hpp"
 #include "http/request_checks.hpp"
 #include "http/responses.hpp"
 #include "http/ws_handshake.hpp"
@@ -315,9 +316,7 @@ asio::awaitable<Outcome> Server::poll(http::RequestContext& ctx, std::shared_ptr
     if (woke.index() == 1) {
       // Readable while waiting: either the client aborted the request (EOF) or it pipelined
       // another request, which is read after this one is answered.
-      char c;
-      const ssize_t r = ::recv(socket.native_handle(), &c, 1, MSG_PEEK | MSG_DONTWAIT);
-      if (r == 0 || (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
+      if (http::peek_peer(socket) == http::PeerState::closed) {
         session->begin_poll(nullptr);
         spdlog::debug("engine.io: session {}: polling request aborted", session->sid());
         session->on_transport_error(CloseReason::transport_close);

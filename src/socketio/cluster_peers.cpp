@@ -33,20 +33,20 @@ std::string ClusterPeers::announcement(const engineio::ForwardingIdentity& ident
 }
 
 void ClusterPeers::heard(const std::string& node, const std::string& text) {
-  boost::system::error_code ec;
-  const auto value = core::parse_json(text, ec);
-  const auto* object = ec ? nullptr : value.if_object();
+  boost::system::error_code json_ec, address_ec;
+  const auto value = core::parse_json(text, json_ec);
+  const auto* object = json_ec ? nullptr : value.if_object();
   const auto field = [&](std::string_view name) -> std::string {
     const auto* v = object ? object->if_contains(name) : nullptr;
     return v && v->is_string() ? std::string(v->get_string()) : std::string();
   };
   const std::string tag = field("tag"), address = field("addr"), key = field("key");
   const auto* port = object ? object->if_contains("port") : nullptr;
-  const auto ip = boost::asio::ip::make_address(address, ec);
+  const auto ip = boost::asio::ip::make_address(address, address_ec);
   std::lock_guard lock(mutex_);
   std::erase_if(by_tag_, [&](const auto& entry) { return entry.second.node == node; });
   if (text.empty()) return;  // a node that forwards nothing (an older version, or forwarding off)
-  if (ec || tag.size() != engineio::kSessionTagLength || key.empty() || !port || !port->is_int64() ||
+  if (!object || address_ec || tag.size() != engineio::kSessionTagLength || key.empty() || !port || !port->is_int64() ||
       port->as_int64() <= 0 || port->as_int64() > 65535 || !usable_peer_address(ip)) {
     CHAT_LOG_THROTTLED(spdlog::level::warn, "cluster: node {} announced an unusable forwarding address", node);
     return;
