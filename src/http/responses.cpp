@@ -99,13 +99,9 @@ asio::awaitable<BodyRead> read_body_paced(RequestContext& ctx, uint64_t limit, B
 }
 
 asio::awaitable<bool> read_body(RequestContext& ctx, uint64_t limit) {
-  auto& req = ctx.parser.get();
   // Refuse by Content-Length before reading a byte of an oversized body.
   if (ctx.parser.content_length() && *ctx.parser.content_length() > limit) {
-    auto res = make_json_response(req, bhttp::status::payload_too_large,
-                                  {{"code", 413}, {"error", "too_large"}, {"message", "payload too large"}});
-    res.keep_alive(false);
-    co_await write_response(ctx, res);
+    co_await refuse_too_large(ctx);
     co_return false;
   }
   ctx.parser.body_limit(limit);
@@ -113,10 +109,7 @@ asio::awaitable<bool> read_body(RequestContext& ctx, uint64_t limit) {
   auto [ec, n] = co_await bhttp::async_read(ctx.stream, ctx.buffer, ctx.parser, use_tuple);
   ctx.stream.expires_never();
   if (ec == bhttp::error::body_limit) {
-    auto res = make_json_response(req, bhttp::status::payload_too_large,
-                                  {{"code", 413}, {"error", "too_large"}, {"message", "payload too large"}});
-    res.keep_alive(false);
-    co_await write_response(ctx, res);
+    co_await refuse_too_large(ctx);
     co_return false;
   }
   co_return !ec;
