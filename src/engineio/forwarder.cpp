@@ -6,6 +6,8 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/http/empty_body.hpp>
@@ -56,9 +58,16 @@ bool passes_through(const bhttp::fields::value_type& field) {
          !beast::iequals(name, kForwardHttpsHeader);
 }
 
+// Once one direction of a joined WebSocket has ended, the other gets this long to finish (the
+// rest of a close handshake). A client that stopped reading would otherwise hold both
+// connections, and a forwarding slot, for a whole write timeout after its owner let it go.
+constexpr auto kJoinCloseGrace = std::chrono::seconds(5);
+
 // Copies one direction of a joined WebSocket until that side closes or stays silent too long,
-// then passes the end on (a half close), so the other direction can finish the close handshake.
-asio::awaitable<void> pump(beast::tcp_stream& from, beast::tcp_stream& to, std::chrono::milliseconds idle) {
+// then passes the end on (a half close), so the other direction can finish the close handshake,
+// and starts the other direction's grace.
+asio::awaitable<void> pump(beast::tcp_stream& from, beast::tcp_stream& to, std::chrono::milliseconds idle,
+                           asio::steady_timer& one_ended) {
   std::array<char, 16 * 1024> chunk;
   while (true) {
     from.expires_after(idle);
@@ -72,6 +81,20 @@ asio::awaitable<void> pump(beast::tcp_stream& from, beast::tcp_stream& to, std::
   to.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
   from.expires_never();
   to.expires_never();
+  if (one_ended.expiry() == asio::steady_timer::time_point::max()) one_ended.expires_after(kJoinCloseGrace);
+}
+
+// Ends a join whose first direction ended kJoinCloseGrace ago: cancels what both sides still wait
+// for. Returns at once when the join ends by itself first (it is then cancelled).
+asio::awaitable<void> cut_after_grace(asio::steady_timer& one_ended, beast::tcp_stream& a, beast::tcp_stream& b) {
+  while (true) {
+    auto [ec] = co_await one_ended.async_wait(use_tuple);
+    if (!ec) break;
+    // Aborted: either the join ended (cancelled), or a pump set the grace (a new expiry).
+    if ((co_await asio::this_coro::cancellation_state).cancelled() != asio::cancellation_type::none) co_return;
+  }
+  a.cancel();
+  b.cancel();
 }
 
 }  // namespace
@@ -109,32 +132,32 @@ void Forwarder::keep_idle(size_t shard, const asio::ip::tcp::endpoint& peer, std
   list.push_back(Idle{std::move(stream), std::chrono::steady_clock::now()});
 }
 
-asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, const Peer& owner) {
-  auto slot = limiter_.acquire(ctx.client.limit_key);
-  if (!slot.lease) co_return Done{Result::refused, http::Outcome::close, slot.refusal};
+namespace {
+
+// Counts a forwarded request while it is one (a drain waits for these), not once it has become
+// a joined WebSocket.
+class InFlight {
+ public:
+  explicit InFlight(std::atomic<size_t>& count) : count_(&count) { count_->fetch_add(1); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+  ~InFlight() { release(); }
+  void release() {
+    if (count_) count_->fetch_sub(1);
+    count_ = nullptr;
+  }
+
+ private:
+  std::atomic<size_t>* count_;
+};
+
+// The request that goes to the owner: the client's, without its connection fields and any
+// forwarding header it made up, with ours. A body that was not read (`unread_length`: declared
+// larger than maxPayload, or refused while read) goes as its length alone, so that the owner
+// refuses it and closes the session, as it does for a client that comes directly.
+bhttp::request<bhttp::string_body> upstream_request(http::RequestContext& ctx, const Peer& owner, bool upgrade,
+                                                    std::optional<uint64_t> unread_length) {
   auto& req = ctx.parser.get();
-  const bool upgrade = http::is_websocket_upgrade(req);
-  // Counted while it is a request (a drain waits for these), not once it is a joined WebSocket.
-  struct Counted {
-    std::atomic<size_t>* count;
-    explicit Counted(std::atomic<size_t>& c) : count(&c) { count->fetch_add(1); }
-    ~Counted() { release(); }
-    void release() {
-      if (count) count->fetch_sub(1);
-      count = nullptr;
-    }
-  } counted(requests_in_flight_);
-
-  // The body first (Engine.IO bodies are at most maxPayload). One declared larger is not read:
-  // its header alone goes to the owner, which refuses it by its length and closes the session,
-  // as it does for a client that comes directly.
-  const bool oversized = ctx.parser.content_length() && *ctx.parser.content_length() > limits_.max_request_body;
-  // A body refused while reading (chunked and too large, or too slow): read_body has answered the
-  // client; the owner still hears of it, as an oversized header, so that it closes the session
-  // as it would have had the client come directly.
-  const bool body_refused =
-      !oversized && !ctx.parser.is_done() && !co_await http::read_body(ctx, limits_.max_request_body);
-
   bhttp::request<bhttp::string_body> out{req.method(), req.target(), 11};
   for (const auto& field : req)
     if (passes_through(field)) out.insert(field.name(), field.name_string(), field.value());
@@ -145,135 +168,184 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
     out.set(bhttp::field::connection, "Upgrade");
     out.set(bhttp::field::upgrade, "websocket");
   }
-  out.body() = std::move(req.body());
-  if (oversized || body_refused) {
-    out.erase(bhttp::field::transfer_encoding);
-    out.set(bhttp::field::content_length,
-            std::to_string(oversized ? *ctx.parser.content_length() : limits_.max_request_body + 1));
-    out.body().clear();
+  if (unread_length) {
+    out.set(bhttp::field::content_length, std::to_string(*unread_length));
     out.keep_alive(false);
-  } else if (!out.body().empty() || req.method() == bhttp::verb::post) {
-    out.prepare_payload();
+  } else {
+    out.body() = std::move(req.body());
+    if (!out.body().empty() || req.method() == bhttp::verb::post) out.prepare_payload();
   }
+  return out;
+}
 
+}  // namespace
+
+// One exchange with the owner, kept in forward()'s frame: the upstream connection, the answer's
+// parser, and what the owner sent after the answer's header (an upgraded WebSocket's first bytes).
+struct Forwarder::Exchange {
+  std::unique_ptr<beast::tcp_stream> upstream;
+  beast::flat_buffer from_owner;
+  std::optional<bhttp::response_parser<bhttp::string_body>> parser;
+};
+
+asio::awaitable<std::unique_ptr<beast::tcp_stream>> Forwarder::connect(http::RequestContext& ctx, const Peer& owner) {
+  auto stream = std::make_unique<beast::tcp_stream>(ctx.stream.get_executor());
+  stream->expires_after(limits_.connect_timeout);
+  if (auto [ec] = co_await stream->async_connect(owner.endpoint, use_tuple); ec) {
+    CHAT_LOG_THROTTLED(spdlog::level::warn, "engine.io: cannot reach the session's owner at {}: {}",
+                       owner.endpoint.address().to_string(), ec.message());
+    co_return nullptr;
+  }
+  beast::error_code ignored;
+  stream->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+  // An owner whose host vanished without a reset: what we sent stays unacknowledged, and the
+  // connection fails after 5 s instead of waiting out the long-poll timeout.
+  const int user_timeout_ms = 5000;
+  ::setsockopt(stream->socket().native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms,
+               sizeof user_timeout_ms);
+  co_return stream;
+}
+
+asio::awaitable<Forwarder::Heard> Forwarder::read_answer(http::RequestContext& ctx, Exchange& ex, bool upgrade,
+                                                         bool watch_client) {
+  auto& upstream = *ex.upstream;
+  ex.from_owner.clear();
+  ex.parser.emplace();
+  ex.parser->header_limit(16 * 1024);
+  ex.parser->body_limit(limits_.max_response_body);
+  while (true) {
+    if (!watch_client) {
+      // An upgrade's answer is its header; what follows a 101 is the WebSocket's.
+      auto [ec, n] = upgrade ? co_await bhttp::async_read_header(upstream, ex.from_owner, *ex.parser, use_tuple)
+                             : co_await bhttp::async_read(upstream, ex.from_owner, *ex.parser, use_tuple);
+      co_return Heard{ec, false};
+    }
+    auto woke = co_await (bhttp::async_read(upstream, ex.from_owner, *ex.parser, use_tuple) ||
+                          ctx.stream.socket().async_wait(asio::socket_base::wait_read, use_tuple));
+    if (woke.index() == 0) co_return Heard{std::get<0>(std::get<0>(woke)), false};
+    // Closed: the client gave up. Bytes: a pipelined request, read once this one is answered.
+    if (http::peek_peer(ctx.stream.socket()) == http::PeerState::closed) {
+      spdlog::debug("engine.io: forwarded request aborted by the client");
+      co_return Heard{{}, true};  // closing the upstream connection tells the owner
+    }
+    watch_client = false;
+  }
+}
+
+asio::awaitable<Forwarder::Sent> Forwarder::exchange(http::RequestContext& ctx, const Peer& owner,
+                                                     const bhttp::request<bhttp::string_body>& out, bool upgrade,
+                                                     bool watch_client, Exchange& ex) {
   // A kept-alive connection first (not for an upgrade: that one becomes the WebSocket's). One
   // the owner closed just as it was taken fails before any byte of an answer, which means the
   // owner never read the request: then once more on a new connection.
-  std::unique_ptr<beast::tcp_stream> held = upgrade ? nullptr : take_idle(ctx.shard, owner.endpoint);
-  const bool was_reused = held != nullptr;
-  beast::flat_buffer from_owner;
-  std::optional<bhttp::response_parser<bhttp::string_body>> parser;
+  ex.upstream = upgrade ? nullptr : take_idle(ctx.shard, owner.endpoint);
   beast::error_code read_ec;
-  for (bool fresh = !was_reused;; fresh = true) {
-    if (fresh) {
-      held = std::make_unique<beast::tcp_stream>(ctx.stream.get_executor());
-      held->expires_after(limits_.connect_timeout);
-      if (auto [ec] = co_await held->async_connect(owner.endpoint, use_tuple); ec) {
-        CHAT_LOG_THROTTLED(spdlog::level::warn, "engine.io: cannot reach the session's owner at {}: {}",
-                           owner.endpoint.address().to_string(), ec.message());
-        core::metrics().forwards_failed.inc();
-        co_return Done{body_refused ? Result::answered : Result::unreachable, http::Outcome::close};
-      }
-      beast::error_code ignored;
-      held->socket().set_option(asio::ip::tcp::no_delay(true), ignored);
-      // An owner whose host vanished without a reset: what we sent stays unacknowledged, and
-      // the connection fails after 5 s instead of waiting out the long-poll timeout.
-      const int user_timeout_ms = 5000;
-      ::setsockopt(held->socket().native_handle(), IPPROTO_TCP, TCP_USER_TIMEOUT, &user_timeout_ms,
-                   sizeof user_timeout_ms);
-    }
-    auto& upstream = *held;
-    upstream.expires_after(kWriteTimeout);
-    auto [write_ec, written] = co_await bhttp::async_write(upstream, out, use_tuple);
-    if (write_ec && !fresh) continue;
-    if (write_ec) {
+  for (bool fresh = !ex.upstream;; fresh = true) {
+    if (fresh && !(ex.upstream = co_await connect(ctx, owner))) {
       core::metrics().forwards_failed.inc();
-      co_return Done{body_refused ? Result::answered : Result::unreachable, http::Outcome::close};
+      co_return Sent::unreachable;
     }
-    from_owner.clear();
-    parser.emplace();
-    parser->header_limit(16 * 1024);
-    parser->body_limit(limits_.max_response_body);
-    // The owner holds a long-poll until it has packets (a ping at the latest); meanwhile a client
-    // that closes its connection ends the upstream one, which the owner takes as an aborted poll.
-    upstream.expires_after(req.method() == bhttp::verb::get ? limits_.idle_timeout : kWriteTimeout);
-    bool watch_client = !upgrade && !body_refused;
-    while (true) {
-      if (!watch_client) {
-        auto [ec, n] = upgrade ? co_await bhttp::async_read_header(upstream, from_owner, *parser, use_tuple)
-                               : co_await bhttp::async_read(upstream, from_owner, *parser, use_tuple);
-        read_ec = ec;
-        break;
-      }
-      auto woke = co_await (bhttp::async_read(upstream, from_owner, *parser, use_tuple) ||
-                            ctx.stream.socket().async_wait(asio::socket_base::wait_read, use_tuple));
-      if (woke.index() == 0) {
-        read_ec = std::get<0>(std::get<0>(woke));
-        break;
-      }
-      // Closed: the client gave up. Bytes: a pipelined request, read once this one is answered.
-      if (http::peek_peer(ctx.stream.socket()) == http::PeerState::closed) {
-        spdlog::debug("engine.io: forwarded request aborted by the client");
-        co_return Done{Result::answered, http::Outcome::close};  // closing `upstream` tells the owner
-      }
-      watch_client = false;  // a pipelined request: answered after this one
+    ex.upstream->expires_after(kWriteTimeout);
+    if (auto [ec, n] = co_await bhttp::async_write(*ex.upstream, out, use_tuple); ec) {
+      if (!fresh) continue;
+      core::metrics().forwards_failed.inc();
+      co_return Sent::unreachable;
     }
-    const bool nothing_heard = from_owner.size() == 0 && !parser->got_some();
+    // The owner holds a long-poll until it has packets (a ping at the latest); meanwhile a
+    // client that closes its connection ends the upstream one, which the owner takes as an
+    // aborted poll.
+    ex.upstream->expires_after(out.method() == bhttp::verb::get ? limits_.idle_timeout : kWriteTimeout);
+    const Heard heard = co_await read_answer(ctx, ex, upgrade, watch_client);
+    if (heard.client_gone) co_return Sent::client_gone;
+    read_ec = heard.ec;
+    const bool nothing_heard = ex.from_owner.size() == 0 && !ex.parser->got_some();
     if (read_ec && !fresh && nothing_heard && read_ec != beast::error::timeout) continue;
     break;
   }
-  auto& upstream = *held;
-  if (!read_ec && upgrade && parser->get().result() != bhttp::status::switching_protocols && !parser->is_done()) {
+  if (!read_ec && upgrade && ex.parser->get().result() != bhttp::status::switching_protocols && !ex.parser->is_done()) {
     // Refused (an error, or a polling GET that carried upgrade headers): the rest of the answer.
-    upstream.expires_after(kWriteTimeout);
-    auto [ec, n] = co_await bhttp::async_read(upstream, from_owner, *parser, use_tuple);
+    ex.upstream->expires_after(kWriteTimeout);
+    auto [ec, n] = co_await bhttp::async_read(*ex.upstream, ex.from_owner, *ex.parser, use_tuple);
     read_ec = ec;
   }
-  upstream.expires_never();
+  ex.upstream->expires_never();
   core::metrics().forwards.inc();
   if (read_ec) {
     CHAT_LOG_THROTTLED(spdlog::level::warn, "engine.io: the session's owner at {} failed to answer: {}",
                        owner.endpoint.address().to_string(), read_ec.message());
     core::metrics().forwards_failed.inc();
-    co_return Done{body_refused ? Result::answered : Result::unreachable, http::Outcome::close};
+    co_return Sent::unreachable;
   }
-  if (body_refused) co_return Done{Result::answered, http::Outcome::close};  // the client has its 413
-  const bool owner_keeps_alive =
-      !upgrade && parser->get().keep_alive() && parser->is_done() && from_owner.size() == 0 && !draining_;
+  co_return Sent::answered;
+}
 
-  auto res = parser->release();
-  if (owner_keeps_alive) keep_idle(ctx.shard, owner.endpoint, std::move(held));
-  if (!upgrade || res.result() != bhttp::status::switching_protocols) {
-    // The owner's answer, as it gave it, on the client's own connection terms.
-    for (auto field : {bhttp::field::connection, bhttp::field::keep_alive, bhttp::field::transfer_encoding,
-                       bhttp::field::upgrade})
-      res.erase(field);
-    // Draining: the client's next request goes through the load balancer to another replica.
-    res.keep_alive(req.keep_alive() && !upgrade && !draining_);
-    const bool written = co_await http::write_response(ctx, res);
-    co_return Done{Result::served, written && res.keep_alive() ? http::Outcome::keep_alive : http::Outcome::close};
-  }
-
-  // Switched: the 101 as the owner sent it, then both sockets joined.
-  bhttp::response_serializer<bhttp::string_body> head(res);
+asio::awaitable<http::Outcome> Forwarder::join(http::RequestContext& ctx, Exchange& ex,
+                                               bhttp::response<bhttp::string_body>& switched) {
+  // The 101 as the owner sent it, and whatever either side sent after its header.
+  auto& upstream = *ex.upstream;
+  bhttp::response_serializer<bhttp::string_body> head(switched);
   ctx.stream.expires_after(kWriteTimeout);
-  if (auto [ec, n] = co_await bhttp::async_write_header(ctx.stream, head, use_tuple); ec)
-    co_return Done{Result::answered, http::Outcome::close};
-  if (from_owner.size() > 0) {
-    if (auto [ec, n] = co_await asio::async_write(ctx.stream, from_owner.data(), use_tuple); ec)
-      co_return Done{Result::answered, http::Outcome::close};
+  if (auto [ec, n] = co_await bhttp::async_write_header(ctx.stream, head, use_tuple); ec) co_return http::Outcome::close;
+  if (ex.from_owner.size() > 0) {
+    if (auto [ec, n] = co_await asio::async_write(ctx.stream, ex.from_owner.data(), use_tuple); ec)
+      co_return http::Outcome::close;
   }
   if (ctx.buffer.size() > 0) {
     upstream.expires_after(kWriteTimeout);
     if (auto [ec, n] = co_await asio::async_write(upstream, ctx.buffer.data(), use_tuple); ec)
-      co_return Done{Result::answered, http::Outcome::close};
+      co_return http::Outcome::close;
     ctx.buffer.consume(ctx.buffer.size());
   }
   ctx.stream.expires_never();
   core::metrics().websockets_proxied.inc();
-  counted.release();  // a WebSocket now: cut when the loops stop, like a replica that dies
-  co_await (pump(ctx.stream, upstream, limits_.idle_timeout) && pump(upstream, ctx.stream, limits_.idle_timeout));
-  co_return Done{Result::answered, http::Outcome::close};
+  asio::steady_timer one_ended(ctx.stream.get_executor(), asio::steady_timer::time_point::max());
+  co_await ((pump(ctx.stream, upstream, limits_.idle_timeout, one_ended) &&
+             pump(upstream, ctx.stream, limits_.idle_timeout, one_ended)) ||
+            cut_after_grace(one_ended, ctx.stream, upstream));
+  co_return http::Outcome::close;
+}
+
+asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, const Peer& owner) {
+  auto slot = limiter_.acquire(ctx.client.limit_key);
+  if (!slot.lease) co_return Done{Result::refused, http::Outcome::close, slot.refusal};
+  InFlight counted(requests_in_flight_);
+  const auto& req = ctx.parser.get();
+  const bool upgrade = http::is_websocket_upgrade(req);
+
+  // The body first (Engine.IO bodies are at most maxPayload). One declared larger is not read.
+  // One refused while read (chunked and too large, or too slow) has been answered by read_body;
+  // the owner still hears of it, so that it closes the session.
+  const auto declared = ctx.parser.content_length();
+  const bool oversized = declared && *declared > limits_.max_request_body;
+  const bool body_refused =
+      !oversized && !ctx.parser.is_done() && !co_await http::read_body(ctx, limits_.max_request_body);
+  std::optional<uint64_t> unread_length;
+  if (oversized) unread_length = *declared;
+  if (body_refused) unread_length = limits_.max_request_body + 1;
+  const auto out = upstream_request(ctx, owner, upgrade, unread_length);
+
+  Exchange ex;
+  const Sent sent = co_await exchange(ctx, owner, out, upgrade, !upgrade && !body_refused, ex);
+  // A client whose body was refused has its 413 already: nothing more goes to it.
+  if (sent == Sent::client_gone || body_refused) co_return Done{Result::answered, http::Outcome::close};
+  if (sent == Sent::unreachable) co_return Done{Result::unreachable, http::Outcome::close};
+
+  const bool owner_keeps_alive = !upgrade && ex.parser->get().keep_alive() && ex.parser->is_done() &&
+                                 ex.from_owner.size() == 0 && !draining_;
+  auto res = ex.parser->release();
+  if (owner_keeps_alive) keep_idle(ctx.shard, owner.endpoint, std::move(ex.upstream));
+  if (upgrade && res.result() == bhttp::status::switching_protocols) {
+    counted.release();  // a WebSocket now: cut when the loops stop, like a replica that dies
+    co_return Done{Result::answered, co_await join(ctx, ex, res)};
+  }
+  // The owner's answer, as it gave it, on the client's own connection terms.
+  for (auto field : {bhttp::field::connection, bhttp::field::keep_alive, bhttp::field::transfer_encoding,
+                     bhttp::field::upgrade})
+    res.erase(field);
+  // Draining: the client's next request goes through the load balancer to another replica.
+  res.keep_alive(req.keep_alive() && !upgrade && !draining_);
+  const bool written = co_await http::write_response(ctx, res);
+  co_return Done{Result::served, written && res.keep_alive() ? http::Outcome::keep_alive : http::Outcome::close};
 }
 
 }  // namespace dchat::engineio

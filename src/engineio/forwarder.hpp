@@ -4,12 +4,14 @@
 // within maxPayload) on a kept-alive upstream connection (each event loop keeps a few idle ones
 // per peer), then the owner's answer back. A long-poll waits as long as the owner holds it, and
 // a client that gives up closes the upstream connection, which the owner sees as the aborted
-// poll it is. A WebSocket upgrade
-// is forwarded the same way and, once the owner has switched protocols, both sockets are joined
-// for the life of the WebSocket (bytes copied both ways, 16 KiB at a time each way).
+// poll it is. A WebSocket upgrade is forwarded the same way and, once the owner has switched
+// protocols, both sockets are joined for the life of the WebSocket (bytes copied both ways,
+// 16 KiB at a time each way; once one side has ended, the other has 5 s to finish).
 #include <boost/asio/awaitable.hpp>
 
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -61,6 +63,27 @@ class Forwarder {
   void start_draining() { draining_ = true; }
 
  private:
+  using Request = boost::beast::http::request<boost::beast::http::string_body>;
+  struct Exchange;
+  struct Heard {
+    boost::beast::error_code ec;
+    bool client_gone = false;  // the client closed its connection while the owner held the answer
+  };
+  enum class Sent { answered, unreachable, client_gone };
+
+  // A new connection to the owner's internal listener, or nothing (logged).
+  boost::asio::awaitable<std::unique_ptr<boost::beast::tcp_stream>> connect(http::RequestContext& ctx,
+                                                                            const Peer& owner);
+  // Sends `out` (on a kept connection if there is one, retried once on a new one when a kept
+  // connection turns out closed) and reads the owner's answer into `ex`.
+  boost::asio::awaitable<Sent> exchange(http::RequestContext& ctx, const Peer& owner, const Request& out, bool upgrade,
+                                        bool watch_client, Exchange& ex);
+  // The owner's answer, watching the client meanwhile when `watch_client`.
+  boost::asio::awaitable<Heard> read_answer(http::RequestContext& ctx, Exchange& ex, bool upgrade, bool watch_client);
+  // Relays the owner's 101 and then joins both connections for the WebSocket's life.
+  boost::asio::awaitable<http::Outcome> join(http::RequestContext& ctx, Exchange& ex,
+                                             boost::beast::http::response<boost::beast::http::string_body>& switched);
+
   struct Idle {
     std::unique_ptr<boost::beast::tcp_stream> stream;  // tcp_stream cannot be move-assigned
     std::chrono::steady_clock::time_point since;

@@ -19,7 +19,7 @@ function replica(name) {
   return new Chatd({
     name,
     args: (c) => ["--conformance", "--port", String(c.port), "--host", c.host, "--ping-interval", "3000",
-                  "--ping-timeout", "3000"],
+                  "--ping-timeout", "3000", "--max-outbox-bytes", "65536"],
     env: {
       SCALABLE: "true", REDIS_HOST: redis.hostname, REDIS_PORT: redis.port, REPLICA_NAME: name,
       CHAT_CLUSTER_HEARTBEAT_MS: "300", CHAT_MAX_FORWARDS: String(MAX_FORWARDS), LOG_LEVEL: "debug",
@@ -173,6 +173,47 @@ describe("a polling session used through another replica", () => {
     ws.close();
     await until(async () => (await poll(owner, sid)).status === 400, 3000, "the session to end with its WebSocket");
     assert.match(owner.output(), new RegExp(`session ${sid} closed`));
+  });
+});
+
+describe("a client that never reads", () => {
+  async function forwardsInFlight(server) {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    return Number(/^chatd_forwards_in_flight (\S+)$/m.exec(text)?.[1]);
+  }
+
+  test("a WebSocket joined through the other replica: the owner drops the slow client, and the join lets go soon after", async () => {
+    const sid = await handshake(owner);
+    const ws = new WebSocket(`${other.wsUrl}/engine.io/?EIO=4&transport=websocket&sid=${encodeURIComponent(sid)}`);
+    ws.on("error", () => {});
+    const frames = [];
+    ws.on("message", (data) => frames.push(data.toString()));
+    await within(new Promise((resolve, reject) => { ws.once("open", resolve); ws.once("error", reject); }), 3000, "ws open");
+    ws.send("2probe");
+    await until(() => frames.includes("3probe"), 3000, "3probe");
+    ws.send("5");
+    await until(async () => (await forwardsInFlight(other)) === 1, 8000, "the joined WebSocket to hold the only forwarding slot");
+
+    // Stops reading, and sends what the owner echoes back: 24 MiB, more than the kernel buffers
+    // of both hops and the owner's outbox (--max-outbox-bytes 65536) hold.
+    ws.pause();
+    const packet = "4" + "x".repeat(16 * 1024);
+    for (let i = 0; i < 1536; i++) ws.send(packet);
+    await owner.waitForOutput(`session ${sid} closed: slow client`, { ms: 30000 });
+    const slowAt = Date.now();
+
+    // Meanwhile the other replica serves everyone else.
+    const bystander = await handshake(owner);
+    assert.deepEqual(await post(other, bystander, "4still here"), { status: 200, body: "ok" });
+    assert.deepEqual(await nextMessage(other, bystander), ["4still here"]);
+
+    // The owner closes its end; the join ends within the 5 s grace after one direction has
+    // ended, not when the direction still open times out (here the idle timeout, pingInterval +
+    // pingTimeout + 5 s = 11 s; 50 s with the defaults).
+    await until(async () => (await forwardsInFlight(other)) === 0, 15000, "the forwarding slot to be released");
+    const heldFor = Date.now() - slowAt;
+    assert.ok(heldFor < 9000, `the join let go ${heldFor} ms after the owner dropped the client`);
+    ws.terminate();
   });
 });
 
