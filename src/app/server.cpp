@@ -17,7 +17,7 @@ namespace {
 // Descriptors: the soft limit is raised to the hard one (a container's default soft limit of
 // 1024 would cap the chat at a few hundred users). Connections may use all but a reserve kept
 // for the database, the broker, files and the spare descriptor of the listener.
-size_t connection_capacity(const config::Config& c) {
+size_t descriptors_for_connections(const config::Config& c) {
   rlimit limit{};
   if (::getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
     limit.rlim_cur = limit.rlim_max;
@@ -26,22 +26,32 @@ size_t connection_capacity(const config::Config& c) {
   }
   const size_t reserve = 64 + 4 * c.store_threads;
   const size_t fds = limit.rlim_cur == RLIM_INFINITY ? 1000000 : static_cast<size_t>(limit.rlim_cur);
-  const size_t available = fds > 2 * reserve ? fds - reserve : fds / 2;
-  if (c.max_connections == 0) return available;
+  return fds > 2 * reserve ? fds - reserve : fds / 2;
+}
+
+bool forwards_sessions(const config::Config& c) { return c.scalable && c.session_forwarding; }
+
+// Clients' connections get every descriptor there is for connections, or half of them when
+// sessions are forwarded: a forwarded request holds one more descriptor on each side of the hop
+// (its upstream connection here, its connection to the owner's internal listener there), and
+// each of those gets a quarter (SessionForwarding).
+size_t connection_capacity(const config::Config& c, size_t descriptors) {
+  const size_t share = forwards_sessions(c) ? descriptors / 2 : descriptors;
+  if (c.max_connections == 0) return share;
   // Honoured as set (the listener survives running out of descriptors), but said.
-  if (c.max_connections > available)
-    spdlog::warn("config: CHAT_MAX_CONNECTIONS={} is more than the descriptor limit ({}) leaves room for ({})",
-                 c.max_connections, fds, available);
+  if (c.max_connections > share)
+    spdlog::warn("config: CHAT_MAX_CONNECTIONS={} is more than the descriptor limit leaves room for ({}{})",
+                 c.max_connections, share, forwards_sessions(c) ? ", half of them, with session forwarding on" : "");
   return c.max_connections;
 }
 
-http::ConnectionPolicy connection_policy(const config::Config& c) {
+http::ConnectionPolicy connection_policy(const config::Config& c, size_t descriptors) {
   std::string error;
   const auto proxies = http::TrustedProxies::parse(c.trusted_proxies, error);
   if (!proxies) throw InvalidConfig("CHAT_TRUSTED_PROXIES: " + error);
   http::ConnectionPolicy p;
   p.proxies = *proxies;
-  p.max_connections = connection_capacity(c);
+  p.max_connections = connection_capacity(c, descriptors);
   p.max_connections_per_client = c.max_connections_per_client;
   p.header_timeout = std::chrono::milliseconds(c.header_timeout_ms);
   return p;
@@ -76,7 +86,8 @@ Server::StopClusterFirst::~StopClusterFirst() {
 Server::Server(const config::Config& config, const std::string& exe_dir)
     : config_(config),
       pool_(config.threads ? config.threads : core::ShardPool::available_cpus()),
-      policy_(connection_policy(config)),
+      descriptors_(descriptors_for_connections(config)),
+      policy_(connection_policy(config, descriptors_)),
       identity_(engineio::ForwardingIdentity::generate()),
       engine_options_(engine_options(config, policy_, identity_)),
       cluster_(start_cluster(config, pool_)),
@@ -120,7 +131,7 @@ void Server::start_forwarding() {
   std::vector<SessionForwarding::Engine> engines{{"/socket.io/", &io_.engine()}};
   if (echo_) engines.push_back({"/engine.io/", echo_.get()});
   forwarding_ = std::make_unique<SessionForwarding>(config_, pool_, *cluster_->bus, identity_, engine_options_, policy_,
-                                                    engines);
+                                                    descriptors_ / 4, engines);
 }
 
 const char* Server::mode_name() const noexcept {

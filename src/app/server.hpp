@@ -79,6 +79,7 @@ class Server {
   // First: everything below posts to its loops and owns timers or sockets on them, so the
   // loops (and whatever is still queued on them) go last.
   core::ShardPool pool_;
+  size_t descriptors_;  // what connections may use (descriptors_for_connections)
   http::ConnectionPolicy policy_;
   engineio::ForwardingIdentity identity_;
   engineio::Options engine_options_;

@@ -14,10 +14,18 @@ namespace dchat::app {
 
 namespace {
 
-engineio::Forwarder::Limits forward_limits(const config::Config& c, const engineio::Options& engine, size_t shards) {
+engineio::Forwarder::Limits forward_limits(const config::Config& c, const engineio::Options& engine, size_t shards,
+                                           size_t descriptors) {
   engineio::Forwarder::Limits limits;
   limits.shards = shards;
-  limits.max_in_flight = c.max_forwards;
+  // Each forwarded request holds an upstream connection; idle kept ones come out of the same
+  // share.
+  const size_t kept = limits.max_idle_per_shard * shards;
+  const size_t room = descriptors > 2 * kept ? descriptors - kept : descriptors / 2;
+  limits.max_in_flight = std::min<size_t>(c.max_forwards, room);
+  if (limits.max_in_flight < c.max_forwards)
+    spdlog::warn("config: CHAT_MAX_FORWARDS={} is more than the descriptor limit leaves room for; {} at once",
+                 c.max_forwards, limits.max_in_flight);
   limits.max_per_client = c.max_sessions_per_client;
   // The owner answers a long-poll within a ping interval (it pings then); a WebSocket carries a
   // ping and a pong every interval. Beyond that and the ping timeout, the other side is gone.
@@ -67,8 +75,8 @@ std::string advertised_address(const std::string& configured) {
 SessionForwarding::SessionForwarding(const config::Config& config, core::ShardPool& pool, socketio::ClusterBus& bus,
                                      const engineio::ForwardingIdentity& identity,
                                      const engineio::Options& engine_options, const http::ConnectionPolicy& public_policy,
-                                     const std::vector<Engine>& engines)
-    : forwarder_(forward_limits(config, engine_options, pool.size())), peers_(bus) {
+                                     size_t descriptors, const std::vector<Engine>& engines)
+    : forwarder_(forward_limits(config, engine_options, pool.size(), descriptors)), peers_(bus) {
   for (const auto& engine : engines) {
     auto* server = engine.server;
     router_.prefix(engine.path, [server](http::RequestContext& ctx) { return server->handle_forwarded(ctx); });
@@ -79,7 +87,8 @@ SessionForwarding::SessionForwarding(const config::Config& config, core::ShardPo
   // only with the key). A connection that does not send the key is answered and closed.
   policy_ = public_policy;
   policy_.proxies = {};
-  policy_.max_connections_per_client = policy_.max_connections;
+  policy_.max_connections = descriptors;
+  policy_.max_connections_per_client = descriptors;
   listener_ = std::make_unique<http::Listener>(pool, router_, policy_);
   listener_->listen(config.host, config.cluster_port);
   listener_->start();
@@ -93,6 +102,8 @@ SessionForwarding::SessionForwarding(const config::Config& config, core::ShardPo
   bus.announce(socketio::ClusterPeers::announcement(identity, address, listener_->port()));
   spdlog::info("engine.io: session tag {} (requests for other replicas' sessions are forwarded to them; this "
                "replica's internal listener: {}:{})", identity.tag, address, listener_->port());
+  spdlog::info("engine.io: forwarding: up to {} connections from other replicas, {} forwarded requests at once",
+               policy_.max_connections, forwarder_.max_in_flight());
 }
 
 SessionForwarding::~SessionForwarding() = default;

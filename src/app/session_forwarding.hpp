@@ -25,10 +25,12 @@ class SessionForwarding {
     engineio::Server* server;
   };
   // Listens on config.host:config.cluster_port, announces it on `bus`, and lets every engine
-  // forward. The engines' options must carry `identity`'s tag and key.
+  // forward. The engines' options must carry `identity`'s tag and key. `descriptors` is what the
+  // internal listener's connections may use, and as much what upstream connections may.
   SessionForwarding(const config::Config& config, core::ShardPool& pool, socketio::ClusterBus& bus,
                     const engineio::ForwardingIdentity& identity, const engineio::Options& engine_options,
-                    const http::ConnectionPolicy& public_policy, const std::vector<Engine>& engines);
+                    const http::ConnectionPolicy& public_policy, size_t descriptors,
+                    const std::vector<Engine>& engines);
   ~SessionForwarding();
 
   uint16_t port() const { return listener_->port(); }

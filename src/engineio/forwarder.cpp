@@ -126,8 +126,16 @@ void Forwarder::keep_idle(size_t shard, const asio::ip::tcp::endpoint& peer, std
     std::erase_if(it->second, [&](const Idle& idle) { return now - idle.since >= limits_.max_idle; });
     it = it->second.empty() ? idle_[shard].erase(it) : std::next(it);
   }
+  size_t kept = 0;
+  for (const auto& [endpoint, list] : idle_[shard]) kept += list.size();
   auto& list = idle_[shard][peer];
-  if (list.size() >= limits_.max_idle_per_peer) list.erase(list.begin());  // the oldest goes
+  // Full: this peer's oldest goes; with no room left among all peers, this one is not kept.
+  if (list.size() >= limits_.max_idle_per_peer) {
+    list.erase(list.begin());
+  } else if (kept >= limits_.max_idle_per_shard) {
+    if (list.empty()) idle_[shard].erase(peer);
+    return;
+  }
   stream->expires_never();
   list.push_back(Idle{std::move(stream), std::chrono::steady_clock::now()});
 }

@@ -39,6 +39,7 @@ class Forwarder {
     uint64_t max_response_body = 16u << 20;
     size_t shards = 1;                     // event loops (each keeps its own idle connections)
     size_t max_idle_per_peer = 16;         // idle upstream connections per peer and event loop
+    size_t max_idle_per_shard = 64;        // and per event loop, all peers together
     std::chrono::milliseconds max_idle{30000};  // well below the owner's keep-alive timeout (75 s)
   };
   explicit Forwarder(Limits limits);
@@ -57,6 +58,7 @@ class Forwarder {
   boost::asio::awaitable<Done> forward(http::RequestContext& ctx, const Peer& owner);
 
   size_t in_flight() const { return limiter_.total(); }
+  size_t max_in_flight() const { return limits_.max_in_flight; }
   // Forwarded requests not yet answered (joined WebSockets not counted): what a drain waits for.
   size_t requests_in_flight() const { return requests_in_flight_.load(); }
   // From now on answers go back with Connection: close, and no upstream connection is kept.

@@ -269,6 +269,38 @@ describe("what is not forwarded", () => {
   });
 });
 
+describe("descriptors", () => {
+  test("with few of them, clients' connections get half, other replicas' and the upstream connections a quarter each", async () => {
+    const fds = 1024;
+    const small = new Chatd({
+      name: "small",
+      prefix: ["prlimit", `--nofile=${fds}:${fds}`, "--"],
+      args: (c) => ["--conformance", "--port", String(c.port), "--host", c.host],
+      env: {
+        SCALABLE: "true", REDIS_HOST: redis.hostname, REDIS_PORT: redis.port, REPLICA_NAME: "small",
+        CHAT_MAX_FORWARDS: "100000", CHAT_STORE_THREADS: "4",
+      },
+      dirPrefix: "chatd-forwarding-",
+    });
+    try {
+      await small.start();
+      const available = fds - (64 + 4 * 4);  // the reserve: 64 and 4 per store thread
+      const [, clients] = await small.waitForOutput(/listening on \S+ with \d+ event loop\(s\), up to (\d+) connections/);
+      const [, peers, forwards] = await small.waitForOutput(
+        /forwarding: up to (\d+) connections from other replicas, (\d+) forwarded requests at once/);
+      assert.equal(Number(clients), Math.floor(available / 2));
+      assert.equal(Number(peers), Math.floor(available / 4));
+      // Kept idle upstream connections (64 per event loop at most) come out of the forwards' share.
+      assert.ok(Number(forwards) < Math.floor(available / 4), `${forwards} forwards at once`);
+      assert.ok(Number(forwards) > 0);
+      assert.match(small.output(), /CHAT_MAX_FORWARDS=100000 is more than the descriptor limit leaves room for/);
+    } finally {
+      await small.stop().catch(() => {});
+      small.removeFiles();
+    }
+  });
+});
+
 describe("what the owner decides", () => {
   test("a POST over maxPayload through the other replica gets 413 and closes the session, as directly", async () => {
     const sid = await handshake(owner);
