@@ -57,7 +57,7 @@ http::ConnectionPolicy connection_policy(const config::Config& c, size_t descrip
   return p;
 }
 
-engineio::Options engine_options(const config::Config& c, const http::ConnectionPolicy& policy,
+engineio::Options engine_options(const config::Config& c, const http::ConnectionPolicy& policy, size_t descriptors,
                                  const engineio::ForwardingIdentity& identity) {
   engineio::Options o;
   o.session_tag = identity.tag;
@@ -69,7 +69,8 @@ engineio::Options engine_options(const config::Config& c, const http::Connection
   o.max_outbox_bytes = c.max_outbox_bytes;
   o.allowed_origins = c.allowed_origins;
   o.max_sessions_per_client = c.max_sessions_per_client;
-  o.max_sessions = policy.max_connections;
+  // Sessions come over clients' connections and, forwarded, over other replicas' (their share).
+  o.max_sessions = policy.max_connections + (forwards_sessions(c) ? descriptors / 4 : 0);
   return o;
 }
 
@@ -89,7 +90,7 @@ Server::Server(const config::Config& config, const std::string& exe_dir)
       descriptors_(descriptors_for_connections(config)),
       policy_(connection_policy(config, descriptors_)),
       identity_(engineio::ForwardingIdentity::generate()),
-      engine_options_(engine_options(config, policy_, identity_)),
+      engine_options_(engine_options(config, policy_, descriptors_, identity_)),
       cluster_(start_cluster(config, pool_)),
       io_(pool_, engine_options_, std::chrono::milliseconds(config.connect_timeout_ms),
           cluster_ ? cluster_adapters(*cluster_, pool_) : socketio::Server::AdapterFactory{}),

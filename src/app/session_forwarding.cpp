@@ -8,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace dchat::app {
@@ -18,15 +19,20 @@ engineio::Forwarder::Limits forward_limits(const config::Config& c, const engine
                                            size_t descriptors) {
   engineio::Forwarder::Limits limits;
   limits.shards = shards;
-  // Each forwarded request holds an upstream connection; idle kept ones come out of the same
-  // share.
+  // Each forwarded request holds an upstream connection, and idle kept ones come out of the same
+  // share: at most half of it.
+  shards = std::max<size_t>(1, shards);
+  limits.max_idle_per_shard = std::clamp<size_t>(descriptors / (2 * shards), 1, limits.max_idle_per_shard);
+  limits.max_idle_per_peer = std::min(limits.max_idle_per_peer, limits.max_idle_per_shard);
   const size_t kept = limits.max_idle_per_shard * shards;
-  const size_t room = descriptors > 2 * kept ? descriptors - kept : descriptors / 2;
-  limits.max_in_flight = std::min<size_t>(c.max_forwards, room);
-  if (limits.max_in_flight < c.max_forwards)
+  limits.max_in_flight = std::clamp<size_t>(descriptors > kept ? descriptors - kept : 1, 1, c.max_forwards);
+  limits.max_per_client = c.max_sessions_per_client;
+  if (limits.max_in_flight < c.max_forwards) {
     spdlog::warn("config: CHAT_MAX_FORWARDS={} is more than the descriptor limit leaves room for; {} at once",
                  c.max_forwards, limits.max_in_flight);
-  limits.max_per_client = c.max_sessions_per_client;
+    // Few slots: one client must not take them all (two: a held long-poll and a POST).
+    limits.max_per_client = std::min(limits.max_per_client, std::max<size_t>(2, limits.max_in_flight / 8));
+  }
   // The owner answers a long-poll within a ping interval (it pings then); a WebSocket carries a
   // ping and a pong every interval. Beyond that and the ping timeout, the other side is gone.
   limits.idle_timeout = engine.ping_interval + engine.ping_timeout + std::chrono::seconds(5);
@@ -87,8 +93,8 @@ SessionForwarding::SessionForwarding(const config::Config& config, core::ShardPo
   // only with the key). A connection that does not send the key is answered and closed.
   policy_ = public_policy;
   policy_.proxies = {};
-  policy_.max_connections = descriptors;
-  policy_.max_connections_per_client = descriptors;
+  policy_.max_connections = std::max<size_t>(1, descriptors);
+  policy_.max_connections_per_client = policy_.max_connections;
   listener_ = std::make_unique<http::Listener>(pool, router_, policy_);
   listener_->listen(config.host, config.cluster_port);
   listener_->start();
@@ -102,8 +108,8 @@ SessionForwarding::SessionForwarding(const config::Config& config, core::ShardPo
   bus.announce(socketio::ClusterPeers::announcement(identity, address, listener_->port()));
   spdlog::info("engine.io: session tag {} (requests for other replicas' sessions are forwarded to them; this "
                "replica's internal listener: {}:{})", identity.tag, address, listener_->port());
-  spdlog::info("engine.io: forwarding: up to {} connections from other replicas, {} forwarded requests at once",
-               policy_.max_connections, forwarder_.max_in_flight());
+  spdlog::info("engine.io: forwarding: up to {} connections from other replicas, {} forwarded requests at once "
+               "({} per client)", policy_.max_connections, forwarder_.max_in_flight(), forwarder_.max_per_client());
 }
 
 SessionForwarding::~SessionForwarding() = default;

@@ -97,6 +97,14 @@ asio::awaitable<void> cut_after_grace(asio::steady_timer& one_ended, beast::tcp_
   b.cancel();
 }
 
+// Both directions of a joined WebSocket, until both have ended (or the grace after the first).
+asio::awaitable<void> join_streams(beast::tcp_stream& client, beast::tcp_stream& upstream,
+                                   std::chrono::milliseconds idle) {
+  asio::steady_timer one_ended(client.get_executor(), asio::steady_timer::time_point::max());
+  co_await ((pump(client, upstream, idle, one_ended) && pump(upstream, client, idle, one_ended)) ||
+            cut_after_grace(one_ended, client, upstream));
+}
+
 }  // namespace
 
 Forwarder::Forwarder(Limits limits)
@@ -287,30 +295,21 @@ asio::awaitable<Forwarder::Sent> Forwarder::exchange(http::RequestContext& ctx, 
   co_return Sent::answered;
 }
 
-asio::awaitable<http::Outcome> Forwarder::join(http::RequestContext& ctx, Exchange& ex,
-                                               bhttp::response<bhttp::string_body>& switched) {
-  // The 101 as the owner sent it, and whatever either side sent after its header.
-  auto& upstream = *ex.upstream;
+asio::awaitable<bool> Forwarder::relay_switch(http::RequestContext& ctx, Exchange& ex,
+                                              bhttp::response<bhttp::string_body>& switched) {
   bhttp::response_serializer<bhttp::string_body> head(switched);
   ctx.stream.expires_after(kWriteTimeout);
-  if (auto [ec, n] = co_await bhttp::async_write_header(ctx.stream, head, use_tuple); ec) co_return http::Outcome::close;
+  if (auto [ec, n] = co_await bhttp::async_write_header(ctx.stream, head, use_tuple); ec) co_return false;
   if (ex.from_owner.size() > 0) {
-    if (auto [ec, n] = co_await asio::async_write(ctx.stream, ex.from_owner.data(), use_tuple); ec)
-      co_return http::Outcome::close;
+    if (auto [ec, n] = co_await asio::async_write(ctx.stream, ex.from_owner.data(), use_tuple); ec) co_return false;
   }
   if (ctx.buffer.size() > 0) {
-    upstream.expires_after(kWriteTimeout);
-    if (auto [ec, n] = co_await asio::async_write(upstream, ctx.buffer.data(), use_tuple); ec)
-      co_return http::Outcome::close;
+    ex.upstream->expires_after(kWriteTimeout);
+    if (auto [ec, n] = co_await asio::async_write(*ex.upstream, ctx.buffer.data(), use_tuple); ec) co_return false;
     ctx.buffer.consume(ctx.buffer.size());
   }
   ctx.stream.expires_never();
-  core::metrics().websockets_proxied.inc();
-  asio::steady_timer one_ended(ctx.stream.get_executor(), asio::steady_timer::time_point::max());
-  co_await ((pump(ctx.stream, upstream, limits_.idle_timeout, one_ended) &&
-             pump(upstream, ctx.stream, limits_.idle_timeout, one_ended)) ||
-            cut_after_grace(one_ended, ctx.stream, upstream));
-  co_return http::Outcome::close;
+  co_return true;
 }
 
 asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, const Peer& owner) {
@@ -343,8 +342,12 @@ asio::awaitable<Forwarder::Done> Forwarder::forward(http::RequestContext& ctx, c
   auto res = ex.parser->release();
   if (owner_keeps_alive) keep_idle(ctx.shard, owner.endpoint, std::move(ex.upstream));
   if (upgrade && res.result() == bhttp::status::switching_protocols) {
-    counted.release();  // a WebSocket now: cut when the loops stop, like a replica that dies
-    co_return Done{Result::answered, co_await join(ctx, ex, res)};
+    if (co_await relay_switch(ctx, ex, res)) {
+      core::metrics().websockets_proxied.inc();
+      counted.release();  // a WebSocket now: cut when the loops stop, like a replica that dies
+      co_await join_streams(ctx.stream, *ex.upstream, limits_.idle_timeout);
+    }
+    co_return Done{Result::answered, http::Outcome::close};
   }
   // The owner's answer, as it gave it, on the client's own connection terms.
   for (auto field : {bhttp::field::connection, bhttp::field::keep_alive, bhttp::field::transfer_encoding,

@@ -59,6 +59,7 @@ class Forwarder {
 
   size_t in_flight() const { return limiter_.total(); }
   size_t max_in_flight() const { return limits_.max_in_flight; }
+  size_t max_per_client() const { return limits_.max_per_client; }
   // Forwarded requests not yet answered (joined WebSockets not counted): what a drain waits for.
   size_t requests_in_flight() const { return requests_in_flight_.load(); }
   // From now on answers go back with Connection: close, and no upstream connection is kept.
@@ -82,9 +83,10 @@ class Forwarder {
                                         bool watch_client, Exchange& ex);
   // The owner's answer, watching the client meanwhile when `watch_client`.
   boost::asio::awaitable<Heard> read_answer(http::RequestContext& ctx, Exchange& ex, bool upgrade, bool watch_client);
-  // Relays the owner's 101 and then joins both connections for the WebSocket's life.
-  boost::asio::awaitable<http::Outcome> join(http::RequestContext& ctx, Exchange& ex,
-                                             boost::beast::http::response<boost::beast::http::string_body>& switched);
+  // Relays the owner's 101 and whatever either side sent after its header; false if the
+  // client or the owner is gone.
+  boost::asio::awaitable<bool> relay_switch(http::RequestContext& ctx, Exchange& ex,
+                                            boost::beast::http::response<boost::beast::http::string_body>& switched);
 
   struct Idle {
     std::unique_ptr<boost::beast::tcp_stream> stream;  // tcp_stream cannot be move-assigned

@@ -286,14 +286,16 @@ describe("descriptors", () => {
       await small.start();
       const available = fds - (64 + 4 * 4);  // the reserve: 64 and 4 per store thread
       const [, clients] = await small.waitForOutput(/listening on \S+ with \d+ event loop\(s\), up to (\d+) connections/);
-      const [, peers, forwards] = await small.waitForOutput(
-        /forwarding: up to (\d+) connections from other replicas, (\d+) forwarded requests at once/);
+      const [, peers, forwards, perClient] = await small.waitForOutput(
+        /forwarding: up to (\d+) connections from other replicas, (\d+) forwarded requests at once \((\d+) per client\)/);
       assert.equal(Number(clients), Math.floor(available / 2));
       assert.equal(Number(peers), Math.floor(available / 4));
       // Kept idle upstream connections (64 per event loop at most) come out of the forwards' share.
       assert.ok(Number(forwards) < Math.floor(available / 4), `${forwards} forwards at once`);
       assert.ok(Number(forwards) > 0);
       assert.match(small.output(), /CHAT_MAX_FORWARDS=100000 is more than the descriptor limit leaves room for/);
+      // So few that one client must not take them all.
+      assert.equal(Number(perClient), Math.max(2, Math.floor(Number(forwards) / 8)));
     } finally {
       await small.stop().catch(() => {});
       small.removeFiles();
