@@ -18,10 +18,10 @@ namespace {
 engineio::Forwarder::Limits forward_limits(const config::Config& c, const engineio::Options& engine, size_t shards,
                                            size_t descriptors) {
   engineio::Forwarder::Limits limits;
+  shards = std::max<size_t>(1, shards);
   limits.shards = shards;
   // Each forwarded request holds an upstream connection, and idle kept ones come out of the same
   // share: at most half of it.
-  shards = std::max<size_t>(1, shards);
   limits.max_idle_per_shard = std::clamp<size_t>(descriptors / (2 * shards), 1, limits.max_idle_per_shard);
   limits.max_idle_per_peer = std::min(limits.max_idle_per_peer, limits.max_idle_per_shard);
   const size_t kept = limits.max_idle_per_shard * shards;
