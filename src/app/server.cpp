@@ -31,34 +31,44 @@ size_t descriptors_for_connections(const config::Config& c) {
 
 bool forwards_sessions(const config::Config& c) { return c.scalable && c.session_forwarding; }
 
+}  // namespace
+
 // Clients' connections get every descriptor there is for connections, or half of them when
 // sessions are forwarded: a forwarded request holds one more descriptor on each side of the hop
 // (its upstream connection here, its connection to the owner's internal listener there), and
 // each of those gets a quarter (SessionForwarding).
-size_t connection_capacity(const config::Config& c, size_t descriptors) {
-  const size_t share = forwards_sessions(c) ? descriptors / 2 : descriptors;
-  if (c.max_connections == 0) return share;
+Server::DescriptorShares Server::share_descriptors(const config::Config& c) {
+  const size_t descriptors = descriptors_for_connections(c);
+  if (!forwards_sessions(c)) return {descriptors, 0};
+  return {descriptors / 2, descriptors / 4};
+}
+
+namespace {
+
+size_t connection_capacity(const config::Config& c, const Server::DescriptorShares& shares) {
+  if (c.max_connections == 0) return shares.clients;
   // Honoured as set (the listener survives running out of descriptors), but said.
-  if (c.max_connections > share)
+  if (c.max_connections > shares.clients)
     spdlog::warn("config: CHAT_MAX_CONNECTIONS={} is more than the descriptor limit leaves room for ({}{})",
-                 c.max_connections, share, forwards_sessions(c) ? ", half of them, with session forwarding on" : "");
+                 c.max_connections, shares.clients,
+                 shares.forwarding ? ", half of them, with session forwarding on" : "");
   return c.max_connections;
 }
 
-http::ConnectionPolicy connection_policy(const config::Config& c, size_t descriptors) {
+http::ConnectionPolicy connection_policy(const config::Config& c, const Server::DescriptorShares& shares) {
   std::string error;
   const auto proxies = http::TrustedProxies::parse(c.trusted_proxies, error);
   if (!proxies) throw InvalidConfig("CHAT_TRUSTED_PROXIES: " + error);
   http::ConnectionPolicy p;
   p.proxies = *proxies;
-  p.max_connections = connection_capacity(c, descriptors);
+  p.max_connections = connection_capacity(c, shares);
   p.max_connections_per_client = c.max_connections_per_client;
   p.header_timeout = std::chrono::milliseconds(c.header_timeout_ms);
   return p;
 }
 
-engineio::Options engine_options(const config::Config& c, const http::ConnectionPolicy& policy, size_t descriptors,
-                                 const engineio::ForwardingIdentity& identity) {
+engineio::Options engine_options(const config::Config& c, const http::ConnectionPolicy& policy,
+                                 const Server::DescriptorShares& shares, const engineio::ForwardingIdentity& identity) {
   engineio::Options o;
   o.session_tag = identity.tag;
   if (c.scalable && c.session_forwarding) o.forward_key = identity.key;
@@ -70,7 +80,7 @@ engineio::Options engine_options(const config::Config& c, const http::Connection
   o.allowed_origins = c.allowed_origins;
   o.max_sessions_per_client = c.max_sessions_per_client;
   // Sessions come over clients' connections and, forwarded, over other replicas' (their share).
-  o.max_sessions = policy.max_connections + (forwards_sessions(c) ? descriptors / 4 : 0);
+  o.max_sessions = policy.max_connections + shares.forwarding;
   return o;
 }
 
@@ -87,7 +97,7 @@ Server::StopClusterFirst::~StopClusterFirst() {
 Server::Server(const config::Config& config, const std::string& exe_dir)
     : config_(config),
       pool_(config.threads ? config.threads : core::ShardPool::available_cpus()),
-      descriptors_(descriptors_for_connections(config)),
+      descriptors_(share_descriptors(config)),
       policy_(connection_policy(config, descriptors_)),
       identity_(engineio::ForwardingIdentity::generate()),
       engine_options_(engine_options(config, policy_, descriptors_, identity_)),
@@ -132,7 +142,7 @@ void Server::start_forwarding() {
   std::vector<SessionForwarding::Engine> engines{{"/socket.io/", &io_.engine()}};
   if (echo_) engines.push_back({"/engine.io/", echo_.get()});
   forwarding_ = std::make_unique<SessionForwarding>(config_, pool_, *cluster_->bus, identity_, engine_options_, policy_,
-                                                    descriptors_ / 4, engines);
+                                                    descriptors_.forwarding, engines);
 }
 
 const char* Server::mode_name() const noexcept {

@@ -37,6 +37,15 @@ struct InvalidConfig : std::runtime_error {
 
 class Server {
  public:
+  // The descriptors connections may use, shared out once at start: to clients' connections,
+  // and (session forwarding on) as much again to other replicas' connections to the internal
+  // listener as to upstream connections to them.
+  struct DescriptorShares {
+    size_t clients;
+    size_t forwarding;  // each of the two; 0 without forwarding
+  };
+  static DescriptorShares share_descriptors(const config::Config& config);
+
   // Builds and wires everything and listens on config.host:config.port (port 0: any free port;
   // see port()). Nothing is served before run(). `exe_dir`: where "web/" is looked for when
   // config.web_dir is empty. Throws InvalidConfig, StoppedAtStart (a stop requested while
@@ -79,7 +88,7 @@ class Server {
   // First: everything below posts to its loops and owns timers or sockets on them, so the
   // loops (and whatever is still queued on them) go last.
   core::ShardPool pool_;
-  size_t descriptors_;  // what connections may use (descriptors_for_connections)
+  DescriptorShares descriptors_;
   http::ConnectionPolicy policy_;
   engineio::ForwardingIdentity identity_;
   engineio::Options engine_options_;

@@ -129,23 +129,22 @@ std::unique_ptr<beast::tcp_stream> Forwarder::take_idle(size_t shard, const asio
 void Forwarder::keep_idle(size_t shard, const asio::ip::tcp::endpoint& peer, std::unique_ptr<beast::tcp_stream> stream) {
   if (shard >= idle_.size()) return;
   // Connections kept too long go, those to peers that left (no forward to take them) included.
+  auto& pool = idle_[shard];
   const auto now = std::chrono::steady_clock::now();
-  for (auto it = idle_[shard].begin(); it != idle_[shard].end();) {
-    std::erase_if(it->second, [&](const Idle& idle) { return now - idle.since >= limits_.max_idle; });
-    it = it->second.empty() ? idle_[shard].erase(it) : std::next(it);
-  }
   size_t kept = 0;
-  for (const auto& [endpoint, list] : idle_[shard]) kept += list.size();
-  auto& list = idle_[shard][peer];
-  // Full: this peer's oldest goes; with no room left among all peers, this one is not kept.
-  if (list.size() >= limits_.max_idle_per_peer) {
-    list.erase(list.begin());
-  } else if (kept >= limits_.max_idle_per_shard) {
-    if (list.empty()) idle_[shard].erase(peer);
-    return;
+  for (auto it = pool.begin(); it != pool.end();) {
+    std::erase_if(it->second, [&](const Idle& idle) { return now - idle.since >= limits_.max_idle; });
+    kept += it->second.size();
+    it = it->second.empty() ? pool.erase(it) : std::next(it);
   }
+  // Full for this peer: its oldest goes. No room left among all peers: this one is not kept.
+  const auto found = pool.find(peer);
+  const bool peer_full = found != pool.end() && found->second.size() >= limits_.max_idle_per_peer;
+  if (!peer_full && kept >= limits_.max_idle_per_shard) return;
+  auto& list = pool[peer];
+  if (peer_full) list.erase(list.begin());
   stream->expires_never();
-  list.push_back(Idle{std::move(stream), std::chrono::steady_clock::now()});
+  list.push_back(Idle{std::move(stream), now});
 }
 
 namespace {
